@@ -1,0 +1,629 @@
+"""The Minqing application: one verb method per command, queries that return plain data."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+from eventsourcing.utils import get_topic
+
+from domain.accounts import Accounts, Principal
+from domain.concern import Actor, Assignment, Concern
+from domain.errors import Conflict, Invalid, NotFound, VersionMismatch
+from domain.index import Index
+from domain.lifecycle import TERMINAL, Action, Status
+from domain.member import Member
+from domain.permissions import actions_for, actor_for, actor_to_raise, check_grid
+from domain.residents import Keyring, ResidentData
+from domain.store import Database, SideWrite
+from domain.vocabulary import Category, Channel, DutyRole, Library, PriorityVisit, Role, Satisfaction
+
+Clock = Callable[[], datetime]
+ATTEMPTS = 8
+# Tracking codes avoid look-alike characters (0/O, 1/I/L) so they can be read over the phone.
+_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+_CODE_LENGTH = 12
+_HIDDEN_EVENT_FIELDS = {
+    "originator_id", "originator_version", "timestamp", "originator_topic",
+    "actor_id", "actor_role", "at", "resident_data",
+}
+
+
+class DateAsISO(Transcoding):
+    """Stores `datetime.date` values as `YYYY-MM-DD`."""
+
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    """An Idempotency-Key as sent by one principal, with a fingerprint of the request."""
+
+    principal_id: str
+    key: str
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """What a successful command returns: the aggregate's new version and log position."""
+
+    id: str
+    version: int
+    position: int
+    status: str | None = None
+    reference: str | None = None
+    tracking_code: str | None = None
+    replayed: bool = field(default=False, compare=False)
+
+    def body(self) -> dict[str, Any]:
+        """The JSON body of the HTTP response."""
+        data = asdict(self)
+        data.pop("replayed")
+        return {k: v for k, v in data.items() if v is not None}
+
+
+@dataclass(frozen=True)
+class NewConcern:
+    """The fields of a concern being raised."""
+
+    title: str
+    description: str
+    category: Category
+    library: Library
+    channel: Channel
+    grid: str
+    building: str | None = None
+    priority_visit: PriorityVisit | None = None
+    resident: ResidentData = field(default_factory=ResidentData)
+    anonymous: bool = False
+
+
+class Minqing(Application[UUID]):
+    """Residents' concerns, event-sourced: every command is one atomic save of events."""
+
+    name = "minqing"  # pinned: table names and environment prefixes derive from it
+
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        *,
+        master_key: bytes,
+        clock: Clock | None = None,
+        timezone: str = "Asia/Shanghai",
+    ) -> None:
+        super().__init__(env)
+        self.db = Database(self.recorder)
+        self.db.create_tables()
+        self.keyring = Keyring(master_key, self.db)
+        self.accounts = Accounts(self.db)
+        self.zone = ZoneInfo(timezone)
+        self.clock: Clock = clock or (lambda: datetime.now(UTC).astimezone(self.zone))
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    # -- concerns: commands --------------------------------------------------------------
+
+    def raise_concern(
+        self, principal: Principal, draft: NewConcern, idem: Idempotency | None = None
+    ) -> CommandResult:
+        """Record a new concern in intake, with a reference and a tracking code."""
+        if (replay := self._replay(idem)) is not None:
+            return replay
+        actor = actor_to_raise(principal, draft.grid)
+        if draft.anonymous and not draft.resident.is_empty():
+            raise Invalid([("anonymous", "an anonymous concern cannot carry the resident's data")])
+        sealed = None if draft.resident.is_empty() else self.keyring.seal(draft.resident)
+        for _ in range(ATTEMPTS):
+            at = self.clock()
+            reference = f"MQ-{at.year}-{self.db.next_counter(f'reference:{at.year}'):06d}"
+            code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(_CODE_LENGTH))
+            concern = Concern.raise_new(
+                reference=reference,
+                tracking_code=code,
+                title=draft.title,
+                description=draft.description,
+                category=draft.category,
+                library=draft.library,
+                channel=draft.channel,
+                grid=draft.grid,
+                building=draft.building,
+                priority_visit=draft.priority_visit,
+                resident_ref=sealed.resident_ref if sealed else None,
+                resident_data=sealed.ciphertext if sealed else None,
+                anonymous=draft.anonymous,
+                actor=actor,
+                at=at,
+            )
+            indexes = [
+                Index(key=f"reference:{reference}", target=concern.id),
+                Index(key=f"tracking:{code}", target=concern.id),
+            ]
+            result = CommandResult(
+                id=str(concern.id), version=concern.version, position=0,
+                status=concern.status, reference=reference, tracking_code=code,
+            )
+            writes = [sealed.key_row] if sealed else []
+            saved = self._save(concern, indexes, result, idem, writes)
+            if saved is not None:
+                return saved
+        raise Conflict("could not allocate a unique reference; try again")
+
+    def refer(
+        self, concern_id: UUID, principal: Principal, note: str | None = None,
+        expected_version: int | None = None, idem: Idempotency | None = None,
+    ) -> CommandResult:
+        """Refer the concern to the branch committee."""
+        return self._change(
+            concern_id, principal, Action.REFER, expected_version, idem,
+            lambda c, a, at: c.refer(a, note, at),
+        )
+
+    def handle_now(
+        self, concern_id: UUID, principal: Principal, owner: UUID, duty_role: DutyRole,
+        due_on: date, note: str | None = None, expected_version: int | None = None,
+        idem: Idempotency | None = None,
+    ) -> CommandResult:
+        """Handle on receipt: name the owner and due date at once."""
+        assignment = self._assignment(owner, duty_role, due_on)
+        return self._change(
+            concern_id, principal, Action.HANDLE_NOW, expected_version, idem,
+            lambda c, a, at: c.handle_now(a, assignment, note, at),
+        )
+
+    def decline(
+        self, concern_id: UUID, principal: Principal, reason: str,
+        expected_version: int | None = None, idem: Idempotency | None = None,
+    ) -> CommandResult:
+        """Decline explicitly, with the reason the resident will hear."""
+        return self._change(
+            concern_id, principal, Action.DECLINE, expected_version, idem,
+            lambda c, a, at: c.decline(a, reason, at),
+        )
+
+    def merge(
+        self, concern_id: UUID, principal: Principal, into: UUID, note: str | None = None,
+        expected_version: int | None = None, idem: Idempotency | None = None,
+    ) -> CommandResult:
+        """Close the concern as a duplicate of another open concern."""
+
+        def command(c: Concern, a: Actor, at: datetime) -> None:
+            if into != c.id:
+                target = self._find_concern(into, field_name="into")
+                if Status(target.status) in TERMINAL:
+                    raise Invalid([("into", f"concern {into} is {target.status}, not open")])
+            c.merge_into(a, into, note, at)
+
+        return self._change(
+            concern_id, principal, Action.MERGE_INTO, expected_version, idem, command
+        )
+
+    def withdraw(
+        self, concern_id: UUID, principal: Principal, reason: str,
+        expected_version: int | None = None, idem: Idempotency | None = None,
+    ) -> CommandResult:
+        """Withdraw at the resident's request."""
+        return self._change(
+            concern_id, principal, Action.WITHDRAW, expected_version, idem,
+            lambda c, a, at: c.withdraw(a, reason, at),
+        )
+
+    def return_for_info(
+        self, concern_id: UUID, principal: Principal, missing: str,
+        expected_version: int | None = None, idem: Idempotency | None = None,
+    ) -> CommandResult:
+        """Send the concern back to intake, saying what is missing."""
+        return self._change(
+            concern_id, principal, Action.RETURN_FOR_INFO, expected_version, idem,
+            lambda c, a, at: c.return_for_info(a, missing, at),
+        )
+
+    def assign(
+        self, concern_id: UUID, principal: Principal, owner: UUID, duty_role: DutyRole,
+        due_on: date, note: str | None = None, expected_version: int | None = None,
+        idem: Idempotency | None = None,
+    ) -> CommandResult:
+        """Name the owner, duty role and due date."""
+        assignment = self._assignment(owner, duty_role, due_on)
+        return self._change(
+            concern_id, principal, Action.ASSIGN, expected_version, idem,
+            lambda c, a, at: c.assign(a, assignment, note, at),
+        )
+
+    def record_progress(
+        self, concern_id: UUID, principal: Principal, note: str,
+        expected_version: int | None = None, idem: Idempotency | None = None,
+    ) -> CommandResult:
+        """Record what the owner has done so far."""
+        return self._change(
+            concern_id, principal, Action.RECORD_PROGRESS, expected_version, idem,
+            lambda c, a, at: c.record_progress(a, note, at),
+        )
+
+    def extend_deadline(
+        self, concern_id: UUID, principal: Principal, due_on: date, reason: str,
+        expected_version: int | None = None, idem: Idempotency | None = None,
+    ) -> CommandResult:
+        """Move the due date later, with a reason."""
+        return self._change(
+            concern_id, principal, Action.EXTEND_DEADLINE, expected_version, idem,
+            lambda c, a, at: c.extend_deadline(a, due_on, reason, at),
+        )
+
+    def reassign(
+        self, concern_id: UUID, principal: Principal, owner: UUID, duty_role: DutyRole,
+        reason: str, expected_version: int | None = None, idem: Idempotency | None = None,
+    ) -> CommandResult:
+        """Give the work to another member, with a reason."""
+        self._member(owner, "owner")
+        return self._change(
+            concern_id, principal, Action.REASSIGN, expected_version, idem,
+            lambda c, a, at: c.reassign(a, owner, duty_role, reason, at),
+        )
+
+    def send_back(
+        self, concern_id: UUID, principal: Principal, reason: str,
+        expected_version: int | None = None, idem: Idempotency | None = None,
+    ) -> CommandResult:
+        """The owner hands the concern back to the committee."""
+        return self._change(
+            concern_id, principal, Action.SEND_BACK, expected_version, idem,
+            lambda c, a, at: c.send_back(a, reason, at),
+        )
+
+    def resolve(
+        self, concern_id: UUID, principal: Principal, summary: str,
+        expected_version: int | None = None, idem: Idempotency | None = None,
+    ) -> CommandResult:
+        """Record what was done; the feedback clock starts."""
+        return self._change(
+            concern_id, principal, Action.RESOLVE, expected_version, idem,
+            lambda c, a, at: c.resolve(a, summary, at),
+        )
+
+    def record_feedback(
+        self, concern_id: UUID, principal: Principal, solved: bool,
+        satisfaction: Satisfaction, comment: str | None = None,
+        expected_version: int | None = None, idem: Idempotency | None = None,
+    ) -> CommandResult:
+        """Record the resident's answer; not solved or dissatisfied reopens the concern."""
+        return self._change(
+            concern_id, principal, Action.RECORD_FEEDBACK, expected_version, idem,
+            lambda c, a, at: c.record_feedback(a, solved, satisfaction, comment, at),
+        )
+
+    def reopen(
+        self, concern_id: UUID, principal: Principal, reason: str,
+        expected_version: int | None = None, idem: Idempotency | None = None,
+    ) -> CommandResult:
+        """Start a new round of work."""
+        return self._change(
+            concern_id, principal, Action.REOPEN, expected_version, idem,
+            lambda c, a, at: c.reopen(a, reason, at),
+        )
+
+    def feedback_by_tracking_code(
+        self, code: str, solved: bool, satisfaction: Satisfaction, comment: str | None = None,
+        idem_key: str | None = None, fingerprint: str = "",
+    ) -> CommandResult:
+        """The resident answers on the tracking page, with no account."""
+        concern = self.track(code)
+        resident = Principal(
+            id=f"resident:{concern.resident_ref or concern.reference}",
+            name="resident",
+            roles=frozenset({Role.RESIDENT}),
+            grids=frozenset(),
+        )
+        idem = Idempotency(resident.id, idem_key, fingerprint) if idem_key else None
+        return self.record_feedback(
+            concern.id, resident, solved, satisfaction, comment, idem=idem
+        )
+
+    # -- concerns: queries ---------------------------------------------------------------
+
+    def get_concern(self, concern_id: UUID, version: int | None = None) -> Concern:
+        """The concern now, or as it was at `version`."""
+        return self._find_concern(concern_id, version=version)
+
+    def concern_by_reference(self, reference: str) -> Concern:
+        """The concern with this human-readable reference."""
+        return self._via_index(f"reference:{reference}", "concern", reference)
+
+    def track(self, code: str) -> Concern:
+        """The concern a tracking code belongs to."""
+        return self._via_index(f"tracking:{code.strip().upper()}", "tracking code", code)
+
+    def concern_view(self, concern: Concern, principal: Principal | None) -> dict[str, Any]:
+        """The concern as plain data, with the caller's allowed actions and, if they may see
+        it, the resident's decrypted personal data."""
+        if principal is not None:
+            check_grid(principal, concern.grid)
+        view = _concern_data(concern)
+        view["allowed_actions"] = actions_for(principal, concern) if principal else []
+        view["resident"] = None
+        if principal is not None and concern.resident_ref and concern.resident_data:
+            if may_see_personal_data(principal, concern):
+                data = self.keyring.open(concern.resident_ref, concern.resident_data)
+                view["resident"] = data.as_dict() if data else {"erased": True}
+            else:
+                view["resident"] = {"redacted": True}
+        return view
+
+    def history(self, concern_id: UUID) -> list[dict[str, Any]]:
+        """Every event of a concern in order: version, type, time, actor, role and data."""
+        self._find_concern(concern_id)
+        return [_event_data(e) for e in self.events.get(concern_id)]
+
+    def public_view(self, concern: Concern) -> dict[str, Any]:
+        """What a resident sees by tracking code: nothing personal, nothing internal."""
+        steps = [
+            {"type": e["type"], "at": e["at"], "status": e["data"].get("status", "intake")}
+            for e in self.history(concern.id)
+        ]
+        return {
+            "reference": concern.reference,
+            "title": concern.title,
+            "status": concern.status,
+            "status_label": {"zh": Status(concern.status).zh, "en": Status(concern.status).en},
+            "category": concern.category,
+            "raised_on": concern.raised_at.date().isoformat(),
+            "due_on": concern.due_on.isoformat() if concern.due_on else None,
+            "resolved_on": concern.resolved_at.date().isoformat() if concern.resolved_at else None,
+            "public_notes": _public_notes(concern),
+            "awaiting_feedback": concern.feedback_pending,
+            "steps": steps,
+        }
+
+    # -- members -------------------------------------------------------------------------
+
+    def register_member(
+        self, principal: Principal, name: str, grids: list[str], duty_roles: list[DutyRole],
+        votes_in_branch: bool, idem: Idempotency | None = None,
+    ) -> CommandResult:
+        """Add a member to the registry."""
+        if (replay := self._replay(idem)) is not None:
+            return replay
+        role = next((r for r in (Role.ADMIN, Role.STAFF) if r in principal.roles), Role.STAFF)
+        member = Member.register(
+            name=name, grids=grids, duty_roles=duty_roles, votes_in_branch=votes_in_branch,
+            actor_id=principal.id, actor_role=role.value, at=self.clock(),
+        )
+        result = CommandResult(id=str(member.id), version=member.version, position=0)
+        saved = self._save(member, [], result, idem, [])
+        if saved is None:  # a fresh UUID cannot collide: only the idempotency row can
+            raise Conflict("the same Idempotency-Key is being used concurrently")
+        return saved
+
+    def get_member(self, member_id: UUID) -> Member:
+        """One member of the registry."""
+        return self._member(member_id, "member", not_found=True)
+
+    def list_members(self) -> list[Member]:
+        """Every member, in the order they were registered."""
+        topic = get_topic(Member.Registered)
+        return [self.repository.get(UUID(str(n.originator_id))) for n in self._read_log([topic])]
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _read_log(self, topics: list[str]) -> Iterator[Any]:
+        last = 0
+        while True:
+            batch = self.recorder.select_notifications(
+                last, 500, topics=topics, inclusive_of_start=False
+            )
+            if not batch:
+                return
+            yield from batch
+            last = batch[-1].id
+
+    def _change(
+        self,
+        concern_id: UUID,
+        principal: Principal,
+        action: Action,
+        expected_version: int | None,
+        idem: Idempotency | None,
+        command: Callable[[Concern, Actor, datetime], None],
+    ) -> CommandResult:
+        if (replay := self._replay(idem)) is not None:
+            return replay
+        for _ in range(ATTEMPTS):
+            concern = self._find_concern(concern_id)
+            actor = actor_for(principal, action, concern)
+            if expected_version is not None and concern.version != expected_version:
+                raise VersionMismatch(expected_version, concern.version)
+            command(concern, actor, self.clock())
+            result = CommandResult(
+                id=str(concern.id), version=concern.version, position=0,
+                status=concern.status, reference=concern.reference,
+            )
+            saved = self._save(concern, [], result, idem, [])
+            if saved is not None:
+                return saved
+        raise Conflict(f"concern {concern_id} kept changing; try again")
+
+    def _save(
+        self,
+        aggregate: Concern | Member,
+        others: list[Index],
+        result: CommandResult,
+        idem: Idempotency | None,
+        writes: list[SideWrite],
+    ) -> CommandResult | None:
+        """Save atomically; None means a concurrent writer won and the caller should retry."""
+        if idem is not None:
+            writes = [*writes, _idempotency_row(idem, result)]
+        try:
+            # The aggregate goes last so its event holds the highest position of the save.
+            recordings = self.save(*others, aggregate, side_writes=writes)
+        except IntegrityError:
+            if (replay := self._replay(idem)) is not None:
+                return replay
+            return None
+        position = max(r.notification.id for r in recordings)
+        return CommandResult(**{**asdict(result), "position": position})
+
+    def _replay(self, idem: Idempotency | None) -> CommandResult | None:
+        if idem is None:
+            return None
+        row = self.db.fetchone(
+            "SELECT fingerprint, body, aggregate_id, version FROM minqing_idempotency"
+            " WHERE principal_id = ? AND key = ?",
+            (idem.principal_id, idem.key),
+        )
+        if row is None:
+            return None
+        if row["fingerprint"] != idem.fingerprint:
+            raise Invalid([(
+                "Idempotency-Key",
+                "was already used with a different request; use a new key for a new request",
+            )])
+        body = json.loads(row["body"])
+        position = self.db.position_of(row["aggregate_id"], int(row["version"]))
+        return CommandResult(**{**body, "position": position or 0, "replayed": True})
+
+    def _find_concern(
+        self, concern_id: UUID, version: int | None = None, field_name: str | None = None
+    ) -> Concern:
+        try:
+            found = self.repository.get(concern_id, version=version)
+        except AggregateNotFoundError:
+            found = None
+        if not isinstance(found, Concern):
+            if field_name:
+                raise Invalid([(field_name, f"no concern {concern_id}")]) from None
+            raise NotFound("concern", concern_id) from None
+        return found
+
+    def _via_index(self, key: str, kind: str, shown: str) -> Concern:
+        try:
+            index = self.repository.get(Index.create_id(key))
+        except AggregateNotFoundError:
+            raise NotFound(kind, shown) from None
+        assert isinstance(index, Index)
+        return self._find_concern(index.target)
+
+    def _member(self, member_id: UUID, field_name: str, *, not_found: bool = False) -> Member:
+        try:
+            member = self.repository.get(member_id)
+        except AggregateNotFoundError:
+            member = None
+        if not isinstance(member, Member):
+            if not_found:
+                raise NotFound("member", member_id) from None
+            raise Invalid([(field_name, f"no member {member_id} in the registry")]) from None
+        return member
+
+    def _assignment(self, owner: UUID, duty_role: DutyRole, due_on: date) -> Assignment:
+        self._member(owner, "owner")
+        return Assignment(owner=owner, duty_role=duty_role, due_on=due_on)
+
+
+def may_see_personal_data(principal: Principal, concern: Concern) -> bool:
+    """Only the people who contact the resident see their name, phone and address."""
+    people = {Role.COLLECTOR, Role.GRID_LEADER, Role.STAFF, Role.ADMIN}
+    return bool(principal.roles & people) or (
+        principal.member_id is not None and principal.member_id == concern.owner
+    )
+
+
+def _idempotency_row(idem: Idempotency, result: CommandResult) -> SideWrite:
+    body = {k: v for k, v in asdict(result).items() if k not in ("position", "replayed")}
+    return SideWrite(
+        "INSERT INTO minqing_idempotency"
+        " (principal_id, key, fingerprint, body, aggregate_id, version, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            idem.principal_id, idem.key, idem.fingerprint, json.dumps(body), result.id,
+            result.version, datetime.now(UTC).isoformat(),
+        ),
+    )
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _concern_data(c: Concern) -> dict[str, Any]:
+    status = Status(c.status)
+    return {
+        "id": str(c.id),
+        "reference": c.reference,
+        "version": c.version,
+        "status": c.status,
+        "status_label": {"zh": status.zh, "en": status.en},
+        "title": c.title,
+        "description": c.description,
+        "category": c.category,
+        "library": c.library,
+        "channel": c.channel,
+        "grid": c.grid,
+        "building": c.building,
+        "priority_visit": c.priority_visit,
+        "anonymous": c.anonymous,
+        "resident_ref": c.resident_ref,
+        "raised_at": _plain(c.raised_at),
+        "raised_by": c.raised_by,
+        "updated_at": _plain(c.updated_at),
+        "owner": _plain(c.owner),
+        "duty_role": c.duty_role,
+        "due_on": _plain(c.due_on),
+        "due_history": _plain(c.due_history),
+        "round": c.round,
+        "progress": _plain(c.progress),
+        "summary": c.summary,
+        "resolved_at": _plain(c.resolved_at),
+        "feedback": _plain(c.feedback),
+        "awaiting_feedback": c.feedback_pending,
+        "reason": c.reason,
+        "missing": c.missing,
+        "merged_into": _plain(c.merged_into),
+        "meeting_id": _plain(c.meeting_id),
+    }
+
+
+def _event_data(e: Any) -> dict[str, Any]:
+    data = {k: _plain(v) for k, v in vars(e).items() if k not in _HIDDEN_EVENT_FIELDS}
+    return {
+        "version": e.originator_version,
+        "type": type(e).__name__,
+        "at": _plain(e.at),
+        "recorded_at": _plain(e.timestamp),
+        "actor": e.actor_id,
+        "role": e.actor_role,
+        "data": data,
+    }
+
+
+def _public_notes(c: Concern) -> list[str]:
+    notes = []
+    if c.status == Status.DECLINED.value and c.reason:
+        notes.append(c.reason)
+    if c.summary:
+        notes.append(c.summary)
+    return notes

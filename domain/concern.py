@@ -1,0 +1,416 @@
+"""The Concern aggregate: one matter a resident raised, from intake to resolution."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import Invalid
+from domain.lifecycle import Action, Facts, Status, next_status
+from domain.vocabulary import Category, Channel, DutyRole, Library, PriorityVisit, Role, Satisfaction
+
+TITLE_MAX = 200
+DESCRIPTION_MAX = 5000
+TEXT_MAX = 2000
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did something: the principal's id and the role they acted in."""
+
+    id: str
+    role: Role
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """An owner (a registered member), their duty role and a due date."""
+
+    owner: UUID
+    duty_role: DutyRole
+    due_on: date
+
+
+def _text(field: str, value: str | None, *, required: bool, limit: int = TEXT_MAX) -> str:
+    text = (value or "").strip()
+    if required and not text:
+        raise Invalid([(field, "is required and must not be blank")])
+    if len(text) > limit:
+        raise Invalid([(field, f"must be at most {limit} characters")])
+    return text
+
+
+class Concern(Aggregate):
+    """A resident's concern; every change is an event that names who and when."""
+
+    @event("Raised")
+    def __init__(
+        self,
+        *,
+        reference: str,
+        tracking_code: str,
+        title: str,
+        description: str,
+        category: str,
+        library: str,
+        channel: str,
+        grid: str,
+        building: str | None,
+        priority_visit: str | None,
+        resident_ref: str | None,
+        resident_data: str | None,
+        anonymous: bool,
+        actor_id: str,
+        actor_role: str,
+        at: datetime,
+    ) -> None:
+        self.reference = reference
+        self.tracking_code = tracking_code
+        self.title = title
+        self.description = description
+        self.category = category
+        self.library = library
+        self.channel = channel
+        self.grid = grid
+        self.building = building
+        self.priority_visit = priority_visit
+        self.resident_ref = resident_ref
+        self.resident_data = resident_data
+        self.anonymous = anonymous
+        self.raised_by = actor_id
+        self.raised_at = at
+        self.status = Status.INTAKE.value
+        self.owner: UUID | None = None
+        self.duty_role: str | None = None
+        self.due_on: date | None = None
+        self.due_history: list[dict[str, Any]] = []
+        self.round = 1
+        self.adopted_at_meeting = False
+        self.meeting_id: UUID | None = None
+        self.feedback_pending = False
+        self.feedback: list[dict[str, Any]] = []
+        self.progress: list[dict[str, Any]] = []
+        self.summary: str | None = None
+        self.resolved_at: datetime | None = None
+        self.reason: str | None = None
+        self.missing: str | None = None
+        self.merged_into: UUID | None = None
+        self.updated_at = at
+
+    # -- commands: validate and compute, then record one event -------------------------
+
+    @classmethod
+    def raise_new(
+        cls,
+        *,
+        reference: str,
+        tracking_code: str,
+        title: str,
+        description: str,
+        category: Category,
+        library: Library,
+        channel: Channel,
+        grid: str,
+        building: str | None,
+        priority_visit: PriorityVisit | None,
+        resident_ref: str | None,
+        resident_data: str | None,
+        anonymous: bool,
+        actor: Actor,
+        at: datetime,
+    ) -> Concern:
+        """Record a new concern in intake."""
+        return cls(
+            reference=reference,
+            tracking_code=tracking_code,
+            title=_text("title", title, required=True, limit=TITLE_MAX),
+            description=_text("description", description, required=True, limit=DESCRIPTION_MAX),
+            category=category.value,
+            library=library.value,
+            channel=channel.value,
+            grid=_text("grid", grid, required=True, limit=64),
+            building=_text("building", building, required=False, limit=64) or None,
+            priority_visit=priority_visit.value if priority_visit else None,
+            resident_ref=resident_ref,
+            resident_data=resident_data,
+            anonymous=anonymous,
+            actor_id=actor.id,
+            actor_role=actor.role.value,
+            at=at,
+        )
+
+    @property
+    def facts(self) -> Facts:
+        """What the lifecycle's guards see of this concern."""
+        return Facts(
+            adopted_at_meeting=self.adopted_at_meeting,
+            feedback_pending=self.feedback_pending,
+        )
+
+    def _to(self, action: Action, facts: Facts | None = None) -> str:
+        return next_status(Status(self.status), action, facts or self.facts).value
+
+    def refer(self, actor: Actor, note: str | None, at: datetime) -> None:
+        """Refer the concern to the branch committee."""
+        to = self._to(Action.REFER)
+        self._referred(to, _text("note", note, required=False), actor.id, actor.role.value, at)
+
+    def handle_now(
+        self, actor: Actor, assignment: Assignment, note: str | None, at: datetime
+    ) -> None:
+        """Handle on receipt (即接即办): name an owner and a due date at once."""
+        to = self._to(Action.HANDLE_NOW)
+        self._check_due(assignment.due_on, at)
+        self._handled_now(
+            to, assignment.owner, assignment.duty_role.value, assignment.due_on,
+            _text("note", note, required=False), actor.id, actor.role.value, at,
+        )
+
+    def decline(self, actor: Actor, reason: str, at: datetime) -> None:
+        """Decline explicitly (明确拒办), with the reason the resident will be told."""
+        to = self._to(Action.DECLINE)
+        self._declined(to, _text("reason", reason, required=True), actor.id, actor.role.value, at)
+
+    def merge_into(self, actor: Actor, into: UUID, note: str | None, at: datetime) -> None:
+        """Close this concern as a duplicate of another open concern."""
+        to = self._to(Action.MERGE_INTO)
+        if into == self.id:
+            raise Invalid([("into", "a concern cannot be merged into itself")])
+        self._merged(to, into, _text("note", note, required=False), actor.id, actor.role.value, at)
+
+    def withdraw(self, actor: Actor, reason: str, at: datetime) -> None:
+        """Withdraw at the resident's request."""
+        to = self._to(Action.WITHDRAW)
+        self._withdrawn(to, _text("reason", reason, required=True), actor.id, actor.role.value, at)
+
+    def assign(
+        self, actor: Actor, assignment: Assignment, note: str | None, at: datetime
+    ) -> None:
+        """Name the owner, duty role and due date (committee, or the chair after adoption)."""
+        to = self._to(Action.ASSIGN)
+        self._check_due(assignment.due_on, at)
+        self._assigned(
+            to, assignment.owner, assignment.duty_role.value, assignment.due_on,
+            _text("note", note, required=False), actor.id, actor.role.value, at,
+        )
+
+    def return_for_info(self, actor: Actor, missing: str, at: datetime) -> None:
+        """Send the concern back to intake, saying what is missing."""
+        to = self._to(Action.RETURN_FOR_INFO)
+        self._returned_for_info(
+            to, _text("missing", missing, required=True), actor.id, actor.role.value, at
+        )
+
+    def record_progress(self, actor: Actor, note: str, at: datetime) -> None:
+        """Record what the owner has done so far."""
+        to = self._to(Action.RECORD_PROGRESS)
+        self._progress_recorded(
+            to, _text("note", note, required=True), actor.id, actor.role.value, at
+        )
+
+    def extend_deadline(self, actor: Actor, due_on: date, reason: str, at: datetime) -> None:
+        """Move the due date later; every earlier due date stays in the history."""
+        to = self._to(Action.EXTEND_DEADLINE)
+        text = _text("reason", reason, required=True)
+        if self.due_on is not None and due_on <= self.due_on:
+            raise Invalid([("due_on", f"must be later than the current due date {self.due_on}")])
+        self._deadline_extended(to, due_on, self.due_on, text, actor.id, actor.role.value, at)
+
+    def reassign(
+        self, actor: Actor, owner: UUID, duty_role: DutyRole, reason: str, at: datetime
+    ) -> None:
+        """Give the work to another member."""
+        to = self._to(Action.REASSIGN)
+        text = _text("reason", reason, required=True)
+        if owner == self.owner and duty_role.value == self.duty_role:
+            raise Invalid([("owner", "is already the owner in that duty role")])
+        self._reassigned(
+            to, owner, duty_role.value, self.owner, text, actor.id, actor.role.value, at
+        )
+
+    def send_back(self, actor: Actor, reason: str, at: datetime) -> None:
+        """Hand the concern back to the committee (退回): not the owner's to do."""
+        to = self._to(Action.SEND_BACK)
+        self._sent_back(to, _text("reason", reason, required=True), actor.id, actor.role.value, at)
+
+    def resolve(self, actor: Actor, summary: str, at: datetime) -> None:
+        """Record what was done; the feedback clock starts."""
+        to = self._to(Action.RESOLVE)
+        on_time = self.due_on is None or at.date() <= self.due_on
+        self._resolved(
+            to, _text("summary", summary, required=True), on_time, actor.id, actor.role.value, at
+        )
+
+    def record_feedback(
+        self,
+        actor: Actor,
+        solved: bool,
+        satisfaction: Satisfaction,
+        comment: str | None,
+        at: datetime,
+    ) -> None:
+        """Record the resident's answer (回访); not solved or dissatisfied reopens."""
+        reopens = (not solved) or satisfaction == Satisfaction.DISSATISFIED
+        facts = Facts(feedback_pending=self.feedback_pending, reopens=reopens)
+        to = self._to(Action.RECORD_FEEDBACK, facts)
+        text = _text("comment", comment, required=False)
+        self._feedback_recorded(
+            Status.RESOLVED.value, solved, satisfaction.value, text, actor.id,
+            actor.role.value, at,
+        )
+        if reopens:
+            reason = "resident reported not solved" if not solved else "resident dissatisfied"
+            self._reopened(to, reason, True, actor.id, actor.role.value, at)
+
+    def reopen(self, actor: Actor, reason: str, at: datetime) -> None:
+        """Start a new round of work; the earlier round stays in the history."""
+        to = self._to(Action.REOPEN)
+        text = _text("reason", reason, required=True)
+        self._reopened(to, text, False, actor.id, actor.role.value, at)
+
+    def _check_due(self, due_on: date, at: datetime) -> None:
+        if due_on < at.date():
+            raise Invalid([("due_on", "must not be in the past")])
+
+    # -- events: only assign -------------------------------------------------------------
+
+    @event("Referred")
+    def _referred(self, status: str, note: str, actor_id: str, actor_role: str, at: datetime) -> None:
+        self.status = status
+        self.updated_at = at
+
+    @event("HandledNow")
+    def _handled_now(
+        self, status: str, owner: UUID, duty_role: str, due_on: date, note: str,
+        actor_id: str, actor_role: str, at: datetime,
+    ) -> None:
+        self.status = status
+        self.owner = owner
+        self.duty_role = duty_role
+        self.due_on = due_on
+        self.due_history.append({"due_on": due_on, "set_at": at, "reason": None})
+        self.updated_at = at
+
+    @event("Declined")
+    def _declined(
+        self, status: str, reason: str, actor_id: str, actor_role: str, at: datetime
+    ) -> None:
+        self.status = status
+        self.reason = reason
+        self.updated_at = at
+
+    @event("Merged")
+    def _merged(
+        self, status: str, into: UUID, note: str, actor_id: str, actor_role: str, at: datetime
+    ) -> None:
+        self.status = status
+        self.merged_into = into
+        self.updated_at = at
+
+    @event("Withdrawn")
+    def _withdrawn(
+        self, status: str, reason: str, actor_id: str, actor_role: str, at: datetime
+    ) -> None:
+        self.status = status
+        self.reason = reason
+        self.updated_at = at
+
+    @event("Assigned")
+    def _assigned(
+        self, status: str, owner: UUID, duty_role: str, due_on: date, note: str,
+        actor_id: str, actor_role: str, at: datetime,
+    ) -> None:
+        self.status = status
+        self.owner = owner
+        self.duty_role = duty_role
+        self.due_on = due_on
+        self.due_history.append({"due_on": due_on, "set_at": at, "reason": None})
+        self.adopted_at_meeting = False
+        self.updated_at = at
+
+    @event("ReturnedForInfo")
+    def _returned_for_info(
+        self, status: str, missing: str, actor_id: str, actor_role: str, at: datetime
+    ) -> None:
+        self.status = status
+        self.missing = missing
+        self.updated_at = at
+
+    @event("ProgressRecorded")
+    def _progress_recorded(
+        self, status: str, note: str, actor_id: str, actor_role: str, at: datetime
+    ) -> None:
+        self.status = status
+        self.progress.append({"note": note, "at": at, "by": actor_id, "round": self.round})
+        self.updated_at = at
+
+    @event("DeadlineExtended")
+    def _deadline_extended(
+        self, status: str, due_on: date, previous_due_on: date | None, reason: str,
+        actor_id: str, actor_role: str, at: datetime,
+    ) -> None:
+        self.status = status
+        self.due_on = due_on
+        self.due_history.append({"due_on": due_on, "set_at": at, "reason": reason})
+        self.updated_at = at
+
+    @event("Reassigned")
+    def _reassigned(
+        self, status: str, owner: UUID, duty_role: str, previous_owner: UUID | None,
+        reason: str, actor_id: str, actor_role: str, at: datetime,
+    ) -> None:
+        self.status = status
+        self.owner = owner
+        self.duty_role = duty_role
+        self.updated_at = at
+
+    @event("SentBack")
+    def _sent_back(
+        self, status: str, reason: str, actor_id: str, actor_role: str, at: datetime
+    ) -> None:
+        self.status = status
+        self.reason = reason
+        self.owner = None
+        self.duty_role = None
+        self.due_on = None
+        self.updated_at = at
+
+    @event("Resolved")
+    def _resolved(
+        self, status: str, summary: str, on_time: bool, actor_id: str, actor_role: str,
+        at: datetime,
+    ) -> None:
+        self.status = status
+        self.summary = summary
+        self.resolved_at = at
+        self.feedback_pending = True
+        self.updated_at = at
+
+    @event("FeedbackRecorded")
+    def _feedback_recorded(
+        self, status: str, solved: bool, satisfaction: str, comment: str,
+        actor_id: str, actor_role: str, at: datetime,
+    ) -> None:
+        self.status = status
+        self.feedback_pending = False
+        self.feedback.append(
+            {"solved": solved, "satisfaction": satisfaction, "at": at, "round": self.round}
+        )
+        self.updated_at = at
+
+    @event("Reopened")
+    def _reopened(
+        self, status: str, reason: str, by_feedback: bool, actor_id: str, actor_role: str,
+        at: datetime,
+    ) -> None:
+        self.status = status
+        self.reason = reason
+        self.round += 1
+        self.feedback_pending = False
+        self.summary = None
+        self.resolved_at = None
+        self.updated_at = at

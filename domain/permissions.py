@@ -1,0 +1,94 @@
+"""Who may do what: the lifecycle table's roles, the owner rule and the grid scope."""
+
+from __future__ import annotations
+
+from domain.accounts import Principal
+from domain.concern import Actor, Concern
+from domain.errors import Forbidden
+from domain.lifecycle import RAISE_ROLES, TRANSITIONS, Action, Status, Transition, allowed_actions
+from domain.vocabulary import Role
+
+# When a principal holds several roles, the event records the first that allows the action.
+_ROLE_ORDER = list(Role)
+
+
+def is_owner(principal: Principal, concern: Concern) -> bool:
+    """True when the principal is the member the concern is assigned to."""
+    return principal.member_id is not None and principal.member_id == concern.owner
+
+
+def _pick(principal: Principal, roles: frozenset[Role]) -> Role | None:
+    for role in _ROLE_ORDER:
+        if role in roles and role in principal.roles:
+            return role
+    return None
+
+
+def _permits(principal: Principal, row: Transition, concern: Concern) -> Role | None:
+    role = _pick(principal, row.roles)
+    if role is not None:
+        return role
+    if row.owner_may and is_owner(principal, concern):
+        return Role.MEMBER
+    return None
+
+
+def check_grid(principal: Principal, grid: str) -> None:
+    """Refuse a principal whose grid scope does not include `grid`."""
+    if not principal.covers(grid):
+        msg = f"{principal.name} is limited to grids {sorted(principal.grids)}, not {grid}"
+        raise Forbidden(msg)
+
+
+def actor_to_raise(principal: Principal, grid: str) -> Actor:
+    """The actor a principal raises a concern as, or Forbidden."""
+    role = _pick(principal, RAISE_ROLES)
+    if role is None:
+        raise Forbidden(f"raising a concern needs one of the roles {_names(RAISE_ROLES)}")
+    check_grid(principal, grid)
+    return Actor(principal.id, role)
+
+
+def actor_for(principal: Principal, action: Action, concern: Concern) -> Actor:
+    """The actor a principal performs `action` as on this concern, or Forbidden.
+
+    Roles are checked before the state so a caller who may never do this gets 403,
+    and one who may, but not now, gets the lifecycle's 409.
+    """
+    check_grid(principal, concern.grid)
+    rows = [t for t in TRANSITIONS if t.action == action]
+    if not any(_permits(principal, r, concern) for r in rows):
+        roles = frozenset().union(*(r.roles for r in rows))
+        owner = " or the concern's owner" if any(r.owner_may for r in rows) else ""
+        raise Forbidden(f"{action.value} needs one of the roles {_names(roles)}{owner}")
+    status = Status(concern.status)
+    here = [r for r in rows if status in r.sources]
+    for row in here:
+        role = _permits(principal, row, concern)
+        if role is not None:
+            return Actor(principal.id, role)
+    if not here:
+        # Not allowed from this status at all: let the lifecycle say so (409).
+        role = next(r for r in (_permits(principal, x, concern) for x in rows) if r)
+        return Actor(principal.id, role)
+    roles = frozenset().union(*(r.roles for r in here))
+    raise Forbidden(f"{action.value} from {status.value} needs one of the roles {_names(roles)}")
+
+
+def actions_for(principal: Principal, concern: Concern) -> list[str]:
+    """The actions this principal may take on the concern now."""
+    if not principal.covers(concern.grid):
+        return []
+    status = Status(concern.status)
+    found = []
+    for action in allowed_actions(status, concern.facts):
+        rows = [t for t in TRANSITIONS if t.action == action and status in t.sources]
+        if any(_permits(principal, r, concern) for r in rows) and not all(
+            r.needs_meeting for r in rows
+        ):
+            found.append(action.value)
+    return found
+
+
+def _names(roles: frozenset[Role]) -> str:
+    return ", ".join(sorted(r.value for r in roles))

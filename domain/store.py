@@ -1,0 +1,203 @@
+"""Persistence: the event store settings, the side tables, and the two SQL dialects in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Protocol
+from urllib.parse import unquote, urlsplit
+
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+
+Dialect = Literal["sqlite", "postgres"]
+
+
+@dataclass(frozen=True)
+class SideWrite:
+    """A row written in the same transaction as the events it belongs to."""
+
+    sql: str
+    params: tuple[Any, ...]
+
+
+def event_store_env(database_url: str) -> dict[str, str]:
+    """The eventsourcing environment for a `sqlite:///…` or `postgresql://…` URL."""
+    parts = urlsplit(database_url)
+    if parts.scheme == "sqlite":
+        path = unquote(parts.path)
+        # sqlite:///var/x.db is relative; sqlite:////abs/x.db is absolute.
+        path = path[1:] if path.startswith("/") else path
+        if not path:
+            msg = "MINQING_DATABASE_URL: sqlite URL needs a file path, e.g. sqlite:///var/minqing.db"
+            raise ValueError(msg)
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": path,
+            "SQLITE_LOCK_TIMEOUT": "10",
+            "APPLICATION_RECORDER_TOPIC": "domain.store:SQLiteRecorder",
+        }
+    if parts.scheme in ("postgresql", "postgres"):
+        if not parts.path.strip("/"):
+            msg = "MINQING_DATABASE_URL: postgresql URL needs a database name"
+            raise ValueError(msg)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": unquote(parts.path.lstrip("/")),
+            "POSTGRES_HOST": parts.hostname or "127.0.0.1",
+            "POSTGRES_PORT": str(parts.port or 5432),
+            "POSTGRES_USER": unquote(parts.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(parts.password or ""),
+            "POSTGRES_POOL_SIZE": "10",
+            "POSTGRES_MAX_OVERFLOW": "30",
+            "POSTGRES_CONNECT_TIMEOUT": "10",
+            "POSTGRES_LOCK_TIMEOUT": "10",
+            "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "10",
+            "APPLICATION_RECORDER_TOPIC": "domain.store:PostgresRecorder",
+        }
+    msg = f"MINQING_DATABASE_URL: unsupported scheme {parts.scheme!r} (use sqlite or postgresql)"
+    raise ValueError(msg)
+
+
+class _Cursor(Protocol):
+    def execute(self, sql: Any, params: Any = ..., /) -> Any: ...
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> Any: ...
+
+
+class SQLiteRecorder(SQLiteApplicationRecorder):
+    """The library's SQLite recorder, also writing side rows in the events' transaction."""
+
+    def _insert_events(
+        self, c: Any, stored_events: Sequence[Any], **kwargs: Any
+    ) -> Sequence[int] | None:
+        for w in kwargs.get("side_writes", ()):
+            c.execute(w.sql, w.params)
+        return super()._insert_events(c, stored_events, **kwargs)
+
+
+class PostgresRecorder(PostgresApplicationRecorder):
+    """The library's PostgreSQL recorder (default insert path), also writing side rows."""
+
+    def _insert_events(self, curs: Any, stored_events: Sequence[Any], **kwargs: Any) -> None:
+        for w in kwargs.get("side_writes", ()):
+            curs.execute(_to_pg(w.sql), w.params)
+        super()._insert_events(curs, stored_events, **kwargs)
+
+
+def _to_pg(sql: str) -> str:
+    # Side-table SQL is written once with qmark placeholders; psycopg wants %s.
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+_SIDE_TABLES: Mapping[str, Sequence[str]] = {
+    "common": (
+        "CREATE TABLE IF NOT EXISTS minqing_counters ("
+        " name TEXT PRIMARY KEY, value BIGINT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS minqing_idempotency ("
+        " principal_id TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL,"
+        " body TEXT NOT NULL, aggregate_id TEXT NOT NULL, version BIGINT NOT NULL,"
+        " created_at TEXT NOT NULL, PRIMARY KEY (principal_id, key))",
+        "CREATE TABLE IF NOT EXISTS minqing_resident_keys ("
+        " resident_ref TEXT PRIMARY KEY, wrapped_key TEXT, created_at TEXT NOT NULL,"
+        " erased_at TEXT)",
+        "CREATE TABLE IF NOT EXISTS minqing_principals ("
+        " id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, roles TEXT NOT NULL,"
+        " grids TEXT NOT NULL, member_id TEXT, created_at TEXT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS minqing_tokens ("
+        " id TEXT PRIMARY KEY, principal_id TEXT NOT NULL REFERENCES minqing_principals(id),"
+        " token_hash TEXT NOT NULL UNIQUE, label TEXT NOT NULL, created_at TEXT NOT NULL,"
+        " revoked_at TEXT)",
+    ),
+}
+
+
+class Database:
+    """Plain SQL on the event store's own connections; hides the dialect's placeholders."""
+
+    def __init__(self, recorder: Any) -> None:
+        self.recorder = recorder
+        self.dialect: Dialect = "postgres" if isinstance(recorder, PostgresRecorder) else "sqlite"
+        self.events_table = recorder.events_table_name
+
+    @contextmanager
+    def transaction(self) -> Iterator[Cursor]:
+        """One committed transaction; rolled back if the block raises."""
+        with self.recorder.datastore.transaction(commit=True) as c:
+            yield Cursor(c, self.dialect)
+
+    def fetchone(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
+        """The first row of a query, or None."""
+        with self.recorder.datastore.transaction(commit=False) as c:
+            cur = Cursor(c, self.dialect)
+            cur.execute(sql, params)
+            return cur.fetchone()
+
+    def fetchall(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        """Every row of a query."""
+        with self.recorder.datastore.transaction(commit=False) as c:
+            cur = Cursor(c, self.dialect)
+            cur.execute(sql, params)
+            return list(cur.fetchall())
+
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> None:
+        """Run one statement in its own transaction."""
+        with self.transaction() as cur:
+            cur.execute(sql, params)
+
+    def create_tables(self) -> None:
+        """Create the side tables (the event store creates its own)."""
+        with self.transaction() as cur:
+            for statement in _SIDE_TABLES["common"]:
+                cur.execute(statement)
+
+    def position_of(self, aggregate_id: str, version: int) -> int | None:
+        """The log position of one stored event."""
+        column = "notification_id" if self.dialect == "postgres" else "rowid"
+        row = self.fetchone(
+            f"SELECT {column} AS position FROM {self.events_table}"  # noqa: S608
+            " WHERE originator_id = ? AND originator_version = ?",
+            (_originator(aggregate_id, self.dialect), version),
+        )
+        return int(row["position"]) if row else None
+
+    def next_counter(self, name: str) -> int:
+        """Take the next number of a named counter; a number taken is never given again."""
+        with self.transaction() as cur:
+            cur.execute(
+                "INSERT INTO minqing_counters (name, value) VALUES (?, 1)"
+                " ON CONFLICT (name) DO UPDATE SET value = minqing_counters.value + 1"
+                " RETURNING value",
+                (name,),
+            )
+            row = cur.fetchone()
+        return int(row["value"])
+
+
+def _originator(aggregate_id: str, dialect: Dialect) -> str:
+    # The SQLite recorder stores UUIDs as 32 hex digits, PostgreSQL as uuid.
+    return aggregate_id.replace("-", "") if dialect == "sqlite" else aggregate_id
+
+
+class Cursor:
+    """A cursor that takes qmark SQL on either dialect."""
+
+    def __init__(self, cursor: _Cursor, dialect: Dialect) -> None:
+        self._cursor = cursor
+        self._dialect = dialect
+
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> None:
+        """Run one statement."""
+        self._cursor.execute(_to_pg(sql) if self._dialect == "postgres" else sql, params)
+
+    def fetchone(self) -> Any:
+        """The next row, or None."""
+        return self._cursor.fetchone()
+
+    def fetchall(self) -> list[Any]:
+        """The remaining rows."""
+        return list(self._cursor.fetchall())
