@@ -342,6 +342,16 @@ class Minqing(Application[UUID]):
         """The concern now, or as it was at `version`."""
         return self._find_concern(concern_id, version=version)
 
+    def version_at(self, concern_id: UUID, moment: datetime) -> int:
+        """The concern's version as recorded at `moment` (0 if it did not exist yet)."""
+        when = moment if moment.tzinfo else moment.replace(tzinfo=self.zone)
+        version = 0
+        for e in self.events.get(concern_id):
+            if e.timestamp > when:
+                break
+            version = e.originator_version
+        return version
+
     def concern_by_reference(self, reference: str) -> Concern:
         """The concern with this human-readable reference."""
         return self._via_index(f"reference:{reference}", "concern", reference)

@@ -92,3 +92,17 @@ def actions_for(principal: Principal, concern: Concern) -> list[str]:
 
 def _names(roles: frozenset[Role]) -> str:
     return ", ".join(sorted(r.value for r in roles))
+
+
+VIEW_ROLES: frozenset[Role] = frozenset(
+    {Role.COLLECTOR, Role.GRID_LEADER, Role.STAFF, Role.COMMITTEE, Role.CHAIR, Role.ADMIN,
+     Role.SUPERVISOR}
+)
+
+
+def check_view(principal: Principal, concern: Concern) -> None:
+    """Refuse a caller who may not read this concern: staff roles and supervisors in scope,
+    or the member it is assigned to."""
+    if not (principal.roles & VIEW_ROLES or is_owner(principal, concern)):
+        raise Forbidden("reading a concern needs a staff role, supervisor, or being its owner")
+    check_grid(principal, concern.grid)

@@ -1,0 +1,123 @@
+"""The `minqing` command: serve, database, users and tokens, demo data."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from uuid import UUID
+
+from api.bootstrap import open_minqing
+from api.settings import Settings
+from domain.errors import DomainError
+from domain.vocabulary import Role
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="minqing", description="Minqing 民情: residents' concerns.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the HTTP API")
+    serve.add_argument("--host", default=None, help="default MINQING_HOST or 127.0.0.1")
+    serve.add_argument("--port", type=int, default=None, help="default MINQING_PORT or 8000")
+    serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+
+    db = sub.add_parser("db", help="database").add_subparsers(dest="db_command", required=True)
+    db.add_parser("init", help="create the event store and side tables")
+
+    users = sub.add_parser("users", help="principals").add_subparsers(
+        dest="users_command", required=True
+    )
+    add = users.add_parser("add", help="add a principal")
+    add.add_argument("name")
+    add.add_argument(
+        "--role", action="append", required=True, choices=[r.value for r in Role],
+        help="repeat for several roles",
+    )
+    add.add_argument("--grid", action="append", default=[], help="limit to a grid (repeatable)")
+    add.add_argument("--member", default=None, help="the member id this principal acts as")
+    users.add_parser("list", help="list principals")
+
+    tokens = sub.add_parser("tokens", help="bearer tokens").add_subparsers(
+        dest="tokens_command", required=True
+    )
+    issue = tokens.add_parser("issue", help="issue a token; printed once, stored as a hash")
+    issue.add_argument("name", help="principal name or id")
+    issue.add_argument("--label", default="")
+    revoke = tokens.add_parser("revoke", help="revoke a token by its id")
+    revoke.add_argument("token_id")
+    listing = tokens.add_parser("list", help="a principal's tokens (ids, never the tokens)")
+    listing.add_argument("name")
+
+    sub.add_parser("demo", help="load the worked story of domain.md")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `minqing` console command."""
+    args = _parser().parse_args(argv)
+    settings = Settings()
+    if args.command == "serve":
+        return _serve(settings, args.host, args.port, args.workers)
+    app = open_minqing(settings)
+    try:
+        return _run(args, app)
+    except DomainError as exc:
+        print(f"minqing: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        app.close()
+
+
+def _run(args: argparse.Namespace, app: object) -> int:
+    from domain.application import Minqing
+
+    assert isinstance(app, Minqing)
+    if args.command == "db":
+        print(f"minqing: tables ready on {app.db.dialect} ({app.db.events_table})")
+    elif args.command == "users" and args.users_command == "add":
+        member = UUID(args.member) if args.member else None
+        p = app.accounts.add(args.name, [Role(r) for r in args.role], args.grid, member)
+        print(f"added {p.name} ({p.id}) roles={','.join(sorted(r.value for r in p.roles))}")
+    elif args.command == "users":
+        for p in app.accounts.all():
+            d = p.as_dict()
+            print(f"{d['id']}  {d['name']}  roles={d['roles']} grids={d['grids']}")
+    elif args.command == "tokens" and args.tokens_command == "issue":
+        p = app.accounts.find(args.name)
+        token_id, token = app.accounts.issue_token(p.id, args.label)
+        print(f"token id {token_id} for {p.name} (shown once, stored only as a hash):",
+              file=sys.stderr)
+        print(token)
+    elif args.command == "tokens" and args.tokens_command == "revoke":
+        app.accounts.revoke_token(args.token_id)
+        print(f"revoked {args.token_id}")
+    elif args.command == "tokens":
+        for t in app.accounts.tokens(app.accounts.find(args.name).id):
+            print(f"{t['id']}  {t['label']!r}  created {t['created_at']}  revoked {t['revoked_at']}")
+    elif args.command == "demo":
+        from api.demo import load_demo
+
+        for line in load_demo(app):
+            print(line)
+    return 0
+
+
+def _serve(settings: Settings, host: str | None, port: int | None, workers: int) -> int:
+    import uvicorn
+
+    # Open once before serving so a bad configuration fails here, with its message.
+    open_minqing(settings, first_start=True).close()
+    uvicorn.run(
+        "api.main:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        log_level="info",
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

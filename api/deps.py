@@ -1,0 +1,140 @@
+"""Request dependencies: the application, the caller, idempotency keys and If-Match."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+import time
+from collections import defaultdict, deque
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from api.errors import RateLimited, Unauthenticated
+from api.settings import Settings
+from domain.accounts import Principal
+from domain.application import Idempotency, Minqing
+from domain.errors import Forbidden, Invalid
+from domain.vocabulary import Role
+
+
+def get_minqing(request: Request) -> Minqing:
+    """The process's one Minqing application, made in the lifespan handler."""
+    app: Minqing = request.app.state.minqing
+    return app
+
+
+def get_settings(request: Request) -> Settings:
+    """The settings the process was started with."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+MinqingDep = Annotated[Minqing, Depends(get_minqing)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_principal(
+    app: MinqingDep, authorization: Annotated[str | None, Header()] = None
+) -> Principal:
+    """The caller named by the bearer token; 401 without a valid one."""
+    if not authorization:
+        raise Unauthenticated("an Authorization: Bearer <token> header is required")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
+    principal = app.accounts.authenticate(token.strip())
+    if principal is None:
+        raise Unauthenticated("the token is unknown or has been revoked")
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require(*roles: Role, member_may: bool = False) -> object:
+    """A dependency that refuses (403) a caller holding none of `roles`.
+
+    With `member_may`, a caller linked to a member passes too: whether they are the
+    concern's owner is decided once the concern is loaded.
+    """
+    allowed = frozenset(roles)
+
+    def check(principal: PrincipalDep) -> Principal:
+        if principal.roles & allowed or (member_may and principal.member_id is not None):
+            return principal
+        names = ", ".join(sorted(r.value for r in allowed))
+        raise Forbidden(f"this needs one of the roles {names}")
+
+    return Depends(check)
+
+
+async def get_idempotency(
+    request: Request,
+    principal: PrincipalDep,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> Idempotency | None:
+    """The Idempotency-Key with a fingerprint of this request (path and body)."""
+    if idempotency_key is None:
+        return None
+    return Idempotency(principal.id, idempotency_key, await fingerprint(request))
+
+
+async def fingerprint(request: Request) -> str:
+    """A hash of the method, the path and the body's JSON (key order does not matter)."""
+    raw = await request.body()
+    try:
+        body = json.dumps(json.loads(raw or b"null"), sort_keys=True, ensure_ascii=False)
+    except ValueError:
+        body = raw.decode("utf-8", "replace")
+    return hashlib.sha256(f"{request.method} {request.url.path}\n{body}".encode()).hexdigest()
+
+
+IdempotencyDep = Annotated[Idempotency | None, Depends(get_idempotency)]
+
+
+def get_if_match(if_match: Annotated[str | None, Header()] = None) -> int | None:
+    """The version named by If-Match (`"3"`, `W/"3"` or `3`), if any."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    m = re.fullmatch(r'\s*(?:W/)?"?(\d+)"?\s*', if_match)
+    if not m:
+        raise Invalid([("If-Match", "must be the concern's version as given in its ETag")])
+    return int(m.group(1))
+
+
+IfMatchDep = Annotated[int | None, Depends(get_if_match)]
+
+
+class RateLimiter:
+    """A sliding one-minute window per client address."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self._hits: dict[str, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def check(self, client: str) -> None:
+        """Count one request from `client`, or raise RateLimited."""
+        now = time.monotonic()
+        with self._lock:
+            hits = self._hits[client]
+            while hits and hits[0] <= now - 60:
+                hits.popleft()
+            if len(hits) >= self.per_minute:
+                raise RateLimited(int(60 - (now - hits[0])) + 1)
+            hits.append(now)
+
+
+def limit_rate(request: Request) -> None:
+    """Throttle unauthenticated callers so tracking codes cannot be guessed by brute force."""
+    limiter: RateLimiter = request.app.state.rate_limiter
+    limiter.check(request.client.host if request.client else "unknown")
+
+
+RateLimitDep = Depends(limit_rate)
+
+
+FingerprintDep = Annotated[str, Depends(fingerprint)]

@@ -1,0 +1,40 @@
+"""The FastAPI application: it only collects the routers and makes the one Minqing instance."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import errors
+from api.bootstrap import open_minqing
+from api.deps import RateLimiter
+from api.routes import concerns, members, ops, track
+from api.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The ASGI app; the Minqing application is opened in the lifespan handler."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.settings = settings
+        app.state.minqing = open_minqing(settings, first_start=True)
+        app.state.rate_limiter = RateLimiter(settings.track_rate_limit)
+        try:
+            yield
+        finally:
+            app.state.minqing.close()
+
+    app = FastAPI(
+        title="Minqing 民情",
+        version="1",
+        summary="Residents' concerns, from the household visit to the achievement library.",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    for router in (concerns.router, members.router, track.router, ops.router):
+        app.include_router(router)
+    return app

@@ -1,0 +1,288 @@
+"""Concern commands and reads: /api/v1/concerns."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Response, status
+
+from api.deps import IdempotencyDep, IfMatchDep, MinqingDep, require
+from api.schemas import (
+    AssignmentIn,
+    CommandOut,
+    ConcernIn,
+    ExtendIn,
+    FeedbackIn,
+    MergeIn,
+    MissingIn,
+    NoteIn,
+    ProgressIn,
+    ReasonIn,
+    ReassignIn,
+    ResolveIn,
+)
+from domain.accounts import Principal
+from domain.application import Minqing, NewConcern
+from domain.errors import Forbidden, NotFound
+from domain.lifecycle import RAISE_ROLES, TRANSITIONS, Action
+from domain.permissions import VIEW_ROLES, check_view
+from domain.residents import ResidentData
+from domain.vocabulary import Role
+
+router = APIRouter(prefix="/api/v1/concerns", tags=["concerns"])
+_REFERENCE = re.compile(r"MQ-\d{4}-\d{6,}")
+
+
+def may(action: Action) -> Any:
+    """The roles the transition table gives `action`, checked before the body is used."""
+    rows = [t for t in TRANSITIONS if t.action == action]
+    roles = frozenset().union(*(r.roles for r in rows))
+    return require(*roles, member_may=any(r.owner_may for r in rows))
+
+
+def concern_id(app: Minqing, raw: str) -> UUID:
+    """A concern's UUID from its id or its reference (MQ-2026-000123)."""
+    if _REFERENCE.fullmatch(raw):
+        return app.concern_by_reference(raw).id
+    try:
+        return UUID(raw)
+    except ValueError:
+        raise NotFound("concern", raw) from None
+
+
+Out = dict[str, Any]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=CommandOut)
+def raise_concern(
+    body: ConcernIn,
+    app: MinqingDep,
+    principal: Annotated[Principal, require(*RAISE_ROLES)],
+    idem: IdempotencyDep,
+    response: Response,
+) -> Out:
+    """Raise a concern: it starts in intake with a reference and a tracking code."""
+    resident = body.resident or None
+    data = ResidentData(
+        name=(resident.name if resident else None) or None,
+        phone=(resident.phone if resident else None) or None,
+        address=body.address or (resident.address if resident else None) or None,
+    )
+    draft = NewConcern(
+        title=body.title, description=body.description, category=body.category,
+        library=body.library, channel=body.channel, grid=body.grid, building=body.building,
+        priority_visit=body.priority_visit, resident=data, anonymous=body.anonymous,
+    )
+    result = app.raise_concern(principal, draft, idem)
+    response.headers["Location"] = f"/api/v1/concerns/{result.id}"
+    return result.body()
+
+
+@router.get("/{concern_ref}")
+def get_concern(
+    concern_ref: str,
+    app: MinqingDep,
+    principal: Annotated[Principal, require(*VIEW_ROLES, member_may=True)],
+    response: Response,
+    as_of_version: Annotated[int | None, Query(ge=1)] = None,
+    as_of: datetime | None = None,
+) -> Out:
+    """The concern now (or, for supervisors, as it was), with the caller's allowed actions."""
+    cid = concern_id(app, concern_ref)
+    if (as_of_version is not None or as_of is not None) and Role.SUPERVISOR not in principal.roles:
+        raise Forbidden("as_of and as_of_version are for supervisors")
+    concern = app.get_concern(cid)
+    check_view(principal, concern)
+    if as_of_version is not None or as_of is not None:
+        version = as_of_version if as_of_version is not None else app.version_at(cid, as_of)
+        if version == 0 or version > concern.version:
+            raise NotFound("version of concern", f"{cid} as of {as_of_version or as_of}")
+        concern = app.get_concern(cid, version=version)
+    response.headers["ETag"] = f'"{concern.version}"'
+    return app.concern_view(concern, principal)
+
+
+@router.get("/{concern_ref}/history")
+def history(
+    concern_ref: str,
+    app: MinqingDep,
+    principal: Annotated[Principal, require(*VIEW_ROLES)],
+) -> Out:
+    """Every event of the concern in order: version, type, time, actor, role and data."""
+    cid = concern_id(app, concern_ref)
+    check_view(principal, app.get_concern(cid))
+    return {"id": str(cid), "events": app.history(cid)}
+
+
+@router.post("/{concern_ref}/refer", response_model=CommandOut)
+def refer(
+    concern_ref: str, app: MinqingDep, principal: Annotated[Principal, may(Action.REFER)],
+    idem: IdempotencyDep, if_match: IfMatchDep, body: NoteIn | None = None,
+) -> Out:
+    """Refer the concern to the branch committee."""
+    note = body.note if body else None
+    return app.refer(concern_id(app, concern_ref), principal, note, if_match, idem).body()
+
+
+@router.post("/{concern_ref}/handle-now", response_model=CommandOut)
+def handle_now(
+    concern_ref: str, body: AssignmentIn, app: MinqingDep,
+    principal: Annotated[Principal, may(Action.HANDLE_NOW)], idem: IdempotencyDep,
+    if_match: IfMatchDep,
+) -> Out:
+    """Handle on receipt (即接即办): owner, duty role and due date at once."""
+    return app.handle_now(
+        concern_id(app, concern_ref), principal, body.owner, body.duty_role, body.due_on,
+        body.note, if_match, idem,
+    ).body()
+
+
+@router.post("/{concern_ref}/decline", response_model=CommandOut)
+def decline(
+    concern_ref: str, body: ReasonIn, app: MinqingDep,
+    principal: Annotated[Principal, may(Action.DECLINE)], idem: IdempotencyDep,
+    if_match: IfMatchDep,
+) -> Out:
+    """Decline explicitly (明确拒办), with the reason the resident will be told."""
+    return app.decline(
+        concern_id(app, concern_ref), principal, body.reason, if_match, idem
+    ).body()
+
+
+@router.post("/{concern_ref}/merge", response_model=CommandOut)
+def merge(
+    concern_ref: str, body: MergeIn, app: MinqingDep,
+    principal: Annotated[Principal, may(Action.MERGE_INTO)], idem: IdempotencyDep,
+    if_match: IfMatchDep,
+) -> Out:
+    """Close the concern as a duplicate of another open concern."""
+    return app.merge(
+        concern_id(app, concern_ref), principal, body.into, body.note, if_match, idem
+    ).body()
+
+
+@router.post("/{concern_ref}/withdraw", response_model=CommandOut)
+def withdraw(
+    concern_ref: str, body: ReasonIn, app: MinqingDep,
+    principal: Annotated[Principal, may(Action.WITHDRAW)], idem: IdempotencyDep,
+    if_match: IfMatchDep,
+) -> Out:
+    """Withdraw the concern at the resident's request."""
+    return app.withdraw(
+        concern_id(app, concern_ref), principal, body.reason, if_match, idem
+    ).body()
+
+
+@router.post("/{concern_ref}/return-for-info", response_model=CommandOut)
+def return_for_info(
+    concern_ref: str, body: MissingIn, app: MinqingDep,
+    principal: Annotated[Principal, may(Action.RETURN_FOR_INFO)], idem: IdempotencyDep,
+    if_match: IfMatchDep,
+) -> Out:
+    """Send the concern back to intake, saying what is missing."""
+    return app.return_for_info(
+        concern_id(app, concern_ref), principal, body.missing, if_match, idem
+    ).body()
+
+
+@router.post("/{concern_ref}/assign", response_model=CommandOut)
+def assign(
+    concern_ref: str, body: AssignmentIn, app: MinqingDep,
+    principal: Annotated[Principal, may(Action.ASSIGN)], idem: IdempotencyDep,
+    if_match: IfMatchDep,
+) -> Out:
+    """Name the owner, duty role and due date."""
+    return app.assign(
+        concern_id(app, concern_ref), principal, body.owner, body.duty_role, body.due_on,
+        body.note, if_match, idem,
+    ).body()
+
+
+@router.post("/{concern_ref}/record-progress", response_model=CommandOut)
+def record_progress(
+    concern_ref: str, body: ProgressIn, app: MinqingDep,
+    principal: Annotated[Principal, may(Action.RECORD_PROGRESS)], idem: IdempotencyDep,
+    if_match: IfMatchDep,
+) -> Out:
+    """Record what has been done so far."""
+    return app.record_progress(
+        concern_id(app, concern_ref), principal, body.note, if_match, idem
+    ).body()
+
+
+@router.post("/{concern_ref}/extend-deadline", response_model=CommandOut)
+def extend_deadline(
+    concern_ref: str, body: ExtendIn, app: MinqingDep,
+    principal: Annotated[Principal, may(Action.EXTEND_DEADLINE)], idem: IdempotencyDep,
+    if_match: IfMatchDep,
+) -> Out:
+    """Move the due date later; the history keeps every due date."""
+    return app.extend_deadline(
+        concern_id(app, concern_ref), principal, body.due_on, body.reason, if_match, idem
+    ).body()
+
+
+@router.post("/{concern_ref}/reassign", response_model=CommandOut)
+def reassign(
+    concern_ref: str, body: ReassignIn, app: MinqingDep,
+    principal: Annotated[Principal, may(Action.REASSIGN)], idem: IdempotencyDep,
+    if_match: IfMatchDep,
+) -> Out:
+    """Give the work to another member."""
+    return app.reassign(
+        concern_id(app, concern_ref), principal, body.owner, body.duty_role, body.reason,
+        if_match, idem,
+    ).body()
+
+
+@router.post("/{concern_ref}/send-back", response_model=CommandOut)
+def send_back(
+    concern_ref: str, body: ReasonIn, app: MinqingDep,
+    principal: Annotated[Principal, may(Action.SEND_BACK)], idem: IdempotencyDep,
+    if_match: IfMatchDep,
+) -> Out:
+    """The owner hands the concern back to the committee (退回)."""
+    return app.send_back(
+        concern_id(app, concern_ref), principal, body.reason, if_match, idem
+    ).body()
+
+
+@router.post("/{concern_ref}/resolve", response_model=CommandOut)
+def resolve(
+    concern_ref: str, body: ResolveIn, app: MinqingDep,
+    principal: Annotated[Principal, may(Action.RESOLVE)], idem: IdempotencyDep,
+    if_match: IfMatchDep,
+) -> Out:
+    """Record what was done; the feedback clock starts."""
+    return app.resolve(
+        concern_id(app, concern_ref), principal, body.summary, if_match, idem
+    ).body()
+
+
+@router.post("/{concern_ref}/record-feedback", response_model=CommandOut)
+def record_feedback(
+    concern_ref: str, body: FeedbackIn, app: MinqingDep,
+    principal: Annotated[Principal, require(Role.COLLECTOR, Role.STAFF)], idem: IdempotencyDep,
+    if_match: IfMatchDep,
+) -> Out:
+    """Record the resident's answer (回访); not solved or dissatisfied reopens."""
+    return app.record_feedback(
+        concern_id(app, concern_ref), principal, body.solved, body.satisfaction, body.comment,
+        if_match, idem,
+    ).body()
+
+
+@router.post("/{concern_ref}/reopen", response_model=CommandOut)
+def reopen(
+    concern_ref: str, body: ReasonIn, app: MinqingDep,
+    principal: Annotated[Principal, may(Action.REOPEN)], idem: IdempotencyDep,
+    if_match: IfMatchDep,
+) -> Out:
+    """Start a new round of work on a resolved concern."""
+    return app.reopen(
+        concern_id(app, concern_ref), principal, body.reason, if_match, idem
+    ).body()
+

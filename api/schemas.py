@@ -1,0 +1,180 @@
+"""Request and response bodies, with the contract's limits; unknown fields are refused."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
+
+from domain.vocabulary import Category, Channel, DutyRole, Library, PriorityVisit, Satisfaction
+
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Description = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)
+]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
+class Body(BaseModel):
+    """A request body: unknown fields are an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ResidentIn(Body):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = None
+    address: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] | None = None
+
+
+class ConcernIn(Body):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "东侧小路路灯坏了两周",
+                    "description": "5号楼东侧小路的路灯已经两周不亮，老人晚上出行不便。",
+                    "category": "environment",
+                    "library": "problem",
+                    "channel": "visit",
+                    "grid": "2",
+                    "building": "5",
+                    "resident": {"name": "张秀英", "phone": "13800000000"},
+                }
+            ]
+        },
+    )
+
+    title: Title
+    description: Description
+    category: Category
+    library: Library
+    channel: Channel
+    grid: Short
+    building: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = None
+    address: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] | None = None
+    resident: ResidentIn | None = None
+    anonymous: StrictBool = False
+    priority_visit: PriorityVisit | None = None
+
+
+class NoteIn(Body):
+    note: Note | None = None
+
+
+class AssignmentIn(Body):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "owner": "3f2b9c1e-0000-4000-8000-000000000001",
+                    "duty_role": "project_coordinator",
+                    "due_on": "2026-04-10",
+                }
+            ]
+        },
+    )
+
+    owner: UUID
+    duty_role: DutyRole
+    due_on: date
+    note: Note | None = None
+
+
+class ReasonIn(Body):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"reason": "不属于社区职责范围"}]}
+    )
+
+    reason: Text
+
+
+class MergeIn(Body):
+    into: UUID
+    note: Note | None = None
+
+
+class MissingIn(Body):
+    missing: Text
+
+
+class ProgressIn(Body):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"note": "已联系供电所，灯具已订购"}]}
+    )
+
+    note: Text
+
+
+class ExtendIn(Body):
+    due_on: date
+    reason: Text
+
+
+class ReassignIn(Body):
+    owner: UUID
+    duty_role: DutyRole
+    reason: Text
+
+
+class ResolveIn(Body):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"summary": "更换了6盏路灯"}]}
+    )
+
+    summary: Text
+
+
+class FeedbackIn(Body):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"solved": True, "satisfaction": "satisfied"}]},
+    )
+
+    solved: StrictBool
+    satisfaction: Satisfaction
+    comment: Note | None = None
+
+
+class MemberIn(Body):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "李强",
+                    "grids": ["2"],
+                    "duty_roles": ["project_coordinator"],
+                    "votes_in_branch": True,
+                }
+            ]
+        },
+    )
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    grids: list[Short] = Field(default_factory=list, max_length=50)
+    duty_roles: list[DutyRole] = Field(default_factory=list, max_length=6)
+    votes_in_branch: StrictBool
+
+
+class CommandOut(BaseModel):
+    """A successful command: the aggregate's new version and the log position of its event."""
+
+    id: str
+    version: int
+    position: int
+    status: str | None = None
+    reference: str | None = None
+    tracking_code: str | None = None
+
+
+class Page(BaseModel):
+    """A list of items."""
+
+    items: list[dict[str, Any]]
