@@ -14,9 +14,7 @@ from domain.vocabulary import Role
 
 def open_minqing(settings: Settings, *, first_start: bool = False) -> Minqing:
     """The Minqing application on the configured store (tables created if missing)."""
-    key = load_master_key(
-        settings.master_key, settings.master_key_file, create=settings.embedded
-    )
+    key = load_master_key(settings.master_key, settings.master_key_file, create=settings.embedded)
     app = Minqing(
         event_store_env(settings.database_url), master_key=key, timezone=settings.timezone
     )

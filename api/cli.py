@@ -9,6 +9,7 @@ from uuid import UUID
 
 from api.bootstrap import open_minqing
 from api.settings import Settings
+from domain.application import Minqing
 from domain.errors import DomainError
 from domain.vocabulary import Role
 
@@ -31,7 +32,10 @@ def _parser() -> argparse.ArgumentParser:
     add = users.add_parser("add", help="add a principal")
     add.add_argument("name")
     add.add_argument(
-        "--role", action="append", required=True, choices=[r.value for r in Role],
+        "--role",
+        action="append",
+        required=True,
+        choices=[r.value for r in Role],
         help="repeat for several roles",
     )
     add.add_argument("--grid", action="append", default=[], help="limit to a grid (repeatable)")
@@ -69,10 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         app.close()
 
 
-def _run(args: argparse.Namespace, app: object) -> int:
-    from domain.application import Minqing
-
-    assert isinstance(app, Minqing)
+def _run(args: argparse.Namespace, app: Minqing) -> int:
     if args.command == "db":
         print(f"minqing: tables ready on {app.db.dialect} ({app.db.events_table})")
     elif args.command == "users" and args.users_command == "add":
@@ -86,15 +87,18 @@ def _run(args: argparse.Namespace, app: object) -> int:
     elif args.command == "tokens" and args.tokens_command == "issue":
         p = app.accounts.find(args.name)
         token_id, token = app.accounts.issue_token(p.id, args.label)
-        print(f"token id {token_id} for {p.name} (shown once, stored only as a hash):",
-              file=sys.stderr)
+        print(
+            f"token id {token_id} for {p.name} (shown once, stored only as a hash):",
+            file=sys.stderr,
+        )
         print(token)
     elif args.command == "tokens" and args.tokens_command == "revoke":
         app.accounts.revoke_token(args.token_id)
         print(f"revoked {args.token_id}")
     elif args.command == "tokens":
         for t in app.accounts.tokens(app.accounts.find(args.name).id):
-            print(f"{t['id']}  {t['label']!r}  created {t['created_at']}  revoked {t['revoked_at']}")
+            print(f"{t['id']}  {t['label']!r}  created {t['created_at']}", end="")
+            print(f"  revoked {t['revoked_at']}" if t["revoked_at"] else "")
     elif args.command == "demo":
         from api.demo import load_demo
 

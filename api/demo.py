@@ -6,7 +6,6 @@ from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from uuid import UUID
 
-from domain.accounts import Principal
 from domain.application import Minqing, NewConcern
 from domain.residents import ResidentData
 from domain.vocabulary import Category, Channel, DutyRole, Library, Role
@@ -47,50 +46,67 @@ def _story(app: Minqing) -> Iterator[str]:
     committee = app.accounts.add("committee", [Role.COMMITTEE])
     assignee = app.accounts.add("liqiang", [Role.MEMBER], ["2"], UUID(li.id))
     for p in (collector, leader, committee, assignee):
-        _, token = app.accounts.issue_token(p.id, "demo")
         yield f"principal {p.name:<13} roles={','.join(sorted(r.value for r in p.roles))}"
     yield "issue demo tokens with: minqing tokens issue <name>"
 
     app.clock = _at(app, 3, 3, 10)
-    light = app.raise_concern(collector, NewConcern(
-        title="5号楼东侧小路路灯两周不亮",
-        description="东侧小路的路灯已经坏了两个星期，老人晚上出门看不清路。",
-        category=Category.ENVIRONMENT, library=Library.PROBLEM, channel=Channel.VISIT,
-        grid="2", building="5",
-        resident=ResidentData(name="张秀英", phone="13800000000", address="5号楼2单元301"),
-    ))
-    yield f"3 March: {light.reference} streetlights on the east path (tracking {light.tracking_code})"
+    light = app.raise_concern(
+        collector,
+        NewConcern(
+            title="5号楼东侧小路路灯两周不亮",
+            description="东侧小路的路灯已经坏了两个星期，老人晚上出门看不清路。",
+            category=Category.ENVIRONMENT,
+            library=Library.PROBLEM,
+            channel=Channel.VISIT,
+            grid="2",
+            building="5",
+            resident=ResidentData(name="张秀英", phone="13800000000", address="5号楼2单元301"),
+        ),
+    )
+    yield f"3 March: {light.reference} east-path streetlights, tracking {light.tracking_code}"
     app.clock = _at(app, 3, 4)
     app.refer(UUID(light.id), leader, "需要支委会研究")
     yield "4 March: the grid leader refers it to the committee"
 
     app.clock = _at(app, 3, 6, 15)
-    corridor = app.raise_concern(leader, NewConcern(
-        title="楼道公共区域堆放杂物纠纷",
-        description="3号楼邻里因楼道堆放杂物发生争执，需要调解并统一清理。",
-        category=Category.DISPUTE, library=Library.PROBLEM, channel=Channel.WALK_IN, grid="2",
-        building="3", anonymous=True,
-    ))
+    corridor = app.raise_concern(
+        leader,
+        NewConcern(
+            title="楼道公共区域堆放杂物纠纷",
+            description="3号楼邻里因楼道堆放杂物发生争执，需要调解并统一清理。",
+            category=Category.DISPUTE,
+            library=Library.PROBLEM,
+            channel=Channel.WALK_IN,
+            grid="2",
+            building="3",
+            anonymous=True,
+        ),
+    )
     app.clock = _at(app, 3, 7)
     app.refer(UUID(corridor.id), leader)
     yield f"6 March: {corridor.reference} corridor storage dispute, referred"
 
     app.clock = _at(app, 3, 10)
-    inquiry = app.raise_concern(collector, NewConcern(
-        title="咨询城乡居民养老保险缴费档次",
-        description="居民想了解今年养老保险缴费档次和补贴标准。",
-        category=Category.POLICY_INQUIRY, library=Library.SUGGESTION, channel=Channel.VISIT,
-        grid="2",
-    ))
+    inquiry = app.raise_concern(
+        collector,
+        NewConcern(
+            title="咨询城乡居民养老保险缴费档次",
+            description="居民想了解今年养老保险缴费档次和补贴标准。",
+            category=Category.POLICY_INQUIRY,
+            library=Library.SUGGESTION,
+            channel=Channel.VISIT,
+            grid="2",
+        ),
+    )
     app.handle_now(
-        UUID(inquiry.id), leader, UUID(wang.id), DutyRole.POLICY_EXPLAINER, date(YEAR, 3, 12),
+        UUID(inquiry.id),
+        leader,
+        UUID(wang.id),
+        DutyRole.POLICY_EXPLAINER,
+        date(YEAR, 3, 12),
         "即接即办",
     )
     app.clock = _at(app, 3, 11)
-    app.resolve(UUID(inquiry.id), _owner(collector), "已上门讲解缴费档次并送达政策材料")
+    app.resolve(UUID(inquiry.id), collector, "已上门讲解缴费档次并送达政策材料")
     yield f"10 March: {inquiry.reference} pension inquiry handled on receipt and resolved"
     yield "the meeting of 25 March comes with the meetings feature"
-
-
-def _owner(p: Principal) -> Principal:
-    return p

@@ -44,8 +44,11 @@ def _domain(exc: DomainError) -> tuple[int, dict[str, Any]]:
         return 403, error_body("forbidden", str(exc))
     if isinstance(exc, TransitionNotAllowed):
         return 409, error_body(
-            "transition_not_allowed", str(exc), status=exc.status.value,
-            action=exc.action.value, allowed_actions=[a.value for a in exc.allowed],
+            "transition_not_allowed",
+            str(exc),
+            status=exc.status.value,
+            action=exc.action.value,
+            allowed_actions=[a.value for a in exc.allowed],
         )
     if isinstance(exc, VersionMismatch):
         return 412, error_body("version_mismatch", str(exc), current_version=exc.current)
@@ -59,10 +62,9 @@ def _domain(exc: DomainError) -> tuple[int, dict[str, Any]]:
 
 def _field(loc: tuple[Any, ...]) -> str:
     # ("body", "resident", "phone") -> "resident.phone"; ("query", "limit") -> "limit"
-    parts = [str(p) for p in loc[1:]] if loc and loc[0] in ("body", "query", "path", "header") else [
-        str(p) for p in loc
-    ]
-    return ".".join(parts) or "body"
+    if loc and loc[0] in ("body", "query", "path", "header"):
+        loc = loc[1:]
+    return ".".join(str(p) for p in loc) or "body"
 
 
 def install(app: FastAPI) -> None:

@@ -14,7 +14,7 @@ from domain.errors import Conflict, Invalid, NotFound
 from domain.store import Database
 from domain.vocabulary import Role
 
-TOKEN_PREFIX = "mq_"
+TOKEN_PREFIX = "mq_"  # noqa: S105 - a prefix that marks Minqing tokens, not a secret
 
 
 @dataclass(frozen=True)

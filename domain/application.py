@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -24,7 +24,15 @@ from domain.member import Member
 from domain.permissions import actions_for, actor_for, actor_to_raise, check_grid
 from domain.residents import Keyring, ResidentData
 from domain.store import Database, SideWrite
-from domain.vocabulary import Category, Channel, DutyRole, Library, PriorityVisit, Role, Satisfaction
+from domain.vocabulary import (
+    Category,
+    Channel,
+    DutyRole,
+    Library,
+    PriorityVisit,
+    Role,
+    Satisfaction,
+)
 
 Clock = Callable[[], datetime]
 ATTEMPTS = 8
@@ -32,8 +40,14 @@ ATTEMPTS = 8
 _CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 _CODE_LENGTH = 12
 _HIDDEN_EVENT_FIELDS = {
-    "originator_id", "originator_version", "timestamp", "originator_topic",
-    "actor_id", "actor_role", "at", "resident_data",
+    "originator_id",
+    "originator_version",
+    "timestamp",
+    "originator_topic",
+    "actor_id",
+    "actor_role",
+    "at",
+    "resident_data",
 }
 
 
@@ -157,8 +171,12 @@ class Minqing(Application[UUID]):
                 Index(key=f"tracking:{code}", target=concern.id),
             ]
             result = CommandResult(
-                id=str(concern.id), version=concern.version, position=0,
-                status=concern.status, reference=reference, tracking_code=code,
+                id=str(concern.id),
+                version=concern.version,
+                position=0,
+                status=concern.status,
+                reference=reference,
+                tracking_code=code,
             )
             writes = [sealed.key_row] if sealed else []
             saved = self._save(concern, indexes, result, idem, writes)
@@ -167,40 +185,71 @@ class Minqing(Application[UUID]):
         raise Conflict("could not allocate a unique reference; try again")
 
     def refer(
-        self, concern_id: UUID, principal: Principal, note: str | None = None,
-        expected_version: int | None = None, idem: Idempotency | None = None,
+        self,
+        concern_id: UUID,
+        principal: Principal,
+        note: str | None = None,
+        expected_version: int | None = None,
+        idem: Idempotency | None = None,
     ) -> CommandResult:
         """Refer the concern to the branch committee."""
         return self._change(
-            concern_id, principal, Action.REFER, expected_version, idem,
+            concern_id,
+            principal,
+            Action.REFER,
+            expected_version,
+            idem,
             lambda c, a, at: c.refer(a, note, at),
         )
 
     def handle_now(
-        self, concern_id: UUID, principal: Principal, owner: UUID, duty_role: DutyRole,
-        due_on: date, note: str | None = None, expected_version: int | None = None,
+        self,
+        concern_id: UUID,
+        principal: Principal,
+        owner: UUID,
+        duty_role: DutyRole,
+        due_on: date,
+        note: str | None = None,
+        expected_version: int | None = None,
         idem: Idempotency | None = None,
     ) -> CommandResult:
         """Handle on receipt: name the owner and due date at once."""
         assignment = self._assignment(owner, duty_role, due_on)
         return self._change(
-            concern_id, principal, Action.HANDLE_NOW, expected_version, idem,
+            concern_id,
+            principal,
+            Action.HANDLE_NOW,
+            expected_version,
+            idem,
             lambda c, a, at: c.handle_now(a, assignment, note, at),
         )
 
     def decline(
-        self, concern_id: UUID, principal: Principal, reason: str,
-        expected_version: int | None = None, idem: Idempotency | None = None,
+        self,
+        concern_id: UUID,
+        principal: Principal,
+        reason: str,
+        expected_version: int | None = None,
+        idem: Idempotency | None = None,
     ) -> CommandResult:
         """Decline explicitly, with the reason the resident will hear."""
         return self._change(
-            concern_id, principal, Action.DECLINE, expected_version, idem,
+            concern_id,
+            principal,
+            Action.DECLINE,
+            expected_version,
+            idem,
             lambda c, a, at: c.decline(a, reason, at),
         )
 
     def merge(
-        self, concern_id: UUID, principal: Principal, into: UUID, note: str | None = None,
-        expected_version: int | None = None, idem: Idempotency | None = None,
+        self,
+        concern_id: UUID,
+        principal: Principal,
+        into: UUID,
+        note: str | None = None,
+        expected_version: int | None = None,
+        idem: Idempotency | None = None,
     ) -> CommandResult:
         """Close the concern as a duplicate of another open concern."""
 
@@ -216,112 +265,203 @@ class Minqing(Application[UUID]):
         )
 
     def withdraw(
-        self, concern_id: UUID, principal: Principal, reason: str,
-        expected_version: int | None = None, idem: Idempotency | None = None,
+        self,
+        concern_id: UUID,
+        principal: Principal,
+        reason: str,
+        expected_version: int | None = None,
+        idem: Idempotency | None = None,
     ) -> CommandResult:
         """Withdraw at the resident's request."""
         return self._change(
-            concern_id, principal, Action.WITHDRAW, expected_version, idem,
+            concern_id,
+            principal,
+            Action.WITHDRAW,
+            expected_version,
+            idem,
             lambda c, a, at: c.withdraw(a, reason, at),
         )
 
     def return_for_info(
-        self, concern_id: UUID, principal: Principal, missing: str,
-        expected_version: int | None = None, idem: Idempotency | None = None,
+        self,
+        concern_id: UUID,
+        principal: Principal,
+        missing: str,
+        expected_version: int | None = None,
+        idem: Idempotency | None = None,
     ) -> CommandResult:
         """Send the concern back to intake, saying what is missing."""
         return self._change(
-            concern_id, principal, Action.RETURN_FOR_INFO, expected_version, idem,
+            concern_id,
+            principal,
+            Action.RETURN_FOR_INFO,
+            expected_version,
+            idem,
             lambda c, a, at: c.return_for_info(a, missing, at),
         )
 
     def assign(
-        self, concern_id: UUID, principal: Principal, owner: UUID, duty_role: DutyRole,
-        due_on: date, note: str | None = None, expected_version: int | None = None,
+        self,
+        concern_id: UUID,
+        principal: Principal,
+        owner: UUID,
+        duty_role: DutyRole,
+        due_on: date,
+        note: str | None = None,
+        expected_version: int | None = None,
         idem: Idempotency | None = None,
     ) -> CommandResult:
         """Name the owner, duty role and due date."""
         assignment = self._assignment(owner, duty_role, due_on)
         return self._change(
-            concern_id, principal, Action.ASSIGN, expected_version, idem,
+            concern_id,
+            principal,
+            Action.ASSIGN,
+            expected_version,
+            idem,
             lambda c, a, at: c.assign(a, assignment, note, at),
         )
 
     def record_progress(
-        self, concern_id: UUID, principal: Principal, note: str,
-        expected_version: int | None = None, idem: Idempotency | None = None,
+        self,
+        concern_id: UUID,
+        principal: Principal,
+        note: str,
+        expected_version: int | None = None,
+        idem: Idempotency | None = None,
     ) -> CommandResult:
         """Record what the owner has done so far."""
         return self._change(
-            concern_id, principal, Action.RECORD_PROGRESS, expected_version, idem,
+            concern_id,
+            principal,
+            Action.RECORD_PROGRESS,
+            expected_version,
+            idem,
             lambda c, a, at: c.record_progress(a, note, at),
         )
 
     def extend_deadline(
-        self, concern_id: UUID, principal: Principal, due_on: date, reason: str,
-        expected_version: int | None = None, idem: Idempotency | None = None,
+        self,
+        concern_id: UUID,
+        principal: Principal,
+        due_on: date,
+        reason: str,
+        expected_version: int | None = None,
+        idem: Idempotency | None = None,
     ) -> CommandResult:
         """Move the due date later, with a reason."""
         return self._change(
-            concern_id, principal, Action.EXTEND_DEADLINE, expected_version, idem,
+            concern_id,
+            principal,
+            Action.EXTEND_DEADLINE,
+            expected_version,
+            idem,
             lambda c, a, at: c.extend_deadline(a, due_on, reason, at),
         )
 
     def reassign(
-        self, concern_id: UUID, principal: Principal, owner: UUID, duty_role: DutyRole,
-        reason: str, expected_version: int | None = None, idem: Idempotency | None = None,
+        self,
+        concern_id: UUID,
+        principal: Principal,
+        owner: UUID,
+        duty_role: DutyRole,
+        reason: str,
+        expected_version: int | None = None,
+        idem: Idempotency | None = None,
     ) -> CommandResult:
         """Give the work to another member, with a reason."""
         self._member(owner, "owner")
         return self._change(
-            concern_id, principal, Action.REASSIGN, expected_version, idem,
+            concern_id,
+            principal,
+            Action.REASSIGN,
+            expected_version,
+            idem,
             lambda c, a, at: c.reassign(a, owner, duty_role, reason, at),
         )
 
     def send_back(
-        self, concern_id: UUID, principal: Principal, reason: str,
-        expected_version: int | None = None, idem: Idempotency | None = None,
+        self,
+        concern_id: UUID,
+        principal: Principal,
+        reason: str,
+        expected_version: int | None = None,
+        idem: Idempotency | None = None,
     ) -> CommandResult:
         """The owner hands the concern back to the committee."""
         return self._change(
-            concern_id, principal, Action.SEND_BACK, expected_version, idem,
+            concern_id,
+            principal,
+            Action.SEND_BACK,
+            expected_version,
+            idem,
             lambda c, a, at: c.send_back(a, reason, at),
         )
 
     def resolve(
-        self, concern_id: UUID, principal: Principal, summary: str,
-        expected_version: int | None = None, idem: Idempotency | None = None,
+        self,
+        concern_id: UUID,
+        principal: Principal,
+        summary: str,
+        expected_version: int | None = None,
+        idem: Idempotency | None = None,
     ) -> CommandResult:
         """Record what was done; the feedback clock starts."""
         return self._change(
-            concern_id, principal, Action.RESOLVE, expected_version, idem,
+            concern_id,
+            principal,
+            Action.RESOLVE,
+            expected_version,
+            idem,
             lambda c, a, at: c.resolve(a, summary, at),
         )
 
     def record_feedback(
-        self, concern_id: UUID, principal: Principal, solved: bool,
-        satisfaction: Satisfaction, comment: str | None = None,
-        expected_version: int | None = None, idem: Idempotency | None = None,
+        self,
+        concern_id: UUID,
+        principal: Principal,
+        solved: bool,
+        satisfaction: Satisfaction,
+        comment: str | None = None,
+        expected_version: int | None = None,
+        idem: Idempotency | None = None,
     ) -> CommandResult:
         """Record the resident's answer; not solved or dissatisfied reopens the concern."""
         return self._change(
-            concern_id, principal, Action.RECORD_FEEDBACK, expected_version, idem,
+            concern_id,
+            principal,
+            Action.RECORD_FEEDBACK,
+            expected_version,
+            idem,
             lambda c, a, at: c.record_feedback(a, solved, satisfaction, comment, at),
         )
 
     def reopen(
-        self, concern_id: UUID, principal: Principal, reason: str,
-        expected_version: int | None = None, idem: Idempotency | None = None,
+        self,
+        concern_id: UUID,
+        principal: Principal,
+        reason: str,
+        expected_version: int | None = None,
+        idem: Idempotency | None = None,
     ) -> CommandResult:
         """Start a new round of work."""
         return self._change(
-            concern_id, principal, Action.REOPEN, expected_version, idem,
+            concern_id,
+            principal,
+            Action.REOPEN,
+            expected_version,
+            idem,
             lambda c, a, at: c.reopen(a, reason, at),
         )
 
     def feedback_by_tracking_code(
-        self, code: str, solved: bool, satisfaction: Satisfaction, comment: str | None = None,
-        idem_key: str | None = None, fingerprint: str = "",
+        self,
+        code: str,
+        solved: bool,
+        satisfaction: Satisfaction,
+        comment: str | None = None,
+        idem_key: str | None = None,
+        fingerprint: str = "",
     ) -> CommandResult:
         """The resident answers on the tracking page, with no account."""
         concern = self.track(code)
@@ -332,9 +472,7 @@ class Minqing(Application[UUID]):
             grids=frozenset(),
         )
         idem = Idempotency(resident.id, idem_key, fingerprint) if idem_key else None
-        return self.record_feedback(
-            concern.id, resident, solved, satisfaction, comment, idem=idem
-        )
+        return self.record_feedback(concern.id, resident, solved, satisfaction, comment, idem=idem)
 
     # -- concerns: queries ---------------------------------------------------------------
 
@@ -347,7 +485,7 @@ class Minqing(Application[UUID]):
         when = moment if moment.tzinfo else moment.replace(tzinfo=self.zone)
         version = 0
         for e in self.events.get(concern_id):
-            if e.timestamp > when:
+            if cast(Concern.Event, e).timestamp > when:
                 break
             version = e.originator_version
         return version
@@ -404,16 +542,26 @@ class Minqing(Application[UUID]):
     # -- members -------------------------------------------------------------------------
 
     def register_member(
-        self, principal: Principal, name: str, grids: list[str], duty_roles: list[DutyRole],
-        votes_in_branch: bool, idem: Idempotency | None = None,
+        self,
+        principal: Principal,
+        name: str,
+        grids: list[str],
+        duty_roles: list[DutyRole],
+        votes_in_branch: bool,
+        idem: Idempotency | None = None,
     ) -> CommandResult:
         """Add a member to the registry."""
         if (replay := self._replay(idem)) is not None:
             return replay
         role = next((r for r in (Role.ADMIN, Role.STAFF) if r in principal.roles), Role.STAFF)
         member = Member.register(
-            name=name, grids=grids, duty_roles=duty_roles, votes_in_branch=votes_in_branch,
-            actor_id=principal.id, actor_role=role.value, at=self.clock(),
+            name=name,
+            grids=grids,
+            duty_roles=duty_roles,
+            votes_in_branch=votes_in_branch,
+            actor_id=principal.id,
+            actor_role=role.value,
+            at=self.clock(),
         )
         result = CommandResult(id=str(member.id), version=member.version, position=0)
         saved = self._save(member, [], result, idem, [])
@@ -427,7 +575,7 @@ class Minqing(Application[UUID]):
 
     def list_members(self) -> list[Member]:
         """Every member, in the order they were registered."""
-        topic = get_topic(Member.Registered)
+        topic = get_topic(Member.Registered)  # type: ignore[attr-defined]
         return [self.repository.get(UUID(str(n.originator_id))) for n in self._read_log([topic])]
 
     # -- internals -----------------------------------------------------------------------
@@ -461,8 +609,11 @@ class Minqing(Application[UUID]):
                 raise VersionMismatch(expected_version, concern.version)
             command(concern, actor, self.clock())
             result = CommandResult(
-                id=str(concern.id), version=concern.version, position=0,
-                status=concern.status, reference=concern.reference,
+                id=str(concern.id),
+                version=concern.version,
+                position=0,
+                status=concern.status,
+                reference=concern.reference,
             )
             saved = self._save(concern, [], result, idem, [])
             if saved is not None:
@@ -501,10 +652,14 @@ class Minqing(Application[UUID]):
         if row is None:
             return None
         if row["fingerprint"] != idem.fingerprint:
-            raise Invalid([(
-                "Idempotency-Key",
-                "was already used with a different request; use a new key for a new request",
-            )])
+            raise Invalid(
+                [
+                    (
+                        "Idempotency-Key",
+                        "was already used with a different request; send a new key",
+                    )
+                ]
+            )
         body = json.loads(row["body"])
         position = self.db.position_of(row["aggregate_id"], int(row["version"]))
         return CommandResult(**{**body, "position": position or 0, "replayed": True})
@@ -513,7 +668,9 @@ class Minqing(Application[UUID]):
         self, concern_id: UUID, version: int | None = None, field_name: str | None = None
     ) -> Concern:
         try:
-            found = self.repository.get(concern_id, version=version)
+            found: Concern | Member | Index | None = self.repository.get(
+                concern_id, version=version
+            )
         except AggregateNotFoundError:
             found = None
         if not isinstance(found, Concern):
@@ -524,15 +681,16 @@ class Minqing(Application[UUID]):
 
     def _via_index(self, key: str, kind: str, shown: str) -> Concern:
         try:
-            index = self.repository.get(Index.create_id(key))
+            index: Index | Concern | Member = self.repository.get(Index.create_id(key))
         except AggregateNotFoundError:
             raise NotFound(kind, shown) from None
-        assert isinstance(index, Index)
+        if not isinstance(index, Index):
+            raise NotFound(kind, shown)
         return self._find_concern(index.target)
 
     def _member(self, member_id: UUID, field_name: str, *, not_found: bool = False) -> Member:
         try:
-            member = self.repository.get(member_id)
+            member: Concern | Member | Index | None = self.repository.get(member_id)
         except AggregateNotFoundError:
             member = None
         if not isinstance(member, Member):
@@ -561,8 +719,13 @@ def _idempotency_row(idem: Idempotency, result: CommandResult) -> SideWrite:
         " (principal_id, key, fingerprint, body, aggregate_id, version, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
         (
-            idem.principal_id, idem.key, idem.fingerprint, json.dumps(body), result.id,
-            result.version, datetime.now(UTC).isoformat(),
+            idem.principal_id,
+            idem.key,
+            idem.fingerprint,
+            json.dumps(body),
+            result.id,
+            result.version,
+            datetime.now(UTC).isoformat(),
         ),
     )
 

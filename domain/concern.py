@@ -11,7 +11,15 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.errors import Invalid
 from domain.lifecycle import Action, Facts, Status, next_status
-from domain.vocabulary import Category, Channel, DutyRole, Library, PriorityVisit, Role, Satisfaction
+from domain.vocabulary import (
+    Category,
+    Channel,
+    DutyRole,
+    Library,
+    PriorityVisit,
+    Role,
+    Satisfaction,
+)
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 5000
@@ -166,8 +174,14 @@ class Concern(Aggregate):
         to = self._to(Action.HANDLE_NOW)
         self._check_due(assignment.due_on, at)
         self._handled_now(
-            to, assignment.owner, assignment.duty_role.value, assignment.due_on,
-            _text("note", note, required=False), actor.id, actor.role.value, at,
+            to,
+            assignment.owner,
+            assignment.duty_role.value,
+            assignment.due_on,
+            _text("note", note, required=False),
+            actor.id,
+            actor.role.value,
+            at,
         )
 
     def decline(self, actor: Actor, reason: str, at: datetime) -> None:
@@ -187,15 +201,19 @@ class Concern(Aggregate):
         to = self._to(Action.WITHDRAW)
         self._withdrawn(to, _text("reason", reason, required=True), actor.id, actor.role.value, at)
 
-    def assign(
-        self, actor: Actor, assignment: Assignment, note: str | None, at: datetime
-    ) -> None:
+    def assign(self, actor: Actor, assignment: Assignment, note: str | None, at: datetime) -> None:
         """Name the owner, duty role and due date (committee, or the chair after adoption)."""
         to = self._to(Action.ASSIGN)
         self._check_due(assignment.due_on, at)
         self._assigned(
-            to, assignment.owner, assignment.duty_role.value, assignment.due_on,
-            _text("note", note, required=False), actor.id, actor.role.value, at,
+            to,
+            assignment.owner,
+            assignment.duty_role.value,
+            assignment.due_on,
+            _text("note", note, required=False),
+            actor.id,
+            actor.role.value,
+            at,
         )
 
     def return_for_info(self, actor: Actor, missing: str, at: datetime) -> None:
@@ -259,8 +277,13 @@ class Concern(Aggregate):
         to = self._to(Action.RECORD_FEEDBACK, facts)
         text = _text("comment", comment, required=False)
         self._feedback_recorded(
-            Status.RESOLVED.value, solved, satisfaction.value, text, actor.id,
-            actor.role.value, at,
+            Status.RESOLVED.value,
+            solved,
+            satisfaction.value,
+            text,
+            actor.id,
+            actor.role.value,
+            at,
         )
         if reopens:
             reason = "resident reported not solved" if not solved else "resident dissatisfied"
@@ -279,14 +302,23 @@ class Concern(Aggregate):
     # -- events: only assign -------------------------------------------------------------
 
     @event("Referred")
-    def _referred(self, status: str, note: str, actor_id: str, actor_role: str, at: datetime) -> None:
+    def _referred(
+        self, status: str, note: str, actor_id: str, actor_role: str, at: datetime
+    ) -> None:
         self.status = status
         self.updated_at = at
 
     @event("HandledNow")
     def _handled_now(
-        self, status: str, owner: UUID, duty_role: str, due_on: date, note: str,
-        actor_id: str, actor_role: str, at: datetime,
+        self,
+        status: str,
+        owner: UUID,
+        duty_role: str,
+        due_on: date,
+        note: str,
+        actor_id: str,
+        actor_role: str,
+        at: datetime,
     ) -> None:
         self.status = status
         self.owner = owner
@@ -321,8 +353,15 @@ class Concern(Aggregate):
 
     @event("Assigned")
     def _assigned(
-        self, status: str, owner: UUID, duty_role: str, due_on: date, note: str,
-        actor_id: str, actor_role: str, at: datetime,
+        self,
+        status: str,
+        owner: UUID,
+        duty_role: str,
+        due_on: date,
+        note: str,
+        actor_id: str,
+        actor_role: str,
+        at: datetime,
     ) -> None:
         self.status = status
         self.owner = owner
@@ -350,8 +389,14 @@ class Concern(Aggregate):
 
     @event("DeadlineExtended")
     def _deadline_extended(
-        self, status: str, due_on: date, previous_due_on: date | None, reason: str,
-        actor_id: str, actor_role: str, at: datetime,
+        self,
+        status: str,
+        due_on: date,
+        previous_due_on: date | None,
+        reason: str,
+        actor_id: str,
+        actor_role: str,
+        at: datetime,
     ) -> None:
         self.status = status
         self.due_on = due_on
@@ -360,8 +405,15 @@ class Concern(Aggregate):
 
     @event("Reassigned")
     def _reassigned(
-        self, status: str, owner: UUID, duty_role: str, previous_owner: UUID | None,
-        reason: str, actor_id: str, actor_role: str, at: datetime,
+        self,
+        status: str,
+        owner: UUID,
+        duty_role: str,
+        previous_owner: UUID | None,
+        reason: str,
+        actor_id: str,
+        actor_role: str,
+        at: datetime,
     ) -> None:
         self.status = status
         self.owner = owner
@@ -381,7 +433,12 @@ class Concern(Aggregate):
 
     @event("Resolved")
     def _resolved(
-        self, status: str, summary: str, on_time: bool, actor_id: str, actor_role: str,
+        self,
+        status: str,
+        summary: str,
+        on_time: bool,
+        actor_id: str,
+        actor_role: str,
         at: datetime,
     ) -> None:
         self.status = status
@@ -392,8 +449,14 @@ class Concern(Aggregate):
 
     @event("FeedbackRecorded")
     def _feedback_recorded(
-        self, status: str, solved: bool, satisfaction: str, comment: str,
-        actor_id: str, actor_role: str, at: datetime,
+        self,
+        status: str,
+        solved: bool,
+        satisfaction: str,
+        comment: str,
+        actor_id: str,
+        actor_role: str,
+        at: datetime,
     ) -> None:
         self.status = status
         self.feedback_pending = False
@@ -404,7 +467,12 @@ class Concern(Aggregate):
 
     @event("Reopened")
     def _reopened(
-        self, status: str, reason: str, by_feedback: bool, actor_id: str, actor_role: str,
+        self,
+        status: str,
+        reason: str,
+        by_feedback: bool,
+        actor_id: str,
+        actor_role: str,
         at: datetime,
     ) -> None:
         self.status = status

@@ -95,8 +95,15 @@ def _names(roles: frozenset[Role]) -> str:
 
 
 VIEW_ROLES: frozenset[Role] = frozenset(
-    {Role.COLLECTOR, Role.GRID_LEADER, Role.STAFF, Role.COMMITTEE, Role.CHAIR, Role.ADMIN,
-     Role.SUPERVISOR}
+    {
+        Role.COLLECTOR,
+        Role.GRID_LEADER,
+        Role.STAFF,
+        Role.COMMITTEE,
+        Role.CHAIR,
+        Role.ADMIN,
+        Role.SUPERVISOR,
+    }
 )
 
 

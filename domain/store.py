@@ -31,7 +31,9 @@ def event_store_env(database_url: str) -> dict[str, str]:
         # sqlite:///var/x.db is relative; sqlite:////abs/x.db is absolute.
         path = path[1:] if path.startswith("/") else path
         if not path:
-            msg = "MINQING_DATABASE_URL: sqlite URL needs a file path, e.g. sqlite:///var/minqing.db"
+            msg = (
+                "MINQING_DATABASE_URL: sqlite URL needs a file path, e.g. sqlite:///var/minqing.db"
+            )
             raise ValueError(msg)
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from api.deps import IdempotencyDep, IfMatchDep, MinqingDep, require
 from api.schemas import (
@@ -72,9 +72,16 @@ def raise_concern(
         address=body.address or (resident.address if resident else None) or None,
     )
     draft = NewConcern(
-        title=body.title, description=body.description, category=body.category,
-        library=body.library, channel=body.channel, grid=body.grid, building=body.building,
-        priority_visit=body.priority_visit, resident=data, anonymous=body.anonymous,
+        title=body.title,
+        description=body.description,
+        category=body.category,
+        library=body.library,
+        channel=body.channel,
+        grid=body.grid,
+        building=body.building,
+        priority_visit=body.priority_visit,
+        resident=data,
+        anonymous=body.anonymous,
     )
     result = app.raise_concern(principal, draft, idem)
     response.headers["Location"] = f"/api/v1/concerns/{result.id}"
@@ -97,7 +104,7 @@ def get_concern(
     concern = app.get_concern(cid)
     check_view(principal, concern)
     if as_of_version is not None or as_of is not None:
-        version = as_of_version if as_of_version is not None else app.version_at(cid, as_of)
+        version = as_of_version or app.version_at(cid, as_of or datetime.now(app.zone))
         if version == 0 or version > concern.version:
             raise NotFound("version of concern", f"{cid} as of {as_of_version or as_of}")
         concern = app.get_concern(cid, version=version)
@@ -119,8 +126,12 @@ def history(
 
 @router.post("/{concern_ref}/refer", response_model=CommandOut)
 def refer(
-    concern_ref: str, app: MinqingDep, principal: Annotated[Principal, may(Action.REFER)],
-    idem: IdempotencyDep, if_match: IfMatchDep, body: NoteIn | None = None,
+    concern_ref: str,
+    app: MinqingDep,
+    principal: Annotated[Principal, may(Action.REFER)],
+    idem: IdempotencyDep,
+    if_match: IfMatchDep,
+    body: NoteIn | None = None,
 ) -> Out:
     """Refer the concern to the branch committee."""
     note = body.note if body else None
@@ -129,33 +140,46 @@ def refer(
 
 @router.post("/{concern_ref}/handle-now", response_model=CommandOut)
 def handle_now(
-    concern_ref: str, body: AssignmentIn, app: MinqingDep,
-    principal: Annotated[Principal, may(Action.HANDLE_NOW)], idem: IdempotencyDep,
+    concern_ref: str,
+    body: AssignmentIn,
+    app: MinqingDep,
+    principal: Annotated[Principal, may(Action.HANDLE_NOW)],
+    idem: IdempotencyDep,
     if_match: IfMatchDep,
 ) -> Out:
     """Handle on receipt (即接即办): owner, duty role and due date at once."""
     return app.handle_now(
-        concern_id(app, concern_ref), principal, body.owner, body.duty_role, body.due_on,
-        body.note, if_match, idem,
+        concern_id(app, concern_ref),
+        principal,
+        body.owner,
+        body.duty_role,
+        body.due_on,
+        body.note,
+        if_match,
+        idem,
     ).body()
 
 
 @router.post("/{concern_ref}/decline", response_model=CommandOut)
 def decline(
-    concern_ref: str, body: ReasonIn, app: MinqingDep,
-    principal: Annotated[Principal, may(Action.DECLINE)], idem: IdempotencyDep,
+    concern_ref: str,
+    body: ReasonIn,
+    app: MinqingDep,
+    principal: Annotated[Principal, may(Action.DECLINE)],
+    idem: IdempotencyDep,
     if_match: IfMatchDep,
 ) -> Out:
     """Decline explicitly (明确拒办), with the reason the resident will be told."""
-    return app.decline(
-        concern_id(app, concern_ref), principal, body.reason, if_match, idem
-    ).body()
+    return app.decline(concern_id(app, concern_ref), principal, body.reason, if_match, idem).body()
 
 
 @router.post("/{concern_ref}/merge", response_model=CommandOut)
 def merge(
-    concern_ref: str, body: MergeIn, app: MinqingDep,
-    principal: Annotated[Principal, may(Action.MERGE_INTO)], idem: IdempotencyDep,
+    concern_ref: str,
+    body: MergeIn,
+    app: MinqingDep,
+    principal: Annotated[Principal, may(Action.MERGE_INTO)],
+    idem: IdempotencyDep,
     if_match: IfMatchDep,
 ) -> Out:
     """Close the concern as a duplicate of another open concern."""
@@ -166,20 +190,24 @@ def merge(
 
 @router.post("/{concern_ref}/withdraw", response_model=CommandOut)
 def withdraw(
-    concern_ref: str, body: ReasonIn, app: MinqingDep,
-    principal: Annotated[Principal, may(Action.WITHDRAW)], idem: IdempotencyDep,
+    concern_ref: str,
+    body: ReasonIn,
+    app: MinqingDep,
+    principal: Annotated[Principal, may(Action.WITHDRAW)],
+    idem: IdempotencyDep,
     if_match: IfMatchDep,
 ) -> Out:
     """Withdraw the concern at the resident's request."""
-    return app.withdraw(
-        concern_id(app, concern_ref), principal, body.reason, if_match, idem
-    ).body()
+    return app.withdraw(concern_id(app, concern_ref), principal, body.reason, if_match, idem).body()
 
 
 @router.post("/{concern_ref}/return-for-info", response_model=CommandOut)
 def return_for_info(
-    concern_ref: str, body: MissingIn, app: MinqingDep,
-    principal: Annotated[Principal, may(Action.RETURN_FOR_INFO)], idem: IdempotencyDep,
+    concern_ref: str,
+    body: MissingIn,
+    app: MinqingDep,
+    principal: Annotated[Principal, may(Action.RETURN_FOR_INFO)],
+    idem: IdempotencyDep,
     if_match: IfMatchDep,
 ) -> Out:
     """Send the concern back to intake, saying what is missing."""
@@ -190,21 +218,33 @@ def return_for_info(
 
 @router.post("/{concern_ref}/assign", response_model=CommandOut)
 def assign(
-    concern_ref: str, body: AssignmentIn, app: MinqingDep,
-    principal: Annotated[Principal, may(Action.ASSIGN)], idem: IdempotencyDep,
+    concern_ref: str,
+    body: AssignmentIn,
+    app: MinqingDep,
+    principal: Annotated[Principal, may(Action.ASSIGN)],
+    idem: IdempotencyDep,
     if_match: IfMatchDep,
 ) -> Out:
     """Name the owner, duty role and due date."""
     return app.assign(
-        concern_id(app, concern_ref), principal, body.owner, body.duty_role, body.due_on,
-        body.note, if_match, idem,
+        concern_id(app, concern_ref),
+        principal,
+        body.owner,
+        body.duty_role,
+        body.due_on,
+        body.note,
+        if_match,
+        idem,
     ).body()
 
 
 @router.post("/{concern_ref}/record-progress", response_model=CommandOut)
 def record_progress(
-    concern_ref: str, body: ProgressIn, app: MinqingDep,
-    principal: Annotated[Principal, may(Action.RECORD_PROGRESS)], idem: IdempotencyDep,
+    concern_ref: str,
+    body: ProgressIn,
+    app: MinqingDep,
+    principal: Annotated[Principal, may(Action.RECORD_PROGRESS)],
+    idem: IdempotencyDep,
     if_match: IfMatchDep,
 ) -> Out:
     """Record what has been done so far."""
@@ -215,8 +255,11 @@ def record_progress(
 
 @router.post("/{concern_ref}/extend-deadline", response_model=CommandOut)
 def extend_deadline(
-    concern_ref: str, body: ExtendIn, app: MinqingDep,
-    principal: Annotated[Principal, may(Action.EXTEND_DEADLINE)], idem: IdempotencyDep,
+    concern_ref: str,
+    body: ExtendIn,
+    app: MinqingDep,
+    principal: Annotated[Principal, may(Action.EXTEND_DEADLINE)],
+    idem: IdempotencyDep,
     if_match: IfMatchDep,
 ) -> Out:
     """Move the due date later; the history keeps every due date."""
@@ -227,21 +270,32 @@ def extend_deadline(
 
 @router.post("/{concern_ref}/reassign", response_model=CommandOut)
 def reassign(
-    concern_ref: str, body: ReassignIn, app: MinqingDep,
-    principal: Annotated[Principal, may(Action.REASSIGN)], idem: IdempotencyDep,
+    concern_ref: str,
+    body: ReassignIn,
+    app: MinqingDep,
+    principal: Annotated[Principal, may(Action.REASSIGN)],
+    idem: IdempotencyDep,
     if_match: IfMatchDep,
 ) -> Out:
     """Give the work to another member."""
     return app.reassign(
-        concern_id(app, concern_ref), principal, body.owner, body.duty_role, body.reason,
-        if_match, idem,
+        concern_id(app, concern_ref),
+        principal,
+        body.owner,
+        body.duty_role,
+        body.reason,
+        if_match,
+        idem,
     ).body()
 
 
 @router.post("/{concern_ref}/send-back", response_model=CommandOut)
 def send_back(
-    concern_ref: str, body: ReasonIn, app: MinqingDep,
-    principal: Annotated[Principal, may(Action.SEND_BACK)], idem: IdempotencyDep,
+    concern_ref: str,
+    body: ReasonIn,
+    app: MinqingDep,
+    principal: Annotated[Principal, may(Action.SEND_BACK)],
+    idem: IdempotencyDep,
     if_match: IfMatchDep,
 ) -> Out:
     """The owner hands the concern back to the committee (退回)."""
@@ -252,37 +306,46 @@ def send_back(
 
 @router.post("/{concern_ref}/resolve", response_model=CommandOut)
 def resolve(
-    concern_ref: str, body: ResolveIn, app: MinqingDep,
-    principal: Annotated[Principal, may(Action.RESOLVE)], idem: IdempotencyDep,
+    concern_ref: str,
+    body: ResolveIn,
+    app: MinqingDep,
+    principal: Annotated[Principal, may(Action.RESOLVE)],
+    idem: IdempotencyDep,
     if_match: IfMatchDep,
 ) -> Out:
     """Record what was done; the feedback clock starts."""
-    return app.resolve(
-        concern_id(app, concern_ref), principal, body.summary, if_match, idem
-    ).body()
+    return app.resolve(concern_id(app, concern_ref), principal, body.summary, if_match, idem).body()
 
 
 @router.post("/{concern_ref}/record-feedback", response_model=CommandOut)
 def record_feedback(
-    concern_ref: str, body: FeedbackIn, app: MinqingDep,
-    principal: Annotated[Principal, require(Role.COLLECTOR, Role.STAFF)], idem: IdempotencyDep,
+    concern_ref: str,
+    body: FeedbackIn,
+    app: MinqingDep,
+    principal: Annotated[Principal, require(Role.COLLECTOR, Role.STAFF)],
+    idem: IdempotencyDep,
     if_match: IfMatchDep,
 ) -> Out:
     """Record the resident's answer (回访); not solved or dissatisfied reopens."""
     return app.record_feedback(
-        concern_id(app, concern_ref), principal, body.solved, body.satisfaction, body.comment,
-        if_match, idem,
+        concern_id(app, concern_ref),
+        principal,
+        body.solved,
+        body.satisfaction,
+        body.comment,
+        if_match,
+        idem,
     ).body()
 
 
 @router.post("/{concern_ref}/reopen", response_model=CommandOut)
 def reopen(
-    concern_ref: str, body: ReasonIn, app: MinqingDep,
-    principal: Annotated[Principal, may(Action.REOPEN)], idem: IdempotencyDep,
+    concern_ref: str,
+    body: ReasonIn,
+    app: MinqingDep,
+    principal: Annotated[Principal, may(Action.REOPEN)],
+    idem: IdempotencyDep,
     if_match: IfMatchDep,
 ) -> Out:
     """Start a new round of work on a resolved concern."""
-    return app.reopen(
-        concern_id(app, concern_ref), principal, body.reason, if_match, idem
-    ).body()
-
+    return app.reopen(concern_id(app, concern_ref), principal, body.reason, if_match, idem).body()

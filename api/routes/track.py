@@ -28,7 +28,11 @@ def feedback(
 ) -> dict[str, Any]:
     """The resident says whether it was solved and how satisfied they are."""
     result = app.feedback_by_tracking_code(
-        tracking_code, body.solved, body.satisfaction, body.comment, idempotency_key,
+        tracking_code,
+        body.solved,
+        body.satisfaction,
+        body.comment,
+        idempotency_key,
         request_print,
     )
     return result.body()
