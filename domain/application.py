@@ -214,14 +214,13 @@ class Minqing(Application[UUID]):
         idem: Idempotency | None = None,
     ) -> CommandResult:
         """Handle on receipt: name the owner and due date at once."""
-        assignment = self._assignment(owner, duty_role, due_on)
         return self._change(
             concern_id,
             principal,
             Action.HANDLE_NOW,
             expected_version,
             idem,
-            lambda c, a, at: c.handle_now(a, assignment, note, at),
+            lambda c, a, at: c.handle_now(a, self._assignment(owner, duty_role, due_on), note, at),
         )
 
     def decline(
@@ -312,14 +311,13 @@ class Minqing(Application[UUID]):
         idem: Idempotency | None = None,
     ) -> CommandResult:
         """Name the owner, duty role and due date."""
-        assignment = self._assignment(owner, duty_role, due_on)
         return self._change(
             concern_id,
             principal,
             Action.ASSIGN,
             expected_version,
             idem,
-            lambda c, a, at: c.assign(a, assignment, note, at),
+            lambda c, a, at: c.assign(a, self._assignment(owner, duty_role, due_on), note, at),
         )
 
     def record_progress(
@@ -370,15 +368,12 @@ class Minqing(Application[UUID]):
         idem: Idempotency | None = None,
     ) -> CommandResult:
         """Give the work to another member, with a reason."""
-        self._member(owner, "owner")
-        return self._change(
-            concern_id,
-            principal,
-            Action.REASSIGN,
-            expected_version,
-            idem,
-            lambda c, a, at: c.reassign(a, owner, duty_role, reason, at),
-        )
+
+        def command(c: Concern, a: Actor, at: datetime) -> None:
+            self._member(owner, "owner")
+            c.reassign(a, owner, duty_role, reason, at)
+
+        return self._change(concern_id, principal, Action.REASSIGN, expected_version, idem, command)
 
     def send_back(
         self,
@@ -700,6 +695,7 @@ class Minqing(Application[UUID]):
         return member
 
     def _assignment(self, owner: UUID, duty_role: DutyRole, due_on: date) -> Assignment:
+        # Called inside a command, after the caller's role and grid were checked (403 first).
         self._member(owner, "owner")
         return Assignment(owner=owner, duty_role=duty_role, due_on=due_on)
 

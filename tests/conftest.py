@@ -24,7 +24,9 @@ from domain.application import Minqing
 from domain.store import event_store_env
 from domain.vocabulary import DutyRole, Role
 
-PG_ADMIN_URL = os.environ.get("MINQING_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "MINQING_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 BACKENDS = ["sqlite", "postgres"]
 
 

@@ -116,7 +116,7 @@ def get_concern(
 def history(
     concern_ref: str,
     app: MinqingDep,
-    principal: Annotated[Principal, require(*VIEW_ROLES)],
+    principal: Annotated[Principal, require(Role.SUPERVISOR, Role.STAFF)],
 ) -> Out:
     """Every event of the concern in order: version, type, time, actor, role and data."""
     cid = concern_id(app, concern_ref)

@@ -12,11 +12,10 @@ from api.schemas import CommandOut, MemberIn
 from domain.accounts import Principal
 from domain.errors import NotFound
 from domain.member import Member
-from domain.permissions import VIEW_ROLES
-from domain.vocabulary import Role
+from domain.vocabulary import STAFF_ROLES, Role
 
 router = APIRouter(prefix="/api/v1/members", tags=["members"])
-Reader = Annotated[Principal, require(*VIEW_ROLES)]
+Reader = Annotated[Principal, require(*STAFF_ROLES)]
 
 
 def _view(m: Member) -> dict[str, Any]:

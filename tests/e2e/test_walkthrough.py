@@ -46,7 +46,10 @@ def test_a_concern_walks_from_intake_to_resolved_and_the_resident_answers(server
 
         view = a.get(f"/api/v1/concerns/{cid}").json()
         assert set(view["allowed_actions"]) == {"record_progress", "send_back", "resolve"}
-        assert a.post(f"/api/v1/concerns/{cid}/record-progress", json={"note": "订购灯具"}).status_code == 200
+        assert (
+            a.post(f"/api/v1/concerns/{cid}/record-progress", json={"note": "订购灯具"}).status_code
+            == 200
+        )
         r = a.post(f"/api/v1/concerns/{cid}/resolve", json={"summary": "更换了6盏路灯"})
         assert r.json()["status"] == "resolved"
 
@@ -55,15 +58,23 @@ def test_a_concern_walks_from_intake_to_resolved_and_the_resident_answers(server
         assert r.status_code == 200
         public = r.json()
         assert public["status"] == "resolved"
-        assert "张秀英" not in r.text and "13800000000" not in r.text
+        assert "张秀英" not in r.text
+        assert "13800000000" not in r.text
 
-        r = s.post(f"/api/v1/track/{track}/feedback", json={"solved": True, "satisfaction": "satisfied"})
+        r = s.post(
+            f"/api/v1/track/{track}/feedback", json={"solved": True, "satisfaction": "satisfied"}
+        )
         assert r.status_code == 200, r.text
         assert r.json()["status"] == "resolved"
 
         history = s.get(f"/api/v1/concerns/{cid}/history").json()["events"]
         assert [e["type"] for e in history] == [
-            "Raised", "Referred", "Assigned", "ProgressRecorded", "Resolved", "FeedbackRecorded",
+            "Raised",
+            "Referred",
+            "Assigned",
+            "ProgressRecorded",
+            "Resolved",
+            "FeedbackRecorded",
         ]
         assert [e["version"] for e in history] == list(range(1, 7))
         assert all(e["actor"] and e["role"] and e["at"] for e in history)
