@@ -236,6 +236,7 @@ class Concern(Aggregate):
         text = _text("reason", reason, required=True)
         if self.due_on is not None and due_on <= self.due_on:
             raise Invalid([("due_on", f"must be later than the current due date {self.due_on}")])
+        self._check_due(due_on, at)
         self._deadline_extended(to, due_on, self.due_on, text, actor.id, actor.role.value, at)
 
     def reassign(

@@ -59,8 +59,11 @@ def actor_for(principal: Principal, action: Action, concern: Concern) -> Actor:
     rows = [t for t in TRANSITIONS if t.action == action]
     if not any(_permits(principal, r, concern) for r in rows):
         roles = frozenset().union(*(r.roles for r in rows))
-        owner = " or the concern's owner" if any(r.owner_may for r in rows) else ""
-        raise Forbidden(f"{action.value} needs one of the roles {_names(roles)}{owner}")
+        owner = any(r.owner_may for r in rows)
+        if not roles:
+            raise Forbidden(f"{action.value} is only for the concern's owner")
+        suffix = " or the concern's owner" if owner else ""
+        raise Forbidden(f"{action.value} needs one of the roles {_names(roles)}{suffix}")
     status = Status(concern.status)
     here = [r for r in rows if status in r.sources]
     for row in here:

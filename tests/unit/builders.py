@@ -1,0 +1,234 @@
+"""In-memory builders for the unit tests: concerns, actors, principals and the commands.
+
+Everything here stays in memory: a Concern is built with `Concern.raise_new` and moved only
+by its own commands, so the tests see exactly the events the service would store.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from domain.accounts import Principal
+from domain.concern import Actor, Assignment, Concern
+from domain.lifecycle import TRANSITIONS, Action, Status, Transition
+from domain.vocabulary import (
+    Category,
+    Channel,
+    DutyRole,
+    Library,
+    Role,
+    Satisfaction,
+)
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+AT = datetime(2026, 3, 3, 9, 0, tzinfo=SHANGHAI)
+DUE = date(2026, 4, 10)
+GRID = "2"
+
+LI_QIANG = UUID("00000000-0000-4000-8000-000000000001")
+ZHAO_MIN = UUID("00000000-0000-4000-8000-000000000002")
+OTHER_CONCERN = UUID("00000000-0000-4000-8000-0000000000ff")
+
+COLLECTOR = Actor("wang-fang", Role.COLLECTOR)
+STAFF = Actor("staff-1", Role.STAFF)
+GRID_LEADER = Actor("leader-2", Role.GRID_LEADER)
+COMMITTEE = Actor("committee-1", Role.COMMITTEE)
+CHAIR = Actor("chair-1", Role.CHAIR)
+OWNER = Actor("li-qiang", Role.MEMBER)
+RESIDENT = Actor("resident-1", Role.RESIDENT)
+
+# The actions a Concern has a command for. shortlist, adopt, reject and defer come with
+# the branch meeting, which is not part of the Concern aggregate yet.
+COMMAND_ACTIONS: tuple[Action, ...] = (
+    Action.REFER,
+    Action.HANDLE_NOW,
+    Action.DECLINE,
+    Action.MERGE_INTO,
+    Action.WITHDRAW,
+    Action.ASSIGN,
+    Action.RETURN_FOR_INFO,
+    Action.RECORD_PROGRESS,
+    Action.EXTEND_DEADLINE,
+    Action.REASSIGN,
+    Action.SEND_BACK,
+    Action.RESOLVE,
+    Action.RECORD_FEEDBACK,
+    Action.REOPEN,
+)
+MEETING_ACTIONS: frozenset[Action] = frozenset(
+    {Action.SHORTLIST, Action.ADOPT, Action.REJECT, Action.DEFER}
+)
+
+# How a fresh concern reaches each status with the real commands. branch_meeting has no
+# path: only a meeting's shortlist puts a concern there, and that has no Concern command yet.
+PATHS: Mapping[Status, tuple[Action, ...]] = {
+    Status.INTAKE: (),
+    Status.COMMITTEE: (Action.REFER,),
+    Status.ASSIGNED: (Action.HANDLE_NOW,),
+    Status.RESOLVED: (Action.HANDLE_NOW, Action.RESOLVE),
+    Status.DECLINED: (Action.DECLINE,),
+    Status.MERGED: (Action.MERGE_INTO,),
+    Status.WITHDRAWN: (Action.WITHDRAW,),
+}
+REACHABLE: frozenset[Status] = frozenset(PATHS)
+
+
+def new_concern(*, grid: str = GRID, at: datetime = AT) -> Concern:
+    """The worked story's concern, just raised by Wang Fang: in intake."""
+    return Concern.raise_new(
+        reference="MQ-2026-000001",
+        tracking_code="TRK-0001",
+        title="Streetlights out on the east path",
+        description="The streetlights along the east path of building 5 are out.",
+        category=Category.ENVIRONMENT,
+        library=Library.PROBLEM,
+        channel=Channel.VISIT,
+        grid=grid,
+        building="5",
+        priority_visit=None,
+        resident_ref=None,
+        resident_data=None,
+        anonymous=True,
+        actor=COLLECTOR,
+        at=at,
+    )
+
+
+def actor_for_action(action: Action) -> Actor:
+    """An actor in a role the table allows for `action` (the owner for send_back)."""
+    return {
+        Action.REFER: GRID_LEADER,
+        Action.HANDLE_NOW: GRID_LEADER,
+        Action.DECLINE: STAFF,
+        Action.MERGE_INTO: STAFF,
+        Action.WITHDRAW: STAFF,
+        Action.ASSIGN: COMMITTEE,
+        Action.RETURN_FOR_INFO: COMMITTEE,
+        Action.RECORD_PROGRESS: OWNER,
+        Action.EXTEND_DEADLINE: COMMITTEE,
+        Action.REASSIGN: COMMITTEE,
+        Action.SEND_BACK: OWNER,
+        Action.RESOLVE: OWNER,
+        Action.RECORD_FEEDBACK: COLLECTOR,
+        Action.REOPEN: STAFF,
+    }[action]
+
+
+@dataclass(frozen=True)
+class Command:
+    """One command to try on a concern.
+
+    `valid` False gives input that breaks the command's own rule (a blank reason, a due
+    date in the past or not later, merging into itself, the same owner again, text that is
+    too long); `solved` and `satisfaction` are only for record_feedback.
+    """
+
+    action: Action
+    valid: bool = True
+    solved: bool = True
+    satisfaction: Satisfaction = Satisfaction.SATISFIED
+
+
+TOO_LONG = "x" * 2001
+
+
+def perform(concern: Concern, command: Command, at: datetime = AT) -> None:
+    """Call the Concern command for `command.action` with arguments it should accept."""
+    action, valid = command.action, command.valid
+    actor = actor_for_action(action)
+    reason = "the resident asked for it" if valid else "   "
+    due = DUE if valid else at.date() - timedelta(days=1)
+    runs: dict[Action, Callable[[], None]] = {
+        Action.REFER: lambda: concern.refer(actor, None if valid else TOO_LONG, at),
+        Action.HANDLE_NOW: lambda: concern.handle_now(
+            actor, Assignment(LI_QIANG, DutyRole.ENVIRONMENT_MONITOR, due), None, at
+        ),
+        Action.DECLINE: lambda: concern.decline(actor, reason, at),
+        Action.MERGE_INTO: lambda: concern.merge_into(
+            actor, OTHER_CONCERN if valid else concern.id, None, at
+        ),
+        Action.WITHDRAW: lambda: concern.withdraw(actor, reason, at),
+        Action.ASSIGN: lambda: concern.assign(
+            actor, Assignment(LI_QIANG, DutyRole.PROJECT_COORDINATOR, due), None, at
+        ),
+        Action.RETURN_FOR_INFO: lambda: concern.return_for_info(
+            actor, "which lamp posts" if valid else "", at
+        ),
+        Action.RECORD_PROGRESS: lambda: concern.record_progress(
+            actor, "ordered new lamps" if valid else " ", at
+        ),
+        Action.EXTEND_DEADLINE: lambda: concern.extend_deadline(
+            actor, later_due(concern) if valid else (concern.due_on or DUE), "parts delayed", at
+        ),
+        Action.REASSIGN: lambda: _reassign(concern, actor, valid, at),
+        Action.SEND_BACK: lambda: concern.send_back(actor, reason, at),
+        Action.RESOLVE: lambda: concern.resolve(actor, "replaced six lamps" if valid else "", at),
+        Action.RECORD_FEEDBACK: lambda: concern.record_feedback(
+            actor, command.solved, command.satisfaction, None if valid else TOO_LONG, at
+        ),
+        Action.REOPEN: lambda: concern.reopen(actor, reason, at),
+    }
+    runs[action]()
+
+
+def later_due(concern: Concern) -> date:
+    """A due date a week after the current one."""
+    return (concern.due_on or DUE) + timedelta(days=7)
+
+
+def _reassign(concern: Concern, actor: Actor, valid: bool, at: datetime) -> None:
+    if valid:
+        owner = ZHAO_MIN if concern.owner == LI_QIANG else LI_QIANG
+        concern.reassign(actor, owner, DutyRole.MEDIATOR, "Li Qiang is away", at)
+        return
+    # The same owner in the same duty role again (a fresh UUID if nobody owns it).
+    owner_now = concern.owner or LI_QIANG
+    role_now = DutyRole(concern.duty_role) if concern.duty_role else DutyRole.MEDIATOR
+    concern.reassign(actor, owner_now, role_now, "again", at)
+
+
+def command_for_row(row: Transition) -> Command:
+    """A command that takes `row` (its guard decides the feedback's answer)."""
+    if row.guard == "feedback_reopens":
+        return Command(row.action, solved=False, satisfaction=Satisfaction.DISSATISFIED)
+    return Command(row.action)
+
+
+def concern_at(status: Status) -> Concern:
+    """A fresh concern moved to `status` by the real commands, with its events collected."""
+    concern = new_concern()
+    for action in PATHS[status]:
+        perform(concern, Command(action))
+    assert concern.status == status.value
+    concern.collect_events()
+    return concern
+
+
+def in_table(action: Action, status: Status) -> bool:
+    """True when some row of the lifecycle table carries `action` out of `status`."""
+    return any(t.action == action and status in t.sources for t in TRANSITIONS)
+
+
+def snapshot(concern: Concern) -> dict[str, Any]:
+    """The concern's state (everything but the pending events), deep-copied."""
+    return {k: copy.deepcopy(v) for k, v in concern.__dict__.items() if k != "_pending_events"}
+
+
+def principal(
+    *roles: Role, grids: frozenset[str] = frozenset(), member_id: UUID | None = None
+) -> Principal:
+    """A principal built directly (no accounts table)."""
+    name = "+".join(sorted(r.value for r in roles)) or "nobody"
+    return Principal(
+        id=f"p-{name}",
+        name=name,
+        roles=frozenset(roles),
+        grids=grids,
+        member_id=member_id,
+    )
