@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import random
 import secrets
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
@@ -35,7 +37,7 @@ from domain.vocabulary import (
 )
 
 Clock = Callable[[], datetime]
-ATTEMPTS = 8
+ATTEMPTS = 12
 # Tracking codes avoid look-alike characters (0/O, 1/I/L) so they can be read over the phone.
 _CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 _CODE_LENGTH = 12
@@ -145,7 +147,8 @@ class Minqing(Application[UUID]):
         if draft.anonymous and not draft.resident.is_empty():
             raise Invalid([("anonymous", "an anonymous concern cannot carry the resident's data")])
         sealed = None if draft.resident.is_empty() else self.keyring.seal(draft.resident)
-        for _ in range(ATTEMPTS):
+        for attempt in range(ATTEMPTS):
+            _back_off(attempt)
             at = self.clock()
             reference = f"MQ-{at.year}-{self.db.next_counter(f'reference:{at.year}'):06d}"
             code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(_CODE_LENGTH))
@@ -597,7 +600,8 @@ class Minqing(Application[UUID]):
     ) -> CommandResult:
         if (replay := self._replay(idem)) is not None:
             return replay
-        for _ in range(ATTEMPTS):
+        for attempt in range(ATTEMPTS):
+            _back_off(attempt)
             concern = self._find_concern(concern_id)
             actor = actor_for(principal, action, concern)
             if expected_version is not None and concern.version != expected_version:
@@ -698,6 +702,13 @@ class Minqing(Application[UUID]):
         # Called inside a command, after the caller's role and grid were checked (403 first).
         self._member(owner, "owner")
         return Assignment(owner=owner, duty_role=duty_role, due_on=due_on)
+
+
+def _back_off(attempt: int) -> None:
+    # Full-jitter exponential backoff: writers that lost a race spread out instead of
+    # colliding again at once (20 writers on one concern all get through).
+    if attempt:
+        time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))  # noqa: S311
 
 
 def may_see_personal_data(principal: Principal, concern: Concern) -> bool:
