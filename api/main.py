@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from api import errors
 from api.bootstrap import open_minqing
 from api.deps import RateLimiter
-from api.routes import concerns, members, ops, track
+from api.routes import concerns, meetings, members, ops, track
 from api.settings import Settings
 
 
@@ -35,6 +35,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
-    for router in (concerns.router, members.router, track.router, ops.router):
+    for router in (concerns.router, members.router, meetings.router, track.router, ops.router):
         app.include_router(router)
     return app

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
+from domain.meeting import MeetingKind
 from domain.vocabulary import Category, Channel, DutyRole, Library, PriorityVisit, Satisfaction
+from domain.voting import Choice
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Description = Annotated[
@@ -178,3 +180,58 @@ class Page(BaseModel):
     """A list of items."""
 
     items: list[dict[str, Any]]
+
+
+class RulesIn(Body):
+    quorum: Annotated[str, StringConstraints(max_length=40)] | None = None
+    threshold: Annotated[str, StringConstraints(max_length=40)] | None = None
+    ballot: Annotated[str, StringConstraints(max_length=10)] | None = None
+
+
+class MeetingIn(Body):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "3月主题党日·民情会诊",
+                    "kind": "thematic_party_day",
+                    "scheduled_for": "2026-03-25T14:30:00+08:00",
+                    "place": "社区党群服务中心",
+                    "chair": "3f2b9c1e-0000-4000-8000-000000000002",
+                    "eligible_voters": ["3f2b9c1e-0000-4000-8000-000000000001"],
+                    "rules": {"quorum": "half", "threshold": "majority_of_entitled"},
+                }
+            ]
+        },
+    )
+
+    title: Title
+    kind: MeetingKind
+    scheduled_for: datetime
+    place: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+    chair: UUID
+    eligible_voters: list[UUID] = Field(min_length=1, max_length=500)
+    rules: RulesIn | None = None
+
+
+class AgendaIn(Body):
+    concern_id: UUID
+
+
+class OpenMeetingIn(Body):
+    present: list[UUID] = Field(max_length=500)
+    resident_representatives: list[Short] = Field(default_factory=list, max_length=100)
+
+
+class VoteIn(Body):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"choice": "for"}]})
+
+    choice: Choice
+    voter: UUID | None = None
+
+
+class CloseMeetingIn(Body):
+    minutes: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20000)
+    ]

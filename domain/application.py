@@ -6,7 +6,7 @@ import json
 import random
 import secrets
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, cast
@@ -22,8 +22,16 @@ from domain.concern import Actor, Assignment, Concern
 from domain.errors import Conflict, Invalid, NotFound, VersionMismatch
 from domain.index import Index
 from domain.lifecycle import TERMINAL, Action, Status
+from domain.meeting import Meeting, MeetingKind
 from domain.member import Member
-from domain.permissions import actions_for, actor_for, actor_to_raise, check_grid
+from domain.permissions import (
+    actions_for,
+    actor_for,
+    actor_to_raise,
+    check_grid,
+    meeting_actor,
+    voting_actor,
+)
 from domain.residents import Keyring, ResidentData
 from domain.store import Database, SideWrite
 from domain.vocabulary import (
@@ -35,6 +43,7 @@ from domain.vocabulary import (
     Role,
     Satisfaction,
 )
+from domain.voting import Choice, Rules, count
 
 Clock = Callable[[], datetime]
 ATTEMPTS = 12
@@ -85,13 +94,15 @@ class CommandResult:
     status: str | None = None
     reference: str | None = None
     tracking_code: str | None = None
+    extra: dict[str, Any] | None = None
     replayed: bool = field(default=False, compare=False)
 
     def body(self) -> dict[str, Any]:
         """The JSON body of the HTTP response."""
         data = asdict(self)
         data.pop("replayed")
-        return {k: v for k, v in data.items() if v is not None}
+        extra = data.pop("extra") or {}
+        return {**{k: v for k, v in data.items() if v is not None}, **extra}
 
 
 @dataclass(frozen=True)
@@ -537,6 +548,227 @@ class Minqing(Application[UUID]):
             "steps": steps,
         }
 
+    # -- meetings ------------------------------------------------------------------------
+
+    def schedule_meeting(
+        self,
+        principal: Principal,
+        title: str,
+        kind: MeetingKind,
+        scheduled_for: datetime,
+        place: str,
+        chair: UUID,
+        eligible_voters: list[UUID],
+        rules: dict[str, Any] | None = None,
+        idem: Idempotency | None = None,
+    ) -> CommandResult:
+        """Schedule a branch meeting or committee session."""
+        if (replay := self._replay(idem)) is not None:
+            return replay
+        actor = meeting_actor(principal, {Role.CHAIR, Role.COMMITTEE}, "scheduling a meeting")
+        parsed = Rules.parse(rules)
+        self._member(chair, "chair")
+        for voter in eligible_voters:
+            if not self._member(voter, "eligible_voters").votes_in_branch:
+                raise Invalid([("eligible_voters", f"member {voter} has no vote in the branch")])
+        when = scheduled_for if scheduled_for.tzinfo else scheduled_for.replace(tzinfo=self.zone)
+        meeting = Meeting.schedule(
+            title=title,
+            kind=kind,
+            scheduled_for=when,
+            place=place,
+            chair=chair,
+            eligible_voters=eligible_voters,
+            rules=parsed,
+            actor=actor,
+            at=self.clock(),
+        )
+        result = CommandResult(
+            id=str(meeting.id), version=meeting.version, position=0, status=meeting.status
+        )
+        saved = self._save(meeting, [], result, idem, [])
+        if saved is None:
+            raise Conflict("the same Idempotency-Key is being used concurrently")
+        return saved
+
+    def shortlist(
+        self,
+        meeting_id: UUID,
+        principal: Principal,
+        concern_id: UUID,
+        idem: Idempotency | None = None,
+    ) -> CommandResult:
+        """Put a committee concern on the meeting's agenda: both change in one save."""
+
+        def command(m: Meeting, actor: Actor, at: datetime) -> tuple[list[Concern], dict[str, Any]]:
+            concern = self._find_concern(concern_id, field_name="concern_id")
+            concern_actor = actor_for(principal, Action.SHORTLIST, concern)
+            m.add_item(actor, concern.id, at)
+            concern.shortlist(concern_actor, m.id, m.title, at)
+            return [concern], {"concern_id": str(concern.id), "concern_status": concern.status}
+
+        return self._change_meeting(
+            meeting_id, principal, {Role.COMMITTEE}, "shortlisting", idem, command
+        )
+
+    def open_meeting(
+        self,
+        meeting_id: UUID,
+        principal: Principal,
+        present: list[UUID],
+        resident_representatives: list[str] | None = None,
+        idem: Idempotency | None = None,
+    ) -> CommandResult:
+        """Open the meeting and record attendance."""
+        for member in present:
+            self._member(member, "present")
+
+        def command(m: Meeting, actor: Actor, at: datetime) -> tuple[list[Concern], dict[str, Any]]:
+            m.open(actor, present, resident_representatives or [], at)
+            entitled = len(m.eligible_voters)
+            return [], {"quorum": _quorum(m, entitled)}
+
+        return self._change_meeting(
+            meeting_id, principal, {Role.CHAIR}, "opening a meeting", idem, command
+        )
+
+    def open_vote(
+        self,
+        meeting_id: UUID,
+        principal: Principal,
+        concern_id: UUID,
+        idem: Idempotency | None = None,
+    ) -> CommandResult:
+        """Open the vote on one agenda item."""
+
+        def command(m: Meeting, actor: Actor, at: datetime) -> tuple[list[Concern], dict[str, Any]]:
+            m.open_vote(actor, concern_id, at)
+            return [], {"concern_id": str(concern_id)}
+
+        return self._change_meeting(
+            meeting_id, principal, {Role.CHAIR}, "opening a vote", idem, command
+        )
+
+    def cast_vote(
+        self,
+        meeting_id: UUID,
+        principal: Principal,
+        concern_id: UUID,
+        choice: Choice,
+        voter: UUID | None = None,
+        idem: Idempotency | None = None,
+    ) -> CommandResult:
+        """A member votes; or the chair records a named present member's show of hands."""
+        actor, member, by_chair = voting_actor(principal, voter)
+
+        def command(m: Meeting, _: Actor, at: datetime) -> tuple[list[Concern], dict[str, Any]]:
+            m.cast_vote(actor, concern_id, member, choice, by_chair, at)
+            tally = m.tally(concern_id).as_dict()
+            shown = {k: tally[k] for k in ("for", "against", "abstain", "voted")}
+            return [], {"concern_id": str(concern_id), "by_chair": by_chair, "tally": shown}
+
+        return self._change_meeting(meeting_id, principal, None, "voting", idem, command)
+
+    def close_vote(
+        self,
+        meeting_id: UUID,
+        principal: Principal,
+        concern_id: UUID,
+        idem: Idempotency | None = None,
+    ) -> CommandResult:
+        """Close the vote; the outcome moves the concern in the same save."""
+
+        def command(m: Meeting, actor: Actor, at: datetime) -> tuple[list[Concern], dict[str, Any]]:
+            tally = m.close_vote(actor, concern_id, at).as_dict()
+            concern = self._find_concern(concern_id)
+            concern.record_outcome(actor, m.id, tally, at)
+            return [concern], {
+                "concern_id": str(concern_id),
+                "outcome": tally["outcome"],
+                "tally": tally,
+                "concern_status": concern.status,
+            }
+
+        return self._change_meeting(
+            meeting_id, principal, {Role.CHAIR}, "closing a vote", idem, command
+        )
+
+    def close_meeting(
+        self,
+        meeting_id: UUID,
+        principal: Principal,
+        minutes: str,
+        idem: Idempotency | None = None,
+    ) -> CommandResult:
+        """Close the meeting with its minutes; undecided items go back to the committee."""
+
+        def command(m: Meeting, actor: Actor, at: datetime) -> tuple[list[Concern], dict[str, Any]]:
+            deferred = m.close(actor, minutes, at)
+            concerns = []
+            for concern_id in deferred:
+                concern = self._find_concern(concern_id)
+                concern.record_outcome(actor, m.id, m.items[str(concern_id)]["tally"], at)
+                concerns.append(concern)
+            return concerns, {"deferred": [str(c) for c in deferred]}
+
+        return self._change_meeting(
+            meeting_id, principal, {Role.CHAIR}, "closing a meeting", idem, command
+        )
+
+    def get_meeting(self, meeting_id: UUID) -> Meeting:
+        """One meeting."""
+        try:
+            found: Concern | Member | Index | Meeting | None = self.repository.get(meeting_id)
+        except AggregateNotFoundError:
+            found = None
+        if not isinstance(found, Meeting):
+            raise NotFound("meeting", meeting_id)
+        return found
+
+    def list_meetings(self) -> list[Meeting]:
+        """Every meeting, in the order they were scheduled."""
+        topic = get_topic(Meeting.Scheduled)  # type: ignore[attr-defined]
+        return [self.get_meeting(UUID(str(n.originator_id))) for n in self._read_log([topic])]
+
+    def meeting_history(self, meeting_id: UUID) -> list[dict[str, Any]]:
+        """Every event of a meeting in order; a secret ballot's choices are left out."""
+        meeting = self.get_meeting(meeting_id)
+        events = [_event_data(e) for e in self.events.get(meeting_id)]
+        if meeting.parsed_rules.secret:
+            for e in events:
+                e["data"].pop("choice", None)
+        return events
+
+    def _change_meeting(
+        self,
+        meeting_id: UUID,
+        principal: Principal,
+        roles: set[Role] | None,
+        doing: str,
+        idem: Idempotency | None,
+        command: Callable[[Meeting, Actor, datetime], tuple[list[Concern], dict[str, Any]]],
+    ) -> CommandResult:
+        if (replay := self._replay(idem)) is not None:
+            return replay
+        actor = (
+            meeting_actor(principal, roles, doing) if roles else Actor(principal.id, Role.MEMBER)
+        )
+        for attempt in range(ATTEMPTS):
+            _back_off(attempt)
+            meeting = self.get_meeting(meeting_id)
+            concerns, extra = command(meeting, actor, self.clock())
+            result = CommandResult(
+                id=str(meeting.id),
+                version=meeting.version,
+                position=0,
+                status=meeting.status,
+                extra=_plain(extra),
+            )
+            saved = self._save(meeting, concerns, result, idem, [])
+            if saved is not None:
+                return saved
+        raise Conflict(f"meeting {meeting_id} kept changing; try again")
+
     # -- members -------------------------------------------------------------------------
 
     def register_member(
@@ -621,8 +853,8 @@ class Minqing(Application[UUID]):
 
     def _save(
         self,
-        aggregate: Concern | Member,
-        others: list[Index],
+        aggregate: Concern | Member | Meeting,
+        others: Sequence[Concern | Index],
         result: CommandResult,
         idem: Idempotency | None,
         writes: list[SideWrite],
@@ -702,6 +934,16 @@ class Minqing(Application[UUID]):
         # Called inside a command, after the caller's role and grid were checked (403 first).
         self._member(owner, "owner")
         return Assignment(owner=owner, duty_role=duty_role, due_on=due_on)
+
+
+def _quorum(m: Meeting, entitled: int) -> dict[str, Any]:
+    tally = count([], entitled, len(m.entitled_present()), m.parsed_rules)
+    return {
+        "entitled": entitled,
+        "present": tally.present,
+        "rule": m.parsed_rules.quorum,
+        "reached": tally.quorum_reached,
+    }
 
 
 def _back_off(attempt: int) -> None:

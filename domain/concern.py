@@ -216,6 +216,30 @@ class Concern(Aggregate):
             at,
         )
 
+    def shortlist(self, actor: Actor, meeting_id: UUID, meeting_title: str, at: datetime) -> None:
+        """Put the concern on a scheduled meeting's agenda (saved with the meeting)."""
+        to = self._to(Action.SHORTLIST)
+        self._shortlisted(to, meeting_id, meeting_title, actor.id, actor.role.value, at)
+
+    def record_outcome(
+        self, actor: Actor, meeting_id: UUID, tally: dict[str, Any], at: datetime
+    ) -> None:
+        """Apply the meeting's decision: adopted waits for the chair to name the owner,
+        rejected is declined with the meeting's reason, deferred goes back to the committee."""
+        action = {
+            "adopted": Action.ADOPT,
+            "rejected": Action.REJECT,
+            "deferred": Action.DEFER,
+        }[tally["outcome"]]
+        to = self._to(action)
+        if action == Action.ADOPT:
+            self._adopted(to, meeting_id, tally, actor.id, actor.role.value, at)
+        elif action == Action.REJECT:
+            reason = f"rejected by the branch meeting: {tally['reason']}"
+            self._rejected(to, meeting_id, tally, reason, actor.id, actor.role.value, at)
+        else:
+            self._deferred(to, meeting_id, tally, actor.id, actor.role.value, at)
+
     def return_for_info(self, actor: Actor, missing: str, at: datetime) -> None:
         """Send the concern back to intake, saying what is missing."""
         to = self._to(Action.RETURN_FOR_INFO)
@@ -370,6 +394,64 @@ class Concern(Aggregate):
         self.due_on = due_on
         self.due_history.append({"due_on": due_on, "set_at": at, "reason": None})
         self.adopted_at_meeting = False
+        self.updated_at = at
+
+    @event("Shortlisted")
+    def _shortlisted(
+        self,
+        status: str,
+        meeting_id: UUID,
+        meeting_title: str,
+        actor_id: str,
+        actor_role: str,
+        at: datetime,
+    ) -> None:
+        self.status = status
+        self.meeting_id = meeting_id
+        self.updated_at = at
+
+    @event("AdoptedAtMeeting")
+    def _adopted(
+        self,
+        status: str,
+        meeting_id: UUID,
+        tally: dict[str, Any],
+        actor_id: str,
+        actor_role: str,
+        at: datetime,
+    ) -> None:
+        self.status = status
+        self.adopted_at_meeting = True
+        self.updated_at = at
+
+    @event("RejectedAtMeeting")
+    def _rejected(
+        self,
+        status: str,
+        meeting_id: UUID,
+        tally: dict[str, Any],
+        reason: str,
+        actor_id: str,
+        actor_role: str,
+        at: datetime,
+    ) -> None:
+        self.status = status
+        self.reason = reason
+        self.meeting_id = None
+        self.updated_at = at
+
+    @event("DeferredAtMeeting")
+    def _deferred(
+        self,
+        status: str,
+        meeting_id: UUID,
+        tally: dict[str, Any],
+        actor_id: str,
+        actor_role: str,
+        at: datetime,
+    ) -> None:
+        self.status = status
+        self.meeting_id = None
         self.updated_at = at
 
     @event("ReturnedForInfo")

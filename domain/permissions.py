@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from domain.accounts import Principal
 from domain.concern import Actor, Concern
-from domain.errors import Forbidden
+from domain.errors import Forbidden, Invalid
 from domain.lifecycle import RAISE_ROLES, TRANSITIONS, Action, Status, Transition, allowed_actions
 from domain.vocabulary import Role
 
@@ -78,6 +80,9 @@ def actor_for(principal: Principal, action: Action, concern: Concern) -> Actor:
     raise Forbidden(f"{action.value} from {status.value} needs one of the roles {_names(roles)}")
 
 
+_OUTCOMES = frozenset({Action.ADOPT, Action.REJECT, Action.DEFER})
+
+
 def actions_for(principal: Principal, concern: Concern) -> list[str]:
     """The actions this principal may take on the concern now."""
     if not principal.covers(concern.grid):
@@ -86,9 +91,10 @@ def actions_for(principal: Principal, concern: Concern) -> list[str]:
     found = []
     for action in allowed_actions(status, concern.facts):
         rows = [t for t in TRANSITIONS if t.action == action and status in t.sources]
-        if any(_permits(principal, r, concern) for r in rows) and not all(
-            r.needs_meeting for r in rows
-        ):
+        # Outcomes are recorded by closing a meeting's vote, not asked for directly.
+        if action in _OUTCOMES:
+            continue
+        if any(_permits(principal, r, concern) for r in rows):
             found.append(action.value)
     return found
 
@@ -116,3 +122,29 @@ def check_view(principal: Principal, concern: Concern) -> None:
     if not (principal.roles & VIEW_ROLES or is_owner(principal, concern)):
         raise Forbidden("reading a concern needs a staff role, supervisor, or being its owner")
     check_grid(principal, concern.grid)
+
+
+def meeting_actor(principal: Principal, roles: set[Role], doing: str) -> Actor:
+    """The actor for a meeting step that needs one of `roles`, or Forbidden."""
+    role = _pick(principal, frozenset(roles))
+    if role is None:
+        raise Forbidden(f"{doing} needs one of the roles {_names(frozenset(roles))}")
+    return Actor(principal.id, role)
+
+
+def voting_actor(principal: Principal, voter: UUID | None) -> tuple[Actor, UUID, bool]:
+    """Who votes and who records it: a member votes for themselves, the chair may record
+    a named member's show of hands. Returns (actor, voter, recorded by the chair)."""
+    own = principal.member_id
+    if voter is None or voter == own:
+        if own is None:
+            if Role.CHAIR in principal.roles:
+                raise Invalid([("voter", "the chair must name the member whose vote this is")])
+            raise Forbidden("voting needs a principal linked to a member, or the chair")
+        if not principal.roles & {Role.MEMBER, Role.CHAIR}:
+            raise Forbidden("voting needs the role member (or chair for a show of hands)")
+        role = Role.MEMBER if Role.MEMBER in principal.roles else Role.CHAIR
+        return Actor(principal.id, role), own, False
+    if Role.CHAIR not in principal.roles:
+        raise Forbidden("only the chair may record another member's vote")
+    return Actor(principal.id, Role.CHAIR), voter, True

@@ -316,7 +316,11 @@ def test_actions_for_lists_exactly_the_actions_the_principal_may_take_now(
         ),
         (principal(Role.GRID_LEADER), Status.INTAKE, {"refer", "handle_now"}),
         (principal(Role.COLLECTOR), Status.INTAKE, set()),
-        (principal(Role.COMMITTEE), Status.COMMITTEE, {"decline", "assign", "return_for_info"}),
+        (
+            principal(Role.COMMITTEE),
+            Status.COMMITTEE,
+            {"decline", "assign", "return_for_info", "shortlist"},
+        ),
         (principal(Role.STAFF), Status.COMMITTEE, {"decline", "withdraw"}),
         (principal(Role.COMMITTEE), Status.ASSIGNED, {"extend_deadline", "reassign"}),
         (principal(Role.STAFF), Status.ASSIGNED, {"record_progress", "resolve"}),

@@ -1,0 +1,179 @@
+"""Branch meetings: agenda, attendance, votes and minutes at /api/v1/meetings."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Query, status
+from fastapi.responses import HTMLResponse
+
+from api import minutes_html
+from api.deps import IdempotencyDep, MinqingDep, PrincipalDep, require
+from api.routes.concerns import concern_id
+from api.schemas import AgendaIn, CloseMeetingIn, MeetingIn, OpenMeetingIn, VoteIn
+from domain.accounts import Principal
+from domain.application import Minqing
+from domain.errors import NotFound
+from domain.meeting import Meeting
+from domain.meeting_views import meeting_view, minutes
+from domain.vocabulary import STAFF_ROLES, Role
+
+router = APIRouter(prefix="/api/v1/meetings", tags=["meetings"])
+Reader = Annotated[Principal, require(*STAFF_ROLES, Role.MEMBER, Role.SUPERVISOR)]
+Chair = Annotated[Principal, require(Role.CHAIR)]
+Out = dict[str, Any]
+
+
+def _meeting(app: Minqing, raw: str) -> Meeting:
+    try:
+        return app.get_meeting(UUID(raw))
+    except ValueError:
+        raise NotFound("meeting", raw) from None
+
+
+def _id(app: Minqing, raw: str) -> UUID:
+    return _meeting(app, raw).id
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def schedule(
+    body: MeetingIn,
+    app: MinqingDep,
+    principal: Annotated[Principal, require(Role.CHAIR, Role.COMMITTEE)],
+    idem: IdempotencyDep,
+) -> Out:
+    """Schedule a meeting: title, kind, time, place, chair, members entitled to vote, rules."""
+    rules = body.rules.model_dump(exclude_none=True) if body.rules else None
+    return app.schedule_meeting(
+        principal,
+        body.title,
+        body.kind,
+        body.scheduled_for,
+        body.place,
+        body.chair,
+        list(body.eligible_voters),
+        rules,
+        idem,
+    ).body()
+
+
+@router.get("")
+def list_meetings(app: MinqingDep, _: Reader) -> Out:
+    """Every meeting, oldest first."""
+    return {
+        "items": [
+            {
+                "id": str(m.id),
+                "title": m.title,
+                "kind": m.kind,
+                "status": m.status,
+                "scheduled_for": m.scheduled_for.isoformat(),
+                "agenda": len(m.agenda),
+            }
+            for m in app.list_meetings()
+        ]
+    }
+
+
+@router.get("/{meeting_id}")
+def get_meeting(meeting_id: str, app: MinqingDep, _: Reader) -> Out:
+    """The meeting with its agenda, attendance, quorum, live tallies and outcomes."""
+    return meeting_view(app, _meeting(app, meeting_id))
+
+
+@router.get("/{meeting_id}/history")
+def meeting_history(
+    meeting_id: str,
+    app: MinqingDep,
+    _: Annotated[Principal, require(Role.SUPERVISOR, Role.STAFF)],
+) -> Out:
+    """Every event of the meeting in order (a secret ballot's choices left out)."""
+    mid = _id(app, meeting_id)
+    return {"id": str(mid), "events": app.meeting_history(mid)}
+
+
+@router.get("/{meeting_id}/minutes", response_model=None)
+def get_minutes(
+    meeting_id: str,
+    app: MinqingDep,
+    _: Reader,
+    format: Annotated[Literal["json", "html"], Query()] = "json",
+    lang: Annotated[Literal["zh", "en"], Query()] = "zh",
+) -> Out | HTMLResponse:
+    """The record of the meeting as JSON, or `?format=html` a printable page (`lang=en`)."""
+    data = minutes(app, _meeting(app, meeting_id))
+    if format == "html":
+        return HTMLResponse(minutes_html.render(data, lang))
+    return data
+
+
+@router.post("/{meeting_id}/agenda")
+def add_to_agenda(
+    meeting_id: str,
+    body: AgendaIn,
+    app: MinqingDep,
+    principal: Annotated[Principal, require(Role.COMMITTEE)],
+    idem: IdempotencyDep,
+) -> Out:
+    """Shortlist a concern: it moves to branch_meeting and joins the agenda in one save."""
+    return app.shortlist(_id(app, meeting_id), principal, body.concern_id, idem).body()
+
+
+@router.post("/{meeting_id}/open")
+def open_meeting(
+    meeting_id: str, body: OpenMeetingIn, app: MinqingDep, principal: Chair, idem: IdempotencyDep
+) -> Out:
+    """Open the meeting and record the members present and resident representatives."""
+    return app.open_meeting(
+        _id(app, meeting_id),
+        principal,
+        list(body.present),
+        list(body.resident_representatives),
+        idem,
+    ).body()
+
+
+@router.post("/{meeting_id}/items/{concern_ref}/open-vote")
+def open_vote(
+    meeting_id: str, concern_ref: str, app: MinqingDep, principal: Chair, idem: IdempotencyDep
+) -> Out:
+    """Open the vote on one agenda item."""
+    return app.open_vote(_id(app, meeting_id), principal, concern_id(app, concern_ref), idem).body()
+
+
+@router.post("/{meeting_id}/items/{concern_ref}/votes")
+def cast_vote(
+    meeting_id: str,
+    concern_ref: str,
+    body: VoteIn,
+    app: MinqingDep,
+    principal: PrincipalDep,
+    idem: IdempotencyDep,
+) -> Out:
+    """A member's own vote, or the chair recording a named present member's show of hands."""
+    return app.cast_vote(
+        _id(app, meeting_id), principal, concern_id(app, concern_ref), body.choice, body.voter, idem
+    ).body()
+
+
+@router.post("/{meeting_id}/items/{concern_ref}/close-vote")
+def close_vote(
+    meeting_id: str, concern_ref: str, app: MinqingDep, principal: Chair, idem: IdempotencyDep
+) -> Out:
+    """Close the vote: the outcome (adopted, rejected, deferred) moves the concern at once."""
+    return app.close_vote(
+        _id(app, meeting_id), principal, concern_id(app, concern_ref), idem
+    ).body()
+
+
+@router.post("/{meeting_id}/close")
+def close_meeting(
+    meeting_id: str,
+    body: CloseMeetingIn,
+    app: MinqingDep,
+    principal: Chair,
+    idem: IdempotencyDep,
+) -> Out:
+    """Close the meeting with its minutes; undecided items are deferred to the committee."""
+    return app.close_meeting(_id(app, meeting_id), principal, body.minutes, idem).body()

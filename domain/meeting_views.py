@@ -1,0 +1,131 @@
+"""Meetings as plain data: the live view with tallies, and the minutes a secretary files."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from domain.application import Minqing, _plain
+from domain.errors import DomainError
+from domain.meeting import ItemStatus, Meeting, MeetingKind, MeetingStatus
+from domain.voting import QUORUMS, Outcome, Rules
+
+
+def _names(app: Minqing, ids: list[UUID]) -> list[dict[str, str]]:
+    found = []
+    for member_id in ids:
+        try:
+            name = app.get_member(member_id).name
+        except DomainError:
+            name = "?"
+        found.append({"id": str(member_id), "name": name})
+    return found
+
+
+def _item(app: Minqing, meeting: Meeting, concern_id: UUID) -> dict[str, Any]:
+    item = meeting.items[str(concern_id)]
+    concern = app.get_concern(concern_id)
+    decided = item["status"] == ItemStatus.DECIDED
+    tally = item["tally"] if decided else meeting.tally(concern_id).as_dict()
+    view: dict[str, Any] = {
+        "concern_id": str(concern_id),
+        "reference": concern.reference,
+        "title": concern.title,
+        "category": concern.category,
+        "status": item["status"],
+        "tally": _plain(tally),
+        "outcome": tally["outcome"] if decided else None,
+        "concern_status": concern.status,
+        "owner": _plain(concern.owner),
+        "duty_role": concern.duty_role,
+        "due_on": _plain(concern.due_on),
+    }
+    if not Rules(**meeting.rules).secret:
+        view["votes"] = [
+            {"voter": voter, "choice": v["choice"], "by_chair": v["by_chair"]}
+            for voter, v in item["votes"].items()
+        ]
+    return view
+
+
+def meeting_view(app: Minqing, meeting: Meeting) -> dict[str, Any]:
+    """The meeting with its agenda, attendance, quorum and live tallies.
+
+    A secret ballot shows counts only: who voted how is never listed.
+    """
+    rules = Rules(**meeting.rules)
+    entitled = len(meeting.eligible_voters)
+    present = len(meeting.entitled_present())
+    return {
+        "id": str(meeting.id),
+        "version": meeting.version,
+        "title": meeting.title,
+        "kind": meeting.kind,
+        "kind_label": {"zh": MeetingKind(meeting.kind).zh, "en": MeetingKind(meeting.kind).en},
+        "status": meeting.status,
+        "scheduled_for": _plain(meeting.scheduled_for),
+        "place": meeting.place,
+        "chair": str(meeting.chair),
+        "eligible_voters": [str(m) for m in meeting.eligible_voters],
+        "rules": rules.as_dict(),
+        "present": [str(m) for m in meeting.present],
+        "resident_representatives": meeting.resident_representatives,
+        "quorum": {
+            "rule": rules.quorum,
+            "entitled": entitled,
+            "present": present,
+            "reached": meeting.status != MeetingStatus.SCHEDULED
+            and QUORUMS[rules.quorum].reached(present, entitled),
+        },
+        "agenda": [_item(app, meeting, c) for c in meeting.agenda],
+        "opened_at": _plain(meeting.opened_at),
+        "closed_at": _plain(meeting.closed_at),
+        "minutes": meeting.minutes,
+    }
+
+
+def minutes(app: Minqing, meeting: Meeting) -> dict[str, Any]:
+    """The record of the meeting: attendance, each item, its tally, the decision, who and when."""
+    view = meeting_view(app, meeting)
+    present = set(meeting.present)
+    decisions = {
+        Outcome.ADOPTED.value: Outcome.ADOPTED,
+        Outcome.REJECTED.value: Outcome.REJECTED,
+        Outcome.DEFERRED.value: Outcome.DEFERRED,
+    }
+    items = []
+    for item in view["agenda"]:
+        owner = None
+        if item["owner"]:
+            owner = _names(app, [UUID(item["owner"])])[0]
+        outcome = decisions.get(item["outcome"] or "")
+        items.append(
+            {
+                **{k: item[k] for k in ("reference", "title", "category", "tally")},
+                "decision": item["outcome"],
+                "decision_label": {"zh": outcome.zh, "en": outcome.en} if outcome else None,
+                "owner": owner,
+                "duty_role": item["duty_role"],
+                "due_on": item["due_on"],
+                **({"votes": item["votes"]} if "votes" in item else {}),
+            }
+        )
+    return {
+        "meeting": {
+            k: view[k]
+            for k in ("id", "title", "kind", "kind_label", "status", "scheduled_for", "place")
+        },
+        "chair": _names(app, [meeting.chair])[0],
+        "rules": view["rules"],
+        "attendance": {
+            "entitled": _names(app, meeting.eligible_voters),
+            "present": _names(app, meeting.present),
+            "absent": _names(app, [m for m in meeting.eligible_voters if m not in present]),
+            "resident_representatives": meeting.resident_representatives,
+            "quorum": view["quorum"],
+        },
+        "items": items,
+        "minutes": meeting.minutes,
+        "opened_at": view["opened_at"],
+        "closed_at": view["closed_at"],
+    }
