@@ -548,6 +548,31 @@ class Minqing(Application[UUID]):
             "steps": steps,
         }
 
+    def record_missed_deadlines(self, concern_id: UUID, feedback_window_days: int) -> list[str]:
+        """Record DeadlineMissed / FeedbackOverdue on a concern when due; never twice.
+
+        Two watchers may race: the loser's save conflicts, it reloads and finds the fact
+        already recorded.
+        """
+        watcher = Actor("system:deadline-watcher", Role.SYSTEM)
+        for attempt in range(ATTEMPTS):
+            _back_off(attempt)
+            concern = self._find_concern(concern_id)
+            now = self.clock()
+            if concern.deadline_missed_on(now.date()) is not None:
+                concern.note_deadline_missed(watcher, now)
+            if concern.feedback_overdue_since(now, feedback_window_days) is not None:
+                concern.note_feedback_overdue(watcher, feedback_window_days, now)
+            recorded = [type(e).__name__ for e in concern.pending_events]
+            if not recorded:
+                return []
+            try:
+                self.save(concern)
+            except IntegrityError:
+                continue
+            return recorded
+        raise Conflict(f"concern {concern_id} kept changing; try again")
+
     # -- meetings ------------------------------------------------------------------------
 
     def schedule_meeting(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -107,6 +107,8 @@ class Concern(Aggregate):
         self.reason: str | None = None
         self.missing: str | None = None
         self.merged_into: UUID | None = None
+        self.missed_due_dates: list[date] = []
+        self.feedback_overdue_rounds: list[int] = []
         self.updated_at = at
 
     # -- commands: validate and compute, then record one event -------------------------
@@ -319,6 +321,38 @@ class Concern(Aggregate):
         to = self._to(Action.REOPEN)
         text = _text("reason", reason, required=True)
         self._reopened(to, text, False, actor.id, actor.role.value, at)
+
+    # -- facts the deadline watcher records; they change no status ----------------------
+
+    def deadline_missed_on(self, today: date) -> date | None:
+        """The due date that passed unmet and has not been recorded yet, if any."""
+        if self.status != Status.ASSIGNED.value or self.due_on is None:
+            return None
+        if self.due_on >= today or self.due_on in self.missed_due_dates:
+            return None
+        return self.due_on
+
+    def note_deadline_missed(self, actor: Actor, at: datetime) -> None:
+        """Record once per due date that the work was not done by it."""
+        due_on = self.deadline_missed_on(at.date())
+        if due_on is None:
+            raise Invalid([("due_on", "no unrecorded missed due date")])
+        self._deadline_missed(due_on, self.owner, actor.id, actor.role.value, at)
+
+    def feedback_overdue_since(self, now: datetime, window_days: int) -> datetime | None:
+        """When the resident's answer became overdue in this round, if not recorded yet."""
+        if not self.feedback_pending or self.resolved_at is None:
+            return None
+        if self.round in self.feedback_overdue_rounds:
+            return None
+        due = self.resolved_at + timedelta(days=window_days)
+        return due if now >= due else None
+
+    def note_feedback_overdue(self, actor: Actor, window_days: int, at: datetime) -> None:
+        """Record once per round that the resident was not asked back in time."""
+        if self.feedback_overdue_since(at, window_days) is None:
+            raise Invalid([("feedback", "the feedback window has not passed or was recorded")])
+        self._feedback_overdue(self.round, window_days, actor.id, actor.role.value, at)
 
     def _check_due(self, due_on: date, at: datetime) -> None:
         if due_on < at.date():
@@ -547,6 +581,23 @@ class Concern(Aggregate):
             {"solved": solved, "satisfaction": satisfaction, "at": at, "round": self.round}
         )
         self.updated_at = at
+
+    @event("DeadlineMissed")
+    def _deadline_missed(
+        self,
+        due_on: date,
+        owner: UUID | None,
+        actor_id: str,
+        actor_role: str,
+        at: datetime,
+    ) -> None:
+        self.missed_due_dates.append(due_on)
+
+    @event("FeedbackOverdue")
+    def _feedback_overdue(
+        self, round: int, window_days: int, actor_id: str, actor_role: str, at: datetime
+    ) -> None:
+        self.feedback_overdue_rounds.append(round)
 
     @event("Reopened")
     def _reopened(
