@@ -46,7 +46,7 @@ from domain.vocabulary import (
 from domain.voting import Choice, Rules, count
 
 Clock = Callable[[], datetime]
-ATTEMPTS = 12
+ATTEMPTS = 25
 # Tracking codes avoid look-alike characters (0/O, 1/I/L) so they can be read over the phone.
 _CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 _CODE_LENGTH = 12
@@ -689,7 +689,8 @@ class Minqing(Application[UUID]):
         def command(m: Meeting, _: Actor, at: datetime) -> tuple[list[Concern], dict[str, Any]]:
             m.cast_vote(actor, concern_id, member, choice, by_chair, at)
             tally = m.tally(concern_id).as_dict()
-            shown = {k: tally[k] for k in ("for", "against", "abstain", "voted")}
+            keys = ("voted",) if m.parsed_rules.secret else ("for", "against", "abstain", "voted")
+            shown = {k: tally[k] for k in keys}
             return [], {"concern_id": str(concern_id), "by_chair": by_chair, "tally": shown}
 
         return self._change_meeting(meeting_id, principal, None, "voting", idem, command)
@@ -975,7 +976,7 @@ def _back_off(attempt: int) -> None:
     # Full-jitter exponential backoff: writers that lost a race spread out instead of
     # colliding again at once (20 writers on one concern all get through).
     if attempt:
-        time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))  # noqa: S311
+        time.sleep(random.uniform(0, min(0.25, 0.005 * 2**attempt)))  # noqa: S311
 
 
 def may_see_personal_data(principal: Principal, concern: Concern) -> bool:

@@ -441,6 +441,7 @@ class Concern(Aggregate):
         at: datetime,
     ) -> None:
         self.status = status
+        self.adopted_at_meeting = False
         self.meeting_id = meeting_id
         self.updated_at = at
 
@@ -470,6 +471,7 @@ class Concern(Aggregate):
         at: datetime,
     ) -> None:
         self.status = status
+        self.adopted_at_meeting = False
         self.reason = reason
         self.meeting_id = None
         self.updated_at = at
@@ -485,6 +487,7 @@ class Concern(Aggregate):
         at: datetime,
     ) -> None:
         self.status = status
+        self.adopted_at_meeting = False
         self.meeting_id = None
         self.updated_at = at
 

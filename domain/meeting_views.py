@@ -22,6 +22,26 @@ def _names(app: Minqing, ids: list[UUID]) -> list[dict[str, str]]:
     return found
 
 
+def _decided_assignment(app: Minqing, meeting_id: UUID, concern_id: UUID) -> dict[str, Any]:
+    """Owner, duty role and due date as named after this meeting adopted the item.
+
+    Read from the concern's history, not its current state: a later reassignment, extension
+    or another meeting's decision must not rewrite these minutes.
+    """
+    adopted = False
+    for e in app.history(concern_id):
+        if e["type"] == "AdoptedAtMeeting" and e["data"]["meeting_id"] == str(meeting_id):
+            adopted = True
+        elif adopted and e["type"] == "Assigned":
+            data = e["data"]
+            return {
+                "owner": data["owner"],
+                "duty_role": data["duty_role"],
+                "due_on": data["due_on"],
+            }
+    return {"owner": None, "duty_role": None, "due_on": None}
+
+
 def _item(app: Minqing, meeting: Meeting, concern_id: UUID) -> dict[str, Any]:
     item = meeting.items[str(concern_id)]
     concern = app.get_concern(concern_id)
@@ -36,11 +56,14 @@ def _item(app: Minqing, meeting: Meeting, concern_id: UUID) -> dict[str, Any]:
         "tally": _plain(tally),
         "outcome": tally["outcome"] if decided else None,
         "concern_status": concern.status,
-        "owner": _plain(concern.owner),
-        "duty_role": concern.duty_role,
-        "due_on": _plain(concern.due_on),
+        **_decided_assignment(app, meeting.id, concern_id),
     }
-    if not Rules(**meeting.rules).secret:
+    secret = Rules(**meeting.rules).secret
+    if secret and not decided:
+        # While a secret vote is open only the number voted shows: counts that move with
+        # each vote would let someone watching pair voters with choices.
+        view["tally"] = {"voted": tally["for"] + tally["against"] + tally["abstain"]}
+    if not secret:
         view["votes"] = [
             {"voter": voter, "choice": v["choice"], "by_chair": v["by_chair"]}
             for voter, v in item["votes"].items()

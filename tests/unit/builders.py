@@ -25,6 +25,7 @@ from domain.vocabulary import (
     Role,
     Satisfaction,
 )
+from domain.voting import Choice, Rules, count
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 AT = datetime(2026, 3, 3, 9, 0, tzinfo=SHANGHAI)
@@ -34,6 +35,8 @@ GRID = "2"
 LI_QIANG = UUID("00000000-0000-4000-8000-000000000001")
 ZHAO_MIN = UUID("00000000-0000-4000-8000-000000000002")
 OTHER_CONCERN = UUID("00000000-0000-4000-8000-0000000000ff")
+MEETING_ID = UUID("00000000-0000-4000-8000-0000000000aa")
+MEETING_TITLE = "3月主题党日·民情会诊"
 
 COLLECTOR = Actor("wang-fang", Role.COLLECTOR)
 STAFF = Actor("staff-1", Role.STAFF)
@@ -43,8 +46,9 @@ CHAIR = Actor("chair-1", Role.CHAIR)
 OWNER = Actor("li-qiang", Role.MEMBER)
 RESIDENT = Actor("resident-1", Role.RESIDENT)
 
-# The actions a Concern has a command for. shortlist, adopt, reject and defer come with
-# the branch meeting, which is not part of the Concern aggregate yet.
+# The actions a Concern has a command for: every action of the table. shortlist and the
+# meeting's outcomes (adopt, reject, defer) are recorded on the concern in the same save as
+# the meeting's own change; here they are called on the Concern alone.
 COMMAND_ACTIONS: tuple[Action, ...] = (
     Action.REFER,
     Action.HANDLE_NOW,
@@ -60,16 +64,36 @@ COMMAND_ACTIONS: tuple[Action, ...] = (
     Action.RESOLVE,
     Action.RECORD_FEEDBACK,
     Action.REOPEN,
+    Action.SHORTLIST,
+    Action.ADOPT,
+    Action.REJECT,
+    Action.DEFER,
 )
+# The actions a branch meeting records. They take no free input of their own (the tally
+# comes from the meeting's count), so a Command's `valid` does not apply to them.
 MEETING_ACTIONS: frozenset[Action] = frozenset(
     {Action.SHORTLIST, Action.ADOPT, Action.REJECT, Action.DEFER}
 )
+OUTCOME_ACTIONS: frozenset[Action] = frozenset({Action.ADOPT, Action.REJECT, Action.DEFER})
 
-# How a fresh concern reaches each status with the real commands. branch_meeting has no
-# path: only a meeting's shortlist puts a concern there, and that has no Concern command yet.
+# The tallies a meeting hands the concern, computed by the real rules: the worked story's
+# 10 for and 1 abstain of 15 entitled (adopted), 8 against of 15 (rejected), and 7 of 15
+# present (no quorum: deferred).
+TALLIES: Mapping[Action, dict[str, Any]] = {
+    Action.ADOPT: count(
+        [Choice.FOR.value] * 10 + [Choice.ABSTAIN.value], entitled=15, present=11, rules=Rules()
+    ).as_dict(),
+    Action.REJECT: count(
+        [Choice.AGAINST.value] * 8 + [Choice.FOR.value] * 3, entitled=15, present=11, rules=Rules()
+    ).as_dict(),
+    Action.DEFER: count([Choice.FOR.value] * 7, entitled=15, present=7, rules=Rules()).as_dict(),
+}
+
+# How a fresh concern reaches each status with the real commands.
 PATHS: Mapping[Status, tuple[Action, ...]] = {
     Status.INTAKE: (),
     Status.COMMITTEE: (Action.REFER,),
+    Status.BRANCH_MEETING: (Action.REFER, Action.SHORTLIST),
     Status.ASSIGNED: (Action.HANDLE_NOW,),
     Status.RESOLVED: (Action.HANDLE_NOW, Action.RESOLVE),
     Status.DECLINED: (Action.DECLINE,),
@@ -100,8 +124,11 @@ def new_concern(*, grid: str = GRID, at: datetime = AT) -> Concern:
     )
 
 
-def actor_for_action(action: Action) -> Actor:
-    """An actor in a role the table allows for `action` (the owner for send_back)."""
+def actor_for_action(action: Action, status: Status | None = None) -> Actor:
+    """An actor in a role the table allows for `action` out of `status` (the owner for
+    send_back; the chair for assign out of branch_meeting and for the meeting's outcomes)."""
+    if action == Action.ASSIGN and status == Status.BRANCH_MEETING:
+        return CHAIR
     return {
         Action.REFER: GRID_LEADER,
         Action.HANDLE_NOW: GRID_LEADER,
@@ -117,6 +144,10 @@ def actor_for_action(action: Action) -> Actor:
         Action.RESOLVE: OWNER,
         Action.RECORD_FEEDBACK: COLLECTOR,
         Action.REOPEN: STAFF,
+        Action.SHORTLIST: COMMITTEE,
+        Action.ADOPT: CHAIR,
+        Action.REJECT: CHAIR,
+        Action.DEFER: CHAIR,
     }[action]
 
 
@@ -126,7 +157,8 @@ class Command:
 
     `valid` False gives input that breaks the command's own rule (a blank reason, a due
     date in the past or not later, merging into itself, the same owner again, text that is
-    too long); `solved` and `satisfaction` are only for record_feedback.
+    too long); the meeting's actions have no such input and ignore it. `solved` and
+    `satisfaction` are only for record_feedback.
     """
 
     action: Action
@@ -141,7 +173,7 @@ TOO_LONG = "x" * 2001
 def perform(concern: Concern, command: Command, at: datetime = AT) -> None:
     """Call the Concern command for `command.action` with arguments it should accept."""
     action, valid = command.action, command.valid
-    actor = actor_for_action(action)
+    actor = actor_for_action(action, Status(concern.status))
     reason = "the resident asked for it" if valid else "   "
     due = DUE if valid else at.date() - timedelta(days=1)
     runs: dict[Action, Callable[[], None]] = {
@@ -173,6 +205,10 @@ def perform(concern: Concern, command: Command, at: datetime = AT) -> None:
             actor, command.solved, command.satisfaction, None if valid else TOO_LONG, at
         ),
         Action.REOPEN: lambda: concern.reopen(actor, reason, at),
+        Action.SHORTLIST: lambda: concern.shortlist(actor, MEETING_ID, MEETING_TITLE, at),
+        Action.ADOPT: lambda: concern.record_outcome(actor, MEETING_ID, TALLIES[action], at),
+        Action.REJECT: lambda: concern.record_outcome(actor, MEETING_ID, TALLIES[action], at),
+        Action.DEFER: lambda: concern.record_outcome(actor, MEETING_ID, TALLIES[action], at),
     }
     runs[action]()
 
@@ -207,6 +243,17 @@ def concern_at(status: Status) -> Concern:
         perform(concern, Command(action))
     assert concern.status == status.value
     concern.collect_events()
+    return concern
+
+
+def concern_for_row(row: Transition, source: Status) -> Concern:
+    """A concern in `source` whose facts let `row`'s guard pass (the chair's assign out of
+    branch_meeting needs the meeting's adoption first), its events collected."""
+    concern = concern_at(source)
+    if row.guard == "adopted_at_meeting":
+        perform(concern, Command(Action.ADOPT))
+        assert concern.facts.adopted_at_meeting
+        concern.collect_events()
     return concern
 
 

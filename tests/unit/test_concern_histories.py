@@ -20,12 +20,21 @@ from domain.concern import Concern
 from domain.errors import Invalid, TransitionNotAllowed
 from domain.lifecycle import Action, Facts, Status, allowed_actions, next_status
 from domain.vocabulary import Satisfaction
-from tests.unit.builders import AT, COMMAND_ACTIONS, Command, new_concern, perform, snapshot
+from tests.unit.builders import (
+    AT,
+    COMMAND_ACTIONS,
+    MEETING_ACTIONS,
+    MEETING_ID,
+    Command,
+    new_concern,
+    perform,
+    snapshot,
+)
 
 STATUS_VALUES = {s.value for s in Status}
 
 # Actions that end a concern for good.
-ENDING = frozenset({Action.DECLINE, Action.MERGE_INTO, Action.WITHDRAW})
+ENDING = frozenset({Action.DECLINE, Action.MERGE_INTO, Action.WITHDRAW, Action.REJECT})
 
 
 @dataclass(frozen=True)
@@ -56,7 +65,9 @@ class Choice:
         }
         pool = pools[self.mode] or list(COMMAND_ACTIONS)
         action = pool[self.pick % len(pool)]
-        return Command(action, self.valid, self.solved, self.satisfaction)
+        # The meeting's commands take no input of their own that could be invalid.
+        valid = self.valid or action in MEETING_ACTIONS
+        return Command(action, valid, self.solved, self.satisfaction)
 
 
 choices = st.builds(
@@ -110,6 +121,9 @@ def _check_invariants(concern: Concern, events: list[Any]) -> None:
     if concern.status in {Status.INTAKE.value, Status.COMMITTEE.value}:
         assert concern.owner is None
         assert concern.due_on is None
+    if concern.status == Status.BRANCH_MEETING.value:
+        assert concern.meeting_id == MEETING_ID
+        assert concern.owner is None
 
 
 @settings(max_examples=200, deadline=None)

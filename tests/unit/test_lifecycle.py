@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import date, timedelta
+from uuid import UUID
 
 import pytest
 
@@ -29,22 +30,29 @@ from domain.lifecycle import (
 from domain.vocabulary import DutyRole, Satisfaction
 from tests.unit.builders import (
     AT,
+    CHAIR,
     COLLECTOR,
     COMMAND_ACTIONS,
     COMMITTEE,
     DUE,
     LI_QIANG,
+    MEETING_ID,
+    MEETING_TITLE,
     OWNER,
     REACHABLE,
     STAFF,
+    TALLIES,
     ZHAO_MIN,
     Command,
     command_for_row,
     concern_at,
+    concern_for_row,
     in_table,
     perform,
     snapshot,
 )
+
+OTHER_MEETING = UUID("00000000-0000-4000-8000-0000000000bb")
 
 # -- the cases, generated from the table ----------------------------------------------------
 
@@ -79,45 +87,22 @@ MISSING_PAIRS = [(a, s) for a in Action for s in Status if not in_table(a, s)]
 MISSING_CASES = [pytest.param(a, s, id=f"{a.value}-from-{s.value}") for a, s in MISSING_PAIRS]
 
 
-def _skip_reason(row: Transition, source: Status) -> str | None:
-    if row.needs_meeting:
-        # shortlist/adopt/reject/defer are recorded by a branch meeting, which has no
-        # Concern command yet; the pure-level tests below still cover these rows.
-        return "needs a branch meeting: no Concern command yet"
-    if row.guard == "adopted_at_meeting":
-        # The chair's assign from branch_meeting needs the meeting's adoption first.
-        return "needs a branch meeting's adoption: no Concern command yet"
-    if source not in REACHABLE:
-        return f"no Concern command reaches {source.value} yet"
-    return None
-
-
-COMMAND_ROW_CASES = [
-    pytest.param(
-        row,
-        source,
-        id=_row_id(row, source),
-        marks=[pytest.mark.skip(reason=reason)] if (reason := _skip_reason(row, source)) else [],
-    )
-    for row in TRANSITIONS
-    for source in row.sources
-]
+# Every row is taken by the Concern's own command, from a concern the real commands put in
+# the row's source status (branch_meeting through shortlist; the chair's assign after the
+# meeting's adoption).
+COMMAND_ROW_CASES = ROW_CASES
 
 COMMAND_MISSING_CASES = [
-    pytest.param(
-        a,
-        s,
-        id=f"{a.value}-from-{s.value}",
-        marks=(
-            []
-            if s in REACHABLE
-            # Only a meeting's shortlist reaches branch_meeting, and it has no command yet.
-            else [pytest.mark.skip(reason=f"no Concern command reaches {s.value} yet")]
-        ),
-    )
+    pytest.param(a, s, id=f"{a.value}-from-{s.value}")
     for a, s in MISSING_PAIRS
     if a in COMMAND_ACTIONS
 ]
+
+
+def test_every_action_has_a_command_and_every_status_is_reached_by_commands() -> None:
+    assert set(COMMAND_ACTIONS) == set(Action)
+    assert set(REACHABLE) == set(Status)
+    assert len(COMMAND_MISSING_CASES) == len(MISSING_CASES)
 
 
 def test_the_table_is_non_trivial_and_every_action_and_status_appears() -> None:
@@ -205,7 +190,7 @@ def test_rows_for_picks_the_feedback_row_by_its_guard() -> None:
 
 @pytest.mark.parametrize(("row", "source"), COMMAND_ROW_CASES)
 def test_the_command_moves_the_concern_along_each_row(row: Transition, source: Status) -> None:
-    concern = concern_at(source)
+    concern = concern_for_row(row, source)
     version = concern.version
 
     perform(concern, command_for_row(row))
@@ -537,3 +522,108 @@ def test_as_json_lists_every_status_and_action_with_labels() -> None:
     assert [a["value"] for a in data["actions"]] == [a.value for a in Action]
     assert data["terminal"] == sorted(s.value for s in TERMINAL)
     assert all(s["zh"] and s["en"] for s in data["states"])
+
+
+# -- the branch meeting's commands on the concern ------------------------------------------
+
+
+def _event_names(concern: Concern) -> list[str]:
+    return [type(e).__name__ for e in concern.collect_events()]
+
+
+def test_shortlisting_puts_the_concern_on_the_meetings_agenda() -> None:
+    concern = concern_at(Status.COMMITTEE)
+
+    concern.shortlist(COMMITTEE, MEETING_ID, MEETING_TITLE, AT)
+
+    assert concern.status == Status.BRANCH_MEETING.value
+    assert concern.meeting_id == MEETING_ID
+    assert not concern.facts.adopted_at_meeting
+    events = concern.collect_events()
+    assert [type(e).__name__ for e in events] == ["Shortlisted"]
+    assert vars(events[0])["meeting_title"] == MEETING_TITLE
+
+
+def test_adoption_keeps_the_concern_on_the_meeting_until_the_chair_names_the_owner() -> None:
+    concern = concern_at(Status.BRANCH_MEETING)
+
+    concern.record_outcome(CHAIR, MEETING_ID, TALLIES[Action.ADOPT], AT)
+
+    assert concern.status == Status.BRANCH_MEETING.value
+    assert concern.facts.adopted_at_meeting
+    assert concern.meeting_id == MEETING_ID
+    events = concern.collect_events()
+    assert [type(e).__name__ for e in events] == ["AdoptedAtMeeting"]
+    assert vars(events[0])["tally"] == TALLIES[Action.ADOPT]
+    assert (vars(events[0])["tally"]["for"], vars(events[0])["tally"]["abstain"]) == (10, 1)
+
+    concern.assign(CHAIR, Assignment(LI_QIANG, DutyRole.PROJECT_COORDINATOR, DUE), None, AT)
+
+    assert concern.status == Status.ASSIGNED.value
+    assert (concern.owner, concern.due_on) == (LI_QIANG, DUE)
+    assert not concern.facts.adopted_at_meeting
+    assert _event_names(concern) == ["Assigned"]
+
+
+def test_assign_from_branch_meeting_before_adoption_is_refused_and_records_nothing() -> None:
+    concern = concern_at(Status.BRANCH_MEETING)
+    before = snapshot(concern)
+
+    with pytest.raises(TransitionNotAllowed) as refused:
+        concern.assign(CHAIR, Assignment(LI_QIANG, DutyRole.PROJECT_COORDINATOR, DUE), None, AT)
+
+    assert refused.value.status == Status.BRANCH_MEETING
+    assert Action.ASSIGN not in refused.value.allowed
+    assert concern.collect_events() == []
+    assert snapshot(concern) == before
+
+
+def test_rejection_declines_the_concern_with_the_meetings_reason() -> None:
+    concern = concern_at(Status.BRANCH_MEETING)
+    tally = TALLIES[Action.REJECT]
+
+    concern.record_outcome(CHAIR, MEETING_ID, tally, AT)
+
+    assert concern.status == Status.DECLINED.value
+    assert concern.reason is not None
+    assert tally["reason"] in concern.reason
+    assert concern.meeting_id is None
+    assert _event_names(concern) == ["RejectedAtMeeting"]
+    assert allowed_actions(Status.DECLINED, concern.facts) == []
+
+
+def test_deferral_sends_the_concern_back_to_the_committee_free_for_another_agenda() -> None:
+    concern = concern_at(Status.BRANCH_MEETING)
+
+    concern.record_outcome(CHAIR, MEETING_ID, TALLIES[Action.DEFER], AT)
+
+    assert concern.status == Status.COMMITTEE.value
+    assert concern.meeting_id is None
+    assert not concern.facts.adopted_at_meeting
+    assert _event_names(concern) == ["DeferredAtMeeting"]
+
+    concern.shortlist(COMMITTEE, OTHER_MEETING, "4月主题党日", AT)
+    assert concern.status == Status.BRANCH_MEETING.value
+    assert concern.meeting_id == OTHER_MEETING
+
+
+def test_the_builders_tallies_are_the_three_outcomes() -> None:
+    assert {a: t["outcome"] for a, t in TALLIES.items()} == {
+        Action.ADOPT: "adopted",
+        Action.REJECT: "rejected",
+        Action.DEFER: "deferred",
+    }
+
+
+def test_an_adoption_does_not_carry_over_to_a_later_shortlisting() -> None:
+    concern = concern_at(Status.BRANCH_MEETING)
+    concern.record_outcome(CHAIR, MEETING_ID, TALLIES[Action.ADOPT], AT)
+    try:
+        concern.record_outcome(CHAIR, MEETING_ID, TALLIES[Action.DEFER], AT)
+    except TransitionNotAllowed:
+        return  # a second outcome for one shortlisting is refused: nothing carries over
+    concern.shortlist(COMMITTEE, OTHER_MEETING, "4月主题党日", AT)
+    concern.collect_events()
+
+    with pytest.raises(TransitionNotAllowed):
+        concern.assign(CHAIR, Assignment(LI_QIANG, DutyRole.PROJECT_COORDINATOR, DUE), None, AT)

@@ -30,6 +30,7 @@ from tests.unit.builders import (
     COMMITTEE,
     GRID,
     LI_QIANG,
+    OUTCOME_ACTIONS,
     OWNER,
     REACHABLE,
     ZHAO_MIN,
@@ -41,16 +42,13 @@ from tests.unit.builders import (
 )
 
 
-def concern_in(status: Status) -> Concern:
-    """A concern in `status`, reached by the real commands where a command exists.
-
-    No Concern command reaches branch_meeting yet (a meeting's shortlist does); permissions
-    look only at the status, grid and owner, so there the status is set directly.
-    """
-    if status in REACHABLE:
-        return concern_at(status)
-    concern = new_concern()
-    concern.status = status.value
+def concern_in(status: Status, *, adopted: bool = False) -> Concern:
+    """A concern in `status` reached by the real commands; with `adopted`, a branch_meeting
+    concern the meeting has adopted, waiting for the chair to name the owner."""
+    concern = concern_at(status)
+    if adopted:
+        perform(concern, Command(Action.ADOPT))
+        concern.collect_events()
     return concern
 
 
@@ -77,7 +75,7 @@ ROW_ROLE_CASES = [
 
 @pytest.mark.parametrize(("row", "source", "role"), ROW_ROLE_CASES)
 def test_only_the_roles_of_a_row_may_take_it(row: Transition, source: Status, role: Role) -> None:
-    concern = concern_in(source)
+    concern = concern_in(source, adopted=row.guard == "adopted_at_meeting")
     # No member_id: the owner rule plays no part here.
     who = principal(role)
 
@@ -284,18 +282,29 @@ def _attempt(who: Principal, action: Action, concern: Concern) -> None:
     perform(concern, Command(action))
 
 
+# Every status the commands reach, and the adopted branch_meeting concern besides.
+SITUATIONS = [
+    *(pytest.param(s, False, id=s.value) for s in sorted(REACHABLE)),
+    pytest.param(Status.BRANCH_MEETING, True, id="branch_meeting-adopted"),
+]
+
+
 @pytest.mark.parametrize("who", PRINCIPALS, ids=lambda p: f"{p.name}-{p.member_id or 'none'}")
-@pytest.mark.parametrize("status", sorted(REACHABLE), ids=lambda s: s.value)
+@pytest.mark.parametrize(("status", "adopted"), SITUATIONS)
 def test_actions_for_lists_exactly_the_actions_the_principal_may_take_now(
-    who: Principal, status: Status
+    who: Principal, status: Status, adopted: bool
 ) -> None:
-    concern = concern_at(status)
+    concern = concern_in(status, adopted=adopted)
     offered = actions_for(who, concern)
     assert len(offered) == len(set(offered))
     assert set(offered) <= {a.value for a in allowed_actions(status, concern.facts)}
 
     for action in COMMAND_ACTIONS:
-        fresh = concern_at(status)
+        fresh = concern_in(status, adopted=adopted)
+        if action in OUTCOME_ACTIONS:
+            # Recorded by closing a meeting's vote: never offered on the concern itself.
+            assert action.value not in offered
+            continue
         if action.value in offered:
             # Offered: permitted, and the command goes through.
             _attempt(who, action, fresh)
@@ -355,6 +364,31 @@ def test_the_chair_is_offered_no_meeting_actions_on_a_concern() -> None:
     concern = concern_in(Status.BRANCH_MEETING)
     assert actions_for(principal(Role.CHAIR), concern) == []
     assert actions_for(principal(*Role), concern) == []
+
+
+def test_after_adoption_only_the_chair_is_offered_assign() -> None:
+    concern = concern_in(Status.BRANCH_MEETING, adopted=True)
+    chair = principal(Role.CHAIR)
+
+    assert actions_for(chair, concern) == ["assign"]
+    assert actions_for(principal(Role.COMMITTEE), concern) == []
+    assert actions_for(principal(Role.STAFF), concern) == []
+    assert actor_for(chair, Action.ASSIGN, concern) == Actor(chair.id, Role.CHAIR)
+    with pytest.raises(Forbidden, match="chair"):
+        actor_for(principal(Role.COMMITTEE), Action.ASSIGN, concern)
+
+
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
+def test_only_the_committee_may_shortlist(role: Role) -> None:
+    concern = concern_in(Status.COMMITTEE)
+    who = principal(role)
+    if role == Role.COMMITTEE:
+        assert actor_for(who, Action.SHORTLIST, concern) == Actor(who.id, Role.COMMITTEE)
+        assert "shortlist" in actions_for(who, concern)
+    else:
+        with pytest.raises(Forbidden):
+            actor_for(who, Action.SHORTLIST, concern)
+        assert "shortlist" not in actions_for(who, concern)
 
 
 # -- reading a concern ----------------------------------------------------------------------
