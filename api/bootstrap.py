@@ -7,6 +7,7 @@ import sys
 
 from api.settings import Settings
 from domain.application import Minqing
+from domain.audit import install_guards
 from domain.residents import load_master_key
 from domain.store import event_store_env
 from domain.vocabulary import Role
@@ -18,6 +19,7 @@ def open_minqing(settings: Settings, *, first_start: bool = False) -> Minqing:
     app = Minqing(
         event_store_env(settings.database_url), master_key=key, timezone=settings.timezone
     )
+    install_guards(app.db)  # audit tables; on PostgreSQL, the append-only triggers
     if first_start and settings.embedded:
         ensure_admin(app, settings)
     return app

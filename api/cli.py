@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from uuid import UUID
 
+from api import audit_cli
 from api.bootstrap import open_minqing
 from api.settings import Settings
 from domain.application import Minqing
 from domain.errors import DomainError
 from domain.vocabulary import Role
+from projections import registry
+from projections.runner import BATCH_SIZE, ProjectionRunner
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -54,6 +60,25 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("name")
 
     sub.add_parser("demo", help="load the worked story of domain.md")
+
+    worker = sub.add_parser("worker", help="long-running workers").add_subparsers(
+        dest="worker_command", required=True
+    )
+    feed = worker.add_parser(
+        "projections",
+        help="feed the read models until SIGTERM/SIGINT (standby if another instance leads)",
+    )
+    feed.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="events per transaction")
+
+    views = sub.add_parser("projections", help="read models").add_subparsers(
+        dest="projections_command", required=True
+    )
+    rebuild = views.add_parser(
+        "rebuild", help="rebuild from position zero into fresh tables, then swap them in"
+    )
+    rebuild.add_argument("name", nargs="?", choices=registry.names(), help="default: every one")
+    views.add_parser("status", help="each projection's position and lag")
+    audit_cli.add_parser(sub)
     return p
 
 
@@ -63,6 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings()
     if args.command == "serve":
         return _serve(settings, args.host, args.port, args.workers)
+    if args.command == "audit":  # opens the database itself: `verify --bundle` needs none
+        return audit_cli.run(args, settings)
     app = open_minqing(settings)
     try:
         return _run(args, app)
@@ -104,6 +131,45 @@ def _run(args: argparse.Namespace, app: Minqing) -> int:
 
         for line in load_demo(app):
             print(line)
+    elif args.command == "worker":
+        return _feed_projections(app, args.batch_size)
+    elif args.command == "projections":
+        return _projections(app, args)
+    return 0
+
+
+def _feed_projections(app: Minqing, batch_size: int) -> int:
+    logging.basicConfig(level=logging.INFO, format="minqing worker: %(message)s")
+    runner = ProjectionRunner(app, registry.all_projections(), batch_size=batch_size)
+    stop = threading.Event()
+
+    def request_stop(signum: int, _: object) -> None:
+        # Graceful: the batch in hand commits (or rolls back) before the loop ends.
+        logging.getLogger("minqing.projections").info("%s: stopping", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    runner.run(stop)
+    for s in runner.status():
+        print(f"minqing worker: {s.name} stopped at position {s.position}", file=sys.stderr)
+    return 0
+
+
+def _projections(app: Minqing, args: argparse.Namespace) -> int:
+    runner = ProjectionRunner(app, registry.all_projections())
+    if args.projections_command == "rebuild":
+        for name in [args.name] if args.name else registry.names():
+            report = runner.rebuild(name)
+            rate = report.events / report.seconds if report.seconds else 0.0
+            print(
+                f"rebuilt {name}: {report.events} events to position {report.position}"
+                f" in {report.seconds:.2f} s ({rate:,.0f} events/s)"
+            )
+    else:
+        print(f"{'projection':<16} {'position':>10} {'head':>10} {'lag':>8}")
+        for s in runner.status():
+            print(f"{s.name:<16} {s.position:>10} {s.head:>10} {s.lag:>8}")
     return 0
 
 

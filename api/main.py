@@ -10,8 +10,21 @@ from fastapi import FastAPI
 from api import errors
 from api.bootstrap import open_minqing
 from api.deps import RateLimiter
-from api.routes import concerns, meetings, members, ops, track
+from api.routes import (
+    audit,
+    concern_list,
+    concerns,
+    events,
+    meetings,
+    members,
+    open311,
+    ops,
+    residents,
+    track,
+)
 from api.settings import Settings
+from projections.registry import all_projections
+from projections.runner import ProjectionRunner
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -23,9 +36,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = settings
         app.state.minqing = open_minqing(settings, first_start=True)
         app.state.rate_limiter = RateLimiter(settings.track_rate_limit)
+        # The runner also creates the read models' tables, so it is made even when the
+        # projections run in `minqing worker projections` instead of in this process.
+        app.state.projections = ProjectionRunner(app.state.minqing, all_projections())
+        if settings.embedded_workers:
+            app.state.projections.start()
         try:
             yield
         finally:
+            app.state.projections.stop()
             app.state.minqing.close()
 
     app = FastAPI(
@@ -35,6 +54,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
-    for router in (concerns.router, members.router, meetings.router, track.router, ops.router):
+    for router in (
+        concerns.router,
+        concern_list.router,
+        members.router,
+        meetings.router,
+        track.router,
+        ops.router,
+        events.router,
+        open311.router,
+        audit.router,
+        residents.router,
+    ):
         app.include_router(router)
     return app

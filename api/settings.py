@@ -21,6 +21,23 @@ class Settings(BaseSettings):
     port: int = 8000
     # Unauthenticated tracking endpoints: requests per client per minute.
     track_rate_limit: int = 60
+    # Run the projections in a background thread of the API process (embedded mode, and
+    # the default on PostgreSQL too); false in production, where `minqing worker
+    # projections` runs them instead.
+    embedded_workers: bool = True
+    # Integrators: the CloudEvents `source` of every published event.
+    event_source: str = "urn:minqing:community"
+    # Server-Sent Events: a `: keep-alive` comment at least this often; a stream ends
+    # after the longest duration (the client resumes with Last-Event-ID), so a restart
+    # or a load balancer never waits on streams that stay open forever.
+    event_stream_heartbeat_seconds: float = 15.0
+    event_stream_max_seconds: float = 300.0
+    # Open311 POST requests without attribute[grid] are raised in this grid; none: refused.
+    open311_default_grid: str | None = None
+    # Ed25519 key that signs audit checkpoints: base64 of the raw 32-byte private key.
+    # Unset on the embedded store: made in the file below on first use.
+    audit_signing_key: str | None = None
+    audit_signing_key_file: Path = Path("var/audit-signing.key")
 
     @property
     def embedded(self) -> bool:

@@ -26,14 +26,20 @@ class ResidentData:
     name: str | None = None
     phone: str | None = None
     address: str | None = None
+    email: str | None = None  # Open311 clients send it; older ciphertexts have none
 
     def is_empty(self) -> bool:
         """True when no personal field was given."""
-        return not (self.name or self.phone or self.address)
+        return not (self.name or self.phone or self.address or self.email)
 
     def as_dict(self) -> dict[str, str | None]:
         """The fields as a plain dict."""
-        return {"name": self.name, "phone": self.phone, "address": self.address}
+        return {
+            "name": self.name,
+            "phone": self.phone,
+            "address": self.address,
+            "email": self.email,
+        }
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from api.schemas import (
     ReassignIn,
     ResolveIn,
 )
+from domain import access_log
 from domain.accounts import Principal
 from domain.application import Minqing, NewConcern
 from domain.errors import Forbidden, NotFound
@@ -96,6 +97,8 @@ def get_concern(
     response: Response,
     as_of_version: Annotated[int | None, Query(ge=1)] = None,
     as_of: datetime | None = None,
+    reveal: bool = False,
+    reason: str | None = None,
 ) -> Out:
     """The concern now (or, for supervisors, as it was), with the caller's allowed actions."""
     cid = concern_id(app, concern_ref)
@@ -109,7 +112,9 @@ def get_concern(
             raise NotFound("version of concern", f"{cid} as of {as_of_version or as_of}")
         concern = app.get_concern(cid, version=version)
     response.headers["ETag"] = f'"{concern.version}"'
-    return app.concern_view(concern, principal)
+    # Reveals to a supervisor with a reason, and logs every read of personal data.
+    view = app.concern_view(concern, principal)
+    return access_log.disclose(app, principal, concern, view, reveal=reveal, reason=reason)
 
 
 @router.get("/{concern_ref}/history")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from api.deps import MinqingDep
@@ -21,16 +21,24 @@ def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz")
-def readyz(app: MinqingDep) -> JSONResponse:
-    """The database answers; reports the event log's head position."""
+def readyz(app: MinqingDep, request: Request) -> JSONResponse:
+    """The database answers; reports the event log's head and each projection's lag."""
     try:
         position = app.recorder.max_notification_id() or 0
+        runner = request.app.state.projections
+        projections = {s.name: s.as_dict() for s in runner.status()}
     except Exception as exc:  # any driver error means not ready
         return JSONResponse(
             {"status": "unavailable", "database": type(exc).__name__}, status_code=503
         )
+    # Lag is reported, not judged: a catching-up projection still serves (older) reads.
     return JSONResponse(
-        {"status": "ok", "database": app.db.dialect, "position": position, "projections": {}}
+        {
+            "status": "ok",
+            "database": app.db.dialect,
+            "position": position,
+            "projections": projections,
+        }
     )
 
 

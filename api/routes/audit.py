@@ -1,0 +1,106 @@
+"""The supervisors' audit: /api/v1/audit (the chain, its signed checkpoints, the access log)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi import APIRouter, Query, Response, status
+from starlette.exceptions import HTTPException
+
+from api.deps import MinqingDep, SettingsDep, require
+from api.settings import Settings
+from domain import access_log, audit
+from domain.accounts import Principal
+from domain.vocabulary import Role
+
+router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+Supervisor = Annotated[Principal, require(Role.SUPERVISOR)]
+
+
+def signing_key(settings: Settings, *, create: bool) -> Ed25519PrivateKey | None:
+    """The configured checkpoint key; on the embedded store made on first use if `create`."""
+    return audit.load_signing_key(
+        settings.audit_signing_key,
+        settings.audit_signing_key_file,
+        create=create and settings.embedded,
+    )
+
+
+def _trusted_key(settings: Settings) -> str | None:
+    key = signing_key(settings, create=False)
+    return audit.public_key_b64(key) if key else None
+
+
+@router.get("/verify")
+def verify(app: MinqingDep, settings: SettingsDep, _: Supervisor) -> dict[str, Any]:
+    """Recompute the hash chain from the stored events; report the first that differs."""
+    return audit.verify(app.db, _trusted_key(settings)).as_dict()
+
+
+@router.get("/checkpoints", response_model=None)
+def list_checkpoints(
+    app: MinqingDep,
+    settings: SettingsDep,
+    _: Supervisor,
+    format: Literal["json", "export"] = "json",
+) -> dict[str, Any] | Response:
+    """The signed chain heads, oldest first; `?format=export` is a file to keep elsewhere."""
+    cps = audit.checkpoints(app.db)
+    public_key = _trusted_key(settings) or (cps[-1].public_key if cps else None)
+    if format == "export":
+        doc = audit.checkpoints_export(cps, public_key)
+        day = datetime.now(UTC).date().isoformat()
+        return Response(
+            json.dumps(doc, ensure_ascii=False, indent=2),
+            media_type="application/json",
+            headers={
+                "Content-Disposition": f'attachment; filename="minqing-checkpoints-{day}.json"'
+            },
+        )
+    return {
+        "public_key": public_key,
+        "public_key_sha256": audit.key_fingerprint(public_key) if public_key else None,
+        "head": audit.chain_head(app.db).as_dict(),
+        "items": [c.as_dict() for c in cps],
+    }
+
+
+@router.post("/checkpoints", status_code=status.HTTP_201_CREATED)
+def make_checkpoint(
+    app: MinqingDep,
+    settings: SettingsDep,
+    _: Annotated[Principal, require(Role.SUPERVISOR, Role.ADMIN)],
+) -> dict[str, Any]:
+    """Chain every stored event and sign the chain's head now."""
+    key = signing_key(settings, create=True)
+    if key is None:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "no audit signing key is configured: set MINQING_AUDIT_SIGNING_KEY",
+        )
+    return audit.make_checkpoint(app.db, key).as_dict()
+
+
+@router.get("/access-log")
+def access_log_page(
+    app: MinqingDep,
+    _: Supervisor,
+    resident_ref: Annotated[str | None, Query(max_length=100)] = None,
+    concern_id: Annotated[str | None, Query(max_length=100)] = None,
+    principal_id: Annotated[str | None, Query(max_length=100)] = None,
+    cursor: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=access_log.PAGE_MAX)] = 50,
+) -> dict[str, Any]:
+    """Who read residents' personal data, when and why: newest first, `next_cursor` pages."""
+    items, next_cursor = access_log.entries(
+        app.db,
+        resident_ref=resident_ref,
+        concern_id=concern_id,
+        principal_id=principal_id,
+        cursor=cursor,
+        limit=limit,
+    )
+    return {"items": items, "next_cursor": next_cursor}

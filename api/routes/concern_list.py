@@ -1,0 +1,184 @@
+"""The concern list and the work queues, read from the concern-list projection.
+
+Every endpoint here accepts `min_position` (a command's `position`): it waits up to 2 s for
+the projection to reach it, so a client reads its own writes, and answers 503 with the
+projection's current position if it has not.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+
+from api.deps import MinqingDep, require
+from api.errors import error_body
+from domain.accounts import Principal
+from domain.application import Minqing
+from domain.lifecycle import Status
+from domain.permissions import VIEW_ROLES, check_grid
+from domain.vocabulary import STAFF_ROLES, Category, Library
+from projections import concerns as concern_list
+from projections.concerns import DEFAULT_LIMIT, MAX_LIMIT, ConcernList, ConcernQuery, Order
+from projections.runner import ProjectionRunner
+
+router = APIRouter(prefix="/api/v1", tags=["concern list and queues"])
+
+READ_YOUR_WRITES_SECONDS = 2.0
+
+
+def get_projections(request: Request) -> ProjectionRunner:
+    """The process's projection runner (running in the background or not)."""
+    runner: ProjectionRunner = request.app.state.projections
+    return runner
+
+
+ProjectionsDep = Annotated[ProjectionRunner, Depends(get_projections)]
+MinPosition = Annotated[
+    int | None,
+    Query(ge=0, description="wait (up to 2 s) until the list includes this log position"),
+]
+CursorParam = Annotated[str | None, Query(max_length=1000, description="next_cursor of a page")]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
+Out = dict[str, Any] | JSONResponse
+
+
+def caught_up(runner: ProjectionRunner, name: str, min_position: int | None) -> JSONResponse | int:
+    """The projection's position once it has reached `min_position`, or the 503 answer."""
+    if min_position is None:
+        return runner.position(name)
+    current = runner.wait_for(name, min_position, READ_YOUR_WRITES_SECONDS)
+    if current >= min_position:
+        return current
+    message = (
+        f"the {name} read model has reached position {current}, not yet {min_position};"
+        " try again shortly"
+    )
+    return JSONResponse(
+        error_body("unavailable", message, position=current),
+        status_code=503,
+        headers={"Retry-After": "1"},
+    )
+
+
+def _page(
+    app: Minqing,
+    runner: ProjectionRunner,
+    query: ConcernQuery,
+    order: Order,
+    cursor: str | None,
+    limit: int,
+    min_position: int | None,
+) -> Out:
+    position = caught_up(runner, ConcernList.name, min_position)
+    if isinstance(position, JSONResponse):
+        return position
+    page = concern_list.list_concerns(
+        app.db,
+        query,
+        today=app.clock().date(),
+        zone=app.zone,
+        order=order,
+        cursor=cursor,
+        limit=limit,
+    )
+    return {"items": page.items, "next_cursor": page.next_cursor, "position": position}
+
+
+@router.get("/concerns", response_model=None)
+def list_concerns(
+    app: MinqingDep,
+    runner: ProjectionsDep,
+    principal: Annotated[Principal, require(*VIEW_ROLES)],
+    status: Annotated[list[Status] | None, Query()] = None,
+    category: Annotated[list[Category] | None, Query()] = None,
+    library: Annotated[list[Library] | None, Query()] = None,
+    grid: Annotated[list[str] | None, Query()] = None,
+    owner: UUID | None = None,
+    overdue: bool | None = None,
+    q: Annotated[str | None, Query(max_length=200, description="words in title or text")] = None,
+    cursor: CursorParam = None,
+    limit: Limit = DEFAULT_LIMIT,
+    min_position: MinPosition = None,
+) -> Out:
+    """A page of concern summaries, newest first, filtered; only the caller's grids."""
+    for g in grid or []:
+        check_grid(principal, g)
+    query = ConcernQuery(
+        statuses=[s.value for s in status or []],
+        categories=[c.value for c in category or []],
+        libraries=[lib.value for lib in library or []],
+        grids=grid or [],
+        owner=str(owner) if owner else None,
+        overdue=overdue,
+        q=q,
+        scope=principal.grids,
+    )
+    return _page(app, runner, query, Order.NEWEST, cursor, limit, min_position)
+
+
+def _queue(
+    name: str,
+    app: Minqing,
+    runner: ProjectionRunner,
+    principal: Principal,
+    cursor: str | None,
+    limit: int,
+    min_position: int | None,
+) -> Out:
+    query, order = concern_list.queue_query(name, principal.member_id, principal.grids)
+    return _page(app, runner, query, order, cursor, limit, min_position)
+
+
+@router.get("/queues/triage", response_model=None)
+def triage_queue(
+    app: MinqingDep,
+    runner: ProjectionsDep,
+    principal: Annotated[Principal, require(*STAFF_ROLES)],
+    cursor: CursorParam = None,
+    limit: Limit = DEFAULT_LIMIT,
+    min_position: MinPosition = None,
+) -> Out:
+    """Concerns in intake waiting for triage, oldest first."""
+    return _queue("triage", app, runner, principal, cursor, limit, min_position)
+
+
+@router.get("/queues/committee", response_model=None)
+def committee_queue(
+    app: MinqingDep,
+    runner: ProjectionsDep,
+    principal: Annotated[Principal, require(*STAFF_ROLES)],
+    cursor: CursorParam = None,
+    limit: Limit = DEFAULT_LIMIT,
+    min_position: MinPosition = None,
+) -> Out:
+    """Concerns with the branch committee, oldest first."""
+    return _queue("committee", app, runner, principal, cursor, limit, min_position)
+
+
+@router.get("/queues/mine", response_model=None)
+def my_queue(
+    app: MinqingDep,
+    runner: ProjectionsDep,
+    principal: Annotated[Principal, require(*STAFF_ROLES, member_may=True)],
+    cursor: CursorParam = None,
+    limit: Limit = DEFAULT_LIMIT,
+    min_position: MinPosition = None,
+) -> Out:
+    """The caller's own assignments (as the member they are linked to), earliest due first."""
+    return _queue("mine", app, runner, principal, cursor, limit, min_position)
+
+
+@router.get("/queues/overdue", response_model=None)
+def overdue_queue(
+    app: MinqingDep,
+    runner: ProjectionsDep,
+    principal: Annotated[Principal, require(*STAFF_ROLES)],
+    cursor: CursorParam = None,
+    limit: Limit = DEFAULT_LIMIT,
+    min_position: MinPosition = None,
+) -> Out:
+    """Assigned concerns past their due date, the longest overdue first."""
+    return _queue("overdue", app, runner, principal, cursor, limit, min_position)

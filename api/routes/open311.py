@@ -1,0 +1,548 @@
+"""Open311 GeoReport v2 at /open311/v2/ (JSON and XML), and the servicerequestupdates extension.
+
+Service codes are Minqing's six categories; a service request is a concern, identified by
+its reference (MQ-…). Statuses map to the spec's two: intake, committee, branch_meeting and
+assigned are `open`; resolved, declined, merged and withdrawn are `closed`. Reads need no
+key, as the spec expects, so they carry only what the resident's tracking page shows: the
+title (not the free-text description a collector wrote at the door), the status, the
+public notes and dates; never a name, phone, address or location. Errors on these paths
+are in the spec's format, `[{"code", "description"}]`, not Minqing's.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime, time, timedelta
+from typing import Any
+from urllib.parse import parse_qs
+from uuid import UUID
+
+from eventsourcing.utils import get_topic
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from api.errors import RateLimited
+from api.settings import Settings
+from domain import cloudevents
+from domain.application import Minqing, NewConcern
+from domain.concern import Concern
+from domain.errors import DomainError, Forbidden, Invalid, NotFound
+from domain.lifecycle import Status
+from domain.residents import ResidentData
+from domain.vocabulary import Category, Channel, DutyRole, Library
+
+router = APIRouter(prefix="/open311/v2", tags=["open311"])
+
+WINDOW = timedelta(days=90)  # the spec's default (and widest) date range
+MAX_REQUESTS = 1000  # the spec's suggested cap on one answer
+TITLE_FROM_DESCRIPTION = 50
+CLOSED = frozenset({Status.RESOLVED, Status.DECLINED, Status.MERGED, Status.WITHDRAWN})
+GROUP = "社区民情 Community concerns"
+_KEYWORDS: Mapping[Category, str] = {
+    Category.POLICY_INQUIRY: "政策,咨询,低保,医保,养老,policy,inquiry,benefits",
+    Category.DISPUTE: "矛盾,纠纷,邻里,调解,dispute,neighbours,mediation",
+    Category.HARDSHIP_RELIEF: "困难,救助,帮扶,hardship,relief,assistance",
+    Category.ENVIRONMENT: "环境,卫生,垃圾,路灯,environment,sanitation,litter,streetlight",
+    Category.LIVELIHOOD_PROJECT: "民生,项目,加装电梯,停车,livelihood,project,elevator,parking",
+    Category.COMMUNITY_AFFAIRS: "社区,事务,居务,公开,community,affairs",
+}
+# The concern events that change its status: the updates the extension lists.
+_STATUS_EVENTS = frozenset(
+    {
+        "Referred",
+        "HandledNow",
+        "Declined",
+        "Merged",
+        "Withdrawn",
+        "Assigned",
+        "Shortlisted",
+        "RejectedAtMeeting",
+        "DeferredAtMeeting",
+        "ReturnedForInfo",
+        "SentBack",
+        "Resolved",
+        "Reopened",
+    }
+)
+_REQUEST_FIELDS = (
+    "service_request_id",
+    "status",
+    "status_notes",
+    "service_name",
+    "service_code",
+    "description",
+    "agency_responsible",
+    "service_notice",
+    "requested_datetime",
+    "updated_datetime",
+    "expected_datetime",
+    "address",
+    "address_id",
+    "zipcode",
+    "lat",
+    "long",
+    "media_url",
+)
+
+Row = dict[str, Any]
+
+
+class Open311Error(Exception):
+    """An error answered in the spec's format."""
+
+    def __init__(self, code: int, description: str) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+
+
+# -- answers ---------------------------------------------------------------------------------
+
+
+def _format(fmt: str) -> str:
+    if fmt not in ("json", "xml"):
+        raise Open311Error(404, f"format {fmt!r} is not served; use .json or .xml")
+    return fmt
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _xml(root: str, item: str, rows: list[Row]) -> bytes:
+    top = ET.Element(root)
+    for row in rows:
+        element = ET.SubElement(top, item)
+        for key, value in row.items():
+            ET.SubElement(element, key).text = _text(value)
+    body: bytes = ET.tostring(top, encoding="utf-8")
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body
+
+
+def _answer(fmt: str, root: str, item: str, rows: list[Row], status: int = 200) -> Response:
+    if fmt == "xml":
+        return Response(
+            _xml(root, item, rows), status_code=status, media_type="text/xml; charset=utf-8"
+        )
+    return JSONResponse(rows, status_code=status)
+
+
+def _error(fmt: str, code: int, description: str) -> Response:
+    rows = [{"code": code, "description": description}]
+    return _answer("xml" if fmt == "xml" else "json", "errors", "error", rows, status=code)
+
+
+def _guarded(fmt: str, produce: Callable[[str], Response]) -> Response:
+    """Run `produce(format)`, turning every refusal into the spec's error body."""
+    try:
+        return produce(_format(fmt))
+    except Open311Error as exc:
+        return _error(fmt, exc.code, exc.description)
+    except RateLimited as exc:
+        response = _error(fmt, 429, str(exc))
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    except DomainError as exc:
+        code = 404 if isinstance(exc, NotFound) else 403 if isinstance(exc, Forbidden) else 400
+        return _error(fmt, code, str(exc))
+
+
+def _minqing(request: Request) -> Minqing:
+    app: Minqing = request.app.state.minqing
+    return app
+
+
+# -- services -------------------------------------------------------------------------------
+
+
+def _services() -> list[Row]:
+    return [
+        {
+            "service_code": c.value,
+            "service_name": c.zh,
+            "description": c.en,
+            "metadata": False,
+            "type": "realtime",
+            "keywords": _KEYWORDS[c],
+            "group": GROUP,
+        }
+        for c in Category
+    ]
+
+
+@router.get("/services.{fmt}")
+def services(fmt: str) -> Response:
+    """The six categories as Open311 services."""
+    return _guarded(fmt, lambda f: _answer(f, "services", "service", _services()))
+
+
+# -- reading requests ------------------------------------------------------------------------
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _request_row(app: Minqing, concern: Concern) -> Row:
+    status = Status(concern.status)
+    public = app.public_view(concern)
+    notes = "; ".join(public["public_notes"]) or f"{status.zh} ({status.en})"
+    due = (
+        datetime.combine(concern.due_on, time(23, 59, 59), tzinfo=app.zone)
+        if concern.due_on
+        else None
+    )
+    duty = DutyRole(concern.duty_role) if concern.duty_role else None
+    category = Category(concern.category)
+    row: Row = dict.fromkeys(_REQUEST_FIELDS)
+    row.update(
+        service_request_id=concern.reference,
+        status="closed" if status in CLOSED else "open",
+        status_notes=notes,
+        service_name=category.zh,
+        service_code=category.value,
+        description=concern.title,
+        agency_responsible=f"{duty.zh} ({duty.en})" if duty else None,
+        requested_datetime=_iso(concern.raised_at),
+        updated_datetime=_iso(concern.updated_at),
+        expected_datetime=_iso(due),
+    )
+    # An extension field: Minqing's own status, for clients that want more than open/closed.
+    row["minqing_status"] = status.value
+    return row
+
+
+def _moment(raw: str | None, name: str, app: Minqing) -> datetime | None:
+    if raw is None or not raw.strip():
+        return None
+    try:
+        value = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        msg = f"{name} must be a W3C date-time, e.g. 2026-03-01T00:00:00+08:00"
+        raise Open311Error(400, msg) from None
+    return value if value.tzinfo else value.replace(tzinfo=app.zone)
+
+
+def _window(app: Minqing, start_raw: str | None, end_raw: str | None) -> tuple[datetime, datetime]:
+    start, end = _moment(start_raw, "start_date", app), _moment(end_raw, "end_date", app)
+    if start is None:
+        end = end or app.clock()
+        start = end - WINDOW
+    elif end is None:
+        end = start + WINDOW
+    if end < start:
+        raise Open311Error(400, "end_date is before start_date")
+    if end - start > WINDOW:
+        raise Open311Error(400, "start_date and end_date may not span more than 90 days")
+    return start, end
+
+
+def _statuses(raw: str | None) -> set[str]:
+    wanted = {s.strip().lower() for s in (raw or "").split(",") if s.strip()}
+    if wanted - {"open", "closed"}:
+        raise Open311Error(400, "status must be open or closed (comma separated)")
+    return wanted
+
+
+def _codes(raw: str | None) -> set[str]:
+    codes = {c.strip() for c in (raw or "").split(",") if c.strip()}
+    unknown = codes - {c.value for c in Category}
+    if unknown:
+        raise Open311Error(400, f"no service {', '.join(sorted(unknown))}; see services.json")
+    return codes
+
+
+def _raised(app: Minqing) -> Iterator[Any]:
+    """Every Raised event, in log order (the concern list read model could answer this)."""
+    topic = [get_topic(Concern.Raised)]  # type: ignore[attr-defined]
+    last = 0
+    while True:
+        batch = app.recorder.select_notifications(last, 500, topics=topic, inclusive_of_start=False)
+        if not batch:
+            return
+        for n in batch:
+            yield app.mapper.to_domain_event(n)
+        last = batch[-1].id
+
+
+def _by_reference(app: Minqing, reference: str) -> Concern | None:
+    try:
+        return app.concern_by_reference(reference.strip())
+    except NotFound:
+        return None
+
+
+def _find_requests(app: Minqing, params: Mapping[str, str]) -> list[Row]:
+    ids = [i for i in params.get("service_request_id", "").split(",") if i.strip()]
+    if ids:  # the spec: other parameters are ignored when ids are given
+        found = [_by_reference(app, i) for i in ids[:MAX_REQUESTS]]
+        return [_request_row(app, c) for c in found if c is not None]
+    start, end = _window(app, params.get("start_date"), params.get("end_date"))
+    codes, statuses = _codes(params.get("service_code")), _statuses(params.get("status"))
+    matches = [
+        e.originator_id
+        for e in _raised(app)
+        if start <= e.at <= end and (not codes or e.category in codes)
+    ]
+    rows = []
+    for concern_id in reversed(matches):  # newest first
+        row = _request_row(app, app.get_concern(concern_id))
+        if not statuses or row["status"] in statuses:
+            rows.append(row)
+            if len(rows) == MAX_REQUESTS:
+                break
+    return rows
+
+
+@router.get("/requests.{fmt}")
+def requests(fmt: str, request: Request) -> Response:
+    """Service requests: by id (comma list), or by code, status and date (90 days at most)."""
+    params = dict(request.query_params)
+    return _guarded(
+        fmt,
+        lambda f: _answer(
+            f, "service_requests", "request", _find_requests(_minqing(request), params)
+        ),
+    )
+
+
+@router.get("/requests/{request_id}.{fmt}")
+def one_request(request_id: str, fmt: str, request: Request) -> Response:
+    """One service request by its id (the concern's reference, MQ-…)."""
+
+    def produce(f: str) -> Response:
+        app = _minqing(request)
+        concern = _by_reference(app, request_id)
+        if concern is None:
+            raise Open311Error(404, f"no service request {request_id}")
+        return _answer(f, "service_requests", "request", [_request_row(app, concern)])
+
+    return _guarded(fmt, produce)
+
+
+@router.get("/tokens/{token}.{fmt}")
+def token(token: str, fmt: str, request: Request) -> Response:
+    """The service request a token (the tracking code POST returned) belongs to."""
+
+    def produce(f: str) -> Response:
+        # Tokens are tracking codes: throttled like the tracking page against guessing.
+        request.app.state.rate_limiter.check(request.client.host if request.client else "-")
+        app = _minqing(request)
+        try:
+            concern = app.track(token)
+        except NotFound:
+            raise Open311Error(404, f"no service request for token {token}") from None
+        row = {"service_request_id": concern.reference, "token": token}
+        return _answer(f, "service_requests", "request", [row])
+
+    return _guarded(fmt, produce)
+
+
+# -- the servicerequestupdates extension -------------------------------------------------
+
+
+def _updates(app: Minqing, params: Mapping[str, str]) -> list[Row]:
+    start, end = _window(app, params.get("start_date"), params.get("end_date"))
+    topics = [c.topic for c in cloudevents.CONTRACTS if c.aggregate == "concern"]
+    references: dict[UUID, str] = {}
+    rows: list[Row] = []
+    last = 0
+    while len(rows) < MAX_REQUESTS:
+        batch = app.recorder.select_notifications(
+            last, 500, topics=topics, inclusive_of_start=False
+        )
+        if not batch:
+            break
+        last = batch[-1].id
+        for n in batch:
+            event: Any = app.mapper.to_domain_event(n)
+            name = type(event).__name__
+            if name == "Raised":
+                references[event.originator_id] = event.reference
+            if name not in _STATUS_EVENTS or not start <= event.at <= end:
+                continue
+            status = Status(event.status)
+            if event.originator_id not in references:
+                first: Any = next(iter(app.events.get(event.originator_id, lte=1)))
+                references[event.originator_id] = first.reference
+            # Only what the tracking page makes public: a decline's reason, the summary.
+            public = getattr(event, "summary", None) or (
+                event.reason if status == Status.DECLINED else None
+            )
+            label = f"{status.zh} ({status.en})"
+            rows.append(
+                {
+                    "update_id": cloudevents.event_id(
+                        event.originator_id, event.originator_version
+                    ),
+                    "service_request_id": references[event.originator_id],
+                    "status": "closed" if status in CLOSED else "open",
+                    "updated_datetime": event.at.isoformat(),
+                    "description": f"{label}: {public}" if public else label,
+                    "media_url": None,
+                    "minqing_status": status.value,
+                }
+            )
+    return rows[:MAX_REQUESTS]
+
+
+@router.get("/servicerequestupdates.{fmt}")
+def updates(fmt: str, request: Request) -> Response:
+    """Status changes of service requests between start_date and end_date (90 days)."""
+    params = dict(request.query_params)
+    return _guarded(
+        fmt,
+        lambda f: _answer(
+            f, "service_request_updates", "request_update", _updates(_minqing(request), params)
+        ),
+    )
+
+
+# -- creating a request ----------------------------------------------------------------------
+
+
+async def _form(request: Request) -> dict[str, str]:
+    raw = await request.body()
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind == "application/json":
+        try:
+            data = json.loads(raw or b"{}")
+        except ValueError:
+            raise Open311Error(400, "the body is not valid JSON") from None
+        if not isinstance(data, dict):
+            raise Open311Error(400, "the body must be a JSON object")
+        return {str(k): "" if v is None else str(v) for k, v in data.items()}
+    if kind not in ("", "application/x-www-form-urlencoded"):
+        raise Open311Error(400, "send application/x-www-form-urlencoded (or JSON)")
+    try:
+        fields = parse_qs(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+    except UnicodeDecodeError:
+        raise Open311Error(400, "the body must be UTF-8") from None
+    return {k: v[-1] for k, v in fields.items()}
+
+
+def _coordinate(form: Mapping[str, str], name: str, limit: float) -> float | None:
+    raw = form.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise Open311Error(400, f"{name} must be a number") from None
+    if not -limit <= value <= limit:
+        raise Open311Error(400, f"{name} must be between -{limit:g} and {limit:g}")
+    return value
+
+
+def _name(first: str, last: str) -> str | None:
+    if not (first or last):
+        return None
+    # Chinese names are written family name first, without a space.
+    cjk = any("\u4e00" <= ch <= "\u9fff" for ch in first + last)
+    return f"{last}{first}" if cjk else f"{first} {last}".strip()
+
+
+def _draft(form: Mapping[str, str], settings: Settings) -> NewConcern:
+    code = form.get("service_code", "").strip()
+    if code not in {c.value for c in Category}:
+        raise Open311Error(400, f"service_code {code!r} is not a service; see services.json")
+    description = form.get("description", "").strip()
+    if not description:
+        raise Open311Error(400, "description is required")
+    title = (form.get("title") or form.get("attribute[title]") or "").strip()
+    grid = (form.get("attribute[grid]") or settings.open311_default_grid or "").strip()
+    if not grid:
+        raise Open311Error(400, "attribute[grid] is required (or set MINQING_OPEN311_DEFAULT_GRID)")
+    library = (form.get("attribute[library]") or Library.PROBLEM.value).strip()
+    if library not in {x.value for x in Library}:
+        raise Open311Error(400, f"attribute[library] must be one of {', '.join(Library)}")
+    lat, long = _coordinate(form, "lat", 90), _coordinate(form, "long", 180)
+    # A location the resident gives is where they are, often their home: it is kept only in
+    # their encrypted data, with the address, and never shown again.
+    place = " ".join(
+        p
+        for p in (
+            form.get("address_string", "").strip(),
+            f"({lat}, {long})" if lat is not None and long is not None else "",
+        )
+        if p
+    )
+    resident = ResidentData(
+        name=_name(form.get("first_name", "").strip(), form.get("last_name", "").strip()),
+        phone=form.get("phone", "").strip() or None,
+        address=place or None,
+        email=form.get("email", "").strip() or None,
+    )
+    return NewConcern(
+        title=title or description[:TITLE_FROM_DESCRIPTION],
+        description=description,
+        category=Category(code),
+        library=Library(library),
+        channel=Channel.ONLINE,
+        grid=grid,
+        resident=resident,
+    )
+
+
+def _create(app: Minqing, settings: Settings, form: Mapping[str, str], bearer: str) -> Row:
+    key = (form.get("api_key") or bearer).strip()
+    principal = app.accounts.authenticate(key) if key else None
+    if principal is None:
+        raise Open311Error(403, "api_key is missing or invalid")
+    try:
+        result = app.raise_concern(principal, _draft(form, settings))
+    except Invalid as exc:
+        raise Open311Error(400, str(exc)) from None
+    return {
+        "service_request_id": result.reference,
+        "token": result.tracking_code,
+        "service_notice": (
+            "已受理，社区将在分拣后答复；凭 token 可查询进度。"
+            " Received: the community will triage it; follow it with the token."
+        ),
+        "account_id": None,
+    }
+
+
+@router.post("/requests.{fmt}")
+async def create_request(fmt: str, request: Request) -> Response:
+    """Create a service request: a concern in intake, channel online (api_key = a token)."""
+    try:
+        chosen = _format(fmt)
+        form = await _form(request)
+    except Open311Error as exc:
+        return _error(fmt, exc.code, exc.description)
+    scheme, _, bearer = request.headers.get("authorization", "").partition(" ")
+    bearer = bearer if scheme.lower() == "bearer" else ""
+    app, settings = _minqing(request), request.app.state.settings
+
+    def produce(f: str) -> Response:
+        return _answer(f, "service_requests", "request", [_create(app, settings, form, bearer)])
+
+    # Raising a concern writes to the database: off the event loop.
+    return await run_in_threadpool(_guarded, chosen, produce)
+
+
+_RESOURCES = frozenset({"services", "requests", "tokens", "servicerequestupdates"})
+
+
+# Registered last: any other path under /open311/v2 answers in the spec's format too.
+@router.api_route(
+    "/{rest:path}",
+    methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+    include_in_schema=False,
+)
+def unknown(rest: str) -> Response:
+    """Unknown Open311 resource: 404 in the spec's format."""
+    fmt = "xml" if rest.endswith(".xml") else "json"
+    resource = rest.split("/")[0].split(".")[0]
+    if resource in _RESOURCES:
+        return _error(fmt, 405, f"/open311/v2/{rest} does not take this method")
+    return _error(fmt, 404, f"no Open311 resource /open311/v2/{rest}")

@@ -1,0 +1,445 @@
+"""The public event contract: each published domain event as a CloudEvents 1.0 JSON object.
+
+One declaration per event type lists the fields integrators receive (with their JSON
+Schema) and the fields withheld, with the reason. It is an allowlist: a field an event gains
+later is not published until someone declares it here, and a unit test fails until every
+field of every event class is either published or withheld. Index events are internal and
+have no contract, so they are never published.
+
+Pure: no framework, no I/O. The webhook dispatcher and the pull feed both call
+`to_cloudevent`, so a consumer sees byte-for-byte the same object on every channel.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import Enum
+from typing import Any, Protocol
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.utils import get_topic
+
+from domain.concern import Concern
+from domain.lifecycle import Status
+from domain.meeting import Meeting, MeetingKind
+from domain.member import Member
+from domain.vocabulary import Category, Channel, DutyRole, Library, Role, Satisfaction
+from domain.voting import Ballot, Choice, Outcome
+
+SPECVERSION = "1.0"
+TYPE_PREFIX = "org.minqing"
+DEFAULT_SOURCE = "urn:minqing:community"
+SCHEMA_PATH = "/api/v1/events/schemas/"
+DATA_CONTENT_TYPE = "application/json"
+JSON_SCHEMA = "https://json-schema.org/draft/2020-12/schema"
+SEQUENCE_DIGITS = 20
+
+# eventsourcing's events have no UUID of their own: an event is identified by its
+# aggregate's id and version, which never change. A name-based (v5) UUID of that pair is
+# therefore the same every time the event is read, on every channel, forever.
+_ID_NAMESPACE = uuid5(NAMESPACE_URL, "urn:minqing:cloudevents")
+
+# Event attributes that become envelope attributes (or are internal to the library).
+ENVELOPE_FIELDS: Mapping[str, str] = {
+    "originator_id": "the CloudEvents `subject`",
+    "originator_version": "published as data.version",
+    "at": "the CloudEvents `time` (business time)",
+    "timestamp": "the library's recording time; `time` is the business time",
+    "originator_topic": "the Python class path of the aggregate: internal",
+}
+
+
+class Positioned(Protocol):
+    """A notification: what the log says about where an event is."""
+
+    @property
+    def id(self) -> int: ...
+
+
+def event_id(originator_id: UUID, originator_version: int) -> str:
+    """The event's stable CloudEvents `id` (also the webhook-id)."""
+    return str(uuid5(_ID_NAMESPACE, f"{originator_id}:{originator_version}"))
+
+
+def sequence(position: int) -> str:
+    """The log position as the CloudEvents `sequence`: zero-padded so it sorts as text."""
+    return f"{position:0{SEQUENCE_DIGITS}d}"
+
+
+# -- JSON Schema fragments -----------------------------------------------------------------
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    if "enum" in schema:
+        return {**schema, "enum": [*schema["enum"], None]}
+    kind = schema["type"]
+    return {**schema, "type": [kind, "null"]}
+
+
+def _enum(values: type[Enum] | Iterable[str]) -> dict[str, Any]:
+    names = [m.value for m in values] if isinstance(values, type) else list(values)
+    return {"type": "string", "enum": names}
+
+
+STRING: dict[str, Any] = {"type": "string"}
+BOOLEAN: dict[str, Any] = {"type": "boolean"}
+INTEGER: dict[str, Any] = {"type": "integer"}
+UUID_STRING: dict[str, Any] = {"type": "string", "format": "uuid"}
+DATE_STRING: dict[str, Any] = {"type": "string", "format": "date"}
+DATETIME_STRING: dict[str, Any] = {"type": "string", "format": "date-time"}
+STATUS = _enum(Status)
+DUTY_ROLE = _enum(DutyRole)
+TALLY: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "for": INTEGER,
+        "against": INTEGER,
+        "abstain": INTEGER,
+        "voted": INTEGER,
+        "entitled": INTEGER,
+        "present": INTEGER,
+        "quorum_reached": BOOLEAN,
+        "outcome": _enum(Outcome),
+        "reason": STRING,
+    },
+    "required": [
+        "for",
+        "against",
+        "abstain",
+        "voted",
+        "entitled",
+        "present",
+        "quorum_reached",
+        "outcome",
+        "reason",
+    ],
+    "additionalProperties": False,
+}
+RULES: dict[str, Any] = {
+    "type": "object",
+    "properties": {"quorum": STRING, "threshold": STRING, "ballot": _enum(Ballot)},
+    "required": ["quorum", "threshold", "ballot"],
+    "additionalProperties": False,
+}
+
+
+def _array(items: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "array", "items": items}
+
+
+# Every published event carries these, whatever its type.
+COMMON_FIELDS: Mapping[str, dict[str, Any]] = {
+    "version": {"type": "integer", "minimum": 1, "description": "the aggregate's version"},
+    "actor_id": {"type": "string", "description": "the principal who did it (pseudonymous)"},
+    "actor_role": _enum(Role),
+}
+
+
+@dataclass(frozen=True)
+class Contract:
+    """How one event class is published: its type, its data fields and what is withheld."""
+
+    event_class: type
+    fields: Mapping[str, dict[str, Any]]
+    withheld: Mapping[str, str] = field(default_factory=dict)
+    # Fields left out when the event's meeting holds a secret ballot; optional in the schema.
+    secret_ballot_fields: frozenset[str] = frozenset()
+    version: int = 1
+
+    @property
+    def aggregate(self) -> str:
+        """`concern`, `meeting` or `member`: the aggregate class, lower case."""
+        return self.event_class.__qualname__.split(".")[0].lower()
+
+    @property
+    def name(self) -> str:
+        """The event class in snake case: `Raised` -> `raised`, `VoteCast` -> `vote_cast`."""
+        return _snake(self.event_class.__name__)
+
+    @property
+    def type(self) -> str:
+        """The CloudEvents `type`, e.g. `org.minqing.meeting.vote_cast.v1`."""
+        return f"{TYPE_PREFIX}.{self.aggregate}.{self.name}.v{self.version}"
+
+    @property
+    def topic(self) -> str:
+        """The topic the event log stores for this class."""
+        return get_topic(self.event_class)
+
+    @property
+    def dataschema(self) -> str:
+        """Where the JSON Schema of `data` is served (a path on this service)."""
+        return SCHEMA_PATH + self.type
+
+    def schema(self) -> dict[str, Any]:
+        """The JSON Schema (2020-12) that every `data` of this type validates against."""
+        properties = {**COMMON_FIELDS, **self.fields}
+        optional = self.secret_ballot_fields
+        return {
+            "$schema": JSON_SCHEMA,
+            "$id": self.dataschema,
+            "title": self.type,
+            "description": f"data of {self.aggregate} event {self.event_class.__name__}",
+            "type": "object",
+            "properties": properties,
+            "required": [name for name in properties if name not in optional],
+            "additionalProperties": False,
+        }
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _of(aggregate: type, name: str) -> type:
+    # The event classes are made by eventsourcing's metaclass, so mypy cannot see them.
+    found = getattr(aggregate, name)
+    base: type = getattr(aggregate, "Event")  # noqa: B009
+    if not (isinstance(found, type) and issubclass(found, base)):
+        msg = f"{aggregate.__name__}.{name} is not an event class"
+        raise TypeError(msg)
+    return found
+
+
+_REASON = {"status": STATUS, "reason": STRING}
+_ASSIGNMENT = {
+    "status": STATUS,
+    "owner": UUID_STRING,
+    "duty_role": DUTY_ROLE,
+    "due_on": DATE_STRING,
+    "note": STRING,
+}
+_OUTCOME = {"status": STATUS, "meeting_id": UUID_STRING, "tally": TALLY}
+
+CONTRACTS: tuple[Contract, ...] = (
+    Contract(
+        _of(Concern, "Raised"),
+        {
+            "reference": STRING,
+            "title": STRING,
+            "description": STRING,
+            "category": _enum(Category),
+            "library": _enum(Library),
+            "channel": _enum(Channel),
+            "grid": STRING,
+            "building": _nullable(STRING),
+            "resident_ref": {
+                "type": ["string", "null"],
+                "description": "a stable pseudonym of the resident; never their identity",
+            },
+            "anonymous": BOOLEAN,
+        },
+        withheld={
+            "resident_data": "the resident's name, phone and address (encrypted): personal",
+            "tracking_code": "the resident's credential for tracking and feedback",
+            "priority_visit": "the household's circumstances (hardship, petitioner, "
+            "elderly or sick): sensitive personal data",
+        },
+    ),
+    Contract(_of(Concern, "Referred"), {"status": STATUS, "note": STRING}),
+    Contract(_of(Concern, "HandledNow"), _ASSIGNMENT),
+    Contract(_of(Concern, "Declined"), _REASON),
+    Contract(
+        _of(Concern, "Merged"),
+        {"status": STATUS, "into": UUID_STRING, "note": STRING},
+    ),
+    Contract(_of(Concern, "Withdrawn"), _REASON),
+    Contract(_of(Concern, "Assigned"), _ASSIGNMENT),
+    Contract(
+        _of(Concern, "Shortlisted"),
+        {"status": STATUS, "meeting_id": UUID_STRING, "meeting_title": STRING},
+    ),
+    Contract(_of(Concern, "AdoptedAtMeeting"), _OUTCOME),
+    Contract(_of(Concern, "RejectedAtMeeting"), {**_OUTCOME, "reason": STRING}),
+    Contract(_of(Concern, "DeferredAtMeeting"), _OUTCOME),
+    Contract(
+        _of(Concern, "ReturnedForInfo"),
+        {"status": STATUS, "missing": STRING},
+    ),
+    Contract(
+        _of(Concern, "ProgressRecorded"),
+        {"status": STATUS, "note": STRING},
+    ),
+    Contract(
+        _of(Concern, "DeadlineExtended"),
+        {
+            "status": STATUS,
+            "due_on": DATE_STRING,
+            "previous_due_on": _nullable(DATE_STRING),
+            "reason": STRING,
+        },
+    ),
+    Contract(
+        _of(Concern, "Reassigned"),
+        {
+            "status": STATUS,
+            "owner": UUID_STRING,
+            "duty_role": DUTY_ROLE,
+            "previous_owner": _nullable(UUID_STRING),
+            "reason": STRING,
+        },
+    ),
+    Contract(_of(Concern, "SentBack"), _REASON),
+    Contract(
+        _of(Concern, "Resolved"),
+        {"status": STATUS, "summary": STRING, "on_time": BOOLEAN},
+    ),
+    Contract(
+        _of(Concern, "FeedbackRecorded"),
+        {
+            "status": STATUS,
+            "solved": BOOLEAN,
+            "satisfaction": _enum(Satisfaction),
+            "comment": STRING,
+        },
+    ),
+    Contract(
+        _of(Concern, "DeadlineMissed"),
+        {"due_on": DATE_STRING, "owner": _nullable(UUID_STRING)},
+    ),
+    Contract(
+        _of(Concern, "FeedbackOverdue"),
+        {"round": INTEGER, "window_days": INTEGER},
+    ),
+    Contract(
+        _of(Concern, "Reopened"),
+        {"status": STATUS, "reason": STRING, "by_feedback": BOOLEAN},
+    ),
+    Contract(
+        _of(Meeting, "Scheduled"),
+        {
+            "title": STRING,
+            "kind": _enum(MeetingKind),
+            "scheduled_for": DATETIME_STRING,
+            "place": STRING,
+            "chair": UUID_STRING,
+            "eligible_voters": _array(UUID_STRING),
+            "rules": RULES,
+        },
+    ),
+    Contract(_of(Meeting, "ItemAdded"), {"concern_id": UUID_STRING}),
+    Contract(
+        _of(Meeting, "Opened"),
+        {"present": _array(UUID_STRING)},
+        withheld={"resident_representatives": "names of residents: personal"},
+    ),
+    Contract(_of(Meeting, "VoteOpened"), {"concern_id": UUID_STRING}),
+    Contract(
+        _of(Meeting, "VoteCast"),
+        {
+            "concern_id": UUID_STRING,
+            "voter": UUID_STRING,
+            "choice": {
+                **_enum(Choice),
+                "description": "left out when the meeting holds a secret ballot",
+            },
+            "by_chair": BOOLEAN,
+        },
+        secret_ballot_fields=frozenset({"choice"}),
+    ),
+    Contract(
+        _of(Meeting, "VoteClosed"),
+        {"concern_id": UUID_STRING, "tally": TALLY},
+    ),
+    Contract(
+        _of(Meeting, "Closed"),
+        {
+            "minutes": STRING,
+            "deferred": {"type": "object", "additionalProperties": TALLY},
+        },
+    ),
+    Contract(
+        _of(Member, "Registered"),
+        {
+            "grids": _array(STRING),
+            "duty_roles": _array(DUTY_ROLE),
+            "votes_in_branch": BOOLEAN,
+        },
+        withheld={"name": "a person's name: personal (staff read it from /api/v1/members)"},
+    ),
+)
+
+_BY_CLASS: Mapping[type, Contract] = {c.event_class: c for c in CONTRACTS}
+BY_TYPE: Mapping[str, Contract] = {c.type: c for c in CONTRACTS}
+BY_TOPIC: Mapping[str, Contract] = {c.topic: c for c in CONTRACTS}
+
+
+def contract_for(event: object) -> Contract | None:
+    """The contract of a published event, or None for an internal one (Index)."""
+    return _BY_CLASS.get(type(event))
+
+
+def topics_for(types: Collection[str] = ()) -> list[str]:
+    """The log topics to read for these CloudEvents types (all published types if empty)."""
+    chosen = [BY_TYPE[t] for t in types] if types else list(CONTRACTS)
+    return sorted(c.topic for c in chosen)
+
+
+def schemas() -> dict[str, dict[str, Any]]:
+    """Every published type's JSON Schema, by type."""
+    return {c.type: c.schema() for c in CONTRACTS}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+def _secret_unless_known(_: UUID) -> bool:
+    # Without a way to look the meeting up, withhold the choice: the safe answer.
+    return True
+
+
+def to_cloudevent(
+    notification: Positioned,
+    event: Any,
+    source: str,
+    *,
+    is_secret_ballot: Callable[[UUID], bool] = _secret_unless_known,
+) -> dict[str, Any]:
+    """The event as a CloudEvents 1.0 JSON object; KeyError for an unpublished event.
+
+    `is_secret_ballot(meeting_id)` says whether a meeting votes by secret ballot: a
+    VoteCast of such a meeting is published without its `choice`.
+    """
+    contract = contract_for(event)
+    if contract is None:
+        msg = f"{type(event).__qualname__} is not a published event"
+        raise KeyError(msg)
+    data: dict[str, Any] = {
+        "version": event.originator_version,
+        "actor_id": event.actor_id,
+        "actor_role": event.actor_role,
+    }
+    hidden = (
+        contract.secret_ballot_fields
+        if contract.secret_ballot_fields and is_secret_ballot(event.originator_id)
+        else frozenset()
+    )
+    for name in contract.fields:
+        if name not in hidden:
+            data[name] = _plain(getattr(event, name))
+    return {
+        "specversion": SPECVERSION,
+        "id": event_id(event.originator_id, event.originator_version),
+        "source": source,
+        "type": contract.type,
+        "subject": str(event.originator_id),
+        "time": event.at.isoformat(),
+        "sequence": sequence(notification.id),
+        "datacontenttype": DATA_CONTENT_TYPE,
+        "dataschema": contract.dataschema,
+        "data": data,
+    }

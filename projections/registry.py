@@ -1,0 +1,19 @@
+"""Every read model the service runs, by name."""
+
+from __future__ import annotations
+
+from projections.concerns import ConcernList
+from projections.event_counts import EventCounts
+from projections.runner import Projection
+
+PROJECTIONS: tuple[type[Projection], ...] = (ConcernList, EventCounts)
+
+
+def all_projections() -> list[Projection]:
+    """A fresh instance of every projection, writing to its live tables."""
+    return [cls() for cls in PROJECTIONS]
+
+
+def names() -> list[str]:
+    """The names of every projection, as the CLI and /readyz show them."""
+    return [cls.name for cls in PROJECTIONS]

@@ -1,0 +1,553 @@
+"""The projection runner: feeds read models from the event log, exactly once, in log order.
+
+Each read model (a `Projection`) names its tables, the event topics it cares about, and an
+`apply` that writes what one event changes. The runner reads the events after the
+projection's tracked position, in batches, decodes them with the application's own mapper
+(so cipher and transcodings match), and writes the view rows and the new position in one
+transaction. The position is moved with a guarded UPDATE (`… WHERE position = <what we read
+from>`), so when two runners race for the same batch the loser changes nothing: a crash or a
+second runner never skips or double-applies an event.
+
+PostgreSQL: the runner wakes on LISTEN for the events table's channel (the recorder NOTIFYs
+on every insert) with a slow poll as fallback, and leads each projection under a session
+advisory lock on a dedicated connection; another instance waits as standby. SQLite polls.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import secrets
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, ClassVar, Protocol
+
+import psycopg
+from eventsourcing.persistence import Notification
+
+from domain.application import Minqing
+from domain.store import Cursor, Database
+
+log = logging.getLogger("minqing.projections")
+
+POSITIONS_TABLE = "minqing_projection_positions"
+BATCH_SIZE = 500
+# SQLite has no notifications: poll at most this far apart (the issue asks for ≤ 200 ms).
+POLL_SECONDS = 0.2
+# PostgreSQL wakes on NOTIFY; this slow poll only covers a lost notification or connection.
+PG_FALLBACK_POLL_SECONDS = 1.0
+# How often a standby asks again for a projection's advisory lock.
+STANDBY_RETRY_SECONDS = 2.0
+# After a failed batch (database down, a bug in apply) wait before trying it again.
+ERROR_BACKOFF_SECONDS = 1.0
+# PostgreSQL identifiers are cut at 63 bytes; a rebuild suffix must still fit.
+_MAX_IDENTIFIER = 63
+_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table of a read model: its column definitions and its secondary indexes."""
+
+    name: str
+    columns: str
+    indexes: Mapping[str, str] = field(default_factory=dict)  # index name suffix -> "(cols)"
+
+    def ddl(self, suffix: str = "") -> list[str]:
+        """The statements that create this table (and its indexes) under `name + suffix`."""
+        physical = _identifier(self.name + suffix)
+        statements = [f"CREATE TABLE IF NOT EXISTS {physical} ({self.columns})"]
+        statements += [
+            f"CREATE INDEX IF NOT EXISTS {_identifier(f'{physical}__{ix}')} ON {physical} {cols}"
+            for ix, cols in self.indexes.items()
+        ]
+        return statements
+
+
+class Recorded:
+    """One stored event as a projection sees it: its log position, and the decoded event."""
+
+    def __init__(self, notification: Notification, app: Minqing) -> None:
+        self.notification = notification
+        self._app = app
+
+    @property
+    def position(self) -> int:
+        """The event's position in the log (its notification id)."""
+        return int(self.notification.id)
+
+    @property
+    def type_name(self) -> str:
+        """The event class's qualified name, e.g. `Concern.Raised`, read from the topic."""
+        return self.notification.topic.rpartition(":")[2]
+
+    @cached_property
+    def event(self) -> Any:
+        """The domain event, decoded only when a projection asks for it."""
+        return self._app.mapper.to_domain_event(self.notification)
+
+
+class Projection(ABC):
+    """A read model: tables, the topics it reads (None: every event) and how to apply one."""
+
+    name: ClassVar[str]
+    tables: ClassVar[Sequence[Table]]
+    topics: ClassVar[Sequence[str] | None] = None
+
+    def __init__(self, suffix: str = "") -> None:
+        # A rebuild writes a second instance of the projection into suffixed tables.
+        self.suffix = suffix
+
+    def table(self, name: str) -> str:
+        """The physical name of one of this projection's tables."""
+        return name + self.suffix
+
+    @abstractmethod
+    def apply(self, cur: Cursor, recorded: Recorded) -> None:
+        """Write what one event changes; runs inside the batch's transaction."""
+
+
+@dataclass(frozen=True)
+class ProjectionStatus:
+    """Where a projection is in the log, and how far behind the head."""
+
+    name: str
+    position: int
+    head: int
+
+    @property
+    def lag(self) -> int:
+        """Log positions between the projection and the head (gaps count too)."""
+        return max(0, self.head - self.position)
+
+    def as_dict(self) -> dict[str, int]:
+        """Plain data for /readyz and the CLI."""
+        return {"position": self.position, "head": self.head, "lag": self.lag}
+
+
+@dataclass(frozen=True)
+class RebuildReport:
+    """What a rebuild did."""
+
+    name: str
+    events: int
+    position: int
+    seconds: float
+
+
+class _Superseded(Exception):
+    """Another runner moved the position first: this batch must not be applied."""
+
+
+class _Waker(Protocol):
+    def wait(self, seconds: float, stop: threading.Event) -> None: ...
+    def try_lead(self, name: str) -> bool: ...
+    def close(self) -> None: ...
+
+
+class ProjectionRunner:
+    """Feeds projections from the event log; in a background thread or in the foreground."""
+
+    def __init__(
+        self,
+        app: Minqing,
+        projections: Sequence[Projection],
+        *,
+        batch_size: int = BATCH_SIZE,
+        poll_seconds: float = POLL_SECONDS,
+        standby_retry_seconds: float = STANDBY_RETRY_SECONDS,
+        leader_election: bool = True,
+    ) -> None:
+        names = [p.name for p in projections]
+        if len(set(names)) != len(names):
+            msg = f"projection names must be unique: {names}"
+            raise ValueError(msg)
+        self.app = app
+        self.db: Database = app.db
+        self.projections = list(projections)
+        self.batch_size = batch_size
+        self.poll_seconds = poll_seconds
+        self.standby_retry_seconds = standby_retry_seconds
+        # Leader election needs PostgreSQL's advisory locks; on SQLite one process runs them.
+        self.leader_election = leader_election and self.db.dialect == "postgres"
+        self.leading: set[str] = set()
+        self.last_error: str | None = None
+        # Notified after every committed batch, so read-your-writes waits wake at once.
+        self.advanced = threading.Condition()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.setup()
+
+    # -- tables and positions ------------------------------------------------------------
+
+    def setup(self) -> None:
+        """Create the positions table, every projection's tables and their position rows."""
+        with self.db.transaction() as cur:
+            if self.db.dialect == "postgres":
+                # Two processes starting together would race on CREATE TABLE IF NOT EXISTS.
+                cur.execute("SELECT pg_advisory_xact_lock(?)", (_lock_key("setup"),))
+            cur.execute(
+                f"CREATE TABLE IF NOT EXISTS {POSITIONS_TABLE} ("
+                " name TEXT PRIMARY KEY, position BIGINT NOT NULL)"
+            )
+            for p in self.projections:
+                for table in p.tables:
+                    for statement in table.ddl(p.suffix):
+                        cur.execute(statement)
+                cur.execute(
+                    f"INSERT INTO {POSITIONS_TABLE} (name, position) VALUES (?, 0)"  # noqa: S608
+                    " ON CONFLICT (name) DO NOTHING",
+                    (p.name,),
+                )
+
+    def head(self) -> int:
+        """The highest position in the event log (0 when it is empty)."""
+        return int(self.app.recorder.max_notification_id() or 0)
+
+    def position(self, name: str) -> int:
+        """The position a projection has processed up to."""
+        row = self.db.fetchone(
+            f"SELECT position FROM {POSITIONS_TABLE} WHERE name = ?",  # noqa: S608
+            (name,),
+        )
+        return int(row["position"]) if row else 0
+
+    def status(self) -> list[ProjectionStatus]:
+        """Each projection's position and lag."""
+        head = self.head()
+        rows = self.db.fetchall(f"SELECT name, position FROM {POSITIONS_TABLE}")  # noqa: S608
+        positions = {str(r["name"]): int(r["position"]) for r in rows}
+        return [ProjectionStatus(p.name, positions.get(p.name, 0), head) for p in self.projections]
+
+    def wait_for(self, name: str, position: int, timeout: float) -> int:
+        """Wait until projection `name` has reached `position` or `timeout` seconds pass;
+        returns the projection's position then."""
+        deadline = time.monotonic() + timeout
+        while True:
+            current = self.position(name)
+            remaining = deadline - time.monotonic()
+            if current >= position or remaining <= 0:
+                return current
+            # The runner may be another process: re-read the table at least every 50 ms.
+            with self.advanced:
+                self.advanced.wait(min(0.05, remaining))
+
+    # -- processing ----------------------------------------------------------------------
+
+    def run_once(self, names: set[str] | None = None) -> int:
+        """Process at most one batch of each projection (all, or those in `names`);
+        returns how many positions the projections moved on, in total."""
+        head = self.head()
+        moved = 0
+        for p in self.projections:
+            if names is None or p.name in names:
+                moved += self._step(p, head)
+        return moved
+
+    def catch_up(self) -> None:
+        """Process until every projection has reached the head seen on entry or later."""
+        while self.run_once():
+            pass
+
+    def _step(self, p: Projection, head: int) -> int:
+        start = self.position(p.name)
+        if start >= head:
+            return 0
+        batch, end = self._read(p, start, head)
+        try:
+            with self.db.transaction() as cur:
+                cur.execute(
+                    f"UPDATE {POSITIONS_TABLE} SET position = ?"  # noqa: S608
+                    " WHERE name = ? AND position = ? RETURNING position",
+                    (end, p.name, start),
+                )
+                if cur.fetchone() is None:
+                    raise _Superseded
+                for n in batch:
+                    p.apply(cur, Recorded(n, self.app))
+        except _Superseded:
+            log.debug("projection %s: another runner processed (%d, %d]", p.name, start, end)
+            return 0
+        with self.advanced:
+            self.advanced.notify_all()
+        return end - start
+
+    def _read(self, p: Projection, after: int, upto: int) -> tuple[list[Notification], int]:
+        """The next batch after `after` (not beyond `upto`) and the position it reaches.
+
+        A short batch means nothing else the projection reads lies at or below `upto`, so
+        the position moves to `upto` even across events of other topics and gaps; with the
+        insert-order table lock every position below the head is committed or burned.
+        """
+        batch = list(
+            self.app.recorder.select_notifications(
+                after,
+                self.batch_size,
+                stop=upto,
+                topics=list(p.topics or ()),
+                inclusive_of_start=False,
+            )
+        )
+        end = int(batch[-1].id) if len(batch) == self.batch_size else upto
+        return batch, end
+
+    # -- the loop --------------------------------------------------------------------------
+
+    def run(self, stop: threading.Event) -> None:
+        """Feed the projections until `stop` is set; the batch in hand is finished first."""
+        waker = self._waker()
+        next_election = 0.0
+        try:
+            while not stop.is_set():
+                if self.leader_election and time.monotonic() >= next_election:
+                    self._elect(waker)
+                    next_election = time.monotonic() + self.standby_retry_seconds
+                led = self.leading if self.leader_election else None
+                moved = 0
+                if led is None or led:
+                    try:
+                        moved = self.run_once(led)
+                        self.last_error = None
+                    except Exception as exc:  # keep the worker alive; the batch rolled back
+                        self.last_error = f"{type(exc).__name__}: {exc}"
+                        log.exception("projection batch failed; retrying")
+                        stop.wait(ERROR_BACKOFF_SECONDS)
+                        continue
+                if not moved:
+                    waker.wait(self.poll_seconds, stop)
+        finally:
+            waker.close()
+            self.leading = set()
+
+    def _elect(self, waker: _Waker) -> None:
+        for p in self.projections:
+            if p.name not in self.leading and waker.try_lead(p.name):
+                self.leading.add(p.name)
+                log.info("leading projection %s", p.name)
+        standby = sorted({p.name for p in self.projections} - self.leading)
+        if standby:
+            log.debug("standby for %s", ", ".join(standby))
+
+    def _waker(self) -> _Waker:
+        if self.db.dialect == "postgres":
+            return _PostgresSession(self.app, self)
+        return _Sleeper()
+
+    def start(self) -> None:
+        """Run in a background thread until `stop()`."""
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=self.run, args=(self._stop,), name="minqing-projections", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the background thread after its current batch."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    # -- rebuild ---------------------------------------------------------------------------
+
+    def projection(self, name: str) -> Projection:
+        """The projection called `name`."""
+        for p in self.projections:
+            if p.name == name:
+                return p
+        known = ", ".join(p.name for p in self.projections)
+        msg = f"no projection {name!r} (known: {known})"
+        raise KeyError(msg)
+
+    def rebuild(self, name: str) -> RebuildReport:
+        """Rebuild a projection from position zero into fresh tables, then swap them in.
+
+        Readers keep the live tables until the swap, which is one short transaction under
+        the live position's row lock: the fresh tables are caught up to (at least) the live
+        position, the position is set to theirs, and the tables are renamed.
+        """
+        live = self.projection(name)
+        fresh = type(live)(suffix=f"__rb{secrets.token_hex(4)}")
+        started = time.monotonic()
+        with self.db.transaction() as cur:
+            for table in fresh.tables:
+                for statement in table.ddl(fresh.suffix):
+                    cur.execute(statement)
+        events = 0
+        try:
+            position = 0
+            while True:  # the bulk of the work, while the live projection keeps serving
+                head = self.head()
+                batch, end = self._read(fresh, position, head)
+                with self.db.transaction() as cur:
+                    for n in batch:
+                        fresh.apply(cur, Recorded(n, self.app))
+                events, position = events + len(batch), end
+                if position >= head:
+                    break
+            with self.db.transaction() as cur:
+                # Taking the row lock first makes the live runner wait, then find its
+                # position moved and re-read its batch.
+                cur.execute(
+                    f"UPDATE {POSITIONS_TABLE} SET position = position"  # noqa: S608
+                    " WHERE name = ? RETURNING position",
+                    (name,),
+                )
+                row = cur.fetchone()
+                live_position = int(row["position"]) if row else 0
+                while position < live_position:
+                    batch, position = self._read(fresh, position, live_position)
+                    for n in batch:
+                        fresh.apply(cur, Recorded(n, self.app))
+                    events += len(batch)
+                cur.execute(
+                    f"UPDATE {POSITIONS_TABLE} SET position = ? WHERE name = ?",  # noqa: S608
+                    (position, name),
+                )
+                for statement in _swap_statements(self.db, cur, live, fresh):
+                    cur.execute(statement)
+        except BaseException:
+            self._drop(fresh)
+            raise
+        with self.advanced:
+            self.advanced.notify_all()
+        return RebuildReport(name, events, position, time.monotonic() - started)
+
+    def _drop(self, p: Projection) -> None:
+        with self.db.transaction() as cur:
+            for table in p.tables:
+                cur.execute(f"DROP TABLE IF EXISTS {p.table(table.name)}")
+
+
+# -- the dialect differences of the runner, in one place ------------------------------------
+
+
+def _identifier(name: str) -> str:
+    if not _IDENTIFIER.fullmatch(name) or len(name) > _MAX_IDENTIFIER:
+        msg = f"not a usable table or index name: {name!r}"
+        raise ValueError(msg)
+    return name
+
+
+def _lock_key(name: str) -> int:
+    """A stable signed 64-bit advisory-lock key for a name."""
+    digest = hashlib.sha256(f"minqing:projection:{name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _swap_statements(db: Database, cur: Cursor, live: Projection, fresh: Projection) -> list[str]:
+    """Drop the live tables and give the fresh ones (and their indexes) the live names."""
+    statements = []
+    for table in live.tables:
+        old, new = live.table(table.name), fresh.table(table.name)
+        statements += [f"DROP TABLE IF EXISTS {old}", f"ALTER TABLE {new} RENAME TO {old}"]
+        if db.dialect == "postgres":
+            # Index names are global and survive a table rename: give them the live names.
+            cur.execute(
+                "SELECT indexname FROM pg_indexes"
+                " WHERE schemaname = current_schema() AND tablename = ?",
+                (new,),
+            )
+            for row in cur.fetchall():
+                index = str(row["indexname"])
+                if index.startswith(new):
+                    renamed = _identifier(old + index[len(new) :])
+                    statements.append(f"ALTER INDEX {index} RENAME TO {renamed}")
+        else:
+            # SQLite cannot rename an index: build it again under the live name.
+            for ix, cols in table.indexes.items():
+                statements.append(f"DROP INDEX IF EXISTS {new}__{ix}")
+                statements.append(f"CREATE INDEX {old}__{ix} ON {old} {cols}")
+    return statements
+
+
+class _Sleeper:
+    """SQLite: nothing to listen to, so poll."""
+
+    def wait(self, seconds: float, stop: threading.Event) -> None:
+        stop.wait(seconds)
+
+    def try_lead(self, name: str) -> bool:
+        return True
+
+    def close(self) -> None:
+        pass
+
+
+class _PostgresSession:
+    """A dedicated PostgreSQL connection: LISTEN for new events, hold advisory locks.
+
+    Session advisory locks live as long as this connection, so a process that dies loses
+    its leadership at once and a standby takes over on its next try.
+    """
+
+    def __init__(self, app: Minqing, runner: ProjectionRunner) -> None:
+        recorder: Any = app.recorder  # a PostgresApplicationRecorder here
+        pool = recorder.datastore.pool
+        self._conninfo: str = pool.conninfo
+        self._kwargs = {k: v for k, v in pool.kwargs.items() if k != "row_factory"}
+        self._channel: str = recorder.channel_name
+        self._runner = runner
+        self._conn: psycopg.Connection[Any] | None = None
+
+    def _connection(self) -> psycopg.Connection[Any]:
+        if self._conn is None or self._conn.closed:
+            self._runner.leading = set()  # locks die with the old connection
+            conn = psycopg.connect(self._conninfo, autocommit=True, **self._kwargs)
+            conn.execute(f'LISTEN "{self._channel}"')
+            self._conn = conn
+        return self._conn
+
+    def _lost(self, exc: Exception) -> None:
+        log.warning("projection runner lost its PostgreSQL session: %s", exc)
+        self._runner.leading = set()
+        if self._conn is not None:
+            self._conn.close()
+        self._conn = None
+
+    def wait(self, seconds: float, stop: threading.Event) -> None:
+        deadline = time.monotonic() + max(seconds, PG_FALLBACK_POLL_SECONDS)
+        try:
+            conn = self._connection()
+            # Short slices keep a stop request prompt; a notification ends the wait.
+            while not stop.is_set() and time.monotonic() < deadline:
+                for _ in conn.notifies(timeout=0.1, stop_after=1):
+                    return
+        except psycopg.Error as exc:
+            self._lost(exc)
+            stop.wait(ERROR_BACKOFF_SECONDS)
+
+    def try_lead(self, name: str) -> bool:
+        try:
+            row = (
+                self._connection()
+                .execute("SELECT pg_try_advisory_lock(%s)", (_lock_key(name),))
+                .fetchone()
+            )
+        except psycopg.Error as exc:
+            self._lost(exc)
+            return False
+        return bool(row and row[0])
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()  # releases every advisory lock this session held
+            self._conn = None
+
+
+@contextmanager
+def running(runner: ProjectionRunner) -> Iterator[ProjectionRunner]:
+    """Run `runner` in a background thread for the duration of a `with` block."""
+    runner.start()
+    try:
+        yield runner
+    finally:
+        runner.stop()
