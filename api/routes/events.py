@@ -208,7 +208,7 @@ async def _sse(
 ) -> AsyncIterator[bytes]:
     yield f"retry: {RETRY_MILLISECONDS}\n\n".encode()
     started = last_write = time.monotonic()
-    while (now := time.monotonic()) - started < longest:
+    while time.monotonic() - started < longest:
         # The database is read in a worker thread: the event loop never blocks on it.
         page = await run_in_threadpool(feed.page, position, STREAM_BATCH, types, subject)
         for event in page.events:
