@@ -18,6 +18,8 @@ from domain.errors import DomainError
 from domain.vocabulary import Role
 from projections import registry
 from projections.runner import BATCH_SIZE, ProjectionRunner
+from workers import checkpoints
+from workers.webhooks import run_worker as run_webhook_worker
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -69,6 +71,16 @@ def _parser() -> argparse.ArgumentParser:
         help="feed the read models until SIGTERM/SIGINT (standby if another instance leads)",
     )
     feed.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="events per transaction")
+    signer = worker.add_parser(
+        "checkpoints",
+        help="sign the audit chain's head when the last checkpoint is older than"
+        " MINQING_AUDIT_CHECKPOINT_HOURS (24), until SIGTERM/SIGINT",
+    )
+    signer.add_argument("--once", action="store_true", help="check once and exit (for cron)")
+    worker.add_parser(
+        "webhooks",
+        help="deliver webhooks until SIGTERM/SIGINT (standby if another instance leads)",
+    )
 
     views = sub.add_parser("projections", help="read models").add_subparsers(
         dest="projections_command", required=True
@@ -90,6 +102,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _serve(settings, args.host, args.port, args.workers)
     if args.command == "audit":  # opens the database itself: `verify --bundle` needs none
         return audit_cli.run(args, settings)
+    if args.command == "worker" and args.worker_command == "checkpoints":
+        return checkpoints.run_worker(settings, once=args.once)
+    if args.command == "worker" and args.worker_command == "webhooks":
+        return run_webhook_worker(settings)
     app = open_minqing(settings)
     try:
         return _run(args, app)

@@ -21,10 +21,12 @@ from api.routes import (
     ops,
     residents,
     track,
+    webhooks,
 )
 from api.settings import Settings
 from projections.registry import all_projections
 from projections.runner import ProjectionRunner
+from workers.webhooks import embedded_dispatcher
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -41,9 +43,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.projections = ProjectionRunner(app.state.minqing, all_projections())
         if settings.embedded_workers:
             app.state.projections.start()
+        # Made in any case: it creates the webhook tables and serves /api/v1/webhooks.
+        app.state.webhook_dispatcher = embedded_dispatcher(app.state.minqing, settings)
+        if settings.embedded_workers:
+            app.state.webhook_dispatcher.start()
         try:
             yield
         finally:
+            app.state.webhook_dispatcher.stop()
             app.state.projections.stop()
             app.state.minqing.close()
 
@@ -65,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         open311.router,
         audit.router,
         residents.router,
+        webhooks.router,
     ):
         app.include_router(router)
     return app

@@ -34,10 +34,22 @@ class Settings(BaseSettings):
     event_stream_max_seconds: float = 300.0
     # Open311 POST requests without attribute[grid] are raised in this grid; none: refused.
     open311_default_grid: str | None = None
+    # Webhooks (workers/webhooks.py). Targets in private, loopback and link-local ranges
+    # are refused unless allowed (tests and closed networks). The retry schedule is the
+    # delay in seconds before each attempt (Standard Webhooks': immediately, 5 s, 5 min,
+    # 30 min, 2 h, 5 h, 10 h, 10 h); after the last one a message is parked.
+    webhooks_allow_private: bool = False
+    webhooks_retry_schedule: str = "0,5,300,1800,7200,18000,36000,36000"
+    webhooks_timeout_seconds: float = 15.0
+    webhooks_secret_grace_hours: float = 24.0  # a rotated-out secret keeps signing this long
+    webhooks_concurrency: int = 8  # deliveries under way at once (one per subject at most)
     # Ed25519 key that signs audit checkpoints: base64 of the raw 32-byte private key.
     # Unset on the embedded store: made in the file below on first use.
     audit_signing_key: str | None = None
     audit_signing_key_file: Path = Path("var/audit-signing.key")
+    # The automatic checkpoint (workers/checkpoints.py) signs the chain's head when the
+    # newest checkpoint is older than this many hours.
+    audit_checkpoint_hours: float = 24.0
 
     @property
     def embedded(self) -> bool:

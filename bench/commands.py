@@ -17,35 +17,29 @@ Needs PostgreSQL on 127.0.0.1:5432 with user postgres and trust auth (as in CI).
 from __future__ import annotations
 
 import argparse
-import base64
-import os
-import shutil
-import signal
-import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import IO
 
 import httpx
 import psycopg
-from psycopg import sql
 
-REPO = Path(__file__).resolve().parent.parent
+# `X as X`: re-exported, since other benches import these from here too (bench/audit.py).
+from common import Postgres as Postgres
+from common import Server as Server
+from common import add_principal, minqing_env
+from common import cli as cli
+from common import percentile as percentile
+
 TARGET_RATIO = 0.20
 TARGET_P99_MS = 100.0
 # Upper bounds so that nothing here can run away.
 MAX_SECONDS = 600.0
 MAX_CLIENTS = 256
-SERVER_START_TIMEOUT = 60.0
-CLI_TIMEOUT = 120.0
 REQUEST_TIMEOUT = 30.0
 
 
@@ -73,14 +67,6 @@ class Figures:
     @property
     def rate(self) -> float:
         return self.count / self.elapsed if self.elapsed > 0 else 0.0
-
-
-def percentile(sorted_values: Sequence[float], q: float) -> float:
-    """Nearest-rank percentile of already sorted values (0 when there are none)."""
-    if not sorted_values:
-        return 0.0
-    rank = max(1, min(len(sorted_values), int(-(-q * len(sorted_values) // 100))))
-    return sorted_values[rank - 1]
 
 
 def summarise(tallies: Sequence[Tally], elapsed: float) -> Figures:
@@ -128,37 +114,6 @@ def run_threads(clients: int, seconds: float, body: Callable[[float, Tally], Non
     return figures
 
 
-# --- PostgreSQL ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Postgres:
-    host: str
-    port: int
-    user: str
-
-    def url(self, dbname: str) -> str:
-        return f"postgresql://{self.user}@{self.host}:{self.port}/{dbname}"
-
-    def admin(self) -> psycopg.Connection[tuple[object, ...]]:
-        return psycopg.connect(self.url("postgres"), autocommit=True, connect_timeout=10)
-
-    def create_database(self, name: str) -> None:
-        with self.admin() as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-    def drop_database(self, name: str) -> None:
-        with self.admin() as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
-
-    def server_version(self) -> str:
-        with self.admin() as conn:
-            row = conn.execute("SHOW server_version").fetchone()
-        return str(row[0]) if row else "?"
-
-
 def measure_ceiling(pg: Postgres, dbname: str, clients: int, seconds: float) -> Figures:
     """Single-row INSERT + COMMIT from `clients` connections: the durable-commit ceiling."""
     url = pg.url(dbname)
@@ -202,104 +157,6 @@ def measure_ceiling(pg: Postgres, dbname: str, clients: int, seconds: float) -> 
             conn.close()
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("DROP TABLE IF EXISTS bench_ceiling")
-
-
-# --- the server and its CLI ------------------------------------------------------------
-
-
-def minqing_command() -> list[str]:
-    """The `minqing` console command of this interpreter's environment."""
-    beside = Path(sys.executable).with_name("minqing")
-    if beside.exists():
-        return [str(beside)]
-    found = shutil.which("minqing")
-    if found:
-        return [found]
-    return [sys.executable, "-c", "import sys; from api.cli import main; sys.exit(main())"]
-
-
-def cli(env: dict[str, str], *args: str) -> str:
-    """Run `minqing ARGS` with `env`; its stdout, or exit with its output on failure."""
-    done = subprocess.run(  # noqa: S603 - our own command, arguments from this file
-        [*minqing_command(), *args],
-        env=env,
-        cwd=REPO,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=CLI_TIMEOUT,
-        check=False,
-    )
-    if done.returncode != 0:
-        sys.stderr.write(done.stdout + done.stderr)
-        raise SystemExit(f"bench: `minqing {' '.join(args)}` failed ({done.returncode})")
-    return done.stdout
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-class Server:
-    """`minqing serve` on a loopback port, its output kept in a temporary file."""
-
-    def __init__(self, env: dict[str, str], workers: int = 1) -> None:
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self._log: IO[str] = tempfile.TemporaryFile("a+", prefix="minqing-bench-")  # noqa: SIM115
-        self._proc = subprocess.Popen(  # noqa: S603 - our own command, arguments from this file
-            [
-                *minqing_command(),
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                *(["--workers", str(workers)] if workers != 1 else []),
-            ],
-            env=env,
-            cwd=REPO,
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-
-    def wait_ready(self) -> None:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT
-        with httpx.Client(base_url=self.base_url, timeout=2.0) as client:
-            while time.monotonic() < deadline:
-                if self._proc.poll() is not None:
-                    self.fail(f"server exited with {self._proc.returncode} while starting")
-                try:
-                    if client.get("/healthz").status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.2)
-        self.fail(f"server not ready after {SERVER_START_TIMEOUT:.0f} s")
-
-    def output(self, last: int = 40) -> str:
-        self._log.flush()
-        self._log.seek(0)
-        return "".join(self._log.readlines()[-last:])
-
-    def fail(self, why: str) -> None:
-        self.stop()
-        sys.stderr.write(self.output())
-        raise SystemExit(f"bench: {why}")
-
-    def stop(self) -> None:
-        if self._proc.poll() is None:
-            self._proc.send_signal(signal.SIGINT)
-            try:
-                self._proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait(15)
 
 
 CONCERN = {
@@ -348,17 +205,9 @@ def measure_commands(
     pg: Postgres, dbname: str, clients: int, seconds: float, workers: int = 1
 ) -> Figures:
     """Start the server against `dbname`, make a principal and a token, drive commands."""
-    env = dict(os.environ)
-    env["MINQING_DATABASE_URL"] = pg.url(dbname)
-    env["MINQING_MASTER_KEY"] = base64.b64encode(os.urandom(32)).decode()
-    env.pop("MINQING_HOST", None)
-    env.pop("MINQING_PORT", None)
+    env = minqing_env(pg, dbname)
     cli(env, "db", "init")
-    cli(env, "users", "add", "bench", "--role", "staff", "--role", "grid_leader")
-    lines = cli(env, "tokens", "issue", "bench").strip().splitlines()
-    if not lines:
-        raise SystemExit("bench: `minqing tokens issue` printed no token")
-    token = lines[-1].strip()
+    token = add_principal(env, "bench", ["staff", "grid_leader"])
 
     server = Server(env, workers)
     try:

@@ -20,6 +20,7 @@ from eventsourcing.utils import get_topic
 from domain.accounts import Accounts, Principal
 from domain.concern import Actor, Assignment, Concern
 from domain.errors import Conflict, Invalid, NotFound, VersionMismatch
+from domain.history_labels import describe
 from domain.index import Index
 from domain.lifecycle import TERMINAL, Action, Status
 from domain.meeting import Meeting, MeetingKind
@@ -524,9 +525,14 @@ class Minqing(Application[UUID]):
         return view
 
     def history(self, concern_id: UUID) -> list[dict[str, Any]]:
-        """Every event of a concern in order: version, type, time, actor, role and data."""
-        self._find_concern(concern_id)
-        return [_event_data(e) for e in self.events.get(concern_id)]
+        """Every event of a concern in order: version, type, time, actor, role and data,
+        with labels, reason and the fields it changed (domain.history_labels)."""
+        # The events are read once and checked here rather than by replaying the concern
+        # first: that replay cost as much again on a long history (bench/audit.py).
+        events = list(self.events.get(concern_id))
+        if not events or not isinstance(events[0], Concern.Event):
+            raise NotFound("concern", concern_id)
+        return describe("Concern", [_event_data(e) for e in events])
 
     def public_view(self, concern: Concern) -> dict[str, Any]:
         """What a resident sees by tracking code: nothing personal, nothing internal."""
@@ -763,7 +769,7 @@ class Minqing(Application[UUID]):
         if meeting.parsed_rules.secret:
             for e in events:
                 e["data"].pop("choice", None)
-        return events
+        return describe("Meeting", events)
 
     def _change_meeting(
         self,

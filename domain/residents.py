@@ -110,6 +110,18 @@ class Keyring:
             return None
         return ResidentData(**plain)
 
+    def encrypt(self, plain: bytes, context: str) -> str:
+        """Encrypt one of Minqing's own secrets (not a resident's) under the master key.
+
+        `context` is bound to the ciphertext (AES-GCM associated data), so a ciphertext
+        copied to another row or purpose does not decrypt.
+        """
+        return _encrypt(self._master, plain, context)
+
+    def decrypt(self, token: str, context: str) -> bytes:
+        """Decrypt what `encrypt` made under the same context (InvalidTag otherwise)."""
+        return _decrypt(self._master, token, context)
+
 
 def _encrypt(cipher: AESGCM, plain: bytes, aad: str) -> str:
     nonce = os.urandom(_NONCE)

@@ -40,8 +40,30 @@ CONCERN_TOPICS: tuple[str, ...] = tuple(
         and v not in (Concern.Event, Concern.Created)
     )
 )
-# Event fields copied as they are into the column of the same name.
-_COPIED = ("status", "owner", "duty_role", "due_on")
+# Lifecycle moves, with the event fields each copies into the column of the same name
+# (Concern's own event methods are the reference: the list must equal their fold).
+_MOVES: dict[str, tuple[str, ...]] = {
+    "Referred": (),
+    "HandledNow": ("owner", "duty_role", "due_on"),
+    "Declined": (),
+    "Merged": (),
+    "Withdrawn": (),
+    "Assigned": ("owner", "duty_role", "due_on"),
+    "Shortlisted": (),
+    "AdoptedAtMeeting": (),
+    "RejectedAtMeeting": (),
+    "DeferredAtMeeting": (),
+    "ReturnedForInfo": (),
+    "ProgressRecorded": (),
+    "DeadlineExtended": ("due_on",),
+    "Reassigned": ("owner", "duty_role"),
+    "SentBack": (),
+    "Resolved": (),
+    "FeedbackRecorded": (),
+    "Reopened": (),
+}
+# Facts recorded about a concern that leave its state as it was (but not its version).
+_FACTS = frozenset({"DeadlineMissed", "FeedbackOverdue"})
 
 
 def utc_text(moment: datetime) -> str:
@@ -110,16 +132,17 @@ class ConcernList(Projection):
                 ),
             )
             return
-        # Every Concern event carries the status it leads to and the time; the few that
-        # set the owner, duty role or due date carry those under the attribute's own name,
-        # so events the lifecycle gains later are folded without a change here.
-        changes: dict[str, Any] = {
-            column: _value(getattr(e, column)) for column in _COPIED if hasattr(e, column)
-        }
-        changes["updated_at"] = utc_text(e.at)
-        changes["version"] = e.originator_version
-        changes["position"] = recorded.position
+        changes: dict[str, Any] = {"version": e.originator_version, "position": recorded.position}
         extra = ""
+        # A fact (DeadlineMissed, FeedbackOverdue) changes neither status nor updated_at,
+        # exactly as the aggregate records it; a move of the lifecycle carries its status.
+        # An event kind added later is a move if it carries a status, a fact otherwise.
+        moves = kind in _MOVES or (kind not in _FACTS and hasattr(e, "status"))
+        if moves:
+            changes["status"] = e.status
+            changes["updated_at"] = utc_text(e.at)
+            for column in _MOVES.get(kind, ()):
+                changes[column] = _value(getattr(e, column))
         if kind == "SentBack":
             changes.update(owner=None, duty_role=None, due_on=None)
         elif kind == "Resolved":

@@ -178,6 +178,8 @@ class ProjectionRunner:
         self.leader_election = leader_election and self.db.dialect == "postgres"
         self.leading: set[str] = set()
         self.last_error: str | None = None
+        # Batches dropped because another runner moved the position first.
+        self.superseded = 0
         # Notified after every committed batch, so read-your-writes waits wake at once.
         self.advanced = threading.Condition()
         self._stop = threading.Event()
@@ -187,20 +189,36 @@ class ProjectionRunner:
     # -- tables and positions ------------------------------------------------------------
 
     def setup(self) -> None:
-        """Create the positions table, every projection's tables and their position rows."""
-        with self.db.transaction() as cur:
-            if self.db.dialect == "postgres":
-                # Two processes starting together would race on CREATE TABLE IF NOT EXISTS.
-                cur.execute("SELECT pg_advisory_xact_lock(?)", (_lock_key("setup"),))
-            cur.execute(
+        """Create the positions table, the projections' tables and their position rows.
+
+        Only what is missing: DDL on a table that exists would still lock it (PostgreSQL's
+        CREATE INDEX IF NOT EXISTS takes a SHARE lock first), and a process starting next
+        to a running worker must not block it or deadlock with its batch.
+        """
+        missing = [
+            statement
+            for p in self.projections
+            for table in p.tables
+            if not _table_exists(self.db, p.table(table.name))
+            for statement in table.ddl(p.suffix)
+        ]
+        if not _table_exists(self.db, POSITIONS_TABLE):
+            missing.append(
                 f"CREATE TABLE IF NOT EXISTS {POSITIONS_TABLE} ("
                 " name TEXT PRIMARY KEY, position BIGINT NOT NULL)"
             )
-            for p in self.projections:
-                for table in p.tables:
-                    for statement in table.ddl(p.suffix):
-                        cur.execute(statement)
-                cur.execute(
+        if missing:
+            with self.db.transaction() as cur:
+                if self.db.dialect == "postgres":
+                    # Processes starting together would race on CREATE TABLE IF NOT EXISTS.
+                    cur.execute("SELECT pg_advisory_xact_lock(?)", (_lock_key("setup"),))
+                for statement in missing:
+                    cur.execute(statement)
+        rows = self.db.fetchall(f"SELECT name FROM {POSITIONS_TABLE}")  # noqa: S608
+        known = {str(r["name"]) for r in rows}
+        for p in self.projections:
+            if p.name not in known:
+                self.db.execute(
                     f"INSERT INTO {POSITIONS_TABLE} (name, position) VALUES (?, 0)"  # noqa: S608
                     " ON CONFLICT (name) DO NOTHING",
                     (p.name,),
@@ -272,6 +290,7 @@ class ProjectionRunner:
                 for n in batch:
                     p.apply(cur, Recorded(n, self.app))
         except _Superseded:
+            self.superseded += 1
             log.debug("projection %s: another runner processed (%d, %d]", p.name, start, end)
             return 0
         with self.advanced:
@@ -435,6 +454,17 @@ def _identifier(name: str) -> str:
         msg = f"not a usable table or index name: {name!r}"
         raise ValueError(msg)
     return name
+
+
+def _table_exists(db: Database, name: str) -> bool:
+    if db.dialect == "postgres":
+        sql = (
+            "SELECT 1 AS found FROM information_schema.tables"
+            " WHERE table_schema = current_schema() AND table_name = ?"
+        )
+    else:
+        sql = "SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = ?"
+    return db.fetchone(sql, (name,)) is not None
 
 
 def _lock_key(name: str) -> int:

@@ -1,0 +1,179 @@
+"""Webhook subscriptions: /api/v1/webhooks (roles integrator and admin).
+
+Deliveries follow the Standard Webhooks spec (workers/webhooks.py). The signing secret
+(`whsec_…`) is in the response to create and to rotate-secret, and never again. Integrators
+see and manage the subscriptions they created; admins see all of them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response, status
+from pydantic import ConfigDict, Field, StrictBool
+
+from api.deps import require
+from api.schemas import Body
+from domain.accounts import Principal
+from domain.errors import Invalid
+from domain.vocabulary import Role
+from domain.webhooks import (
+    MAX_DESCRIPTION_LENGTH,
+    MAX_URL_LENGTH,
+    DeliveryStatus,
+    Status,
+    Subscription,
+    Webhooks,
+)
+from workers.webhooks import Dispatcher
+
+router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
+Manager = Annotated[Principal, require(Role.INTEGRATOR, Role.ADMIN)]
+
+
+def _dispatcher(request: Request) -> Dispatcher:
+    dispatcher: Dispatcher = request.app.state.webhook_dispatcher
+    return dispatcher
+
+
+def _store(request: Request) -> Webhooks:
+    return _dispatcher(request).webhooks
+
+
+class WebhookIn(Body):
+    """A new subscription."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "url": "https://hotline.example.org/minqing/events",
+                    "event_types": ["org.minqing.concern.raised.v1"],
+                    "description": "12345 hotline",
+                }
+            ]
+        },
+    )
+
+    url: str = Field(max_length=MAX_URL_LENGTH)
+    event_types: list[str] = Field(default_factory=list, max_length=100)
+    description: str = Field(default="", max_length=MAX_DESCRIPTION_LENGTH)
+    secret: str | None = Field(
+        default=None,
+        max_length=200,
+        description="your own whsec_… secret (24 to 64 bytes); one is made if absent",
+    )
+
+
+class WebhookPatch(Body):
+    """Fields to change; absent fields stay."""
+
+    url: str | None = Field(default=None, max_length=MAX_URL_LENGTH)
+    event_types: list[str] | None = Field(default=None, max_length=100)
+    status: Status | None = None
+
+
+class ReplayIn(Body):
+    """`{"from": POS, "to": POS}` (inclusive) or `{"parked": true}`."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    start: int | None = Field(default=None, alias="from", ge=0)
+    end: int | None = Field(default=None, alias="to", ge=0)
+    parked: StrictBool = False
+
+
+def _view(sub: Subscription, secret: str | None = None) -> dict[str, Any]:
+    body = sub.as_dict()
+    if secret is not None:
+        body["secret"] = secret
+    return body
+
+
+@router.get("")
+def list_webhooks(request: Request, principal: Manager) -> dict[str, Any]:
+    """The subscriptions the caller may see (admins: every one)."""
+    return {"items": [_view(s) for s in _store(request).all(principal)]}
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_webhook(
+    body: WebhookIn, request: Request, response: Response, principal: Manager
+) -> dict[str, Any]:
+    """Subscribe a URL to events (all types, or `event_types`); the secret is shown once."""
+    sub, secret = _store(request).create(
+        principal, body.url, body.event_types, body.description, body.secret
+    )
+    response.headers["Location"] = f"/api/v1/webhooks/{sub.id}"
+    response.headers["Cache-Control"] = "no-store"
+    return _view(sub, secret)
+
+
+@router.get("/{webhook_id}")
+def get_webhook(webhook_id: str, request: Request, principal: Manager) -> dict[str, Any]:
+    """One subscription (without its secret)."""
+    return _view(_store(request).get(webhook_id, principal))
+
+
+@router.patch("/{webhook_id}")
+def update_webhook(
+    webhook_id: str, body: WebhookPatch, request: Request, principal: Manager
+) -> dict[str, Any]:
+    """Change the URL, the event types, or the status (`active`, `disabled`)."""
+    sub = _store(request).update(
+        webhook_id, principal, url=body.url, event_types=body.event_types, status=body.status
+    )
+    if sub.status is Status.ACTIVE:
+        _dispatcher(request).kick()  # rows that waited while it was disabled
+    return _view(sub)
+
+
+@router.delete("/{webhook_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_webhook(webhook_id: str, request: Request, principal: Manager) -> Response:
+    """Delete the subscription; its delivery log stays readable."""
+    _store(request).delete(webhook_id, principal)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/{webhook_id}/rotate-secret")
+def rotate_secret(
+    webhook_id: str, request: Request, response: Response, principal: Manager
+) -> dict[str, Any]:
+    """A new secret, shown once; the old one keeps signing (a second signature) for 24 h."""
+    sub, secret = _store(request).rotate_secret(webhook_id, principal)
+    response.headers["Cache-Control"] = "no-store"
+    return _view(sub, secret)
+
+
+@router.get("/{webhook_id}/deliveries")
+def deliveries(
+    webhook_id: str,
+    request: Request,
+    principal: Manager,
+    status: DeliveryStatus | None = None,
+    after: Annotated[int, Query(ge=0, description="the last position already seen")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    """The delivery log, oldest first: each event's state, attempts and their results;
+    `?status=parked` lists the parked messages."""
+    page = _store(request).deliveries(
+        webhook_id, principal, status=status, after=after, limit=limit
+    )
+    return {"items": page.deliveries, "counts": page.counts, "next_after": page.next_after}
+
+
+@router.post("/{webhook_id}/replay", status_code=status.HTTP_202_ACCEPTED)
+def replay(webhook_id: str, body: ReplayIn, request: Request, principal: Manager) -> dict[str, Any]:
+    """Send again the events at positions `from`..`to` (inclusive), or every parked one."""
+    if body.parked and (body.start is not None or body.end is not None):
+        raise Invalid([("parked", "give either parked: true or from and to, not both")])
+    if not body.parked:
+        missing = [name for name, v in (("from", body.start), ("to", body.end)) if v is None]
+        if missing:
+            raise Invalid([(name, "is required (or give parked: true)") for name in missing])
+    queued = _store(request).replay(
+        webhook_id, principal, start=body.start, end=body.end, parked=body.parked
+    )
+    _dispatcher(request).kick()
+    return {"queued": queued}

@@ -1,0 +1,198 @@
+"""Helpers shared by the benchmarks: a scratch PostgreSQL database, the `minqing` CLI, the
+real server on a loopback port, and a percentile. Not a benchmark itself.
+
+The scripts in bench/ are run as files (`.venv/bin/python bench/commands.py`), so this
+module is imported as `common` from the script's own directory.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import httpx
+import psycopg
+from psycopg import sql
+
+REPO = Path(__file__).resolve().parent.parent
+SERVER_START_TIMEOUT = 60.0
+CLI_TIMEOUT = 120.0
+
+
+def percentile(sorted_values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile of already sorted values (0 when there are none)."""
+    if not sorted_values:
+        return 0.0
+    rank = max(1, min(len(sorted_values), int(-(-q * len(sorted_values) // 100))))
+    return sorted_values[rank - 1]
+
+
+# --- PostgreSQL ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Postgres:
+    host: str
+    port: int
+    user: str
+
+    def url(self, dbname: str) -> str:
+        return f"postgresql://{self.user}@{self.host}:{self.port}/{dbname}"
+
+    def admin(self) -> psycopg.Connection[tuple[object, ...]]:
+        return psycopg.connect(self.url("postgres"), autocommit=True, connect_timeout=10)
+
+    def create_database(self, name: str) -> None:
+        with self.admin() as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+    def drop_database(self, name: str) -> None:
+        with self.admin() as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+    def server_version(self) -> str:
+        with self.admin() as conn:
+            row = conn.execute("SHOW server_version").fetchone()
+        return str(row[0]) if row else "?"
+
+
+# --- the server and its CLI ------------------------------------------------------------
+
+
+def minqing_command() -> list[str]:
+    """The `minqing` console command of this interpreter's environment."""
+    beside = Path(sys.executable).with_name("minqing")
+    if beside.exists():
+        return [str(beside)]
+    found = shutil.which("minqing")
+    if found:
+        return [found]
+    return [sys.executable, "-c", "import sys; from api.cli import main; sys.exit(main())"]
+
+
+def cli(env: dict[str, str], *args: str) -> str:
+    """Run `minqing ARGS` with `env`; its stdout, or exit with its output on failure."""
+    done = subprocess.run(  # noqa: S603 - our own command, arguments from this file
+        [*minqing_command(), *args],
+        env=env,
+        cwd=REPO,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=CLI_TIMEOUT,
+        check=False,
+    )
+    if done.returncode != 0:
+        sys.stderr.write(done.stdout + done.stderr)
+        raise SystemExit(f"bench: `minqing {' '.join(args)}` failed ({done.returncode})")
+    return done.stdout
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class MinqingProcess:
+    """`minqing ARGS` running in the background, its output kept in a temporary file."""
+
+    def __init__(self, env: dict[str, str], args: Sequence[str]) -> None:
+        self._log: IO[str] = tempfile.TemporaryFile("a+", prefix="minqing-bench-")  # noqa: SIM115
+        self._proc = subprocess.Popen(  # noqa: S603 - our own command, arguments from this file
+            [*minqing_command(), *args],
+            env=env,
+            cwd=REPO,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+    def running(self) -> bool:
+        return self._proc.poll() is None
+
+    def output(self, last: int = 40) -> str:
+        self._log.flush()
+        self._log.seek(0)
+        return "".join(self._log.readlines()[-last:])
+
+    def fail(self, why: str) -> None:
+        self.stop()
+        sys.stderr.write(self.output())
+        raise SystemExit(f"bench: {why}")
+
+    def stop(self) -> None:
+        if self._proc.poll() is None:
+            self._proc.send_signal(signal.SIGINT)
+            try:
+                self._proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait(15)
+
+
+class Server(MinqingProcess):
+    """`minqing serve` on a free loopback port."""
+
+    def __init__(self, env: dict[str, str], workers: int = 1) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        super().__init__(
+            env,
+            [
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                *(["--workers", str(workers)] if workers != 1 else []),
+            ],
+        )
+
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT
+        with httpx.Client(base_url=self.base_url, timeout=2.0) as client:
+            while time.monotonic() < deadline:
+                if self._proc.poll() is not None:
+                    self.fail(f"server exited with {self._proc.returncode} while starting")
+                try:
+                    if client.get("/healthz").status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.2)
+        self.fail(f"server not ready after {SERVER_START_TIMEOUT:.0f} s")
+
+
+def minqing_env(pg: Postgres, dbname: str) -> dict[str, str]:
+    """This process's environment pointed at `dbname`, with a fresh random master key."""
+    env = dict(os.environ)
+    env["MINQING_DATABASE_URL"] = pg.url(dbname)
+    env["MINQING_MASTER_KEY"] = base64.b64encode(os.urandom(32)).decode()
+    env.pop("MINQING_HOST", None)
+    env.pop("MINQING_PORT", None)
+    return env
+
+
+def add_principal(env: dict[str, str], name: str, roles: Sequence[str]) -> str:
+    """`minqing users add NAME --role …` then `minqing tokens issue NAME`: the token."""
+    cli(env, "users", "add", name, *(arg for role in roles for arg in ("--role", role)))
+    lines = cli(env, "tokens", "issue", name).strip().splitlines()
+    if not lines:
+        raise SystemExit("bench: `minqing tokens issue` printed no token")
+    return lines[-1].strip()

@@ -1,0 +1,206 @@
+"""The daily automatic checkpoint: sign the audit chain's head when the last checkpoint is
+older than `audit_checkpoint_hours` (24 by default).
+
+Each check first extends the chain (so the signature covers every event stored so far),
+then decides and signs inside one transaction that holds a lock: an advisory transaction
+lock on PostgreSQL, the write lock on SQLite. Two schedulers (two API processes, or the API
+and `minqing worker checkpoints`) may therefore run at once: the second waits for the first
+to commit, then sees the new checkpoint and signs nothing. At most one checkpoint is made per
+period, whoever's clock fires first.
+
+Run it as `minqing worker checkpoints` (one process of its own), or in an API process with
+`start_checkpoint_thread(app, settings)`, which returns the callable that stops it.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from api.bootstrap import open_minqing
+from api.settings import Settings
+from domain import audit
+from domain.application import Minqing
+from domain.store import Database
+
+Clock = Callable[[], datetime]
+log = logging.getLogger("minqing.checkpoints")
+
+# Any constant will do: it only has to be the same in every process that signs.
+_CHECKPOINT_LOCK = 0x6D71_636B  # "mqck"
+# How often a scheduler looks: a check is one small query, and a checkpoint at most a few
+# minutes later than the period says does not weaken it.
+MAX_POLL_SECONDS = 300.0
+MIN_POLL_SECONDS = 1.0
+
+
+# Lexicographic order of `signed_at` is time order: every checkpoint is signed with
+# `astimezone(UTC).isoformat()`, and a missing fraction ("…:00+00:00") sorts before any
+# fraction ("…:00.5+00:00") because "+" < ".".
+_NEWEST = (
+    f"SELECT signed_at FROM {audit.CHECKPOINTS_TABLE}"  # noqa: S608
+    " ORDER BY signed_at DESC LIMIT 1"
+)
+
+
+def utc_now() -> datetime:
+    """The current time in UTC: the scheduler's clock unless a test injects another."""
+    return datetime.now(UTC)
+
+
+def poll_seconds(period: timedelta) -> float:
+    """How long a scheduler sleeps between checks: a tenth of the period, 1 s to 5 min."""
+    return max(MIN_POLL_SECONDS, min(MAX_POLL_SECONDS, period.total_seconds() / 10))
+
+
+def signing_key(settings: Settings) -> Ed25519PrivateKey | None:
+    """The configured checkpoint key, made on first use on the embedded store only (the
+    same rule as `POST /api/v1/audit/checkpoints` and `minqing audit checkpoint`)."""
+    return audit.load_signing_key(
+        settings.audit_signing_key, settings.audit_signing_key_file, create=settings.embedded
+    )
+
+
+class CheckpointScheduler:
+    """Signs the chain's head when the newest checkpoint is at least `period` old."""
+
+    def __init__(
+        self,
+        db: Database,
+        key: Ed25519PrivateKey,
+        period: timedelta,
+        clock: Clock = utc_now,
+    ) -> None:
+        if period <= timedelta(0):
+            msg = f"the checkpoint period must be positive, not {period}"
+            raise ValueError(msg)
+        self.db = db
+        self.key = key
+        self.period = period
+        self.clock = clock
+        audit.ensure_tables(db)
+
+    def last_signed_at(self) -> datetime | None:
+        """When the newest checkpoint was signed, or None when there is none."""
+        row = self.db.fetchone(_NEWEST)
+        return _parse(row["signed_at"]) if row else None
+
+    def run_once(self) -> audit.Checkpoint | None:
+        """Extend the chain, then sign its head if a checkpoint is due; the new checkpoint,
+        or None when none was due (or there is no event to sign yet)."""
+        audit.extend_chain(self.db)
+        return self._sign_if_due()
+
+    def _sign_if_due(self) -> audit.Checkpoint | None:
+        with self.db.transaction() as cur:
+            if self.db.dialect == "postgres":
+                cur.execute("SELECT pg_advisory_xact_lock(?)", (_CHECKPOINT_LOCK,))
+            else:
+                # A write that matches nothing takes SQLite's write lock, so a second
+                # scheduler queues here and then reads the checkpoint the first one made.
+                cur.execute(f"UPDATE {audit.CHECKPOINTS_TABLE} SET link = link WHERE 1 = 0")  # noqa: S608
+            # Read under the lock (read committed takes a new snapshot per statement).
+            cur.execute(_NEWEST)
+            row = cur.fetchone()
+            now = self.clock()
+            if row is not None and now - _parse(row["signed_at"]) < self.period:
+                return None
+            cur.execute(
+                f"SELECT position, link FROM {audit.CHAIN_TABLE}"  # noqa: S608
+                " ORDER BY position DESC LIMIT 1"
+            )
+            head = cur.fetchone()
+            if head is None:
+                return None  # an empty log: nothing to attest yet
+            cp = _sign(self.key, int(head["position"]), str(head["link"]), now)
+            cur.execute(
+                f"INSERT INTO {audit.CHECKPOINTS_TABLE}"  # noqa: S608
+                " (position, link, signed_at, signature, public_key) VALUES (?, ?, ?, ?, ?)",
+                (cp.position, cp.link, cp.signed_at, cp.signature, cp.public_key),
+            )
+        log.info("signed checkpoint at position %d (%s)", cp.position, cp.signed_at)
+        return cp
+
+    def run(self, stop: threading.Event, poll: float | None = None) -> None:
+        """Check now and then every `poll` seconds until `stop` is set. A failed check (the
+        database away, say) is logged and tried again at the next poll."""
+        wait = poll if poll is not None else poll_seconds(self.period)
+        while not stop.is_set():
+            try:
+                self.run_once()
+            except Exception:
+                # The thread must outlive a database restart; the next poll tries again.
+                log.exception("checkpoint check failed; trying again in %.0f s", wait)
+            stop.wait(wait)
+
+
+def _parse(signed_at: str) -> datetime:
+    moment = datetime.fromisoformat(signed_at)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _sign(key: Ed25519PrivateKey, position: int, link: str, now: datetime) -> audit.Checkpoint:
+    signed_at = now.astimezone(UTC).isoformat()
+    signature = key.sign(audit.checkpoint_message(position, link, signed_at))
+    return audit.Checkpoint(
+        position, link, signed_at, base64.b64encode(signature).decode(), audit.public_key_b64(key)
+    )
+
+
+def start_checkpoint_thread(app: Minqing, settings: Settings) -> Callable[[], None]:
+    """Run the scheduler in a daemon thread of this process; returns the callable that stops
+    it (and waits for a check in progress). Without a signing key nothing runs: a warning
+    is logged and the returned callable does nothing."""
+    key = signing_key(settings)
+    if key is None:
+        log.warning("no audit signing key (MINQING_AUDIT_SIGNING_KEY): no daily checkpoints")
+        return lambda: None
+    scheduler = CheckpointScheduler(app.db, key, timedelta(hours=settings.audit_checkpoint_hours))
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=scheduler.run, args=(stop,), name="minqing-checkpoints", daemon=True
+    )
+    thread.start()
+
+    def stop_thread(timeout: float = 10.0) -> None:
+        stop.set()
+        thread.join(timeout)
+
+    return stop_thread
+
+
+def run_worker(settings: Settings, *, once: bool = False) -> int:
+    """`minqing worker checkpoints`: check until SIGTERM/SIGINT, or once with `once`."""
+    logging.basicConfig(level=logging.INFO, format="minqing worker: %(message)s")
+    key = signing_key(settings)
+    if key is None:
+        print("minqing: set MINQING_AUDIT_SIGNING_KEY to sign checkpoints", file=sys.stderr)
+        return 2
+    app = open_minqing(settings)
+    try:
+        scheduler = CheckpointScheduler(
+            app.db, key, timedelta(hours=settings.audit_checkpoint_hours)
+        )
+        if once:
+            cp = scheduler.run_once()
+            print(f"minqing worker: {'signed ' + cp.signed_at if cp else 'no checkpoint due'}")
+            return 0
+        stop = threading.Event()
+
+        def request_stop(signum: int, _: object) -> None:
+            log.info("%s: stopping", signal.Signals(signum).name)
+            stop.set()
+
+        signal.signal(signal.SIGTERM, request_stop)
+        signal.signal(signal.SIGINT, request_stop)
+        scheduler.run(stop)
+        return 0
+    finally:
+        app.close()

@@ -1,0 +1,549 @@
+"""The webhook dispatcher: follows the event log into the outbox, and delivers the outbox.
+
+Following: like a projection, the dispatcher reads the published events after its position,
+writes one outbox row per matching subscription and moves its position in the same
+transaction (domain/webhooks.py), so a crash never skips or doubles an event.
+
+Delivering (Standard Webhooks): each attempt POSTs the CloudEvent (rendered again by
+`to_cloudevent`, the pull feed's own mapping) with `webhook-id` (= the CloudEvents id, the
+same on every retry), `webhook-timestamp` and `webhook-signature`. A row is marked delivered
+only after a 2xx answer, so delivery is at least once: a receiver deduplicates on
+webhook-id. Per subscription, only the head of each subject's queue (the earliest pending
+row of that concern or meeting) is ever sent, so one subject's events arrive in order while
+other subjects go on; several heads are sent at once by a small thread pool.
+
+A failed attempt (non-2xx, 3xx included, or no answer within the timeout) is retried on the
+schedule (the spec's: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h; each delay
+with ±10 % jitter), never sooner than the receiver's `Retry-After`. After the last attempt
+the row is *parked* and the subject's later events go on: one poison message must not stall
+a concern forever. `POST /api/v1/webhooks/{id}/replay` with `{"parked": true}` sends parked
+rows again. A 410 Gone disables the subscription. A disabled subscription is paused, not
+forgotten: its events are still queued, and are sent in order once it is enabled again
+(delete it to stop that).
+
+One dispatcher delivers at a time: on PostgreSQL the leader holds an advisory lock on a
+connection of its own (which also LISTENs for new events), and others wait as standby; on
+SQLite one process (the API's embedded thread, or `minqing worker webhooks`) runs it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import random
+import signal
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC
+from email.utils import parsedate_to_datetime
+from typing import Any, Protocol
+
+import httpx
+import psycopg
+
+from api.bootstrap import open_minqing
+from api.settings import Settings
+from domain import cloudevents
+from domain.application import Minqing
+from domain.errors import Invalid
+from domain.feed import EventFeed
+from domain.webhooks import (
+    DEFAULT_SCHEDULE,
+    ROTATION_GRACE_SECONDS,
+    Attempt,
+    DeliveryStatus,
+    Due,
+    Webhooks,
+    check_url,
+    lock_key,
+    signature_header,
+)
+
+log = logging.getLogger("minqing.webhooks")
+
+BATCH_SIZE = 500
+POLL_SECONDS = 0.2  # SQLite: how often to look for new events
+PG_FALLBACK_POLL_SECONDS = 1.0  # PostgreSQL wakes on NOTIFY; this covers a lost one
+STANDBY_RETRY_SECONDS = 2.0
+ERROR_BACKOFF_SECONDS = 1.0
+# With deliveries in flight the loop looks again at least this often (and at once when
+# one finishes), so a queue's next event goes out as soon as its predecessor is done.
+MIN_WAIT_SECONDS = 0.05
+MAX_RETRY_AFTER_SECONDS = 24 * 3600.0
+MAX_ERROR_LENGTH = 500
+USER_AGENT = "Minqing-Webhooks/1"
+_BODY_CACHE = 2048
+
+
+def parse_schedule(text: str) -> tuple[float, ...]:
+    """`"0,5,300"` -> (0.0, 5.0, 300.0): the delay before each attempt, first one first."""
+    try:
+        delays = tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        msg = f"MINQING_WEBHOOKS_RETRY_SCHEDULE: not a comma-separated list of seconds: {text!r}"
+        raise ValueError(msg) from None
+    if not delays or any(d < 0 for d in delays):
+        msg = "MINQING_WEBHOOKS_RETRY_SCHEDULE: give at least one delay, none negative"
+        raise ValueError(msg)
+    return delays
+
+
+def retry_after_seconds(value: str | None, now: float) -> float | None:
+    """The delay a `Retry-After` header asks for (seconds or an HTTP date), if any."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        moment = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, moment.timestamp() - now)
+
+
+@dataclass(frozen=True)
+class DispatcherConfig:
+    """How the dispatcher behaves; `from_settings` reads it from MINQING_* settings."""
+
+    source: str = cloudevents.DEFAULT_SOURCE
+    schedule: tuple[float, ...] = DEFAULT_SCHEDULE
+    timeout: float = 15.0
+    allow_private: bool = False
+    rotation_grace: float = ROTATION_GRACE_SECONDS
+    concurrency: int = 8
+    batch_size: int = BATCH_SIZE
+    poll_seconds: float = POLL_SECONDS
+    jitter: float = 0.1
+    leader_election: bool = True
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DispatcherConfig:
+        """The configuration the API process and `minqing worker webhooks` share."""
+        return cls(
+            source=settings.event_source,
+            schedule=parse_schedule(settings.webhooks_retry_schedule),
+            timeout=settings.webhooks_timeout_seconds,
+            allow_private=settings.webhooks_allow_private,
+            rotation_grace=settings.webhooks_secret_grace_hours * 3600,
+            concurrency=settings.webhooks_concurrency,
+        )
+
+
+class _Waker(Protocol):
+    def wait(self, seconds: float, stop: threading.Event, kick: threading.Event) -> None: ...
+    def try_lead(self) -> bool: ...
+    def close(self) -> None: ...
+
+
+class Dispatcher:
+    """Follows the log into the outbox and delivers it; in a thread or in the foreground."""
+
+    def __init__(
+        self,
+        app: Minqing,
+        config: DispatcherConfig | None = None,
+        *,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.app = app
+        self.config = config = config or DispatcherConfig()
+        if config.concurrency < 1:
+            msg = "MINQING_WEBHOOKS_CONCURRENCY must be at least 1"
+            raise ValueError(msg)
+        self.webhooks = Webhooks(
+            app, allow_private=config.allow_private, rotation_grace=config.rotation_grace
+        )
+        # The feed's cache of which meetings vote by secret ballot: a VoteCast's `choice`
+        # is withheld exactly as on the pull feed.
+        self.feed = EventFeed(app, config.source)
+        self.client = httpx.Client(
+            timeout=httpx.Timeout(config.timeout, connect=min(5.0, config.timeout)),
+            follow_redirects=False,  # the spec counts a 3xx as a failure
+            trust_env=False,  # never route deliveries through a proxy from the environment
+            limits=httpx.Limits(
+                max_connections=config.concurrency * 2,
+                max_keepalive_connections=config.concurrency,
+            ),
+            headers={"user-agent": USER_AGENT},
+            transport=transport,
+        )
+        self.leader_election = config.leader_election and app.db.dialect == "postgres"
+        self.leading = not self.leader_election
+        self.last_error: str | None = None
+        self._topics = cloudevents.topics_for()
+        self._bodies: dict[int, bytes] = {}
+        self._bodies_lock = threading.Lock()
+        self._kick = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- following the log -------------------------------------------------------------------
+
+    def follow_once(self) -> int:
+        """Queue one batch of new events; how many log positions the dispatcher moved."""
+        start = self.webhooks.position()
+        head = int(self.app.recorder.max_notification_id() or 0)
+        if start >= head:
+            return 0
+        # With no subscription there is nothing to read: the position jumps to the head
+        # (enqueue refuses, and we read after all, if a subscription appeared meanwhile).
+        complete = self.webhooks.has_subscriptions()
+        for _ in range(2):
+            batch, end = self._read(start, head) if complete else ([], head)
+            if self.webhooks.enqueue(start, end, batch, complete=complete) is not None:
+                if batch:
+                    self._kick.set()
+                return end - start
+            complete = True
+            start = self.webhooks.position()
+            if start >= head:
+                return 0
+        return 0
+
+    def _read(self, after: int, upto: int) -> tuple[list[Any], int]:
+        batch = list(
+            self.app.recorder.select_notifications(
+                after,
+                self.config.batch_size,
+                stop=upto,
+                topics=self._topics,
+                inclusive_of_start=False,
+            )
+        )
+        # A short batch means nothing published lies between its end and `upto`: with the
+        # insert-order lock every position below the head is committed or burned.
+        end = int(batch[-1].id) if len(batch) == self.config.batch_size else upto
+        return batch, end
+
+    # -- delivering --------------------------------------------------------------------------
+
+    def deliver(self, due: Due) -> DeliveryStatus:
+        """Make one attempt and record it; the row's status afterwards."""
+        now = time.time()
+        started = time.monotonic()
+        status_code: int | None = None
+        error: str | None = None
+        retry_after: float | None = None
+        try:
+            if not self.config.allow_private:
+                # Checked again at each attempt: the host's addresses may have changed.
+                check_url(due.url, allow_private=False)
+            body = self._body(due.position)
+            keys = self.webhooks.signing_keys(due.subscription_id)
+            timestamp = int(time.time())
+            response = self.client.post(
+                due.url,
+                content=body,
+                headers={
+                    "content-type": "application/json",
+                    "webhook-id": due.event_id,
+                    "webhook-timestamp": str(timestamp),
+                    "webhook-signature": signature_header(keys, due.event_id, timestamp, body),
+                },
+            )
+            status_code = response.status_code
+            retry_after = retry_after_seconds(response.headers.get("retry-after"), time.time())
+        except Invalid as exc:
+            error = f"refused: {exc}"
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        except Exception as exc:  # a bad row must count as a failed attempt, not loop
+            log.exception("webhook %s position %d", due.subscription_id, due.position)
+            error = f"{type(exc).__name__}: {exc}"
+        attempt = Attempt(
+            at=now,
+            duration_ms=int((time.monotonic() - started) * 1000),
+            status_code=status_code,
+            error=error[:MAX_ERROR_LENGTH] if error else None,
+        )
+        return self._record(due, attempt, retry_after)
+
+    def _record(self, due: Due, attempt: Attempt, retry_after: float | None) -> DeliveryStatus:
+        code = attempt.status_code
+        now = time.time()
+        if code is not None and 200 <= code < 300:
+            status, attempts, next_at, disable = (
+                DeliveryStatus.DELIVERED,
+                due.attempts + 1,
+                now,
+                None,
+            )
+        elif code == 410:
+            # The receiver says the endpoint is gone for good: stop sending to it. The row
+            # stays pending (without using up an attempt) for when it is enabled again.
+            status, attempts, next_at = DeliveryStatus.PENDING, due.attempts, now
+            disable = "the receiver answered 410 Gone"
+        else:
+            attempts, disable = due.attempts + 1, None
+            schedule = self.config.schedule
+            if attempts >= len(schedule):
+                status, next_at = DeliveryStatus.PARKED, now
+            else:
+                delay = schedule[attempts] * random.uniform(  # noqa: S311 - jitter, not crypto
+                    1 - self.config.jitter, 1 + self.config.jitter
+                )
+                if retry_after is not None:
+                    delay = max(delay, min(retry_after, MAX_RETRY_AFTER_SECONDS))
+                status, next_at = DeliveryStatus.PENDING, now + delay
+        stored = self.webhooks.record(
+            due, attempt, status=status, attempts=attempts, next_attempt_at=next_at, disable=disable
+        )
+        if disable and stored:
+            log.warning("webhook %s disabled: %s", due.subscription_id, disable)
+        return status
+
+    def _body(self, position: int) -> bytes:
+        # Every subscription gets the same bytes for an event; render it once.
+        with self._bodies_lock:
+            cached = self._bodies.get(position)
+        if cached is not None:
+            return cached
+        found = list(self.app.recorder.select_notifications(position, 1, stop=position))
+        if not found:
+            msg = f"no event at position {position}"
+            raise LookupError(msg)
+        n = found[0]
+        event = cloudevents.to_cloudevent(
+            n,
+            self.app.mapper.to_domain_event(n),
+            self.config.source,
+            is_secret_ballot=self.feed.is_secret_ballot,
+        )
+        body = _json(event)
+        with self._bodies_lock:
+            if len(self._bodies) >= _BODY_CACHE:
+                self._bodies.clear()
+            self._bodies[position] = body
+        return body
+
+    def deliver_due(self) -> int:
+        """Send every queue head due now, one round, in this thread (tests and tools);
+        how many attempts were made."""
+        rows = self.webhooks.due(time.time(), self.config.concurrency * 50)
+        for due in rows:
+            self.deliver(due)
+        return len(rows)
+
+    def _submit(
+        self, pool: ThreadPoolExecutor, inflight: dict[tuple[str, str], Future[DeliveryStatus]]
+    ) -> int:
+        room = self.config.concurrency * 2 - len(inflight)
+        if room <= 0:
+            return 0
+        submitted = 0
+        # In-flight heads are still pending, so ask for enough rows to see past them.
+        for due in self.webhooks.due(time.time(), room + len(inflight)):
+            if due.queue in inflight:
+                continue  # its subject's previous attempt is still under way
+            future = pool.submit(self.deliver, due)
+            future.add_done_callback(lambda _: self._kick.set())
+            inflight[due.queue] = future
+            submitted += 1
+            if submitted >= room:
+                break
+        return submitted
+
+    # -- the loop ----------------------------------------------------------------------------
+
+    def run(self, stop: threading.Event) -> None:
+        """Follow and deliver until `stop` is set; deliveries under way finish first."""
+        waker = self._waker()
+        pool = ThreadPoolExecutor(self.config.concurrency, thread_name_prefix="minqing-webhook")
+        inflight: dict[tuple[str, str], Future[DeliveryStatus]] = {}
+        next_election = 0.0
+        try:
+            while not stop.is_set():
+                if self.leader_election and not self.leading:
+                    if time.monotonic() >= next_election:
+                        self.leading = waker.try_lead()
+                        next_election = time.monotonic() + STANDBY_RETRY_SECONDS
+                        if self.leading:
+                            log.info("leading the webhook dispatcher")
+                    if not self.leading:
+                        stop.wait(min(STANDBY_RETRY_SECONDS, 0.5))
+                        continue
+                self._kick.clear()
+                try:
+                    moved = self.follow_once()
+                    inflight = {k: f for k, f in inflight.items() if not f.done()}
+                    submitted = self._submit(pool, inflight)
+                    self.last_error = None
+                except Exception as exc:  # keep the worker alive: the database may be away
+                    self.last_error = f"{type(exc).__name__}: {exc}"
+                    log.exception("webhook dispatcher round failed; retrying")
+                    stop.wait(ERROR_BACKOFF_SECONDS)
+                    continue
+                if moved or submitted:
+                    continue
+                waker.wait(self._wait_seconds(inflight), stop, self._kick)
+        finally:
+            # Let the attempts under way finish and be recorded (each bounded by the
+            # timeout); a kill instead leaves them pending, to be sent again.
+            pool.shutdown(wait=True)
+            waker.close()
+            self.leading = not self.leader_election
+
+    def _wait_seconds(self, inflight: dict[tuple[str, str], Future[DeliveryStatus]]) -> float:
+        longest = self.config.poll_seconds
+        due_at = self.webhooks.next_due_at()
+        if due_at is not None:
+            longest = min(longest, due_at - time.time())
+        if inflight:
+            # A head in flight is still pending and "due": do not spin on it.
+            return max(MIN_WAIT_SECONDS, longest)
+        return max(0.0, longest)
+
+    def _waker(self) -> _Waker:
+        if self.app.db.dialect == "postgres":
+            return _PostgresSession(self.app, self)
+        return _Sleeper()
+
+    def kick(self) -> None:
+        """Look at the outbox now (after a replay or a new subscription in this process)."""
+        self._kick.set()
+
+    def start(self) -> None:
+        """Run in a background thread until `stop()`."""
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=self.run, args=(self._stop,), name="minqing-webhooks", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self, timeout: float = 20.0) -> None:
+        """Stop the background thread (after the attempts under way) and close the client."""
+        self._stop.set()
+        self._kick.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        self.client.close()
+
+
+def _json(event: dict[str, Any]) -> bytes:
+    return json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+class _Sleeper:
+    """SQLite: nothing to listen to, so poll (or wake when kicked)."""
+
+    def wait(self, seconds: float, stop: threading.Event, kick: threading.Event) -> None:
+        deadline = time.monotonic() + seconds
+        while not stop.is_set() and not kick.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            kick.wait(min(remaining, 0.1))
+
+    def try_lead(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        pass
+
+
+class _PostgresSession:
+    """A connection of the dispatcher's own: LISTEN for new events, hold the leader's lock.
+
+    The session advisory lock lives as long as the connection, so a dispatcher that dies
+    (even by SIGKILL) gives up leadership at once and a standby takes over.
+    """
+
+    def __init__(self, app: Minqing, dispatcher: Dispatcher) -> None:
+        recorder: Any = app.recorder  # a PostgresApplicationRecorder here
+        pool = recorder.datastore.pool
+        self._conninfo: str = pool.conninfo
+        self._kwargs = {k: v for k, v in pool.kwargs.items() if k != "row_factory"}
+        self._channel: str = recorder.channel_name
+        self._dispatcher = dispatcher
+        self._conn: psycopg.Connection[Any] | None = None
+
+    def _connection(self) -> psycopg.Connection[Any]:
+        if self._conn is None or self._conn.closed:
+            self._dispatcher.leading = False  # the lock died with the old connection
+            conn = psycopg.connect(self._conninfo, autocommit=True, **self._kwargs)
+            conn.execute(f'LISTEN "{self._channel}"')
+            self._conn = conn
+        return self._conn
+
+    def _lost(self, exc: Exception) -> None:
+        log.warning("webhook dispatcher lost its PostgreSQL session: %s", exc)
+        self._dispatcher.leading = False
+        if self._conn is not None:
+            with contextlib.suppress(psycopg.Error):
+                self._conn.close()
+        self._conn = None
+
+    def wait(self, seconds: float, stop: threading.Event, kick: threading.Event) -> None:
+        deadline = time.monotonic() + min(seconds, PG_FALLBACK_POLL_SECONDS)
+        try:
+            conn = self._connection()
+            # Short slices keep a stop or a kick prompt; a notification ends the wait.
+            while not stop.is_set() and not kick.is_set():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return
+                for _ in conn.notifies(timeout=min(remaining, 0.05), stop_after=1):
+                    return
+        except psycopg.Error as exc:
+            self._lost(exc)
+            stop.wait(ERROR_BACKOFF_SECONDS)
+
+    def try_lead(self) -> bool:
+        try:
+            row = (
+                self._connection()
+                .execute("SELECT pg_try_advisory_lock(%s)", (lock_key(),))
+                .fetchone()
+            )
+        except psycopg.Error as exc:
+            self._lost(exc)
+            return False
+        return bool(row and row[0])
+
+    def close(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(psycopg.Error):
+                self._conn.close()  # releases the advisory lock
+            self._conn = None
+
+
+# -- entry points ------------------------------------------------------------------------------
+
+
+def embedded_dispatcher(app: Minqing, settings: Settings) -> Dispatcher:
+    """The API process's dispatcher (it also makes the tables); `start()` runs it."""
+    return Dispatcher(app, DispatcherConfig.from_settings(settings))
+
+
+def run_worker(settings: Settings, stop: threading.Event | None = None) -> int:
+    """`minqing worker webhooks`: dispatch until SIGTERM/SIGINT (standby if another leads)."""
+    logging.basicConfig(level=logging.INFO, format="minqing worker: %(message)s")
+    config = DispatcherConfig.from_settings(settings)
+    app = open_minqing(settings)
+    stop = stop or threading.Event()
+
+    def request_stop(signum: int, _: object) -> None:
+        # Graceful: attempts under way finish and are recorded before the process ends.
+        log.info("%s: stopping", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    dispatcher = Dispatcher(app, config)
+    try:
+        log.info("webhook dispatcher following from position %d", dispatcher.webhooks.position())
+        dispatcher.run(stop)
+        log.info("webhook dispatcher stopped at position %d", dispatcher.webhooks.position())
+    finally:
+        dispatcher.client.close()
+        app.close()
+    return 0
