@@ -147,7 +147,7 @@ def _run(args: argparse.Namespace, app: Minqing) -> int:
 
         for line in load_demo(app):
             print(line)
-    elif args.command == "worker":
+    elif args.command == "worker" and args.worker_command == "projections":
         return _feed_projections(app, args.batch_size)
     elif args.command == "projections":
         return _projections(app, args)
@@ -166,6 +166,11 @@ def _feed_projections(app: Minqing, batch_size: int) -> int:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
+    names = ", ".join(p.name for p in runner.projections)
+    how = "LISTEN/NOTIFY; standby while another leads" if runner.leader_election else "polling"
+    logging.getLogger("minqing.projections").info(
+        "feeding %s on %s (%s)", names, app.db.dialect, how
+    )
     runner.run(stop)
     for s in runner.status():
         print(f"minqing worker: {s.name} stopped at position {s.position}", file=sys.stderr)

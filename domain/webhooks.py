@@ -303,6 +303,8 @@ class Due:
     event_type: str
     attempts: int
     total_attempts: int
+    # The subscription's updated_at: changes on every rotation, so cached keys can follow.
+    revision: str = ""
 
     @property
     def queue(self) -> tuple[str, str]:
@@ -761,7 +763,7 @@ class Webhooks:
         """Up to `limit` rows that may be sent now: each the head of its subject's queue."""
         rows = self.db.fetchall(
             "SELECT d.subscription_id, w.url, d.position, d.event_id, d.subject,"  # noqa: S608
-            " d.event_type, d.attempts, d.total_attempts"
+            " d.event_type, d.attempts, d.total_attempts, w.updated_at"
             f" FROM {DELIVERIES_TABLE} d JOIN {SUBSCRIPTIONS_TABLE} w"
             f" ON w.id = d.subscription_id WHERE {_HEAD} AND d.next_attempt_at <= ?"
             " ORDER BY d.position LIMIT ?",
@@ -777,6 +779,7 @@ class Webhooks:
                 event_type=str(r["event_type"]),
                 attempts=int(r["attempts"]),
                 total_attempts=int(r["total_attempts"]),
+                revision=str(r["updated_at"]),
             )
             for r in rows
         ]

@@ -269,7 +269,8 @@ class ProjectionRunner:
         return moved
 
     def catch_up(self) -> None:
-        """Process until every projection has reached the head seen on entry or later."""
+        """Process batches until a round moves nothing: caught up with the head (or another
+        runner is doing the work)."""
         while self.run_once():
             pass
 

@@ -76,6 +76,11 @@ MAX_RETRY_AFTER_SECONDS = 24 * 3600.0
 MAX_ERROR_LENGTH = 500
 USER_AGENT = "Minqing-Webhooks/1"
 _BODY_CACHE = 2048
+# Signing keys are read from the database (and decrypted) once per subscription revision
+# (a rotation makes a new one) and at least this often, for a previous key's expiry.
+KEYS_TTL_SECONDS = 1.0
+# A target URL found public is looked up again after this long (not at every attempt).
+TARGET_CHECK_TTL_SECONDS = 30.0
 
 
 def parse_schedule(text: str) -> tuple[float, ...]:
@@ -136,7 +141,9 @@ class DispatcherConfig:
 
 
 class _Waker(Protocol):
-    def wait(self, seconds: float, stop: threading.Event, kick: threading.Event) -> None: ...
+    def wait(self, seconds: float, stop: threading.Event, kick: threading.Event) -> bool:
+        """Sleep until `seconds` pass, `stop` or `kick` is set, or (True) new events."""
+
     def try_lead(self) -> bool: ...
     def close(self) -> None: ...
 
@@ -174,11 +181,18 @@ class Dispatcher:
             transport=transport,
         )
         self.leader_election = config.leader_election and app.db.dialect == "postgres"
+        # How often to look at the log and the outbox when nothing wakes the loop: on
+        # PostgreSQL a NOTIFY wakes it for new events, so the fallback can be slow.
+        self._poll = (
+            PG_FALLBACK_POLL_SECONDS if app.db.dialect == "postgres" else config.poll_seconds
+        )
+        self._keys: dict[str, tuple[float, str, list[bytes]]] = {}
+        self._checked: dict[str, float] = {}
         self.leading = not self.leader_election
         self.last_error: str | None = None
         self._topics = cloudevents.topics_for()
         self._bodies: dict[int, bytes] = {}
-        self._bodies_lock = threading.Lock()
+        self._cache_lock = threading.Lock()
         self._kick = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -232,10 +246,9 @@ class Dispatcher:
         retry_after: float | None = None
         try:
             if not self.config.allow_private:
-                # Checked again at each attempt: the host's addresses may have changed.
-                check_url(due.url, allow_private=False)
+                self._check_target(due.url)
             body = self._body(due.position)
-            keys = self.webhooks.signing_keys(due.subscription_id)
+            keys = self._signing_keys(due)
             timestamp = int(time.time())
             response = self.client.post(
                 due.url,
@@ -262,7 +275,11 @@ class Dispatcher:
             status_code=status_code,
             error=error[:MAX_ERROR_LENGTH] if error else None,
         )
-        return self._record(due, attempt, retry_after)
+        try:
+            return self._record(due, attempt, retry_after)
+        except Exception:  # the database is away: the row stays pending and is sent again
+            log.exception("recording an attempt of webhook %s failed", due.subscription_id)
+            return DeliveryStatus.PENDING
 
     def _record(self, due: Due, attempt: Attempt, retry_after: float | None) -> DeliveryStatus:
         code = attempt.status_code
@@ -298,17 +315,44 @@ class Dispatcher:
             log.warning("webhook %s disabled: %s", due.subscription_id, disable)
         return status
 
-    def _body(self, position: int) -> bytes:
-        # Every subscription gets the same bytes for an event; render it once.
-        with self._bodies_lock:
-            cached = self._bodies.get(position)
-        if cached is not None:
-            return cached
-        found = list(self.app.recorder.select_notifications(position, 1, stop=position))
-        if not found:
-            msg = f"no event at position {position}"
-            raise LookupError(msg)
-        n = found[0]
+    def _check_target(self, url: str) -> None:
+        # Checked again when delivering, not only when subscribing: the host's addresses
+        # may have changed since (a refusal is never cached).
+        now = time.monotonic()
+        with self._cache_lock:
+            fresh = self._checked.get(url, 0.0) > now
+        if not fresh:
+            check_url(url, allow_private=False)
+            with self._cache_lock:
+                self._checked[url] = now + TARGET_CHECK_TTL_SECONDS
+
+    def _signing_keys(self, due: Due) -> list[bytes]:
+        now = time.monotonic()
+        with self._cache_lock:
+            cached = self._keys.get(due.subscription_id)
+        if cached is not None and cached[0] > now and cached[1] == due.revision:
+            return cached[2]
+        keys = self.webhooks.signing_keys(due.subscription_id)
+        with self._cache_lock:
+            self._keys[due.subscription_id] = (now + KEYS_TTL_SECONDS, due.revision, keys)
+        return keys
+
+    def _prefetch(self, positions: list[int]) -> None:
+        # One range read renders the bodies of a whole round of deliveries, instead of one
+        # query per delivery; skipped when the positions lie too far apart.
+        with self._cache_lock:
+            missing = sorted(p for p in set(positions) if p not in self._bodies)
+        if not missing or missing[-1] - missing[0] > 4 * len(missing) + 100:
+            return
+        found = self.app.recorder.select_notifications(
+            missing[0], missing[-1] - missing[0] + 1, stop=missing[-1], topics=self._topics
+        )
+        wanted = set(missing)
+        for n in found:
+            if int(n.id) in wanted:
+                self._render(n)
+
+    def _render(self, n: Any) -> bytes:
         event = cloudevents.to_cloudevent(
             n,
             self.app.mapper.to_domain_event(n),
@@ -316,11 +360,23 @@ class Dispatcher:
             is_secret_ballot=self.feed.is_secret_ballot,
         )
         body = _json(event)
-        with self._bodies_lock:
+        with self._cache_lock:
             if len(self._bodies) >= _BODY_CACHE:
                 self._bodies.clear()
-            self._bodies[position] = body
+            self._bodies[int(n.id)] = body
         return body
+
+    def _body(self, position: int) -> bytes:
+        # Every subscription gets the same bytes for an event; render it once.
+        with self._cache_lock:
+            cached = self._bodies.get(position)
+        if cached is not None:
+            return cached
+        found = list(self.app.recorder.select_notifications(position, 1, stop=position))
+        if not found:
+            msg = f"no event at position {position}"
+            raise LookupError(msg)
+        return self._render(found[0])
 
     def deliver_due(self) -> int:
         """Send every queue head due now, one round, in this thread (tests and tools);
@@ -338,15 +394,20 @@ class Dispatcher:
             return 0
         submitted = 0
         # In-flight heads are still pending, so ask for enough rows to see past them.
-        for due in self.webhooks.due(time.time(), room + len(inflight)):
-            if due.queue in inflight:
-                continue  # its subject's previous attempt is still under way
+        rows = [
+            due
+            for due in self.webhooks.due(time.time(), room + len(inflight))
+            if due.queue not in inflight  # its subject's previous attempt is under way
+        ][:room]
+        try:
+            self._prefetch([due.position for due in rows])
+        except Exception:  # each delivery reads its own body then, and records a failure
+            log.exception("reading the events of a round of deliveries failed")
+        for due in rows:
             future = pool.submit(self.deliver, due)
             future.add_done_callback(lambda _: self._kick.set())
             inflight[due.queue] = future
             submitted += 1
-            if submitted >= room:
-                break
         return submitted
 
     # -- the loop ----------------------------------------------------------------------------
@@ -357,6 +418,7 @@ class Dispatcher:
         pool = ThreadPoolExecutor(self.config.concurrency, thread_name_prefix="minqing-webhook")
         inflight: dict[tuple[str, str], Future[DeliveryStatus]] = {}
         next_election = 0.0
+        follow_at = 0.0  # when to look at the log next
         try:
             while not stop.is_set():
                 if self.leader_election and not self.leading:
@@ -370,7 +432,11 @@ class Dispatcher:
                         continue
                 self._kick.clear()
                 try:
-                    moved = self.follow_once()
+                    moved = 0
+                    if time.monotonic() >= follow_at:
+                        moved = self.follow_once()
+                        # Catching up: read on at once; else at the next poll (or NOTIFY).
+                        follow_at = 0.0 if moved else time.monotonic() + self._poll
                     inflight = {k: f for k, f in inflight.items() if not f.done()}
                     submitted = self._submit(pool, inflight)
                     self.last_error = None
@@ -381,7 +447,8 @@ class Dispatcher:
                     continue
                 if moved or submitted:
                     continue
-                waker.wait(self._wait_seconds(inflight), stop, self._kick)
+                if waker.wait(self._wait_seconds(inflight), stop, self._kick):
+                    follow_at = 0.0  # new events were committed
         finally:
             # Let the attempts under way finish and be recorded (each bounded by the
             # timeout); a kill instead leaves them pending, to be sent again.
@@ -390,7 +457,7 @@ class Dispatcher:
             self.leading = not self.leader_election
 
     def _wait_seconds(self, inflight: dict[tuple[str, str], Future[DeliveryStatus]]) -> float:
-        longest = self.config.poll_seconds
+        longest = self._poll
         due_at = self.webhooks.next_due_at()
         if due_at is not None:
             longest = min(longest, due_at - time.time())
@@ -435,13 +502,14 @@ def _json(event: dict[str, Any]) -> bytes:
 class _Sleeper:
     """SQLite: nothing to listen to, so poll (or wake when kicked)."""
 
-    def wait(self, seconds: float, stop: threading.Event, kick: threading.Event) -> None:
+    def wait(self, seconds: float, stop: threading.Event, kick: threading.Event) -> bool:
         deadline = time.monotonic() + seconds
         while not stop.is_set() and not kick.is_set():
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                return
+                break
             kick.wait(min(remaining, 0.1))
+        return False
 
     def try_lead(self) -> bool:
         return True
@@ -482,7 +550,7 @@ class _PostgresSession:
                 self._conn.close()
         self._conn = None
 
-    def wait(self, seconds: float, stop: threading.Event, kick: threading.Event) -> None:
+    def wait(self, seconds: float, stop: threading.Event, kick: threading.Event) -> bool:
         deadline = time.monotonic() + min(seconds, PG_FALLBACK_POLL_SECONDS)
         try:
             conn = self._connection()
@@ -490,12 +558,14 @@ class _PostgresSession:
             while not stop.is_set() and not kick.is_set():
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    return
+                    break
                 for _ in conn.notifies(timeout=min(remaining, 0.05), stop_after=1):
-                    return
+                    return True
         except psycopg.Error as exc:
             self._lost(exc)
             stop.wait(ERROR_BACKOFF_SECONDS)
+            return True  # a notification may have been lost with the connection
+        return False
 
     def try_lead(self) -> bool:
         try:
