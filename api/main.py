@@ -21,6 +21,7 @@ from api.routes import (
     ops,
     residents,
     track,
+    visits,
     webhooks,
 )
 from api.settings import Settings
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         audit.router,
         residents.router,
         webhooks.router,
+        visits.router,
     ):
         app.include_router(router)
     return app

@@ -235,3 +235,30 @@ class CloseMeetingIn(Body):
     minutes: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20000)
     ]
+
+
+class VisitIn(Body):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "grid": "2",
+                    "household": "5号楼2单元301",
+                    "visited_on": "2026-03-03",
+                    "priority_visit": "elderly_sick",
+                    "notes": "独居老人，身体尚可；反映东侧小路路灯不亮。",
+                    "concern_ids": [],
+                }
+            ]
+        },
+    )
+
+    grid: Short
+    household: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
+    ]
+    visited_on: date
+    priority_visit: PriorityVisit | None = None
+    notes: Note | None = None
+    concern_ids: list[UUID] = Field(default_factory=list, max_length=50)

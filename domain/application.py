@@ -19,7 +19,7 @@ from eventsourcing.utils import get_topic
 
 from domain.accounts import Accounts, Principal
 from domain.concern import Actor, Assignment, Concern
-from domain.errors import Conflict, Invalid, NotFound, VersionMismatch
+from domain.errors import Conflict, Forbidden, Invalid, NotFound, VersionMismatch
 from domain.history_labels import describe
 from domain.index import Index
 from domain.lifecycle import TERMINAL, Action, Status
@@ -35,6 +35,7 @@ from domain.permissions import (
 )
 from domain.residents import Keyring, ResidentData
 from domain.store import Database, SideWrite
+from domain.visit import Visit
 from domain.vocabulary import (
     Category,
     Channel,
@@ -104,6 +105,18 @@ class CommandResult:
         data.pop("replayed")
         extra = data.pop("extra") or {}
         return {**{k: v for k, v in data.items() if v is not None}, **extra}
+
+
+@dataclass(frozen=True)
+class NewVisit:
+    """The fields of a household visit being recorded."""
+
+    grid: str
+    household: str
+    visited_on: date
+    priority_visit: PriorityVisit | None = None
+    notes: str | None = None
+    concern_ids: Sequence[UUID] = ()
 
 
 @dataclass(frozen=True)
@@ -840,6 +853,61 @@ class Minqing(Application[UUID]):
         topic = get_topic(Member.Registered)  # type: ignore[attr-defined]
         return [self.repository.get(UUID(str(n.originator_id))) for n in self._read_log([topic])]
 
+    # -- visits --------------------------------------------------------------------------
+
+    def record_visit(
+        self,
+        principal: Principal,
+        visit: NewVisit,
+        idem: Idempotency | None = None,
+    ) -> CommandResult:
+        """Record a household visit, with the concerns raised on it (possibly none)."""
+        if (replay := self._replay(idem)) is not None:
+            return replay
+        role = next((r for r in (Role.COLLECTOR, Role.STAFF) if r in principal.roles), None)
+        if role is None:
+            raise Forbidden("recording a visit needs one of the roles collector, staff")
+        check_grid(principal, visit.grid.strip())
+        problems = []
+        for concern_id in dict.fromkeys(visit.concern_ids):
+            try:
+                concern = self._find_concern(concern_id, field_name="concern_ids")
+            except Invalid as exc:
+                problems += exc.fields
+                continue
+            if concern.grid != visit.grid.strip():
+                problems.append(
+                    ("concern_ids", f"concern {concern_id} is in grid {concern.grid}, not this one")
+                )
+        if problems:
+            raise Invalid(problems)
+        recorded = Visit.record(
+            grid=visit.grid,
+            household=visit.household,
+            visited_on=visit.visited_on,
+            priority_visit=visit.priority_visit,
+            notes=visit.notes,
+            concern_ids=list(visit.concern_ids),
+            actor_id=principal.id,
+            actor_role=role.value,
+            at=self.clock(),
+        )
+        result = CommandResult(id=str(recorded.id), version=recorded.version, position=0)
+        saved = self._save(recorded, [], result, idem, [])
+        if saved is None:  # a fresh UUID cannot collide: only the idempotency row can
+            raise Conflict("the same Idempotency-Key is being used concurrently")
+        return saved
+
+    def get_visit(self, visit_id: UUID) -> Visit:
+        """One recorded visit."""
+        try:
+            found: Any = self.repository.get(visit_id)
+        except AggregateNotFoundError:
+            found = None
+        if not isinstance(found, Visit):
+            raise NotFound("visit", visit_id) from None
+        return found
+
     # -- internals -----------------------------------------------------------------------
 
     def _read_log(self, topics: list[str]) -> Iterator[Any]:
@@ -885,7 +953,7 @@ class Minqing(Application[UUID]):
 
     def _save(
         self,
-        aggregate: Concern | Member | Meeting,
+        aggregate: Concern | Member | Meeting | Visit,
         others: Sequence[Concern | Index],
         result: CommandResult,
         idem: Idempotency | None,

@@ -26,6 +26,7 @@ from domain.concern import Concern
 from domain.lifecycle import Status
 from domain.meeting import Meeting, MeetingKind
 from domain.member import Member
+from domain.visit import Visit
 from domain.vocabulary import Category, Channel, DutyRole, Library, Role, Satisfaction
 from domain.voting import Ballot, Choice, Outcome
 
@@ -151,7 +152,7 @@ class Contract:
 
     @property
     def aggregate(self) -> str:
-        """`concern`, `meeting` or `member`: the aggregate class, lower case."""
+        """`concern`, `meeting`, `member` or `visit`: the aggregate class, lower case."""
         return self.event_class.__qualname__.split(".")[0].lower()
 
     @property
@@ -359,6 +360,20 @@ CONTRACTS: tuple[Contract, ...] = (
             "votes_in_branch": BOOLEAN,
         },
         withheld={"name": "a person's name: personal (staff read it from /api/v1/members)"},
+    ),
+    Contract(
+        _of(Visit, "Recorded"),
+        {
+            "grid": STRING,
+            "visited_on": DATE_STRING,
+            "concern_ids": _array(UUID_STRING),
+        },
+        withheld={
+            "household": "which household was visited: a resident's address, personal",
+            "priority_visit": "the household's circumstances (hardship, petitioner, "
+            "elderly or sick): sensitive personal data",
+            "notes": "the collector's notes about the household: may be personal",
+        },
     ),
 )
 

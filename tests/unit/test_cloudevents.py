@@ -1,7 +1,7 @@
 """The public event contract: CloudEvents mapping, stable ids, schemas, and no personal data.
 
 Every event here is made by the real aggregates in memory (no storage): a story that
-reaches every event class of Concern, Meeting and Member, with a resident's name, phone and
+reaches every event class of Concern, Meeting, Member and Visit, with a resident's name, phone and
 address sealed into the concern and a resident representative named at the meeting.
 """
 
@@ -25,6 +25,7 @@ from domain.concern import Actor, Assignment, Concern
 from domain.index import Index
 from domain.meeting import Meeting, MeetingKind
 from domain.member import Member
+from domain.visit import Visit
 from domain.vocabulary import (
     Category,
     Channel,
@@ -202,6 +203,19 @@ def _story() -> Story:
     withdrawn.withdraw(STAFF, "居民撤回", AT)
     handled.handle_now(STAFF, Assignment(member.id, DutyRole.ENVIRONMENT_MONITOR, DUE), "即办", AT)
 
+    # A household visit: the household (an address) and the notes stay inside.
+    visit = Visit.record(
+        grid="2",
+        household=RESIDENT_ADDRESS,
+        visited_on=AT.date(),
+        priority_visit=PriorityVisit.ELDERLY_SICK,
+        notes=f"{RESIDENT_NAME}独居，电话{RESIDENT_PHONE}",
+        concern_ids=[main.id],
+        actor_id=COLLECTOR.id,
+        actor_role=COLLECTOR.role.value,
+        at=AT,
+    )
+
     aggregates: list[Any] = [
         member,
         other,
@@ -214,6 +228,7 @@ def _story() -> Story:
         merged,
         withdrawn,
         handled,
+        visit,
     ]
     events = [e for a in aggregates for e in a.collect_events()]
     return Story(events, frozenset({secret.id}))
@@ -226,7 +241,7 @@ def story() -> Story:
 
 def _event_classes() -> set[type]:
     found = set()
-    for aggregate in (Concern, Meeting, Member):
+    for aggregate in (Concern, Meeting, Member, Visit):
         base = aggregate.Event
         for value in vars(aggregate).values():
             is_event = isinstance(value, type) and issubclass(value, base)
@@ -238,7 +253,7 @@ def _event_classes() -> set[type]:
 # -- coverage of the contract --------------------------------------------------------------
 
 
-def test_every_event_class_of_concern_meeting_and_member_has_a_contract() -> None:
+def test_every_event_class_of_every_aggregate_has_a_contract() -> None:
     declared = {c.event_class for c in CONTRACTS}
     assert _event_classes() - declared == set()
     assert declared - _event_classes() == set()

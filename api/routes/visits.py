@@ -1,0 +1,72 @@
+"""The visits register: /api/v1/visits (household visits, with or without a concern)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, status
+
+from api.deps import IdempotencyDep, MinqingDep, require
+from api.schemas import CommandOut, VisitIn
+from domain.accounts import Principal
+from domain.application import NewVisit
+from domain.errors import NotFound
+from domain.permissions import check_grid
+from domain.visit import Visit
+from domain.vocabulary import STAFF_ROLES, PriorityVisit, Role
+
+router = APIRouter(prefix="/api/v1/visits", tags=["visits"])
+
+
+def visit_view(v: Visit) -> dict[str, Any]:
+    """A visit as staff read it (the household and notes stay inside the community)."""
+    kind = PriorityVisit(v.priority_visit) if v.priority_visit else None
+    return {
+        "id": str(v.id),
+        "grid": v.grid,
+        "household": v.household,
+        "visited_on": v.visited_on.isoformat(),
+        "priority_visit": v.priority_visit,
+        "priority_visit_label": {"zh": kind.zh, "en": kind.en} if kind else None,
+        "notes": v.notes,
+        "concern_ids": [str(c) for c in v.concern_ids],
+        "recorded_by": v.recorded_by,
+        "recorded_at": v.recorded_at.isoformat(),
+        "version": v.version,
+    }
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=CommandOut)
+def record_visit(
+    body: VisitIn,
+    app: MinqingDep,
+    principal: Annotated[Principal, require(Role.COLLECTOR, Role.STAFF)],
+    idem: IdempotencyDep,
+) -> dict[str, Any]:
+    """Record a household visit (grid, household, date, priority-visit kind, concerns raised)."""
+    visit = NewVisit(
+        grid=body.grid,
+        household=body.household,
+        visited_on=body.visited_on,
+        priority_visit=body.priority_visit,
+        notes=body.notes,
+        concern_ids=body.concern_ids,
+    )
+    return app.record_visit(principal, visit, idem).body()
+
+
+@router.get("/{visit_id}")
+def get_visit(
+    visit_id: str,
+    app: MinqingDep,
+    principal: Annotated[Principal, require(*STAFF_ROLES)],
+) -> dict[str, Any]:
+    """One recorded visit; only within the caller's grids."""
+    try:
+        ident = UUID(visit_id)
+    except ValueError:
+        raise NotFound("visit", visit_id) from None
+    visit = app.get_visit(ident)
+    check_grid(principal, visit.grid)
+    return visit_view(visit)
