@@ -6,8 +6,8 @@ the CLI, and loads N real domain events in-process (concerns raised and referred
 bench/feed.py does). Then:
 
 - **rebuild**: every read model of projections/registry.py is rebuilt from position zero
-  into fresh tables and swapped in (`ProjectionRunner.rebuild`, what `minqing projections
-  rebuild` runs), one after another; and in the same run one psycopg connection scans the
+  into fresh tables and swapped in by `minqing projections rebuild`, one after another (the
+  CLI reports each one's time); and in the same run one psycopg connection scans the
   events table by notification_id in batches of 500: the ceiling. It prints log positions
   per second for each read model and for all of them together, the scan's rows per second
   and the ratio.
