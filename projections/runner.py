@@ -202,11 +202,13 @@ class ProjectionRunner:
             if not _table_exists(self.db, p.table(table.name))
             for statement in table.ddl(p.suffix)
         ]
-        if not _table_exists(self.db, POSITIONS_TABLE):
-            missing.append(
+        positions_exist = _table_exists(self.db, POSITIONS_TABLE)
+        if not positions_exist:
+            missing.insert(
+                0,
                 f"CREATE TABLE IF NOT EXISTS {POSITIONS_TABLE} ("
                 " name TEXT PRIMARY KEY, position BIGINT NOT NULL,"
-                " version BIGINT NOT NULL DEFAULT 1)"
+                " version BIGINT NOT NULL DEFAULT 1)",
             )
         has_column = _column_sql(self.db)
         unversioned = not missing and not self.db.fetchone(has_column, (POSITIONS_TABLE, "version"))
@@ -215,6 +217,12 @@ class ProjectionRunner:
                 if self.db.dialect == "postgres":
                     # Processes starting together would race on CREATE TABLE IF NOT EXISTS.
                     cur.execute("SELECT pg_advisory_xact_lock(?)", (_lock_key("setup"),))
+                elif positions_exist:
+                    # A write first: SQLite then makes a second process starting now wait
+                    # for this one, where a read first would fail it when it came to write.
+                    cur.execute(
+                        f"UPDATE {POSITIONS_TABLE} SET position = position WHERE 1 = 0"  # noqa: S608
+                    )
                 for statement in missing:
                     cur.execute(statement)
                 cur.execute(has_column, (POSITIONS_TABLE, "version"))  # again, under the lock
