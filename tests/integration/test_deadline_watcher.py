@@ -7,7 +7,9 @@ The worker process (`minqing worker deadlines`) is tested in test_deadline_worke
 
 from __future__ import annotations
 
+import base64
 import socket
+import sqlite3
 import threading
 import time
 from collections import Counter
@@ -18,8 +20,12 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+import psycopg
 import pytest
+import uvicorn
 
+from api.main import create_app
+from api.settings import Settings
 from domain.accounts import Principal
 from domain.application import Minqing
 from domain.vocabulary import DutyRole, Role, Satisfaction
@@ -126,7 +132,7 @@ def facts(app: Minqing) -> list[tuple[str, str, Any]]:
         for n in batch:
             kind = n.topic.rpartition(".")[2]
             if kind in ("DeadlineMissed", "FeedbackOverdue"):
-                event = app.mapper.to_domain_event(n)
+                event: Any = app.mapper.to_domain_event(n)
                 detail = event.due_on if kind == "DeadlineMissed" else event.round
                 found.append((str(n.originator_id), kind, detail))
     return found
@@ -432,14 +438,12 @@ def test_the_candidate_queries_read_an_index_not_the_whole_list(
     for _ in range(3):
         desk.resolved()
     desk.runner.catch_up()
-    sql, index, params = {
+    sql, index, head = {
         "missed": (MISSED_DEADLINES, "minqing_concern_list__due", ("assigned", "2026-04-01")),
         "feedback": (FEEDBACK_OVERDUE, "minqing_concern_list__feedback", (True, utc_text(T0))),
     }[query]
-    params = (*params, "", "", 200)
+    params = (*head, "", "", 200)
     if is_postgres(database_url):
-        import psycopg
-
         with psycopg.connect(database_url, autocommit=True) as conn:
             # On a table this small the planner would scan or sort anyway: ask whether the
             # index can serve the filter and the order.
@@ -447,8 +451,6 @@ def test_the_candidate_queries_read_an_index_not_the_whole_list(
             conn.execute("SET enable_bitmapscan = off")
             plan = [str(r[0]) for r in conn.execute("EXPLAIN " + sql.replace("?", "%s"), params)]
     else:
-        import sqlite3
-
         path = database_url.removeprefix("sqlite:///")
         with sqlite3.connect(path) as lite:
             plan = [str(r[-1]) for r in lite.execute("EXPLAIN QUERY PLAN " + sql, params)]
@@ -468,13 +470,6 @@ def free_port() -> int:
 def test_the_api_process_records_a_missed_due_date_in_its_background_thread(
     database_url: str, master_key: bytes, clock: Clock, tmp_path: Any
 ) -> None:
-    import base64
-
-    import uvicorn
-
-    from api.main import create_app
-    from api.settings import Settings
-
     settings = Settings(
         database_url=database_url,
         master_key=base64.b64encode(master_key).decode(),
