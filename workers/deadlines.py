@@ -189,6 +189,16 @@ def run_worker(settings: Settings, *, once: bool = False) -> int:
     """`minqing worker deadlines`: sweep until SIGTERM/SIGINT (standby if another leads),
     or sweep once and exit with `once`."""
     logging.basicConfig(level=logging.INFO, format="minqing worker: %(message)s")
+    stop = threading.Event()
+
+    def request_stop(signum: int, _: object) -> None:
+        # Graceful: the concern in hand is finished before the loop ends.
+        log.info("%s: stopping", signal.Signals(signum).name)
+        stop.set()
+
+    if not once:  # from the start: a stop while connecting is graceful too
+        signal.signal(signal.SIGTERM, request_stop)
+        signal.signal(signal.SIGINT, request_stop)
     config = WatcherConfig.from_settings(settings)
     app = open_minqing(settings)
     try:
@@ -198,18 +208,9 @@ def run_worker(settings: Settings, *, once: bool = False) -> int:
             facts = ", ".join(f"{n} {kind}" for kind, n in sorted(done.recorded.items()))
             print(f"minqing worker: checked {done.checked}, recorded {facts or 'nothing'}")
             return 1 if done.failed else 0
-        stop = threading.Event()
-
-        def request_stop(signum: int, _: object) -> None:
-            # Graceful: the concern in hand is finished before the loop ends.
-            log.info("%s: stopping", signal.Signals(signum).name)
-            stop.set()
-
-        signal.signal(signal.SIGTERM, request_stop)
-        signal.signal(signal.SIGINT, request_stop)
-        how = "standby while another leads" if watcher.leader_election else "alone"
+        how = "one leader, others standby" if watcher.leader_election else "no leader election"
         log.info(
-            "deadline watcher: every %.0f s, feedback window %d days (%s)",
+            "deadline watcher: every %g s, feedback window %d days (%s)",
             config.interval_seconds,
             config.feedback_window_days,
             how,
