@@ -142,6 +142,8 @@ class RebuildReport:
     events: int
     position: int
     seconds: float
+    # False when a rebuild for a stale version found another process had swapped one in.
+    swapped: bool = True
 
 
 class _Superseded(Exception):
@@ -242,12 +244,9 @@ class ProjectionRunner:
                     " VALUES (?, 0, ?) ON CONFLICT (name) DO NOTHING",
                     (p.name, p.version),
                 )
-        self.rebuilt = [
-            report
-            for p in self.projections
-            if self.version(p.name) != p.version
-            and (report := self._rebuild(p.name, only_if_stale=True)) is not None
-        ]
+        stale = [p.name for p in self.projections if self.version(p.name) != p.version]
+        reports = [self._rebuild(name, only_if_stale=True) for name in stale]
+        self.rebuilt = [r for r in reports if r.swapped]
 
     def head(self) -> int:
         """The highest position in the event log (0 when it is empty)."""
@@ -435,13 +434,11 @@ class ProjectionRunner:
         position, the position is set to theirs (and the version to the code's), and the
         tables are renamed.
         """
-        report = self._rebuild(name, only_if_stale=False)
-        assert report is not None  # noqa: S101 - only a stale-only rebuild is given up
-        return report
+        return self._rebuild(name, only_if_stale=False)
 
-    def _rebuild(self, name: str, *, only_if_stale: bool) -> RebuildReport | None:
-        """`rebuild`; with `only_if_stale`, given up (None) if another process has swapped
-        in the code's version meanwhile."""
+    def _rebuild(self, name: str, *, only_if_stale: bool) -> RebuildReport:
+        """`rebuild`; with `only_if_stale`, given up (not swapped) if another process has
+        swapped in the code's version meanwhile."""
         live = self.projection(name)
         fresh = type(live)(suffix=f"__rb{secrets.token_hex(4)}")
         started = time.monotonic()
@@ -491,7 +488,7 @@ class ProjectionRunner:
                     cur.execute(statement)
         except _Superseded:
             self._drop(fresh)
-            return None
+            return RebuildReport(name, events, position, time.monotonic() - started, False)
         except BaseException:
             self._drop(fresh)
             raise
