@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -50,6 +51,11 @@ class Settings(BaseSettings):
     # The automatic checkpoint (workers/checkpoints.py) signs the chain's head when the
     # newest checkpoint is older than this many hours.
     audit_checkpoint_hours: float = 24.0
+    # Member points (党员积分): what one piece of recorded work earns; applied when read.
+    points_visit: int = Field(default=1, ge=0)
+    points_concern_collected: int = Field(default=1, ge=0)
+    points_meeting_attended: int = Field(default=2, ge=0)
+    points_resolved_on_time: int = Field(default=3, ge=0)
 
     @property
     def embedded(self) -> bool:
