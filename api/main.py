@@ -15,6 +15,7 @@ from api.routes import (
     concern_list,
     concerns,
     events,
+    libraries,
     meetings,
     members,
     open311,
@@ -85,6 +86,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         residents.router,
         webhooks.router,
         visits.router,
+        libraries.router,
+        libraries.public_router,
+        members.points_router,
     ):
         app.include_router(router)
     return app

@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     # looks for passed due dates and overdue feedback this often.
     feedback_window_days: int = Field(default=7, ge=1)
     deadline_check_seconds: float = Field(default=60.0, gt=0)
+    # Member points (党员积分): what one piece of recorded work earns; applied when read.
+    points_visit: int = Field(default=1, ge=0)
+    points_concern_collected: int = Field(default=1, ge=0)
+    points_meeting_attended: int = Field(default=2, ge=0)
+    points_resolved_on_time: int = Field(default=3, ge=0)
 
     @property
     def embedded(self) -> bool:
