@@ -138,13 +138,15 @@ def _free_port() -> int:
 def start_server(database_url: str, tmp: Path) -> Iterator[Server]:
     """Serve create_app(settings) on a free loopback port until the generator is closed."""
     key = base64.b64encode(os.urandom(32)).decode()
+    port = _free_port()
     settings = Settings(
         database_url=database_url,
         master_key=key,
         admin_token_file=tmp / "admin-token",
+        audit_signing_key_file=tmp / "audit-signing.key",
+        public_url=f"http://127.0.0.1:{port}",
         track_rate_limit=10_000,
     )
-    port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
     )

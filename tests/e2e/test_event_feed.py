@@ -210,6 +210,9 @@ def test_every_event_validates_against_the_schema_its_dataschema_names(office: O
     events, _ = office.read_all(limit=1000)
     with office.server.client() as public:
         for event in events:
+            # An absolute URI under MINQING_PUBLIC_URL (the test server's own address).
+            schema_url = office.server.base_url + "/api/v1/events/schemas/" + event["type"]
+            assert event["dataschema"] == schema_url
             r = public.get(event["dataschema"])
             assert r.status_code == 200
             validator = Draft202012Validator(r.json())
