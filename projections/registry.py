@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from projections.concerns import ConcernList
 from projections.event_counts import EventCounts
+from projections.open311 import Open311Updates
 from projections.runner import Projection
 
-PROJECTIONS: tuple[type[Projection], ...] = (ConcernList, EventCounts)
+PROJECTIONS: tuple[type[Projection], ...] = (ConcernList, EventCounts, Open311Updates)
 
 
 def all_projections() -> list[Projection]:
