@@ -27,6 +27,7 @@ from api.routes import (
 from api.settings import Settings
 from projections.registry import all_projections
 from projections.runner import ProjectionRunner
+from workers.checkpoints import start_checkpoint_thread
 from workers.webhooks import embedded_dispatcher
 
 
@@ -48,9 +49,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.webhook_dispatcher = embedded_dispatcher(app.state.minqing, settings)
         if settings.embedded_workers:
             app.state.webhook_dispatcher.start()
+        # The daily signed checkpoint; in production `minqing worker checkpoints` runs it.
+        stop_checkpoints = (
+            start_checkpoint_thread(app.state.minqing, settings)
+            if settings.embedded_workers
+            else None
+        )
         try:
             yield
         finally:
+            if stop_checkpoints is not None:
+                stop_checkpoints()
             app.state.webhook_dispatcher.stop()
             app.state.projections.stop()
             app.state.minqing.close()
