@@ -43,9 +43,7 @@ STATUS_EVENTS: tuple[str, ...] = (
     "Reopened",
 )
 TOPICS: tuple[str, ...] = tuple(sorted(get_topic(getattr(Concern, n)) for n in STATUS_EVENTS))
-REQUEST_COLUMNS = (
-    "id, reference, title, status, category, duty_role, due_on, raised_at, updated_at"
-)
+REQUEST_COLUMNS = "id, reference, title, status, category, duty_role, due_on, raised_at, updated_at"
 
 
 def public_note(event: Any) -> str | None:

@@ -224,6 +224,16 @@ def test_a_supervisor_sees_personal_data_only_on_asking_with_a_reason(office: Of
     entries = office.access_log(resident_ref=ref)["items"]
     assert len(entries) == before + 1
     assert (entries[0]["basis"], entries[0]["reason"]) == ("supervisor", "核查群众投诉")
+    assert entries[0]["roles"] == ["supervisor"]
+
+    # The reason alone asks for the data too; it is logged with who, when and why.
+    r = sup.get(f"/api/v1/concerns/{cid}", params={"reason": "复核办理结果"})
+    assert r.status_code == 200, r.text
+    assert r.json()["resident"]["name"] == NAME
+    entries = office.access_log(resident_ref=ref)["items"]
+    assert len(entries) == before + 2
+    assert (entries[0]["basis"], entries[0]["reason"]) == ("supervisor", "复核办理结果")
+    assert entries[0]["at"] >= entries[1]["at"]
 
 
 def test_asking_to_reveal_without_being_a_supervisor_or_caseworker_is_403(
