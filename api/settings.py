@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     embedded_workers: bool = True
     # Integrators: the CloudEvents `source` of every published event.
     event_source: str = "urn:minqing:community"
+    # The address clients reach this service at (behind any proxy): CloudEvents'
+    # `dataschema` is this URL followed by /api/v1/events/schemas/<type>.
+    public_url: str = "http://127.0.0.1:8000"
     # Server-Sent Events: a `: keep-alive` comment at least this often; a stream ends
     # after the longest duration (the client resumes with Last-Event-ID), so a restart
     # or a load balancer never waits on streams that stay open forever.

@@ -6,6 +6,7 @@ from projections.achievements import Achievements
 from projections.concerns import ConcernList
 from projections.event_counts import EventCounts
 from projections.member_points import MemberPoints
+from projections.open311 import Open311Updates
 from projections.runner import Projection
 
 PROJECTIONS: tuple[type[Projection], ...] = (
@@ -13,6 +14,7 @@ PROJECTIONS: tuple[type[Projection], ...] = (
     EventCounts,
     Achievements,
     MemberPoints,
+    Open311Updates,
 )
 
 

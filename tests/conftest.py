@@ -149,16 +149,18 @@ def start_server(database_url: str, tmp: Path, **overrides: Any) -> Iterator[Ser
     """Serve create_app(settings) on a free loopback port until the generator is closed;
     `overrides` are further settings."""
     key = base64.b64encode(os.urandom(32)).decode()
+    port = _free_port()
     settings = Settings(
         **{
             "database_url": database_url,
             "master_key": key,
             "admin_token_file": tmp / "admin-token",
+            "audit_signing_key_file": tmp / "audit-signing.key",
+            "public_url": f"http://127.0.0.1:{port}",
             "track_rate_limit": 10_000,
             **overrides,
         }
     )
-    port = _free_port()
     served = create_app(settings)
     server = uvicorn.Server(
         uvicorn.Config(served, host="127.0.0.1", port=port, log_level="warning")
