@@ -15,6 +15,7 @@ from api.routes import (
     concern_list,
     concerns,
     events,
+    ledger,
     meetings,
     members,
     open311,
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         residents.router,
         webhooks.router,
         visits.router,
+        ledger.router,
     ):
         app.include_router(router)
     return app

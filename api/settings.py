@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -50,6 +51,9 @@ class Settings(BaseSettings):
     # The automatic checkpoint (workers/checkpoints.py) signs the chain's head when the
     # newest checkpoint is older than this many hours.
     audit_checkpoint_hours: float = 24.0
+    # The ledger's response rate (响应率): an assigned concern's owner should record a first
+    # action (progress, resolve or send back) within this many days of the assignment.
+    response_window_days: float = Field(default=2.0, gt=0)
 
     @property
     def embedded(self) -> bool:

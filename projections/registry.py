@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from projections.concerns import ConcernList
 from projections.event_counts import EventCounts
+from projections.ledger import Ledger
 from projections.runner import Projection
 
-PROJECTIONS: tuple[type[Projection], ...] = (ConcernList, EventCounts)
+PROJECTIONS: tuple[type[Projection], ...] = (ConcernList, EventCounts, Ledger)
 
 
 def all_projections() -> list[Projection]:
