@@ -163,13 +163,12 @@ class VisitFacts:
     priority_visit: str | None
     recorded_by: str
     concern_count: int
+    category: None = None  # visits have no category: they group under none
 
     @property
     def month(self) -> str:
         """The month of the visit's date."""
         return self.visited_on.strftime("%Y-%m")
-
-    category: None = None  # visits have no category: they group under none
 
 
 def visit_facts(row: Any) -> VisitFacts:
