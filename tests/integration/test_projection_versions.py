@@ -134,6 +134,9 @@ def test_a_database_from_before_projection_versions_gets_the_new_concern_list_at
     assert {p.name: runner.version(p.name) for p in runner.projections} == {
         "concern_list": 2,
         "event_counts": 1,
+        "achievements": 1,
+        "member_points": 1,
+        "open311_updates": 1,
     }
     assert_list_is_the_fold(office.app)  # the new columns included
     assert counted(office.app) == counts == log_counts(office.app)
