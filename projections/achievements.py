@@ -99,6 +99,7 @@ class Achievements(RowPerAggregate):
     )
 
     row_table = TABLE
+    creations = frozenset({"Concern.Raised"})
     columns = (
         "id",
         "reference",

@@ -31,7 +31,7 @@ from domain.store import Cursor, Database
 from domain.visit import Visit
 from domain.vocabulary import Labelled
 from projections.concerns import CONCERN_TOPICS
-from projections.rows import Row, read_rows, write_rows
+from projections.rows import Row, insert_rows, read_rows, write_rows
 from projections.runner import Projection, Recorded, Table
 
 TABLE = "minqing_member_points"
@@ -84,14 +84,13 @@ class MemberPoints(Projection):
         """Count the work the batch records and follow concern owners for on-time points:
         in memory, then each owner row and each count written once."""
         owners = self.table(OWNERS_TABLE)
-        concern_ids = list(
-            dict.fromkeys(
-                str(r.notification.originator_id)
-                for r in batch
-                if r.type_name.startswith("Concern.")
-            )
-        )
-        stored = read_rows(cur, owners, _OWNER_COLUMNS, concern_ids)
+        first: dict[str, str] = {}
+        for r in batch:
+            if r.type_name.startswith("Concern."):
+                first.setdefault(str(r.notification.originator_id), r.type_name)
+        # A concern raised in this batch has no owner row to read yet.
+        unread = [k for k, kind in first.items() if kind != "Concern.Raised"]
+        stored = read_rows(cur, owners, _OWNER_COLUMNS, unread)
         rows: dict[str, Row] = {k: dict(v) for k, v in stored.items()}
         counts: dict[Count, int] = {}
         for recorded in batch:
@@ -104,7 +103,9 @@ class MemberPoints(Projection):
                     _add(counts, MEMBER, str(member), PointKind.MEETING_ATTENDED, e.at.date(), 1)
             else:
                 _concern(rows, counts, kind.rpartition(".")[2], e)
-        write_rows(cur, owners, _OWNER_COLUMNS, [r for k, r in rows.items() if stored.get(k) != r])
+        insert_rows(cur, owners, _OWNER_COLUMNS, [r for k, r in rows.items() if k not in stored])
+        changed = [r for k, r in rows.items() if k in stored and r != stored[k]]
+        write_rows(cur, owners, _OWNER_COLUMNS, changed)
         self._count(cur, counts)
 
     def _count(self, cur: Cursor, counts: Mapping[Count, int]) -> None:

@@ -43,6 +43,7 @@ STATUS_EVENTS: tuple[str, ...] = (
     "Reopened",
 )
 TOPICS: tuple[str, ...] = tuple(sorted(get_topic(getattr(Concern, n)) for n in STATUS_EVENTS))
+_COLUMNS = ("update_id", "concern_id", "position", "at", "status", "note")
 REQUEST_COLUMNS = "id, reference, title, status, category, duty_role, due_on, raised_at, updated_at"
 
 
@@ -91,11 +92,7 @@ class Open311Updates(Projection):
                     public_note(e),
                 )
             )
-        cur.executemany(
-            f"INSERT INTO {self.table(TABLE)} (update_id, concern_id, position, at, status,"  # noqa: S608
-            " note) VALUES (?, ?, ?, ?, ?, ?)",
-            rows,
-        )
+        cur.insert_new(self.table(TABLE), _COLUMNS, rows)
 
 
 # -- queries ------------------------------------------------------------------------------
