@@ -87,7 +87,7 @@ class MemberPoints(Projection):
         first: dict[str, str] = {}
         for r in batch:
             if r.type_name.startswith("Concern."):
-                first.setdefault(str(r.notification.originator_id), r.type_name)
+                first.setdefault(r.originator_id, r.type_name)
         # A concern raised in this batch has no owner row to read yet.
         unread = [k for k, kind in first.items() if kind != "Concern.Raised"]
         stored = read_rows(cur, owners, _OWNER_COLUMNS, unread)

@@ -54,13 +54,17 @@ def write_rows(cur: Cursor, table: str, columns: Sequence[str], rows: Iterable[R
         f"INSERT INTO {table} ({', '.join(columns)})"  # noqa: S608
         f" VALUES ({', '.join('?' * len(columns))})"
         f" ON CONFLICT ({key}) DO UPDATE SET {updates}",
-        [tuple(row[c] for c in columns) for row in rows],
+        [_values(row, columns) for row in rows],
     )
 
 
 def insert_rows(cur: Cursor, table: str, columns: Sequence[str], rows: Iterable[Row]) -> None:
     """Insert `rows` (dicts of `columns`) that `table` does not hold yet."""
-    cur.insert_new(table, columns, [tuple(row[c] for c in columns) for row in rows])
+    cur.insert_new(table, columns, [_values(row, columns) for row in rows])
+
+
+def _values(row: Row, columns: Sequence[str]) -> tuple[Any, ...]:
+    return tuple(map(row.__getitem__, columns))
 
 
 def delete_rows(cur: Cursor, table: str, key: str, keys: Iterable[str]) -> None:
@@ -93,7 +97,7 @@ class RowPerAggregate(Projection):
         """Read the rows the batch touches, fold every event into them, write each once."""
         if not batch:
             return
-        idents = [str(r.notification.originator_id) for r in batch]
+        idents = [r.originator_id for r in batch]
         first: dict[str, str] = {}
         for ident, recorded in zip(idents, batch, strict=True):
             first.setdefault(ident, recorded.type_name)

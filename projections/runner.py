@@ -90,10 +90,16 @@ class Recorded:
         """The event's position in the log (its notification id)."""
         return int(self.notification.id)
 
-    @property
+    # Cached: one Recorded is shared by every projection that reads its event.
+    @cached_property
     def type_name(self) -> str:
         """The event class's qualified name, e.g. `Concern.Raised`, read from the topic."""
         return self.notification.topic.rpartition(":")[2]
+
+    @cached_property
+    def originator_id(self) -> str:
+        """The id of the event's aggregate, as text."""
+        return str(self.notification.originator_id)
 
     @cached_property
     def event(self) -> Any:
