@@ -57,6 +57,11 @@ TOPICS: tuple[str, ...] = (
 )
 
 
+# A count's key: subject kind, subject, point kind, day (YYYY-MM-DD).
+Count = tuple[str, str, str, str]
+_OWNER_COLUMNS = ("concern_id", "owner", "credited_to", "credited_on")
+
+
 class MemberPoints(Projection):
     """Counts of credited work per subject, kind and day; and each concern's owner."""
 
@@ -125,11 +130,6 @@ class MemberPoints(Projection):
             " AND kind = ? AND day = ? AND count = 0",
             [key for key, n in counts.items() if n < 0],
         )
-
-
-# A count's key: subject kind, subject, point kind, day (YYYY-MM-DD).
-Count = tuple[str, str, str, str]
-_OWNER_COLUMNS = ("concern_id", "owner", "credited_to", "credited_on")
 
 
 def _add(

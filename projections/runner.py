@@ -8,6 +8,10 @@ transaction. The position is moved with a guarded UPDATE (`… WHERE position = 
 from>`), so when two runners race for the same batch the loser changes nothing: a crash or a
 second runner never skips or double-applies an event.
 
+Reading the log and decoding events is a large part of the cost, so projections share it:
+those at one position share a round's read while following the log, and `rebuild_all`
+rebuilds several read models in one pass, each event decoded once for all of them.
+
 PostgreSQL: the runner wakes on LISTEN for the events table's channel (the recorder NOTIFYs
 on every insert) with a slow poll as fallback, and leads each projection under a session
 advisory lock on a dedicated connection (domain/pgsession.py); another instance waits as
