@@ -209,6 +209,24 @@ class Cursor:
         if rows:
             self._cursor.executemany(_to_pg(sql) if self._dialect == "postgres" else sql, rows)
 
+    def insert_new(
+        self, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+    ) -> None:
+        """Insert rows that are not in `table` yet: PostgreSQL's COPY (a sixth of the
+        client's work per row of an INSERT, and one round trip), an INSERT per row on SQLite
+        (where that is as cheap)."""
+        if not rows:
+            return
+        names = ", ".join(columns)
+        if self._dialect == "postgres":
+            cursor: Any = self._cursor
+            with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join("?" * len(columns))
+            self._cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)  # noqa: S608
+
     def fetchone(self) -> Any:
         """The next row, or None."""
         return self._cursor.fetchone()
