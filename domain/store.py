@@ -84,12 +84,30 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
 
 
 class PostgresRecorder(PostgresApplicationRecorder):
-    """The library's PostgreSQL recorder (default insert path), also writing side rows."""
+    """The library's PostgreSQL recorder (default insert path), also writing side rows.
+
+    The side rows go in after the events, under the events table's lock, as the last
+    statements of the library's pipeline: a side row that breaks a unique constraint (a
+    concurrent request with the same Idempotency-Key) then fails as the IntegrityError it
+    is. Written before the lock, its failure could leave later statements of the pipeline
+    aborted, and the pipeline's exit would raise "pipeline aborted" in its place.
+    """
 
     def _insert_events(self, curs: Any, stored_events: Sequence[Any], **kwargs: Any) -> None:
-        for w in kwargs.get("side_writes", ()):
-            curs.execute(_to_pg(w.sql), w.params)
+        if not stored_events:  # the library inserts no events, so nothing follows
+            _write_sides(curs, kwargs)
         super()._insert_events(curs, stored_events, **kwargs)
+
+    def _insert_stored_events(self, curs: Any, stored_events: Sequence[Any], **kwargs: Any) -> None:
+        super()._insert_stored_events(curs, stored_events, **kwargs)
+        # A cursor of its own: the library reads the new positions from `curs` next.
+        with curs.connection.cursor() as side:
+            _write_sides(side, kwargs)
+
+
+def _write_sides(curs: Any, kwargs: dict[str, Any]) -> None:
+    for w in kwargs.get("side_writes", ()):
+        curs.execute(_to_pg(w.sql), w.params)
 
 
 def _to_pg(sql: str) -> str:
