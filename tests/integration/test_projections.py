@@ -93,9 +93,10 @@ def concern_ids(app: Minqing) -> list[UUID]:
     return [UUID(str(n.originator_id)) for n in log(app) if n.topic.endswith(":Concern.Raised")]
 
 
-def folded_row(app: Minqing, concern_id: UUID) -> dict[str, Any]:
-    """The list row recomputed from the aggregate (the fold of the concern's events)."""
-    c: Concern = app.get_concern(concern_id)
+def folded_row(app: Minqing, concern_id: UUID, version: int | None = None) -> dict[str, Any]:
+    """The list row recomputed from the aggregate (the fold of the concern's events, up to
+    `version` if given)."""
+    c: Concern = app.get_concern(concern_id, version=version)
     return {
         "id": str(c.id),
         "reference": c.reference,
