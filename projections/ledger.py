@@ -14,10 +14,7 @@ know the settings and the clock.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
-import json
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,7 +29,15 @@ from domain.lifecycle import Status
 from domain.store import Cursor, Database
 from domain.visit import Visit
 from domain.vocabulary import PriorityVisit
-from projections.concerns import CONCERN_TOPICS, DEFAULT_LIMIT, MAX_LIMIT, Page, utc_text
+from projections.concerns import (
+    CONCERN_TOPICS,
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    Page,
+    decode_key,
+    encode_key,
+    utc_text,
+)
 from projections.ledger_figures import (
     BY_NAME,
     FIGURES,
@@ -419,25 +424,6 @@ class VisitQuery:
 _VISIT_CURSOR = "visits"
 
 
-def _encode(key: Sequence[str]) -> str:
-    raw = json.dumps({"o": _VISIT_CURSOR, "k": list(key)}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def _decode(cursor: str) -> list[str]:
-    problem = Invalid([("cursor", "is not a cursor this list gave out; start without one")])
-    try:
-        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError):
-        raise problem from None
-    if not isinstance(data, dict) or data.get("o") != _VISIT_CURSOR:
-        raise problem
-    key = data.get("k")
-    if not isinstance(key, list) or len(key) != 2 or not all(isinstance(k, str) for k in key):
-        raise problem
-    return list(key)
-
-
 def list_visits(
     db: Database,
     query: VisitQuery,
@@ -464,12 +450,16 @@ def list_visits(
         params.append(query.priority_visit.value)
     if cursor is not None:
         where.append("(visited_on, id) < (?, ?)")
-        params += _decode(cursor)
+        params += decode_key(_VISIT_CURSOR, cursor, 2)
     sql = _sql(VISITS, where, "visited_on DESC, id DESC") + " LIMIT ?"
     rows = db.fetchall(sql, (*params, limit + 1))
     page = rows[:limit]
     more = len(rows) > limit
-    next_cursor = _encode([page[-1]["visited_on"], page[-1]["id"]]) if more and page else None
+    next_cursor = (
+        encode_key(_VISIT_CURSOR, [page[-1]["visited_on"], page[-1]["id"]])
+        if more and page
+        else None
+    )
     return Page([visit_summary(r, zone) for r in page], next_cursor)
 
 
