@@ -7,10 +7,11 @@ bench/feed.py does). Then:
 
 - **rebuild**: every read model of projections/registry.py is rebuilt from position zero
   into fresh tables and swapped in by `minqing projections rebuild`, all in one pass over
-  the log (the CLI reports the events each read model applied and the pass's time); and in
-  the same run one psycopg connection scans the events table by notification_id in batches
-  of 500: the ceiling. It prints log positions per second for all of them together, the
-  scan's rows per second and the ratio.
+  the log (the CLI reports the events each read model applied and the pass's time), then
+  each read model on its own (`minqing projections rebuild NAME`); and in the same run one
+  psycopg connection scans the events table by notification_id in batches of 500: the
+  ceiling. It prints log positions per second for all of them together and for each alone,
+  the scan's rows per second and the ratio.
 - **lag**: the real server (`minqing serve`, embedded workers off) and `minqing worker
   projections` as its own process, as in production. After the worker has caught up with the
   load, commands arrive at a steady rate (default 100/s, open loop: a command is sent on
@@ -68,6 +69,7 @@ WATCHED = "concern_list"
 # first on sys.path), so it drives rebuilds through the CLI and names the table itself.
 POSITIONS_TABLE = "minqing_projection_positions"
 REBUILT = re.compile(r"rebuilt (\S+): (\d+) events to position (\d+)$", re.MULTILINE)
+REBUILT_ONE = re.compile(r"rebuilt (\S+): (\d+) events to position (\d+) in ([\d.]+) s")
 ONE_PASS = re.compile(r"rebuilt (\d+) read models in one pass: (\d+) log positions in ([\d.]+) s")
 RAISE = {
     "title": "东侧小路路灯坏了两周",
@@ -83,8 +85,9 @@ RAISE = {
 
 
 def measure_rebuild(env: dict[str, str], log_events: int) -> tuple[list[str], float]:
-    """`minqing projections rebuild` (every read model in one pass): a line per read model,
-    and the rate over all of them (log positions ÷ the pass's time)."""
+    """`minqing projections rebuild` (every read model in one pass), then `… rebuild NAME` for
+    each read model on its own: a line each, and the one pass's rate (log positions ÷ its
+    time)."""
     output = cli(env, "projections", "rebuild")
     passed = ONE_PASS.search(output)
     if passed is None:
@@ -92,13 +95,18 @@ def measure_rebuild(env: dict[str, str], log_events: int) -> tuple[list[str], fl
     took = float(passed.group(3))
     rate = log_events / took if took else 0.0
     lines = [
-        f"  rebuild {name:<18} {int(events):>8} events applied"
-        for name, events, _ in REBUILT.findall(output)
+        f"  one pass over {int(passed.group(1))} read models: {log_events} log positions in "
+        f"{took:6.2f} s: {rate:9.0f} events/s"
     ]
-    lines.append(
-        f"  rebuild, one pass over {int(passed.group(1))} read models: {log_events} log "
-        f"positions in {took:6.2f} s: {rate:9.0f} events/s"
-    )
+    for name, _, _ in REBUILT.findall(output):
+        alone = REBUILT_ONE.search(cli(env, "projections", "rebuild", name))
+        if alone is None:
+            raise SystemExit(f"bench: no rebuild of {name} reported by the CLI")
+        seconds = float(alone.group(4))
+        lines.append(
+            f"  {name:<18} alone: {int(alone.group(2)):>7} of its events, {log_events} log "
+            f"positions in {seconds:6.2f} s: {log_events / seconds:9.0f} events/s"
+        )
     return lines, rate
 
 
@@ -222,7 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=100_000, help="events to load (100000)")
     parser.add_argument("--rate", type=float, default=100.0, help="commands per second (100)")
     parser.add_argument("--seconds", type=float, default=30.0, help="load duration (30)")
-    parser.add_argument("--clients", type=int, default=8, help="HTTP client threads (8)")
+    parser.add_argument("--clients", type=int, default=16, help="HTTP client threads (16)")
     parser.add_argument("--pg-host", default="127.0.0.1")
     parser.add_argument("--pg-port", type=int, default=5432)
     parser.add_argument("--pg-user", default="postgres")
