@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import errors
+from api import errors, ui
 from api.bootstrap import open_minqing
 from api.deps import RateLimiter
 from api.routes import (
@@ -77,4 +77,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         visits.router,
     ):
         app.include_router(router)
+    ui.install(app)  # the web UI: /ui/ (api/ui)
     return app
