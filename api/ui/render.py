@@ -205,6 +205,8 @@ def render(
         "done": request.query_params.get("done"),
         "errors": None,
         "values": {},
+        "form_errors": {},
+        "form_values": {},
         **(context or {}),
     }
     html = ENV.get_template(template).render(data)
