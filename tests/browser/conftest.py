@@ -22,7 +22,7 @@ from domain.vocabulary import Role
 from tests.conftest import BACKENDS, Server, _database, start_server
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, Page
+    from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize
 
 CHROMIUM = os.environ.get("MINQING_CHROMIUM", "/usr/bin/chromium")
 # The network is closed: nothing in the browser may reach out on its own.
@@ -37,8 +37,8 @@ ARGS = [
     "--disable-sync",
 ]
 PASSWORD = "correct horse battery"
-PHONE = {"width": 360, "height": 780}
-DESKTOP = {"width": 1280, "height": 900}
+PHONE: ViewportSize = {"width": 360, "height": 780}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 TIMEOUT_MS = 20_000
 
 
