@@ -92,6 +92,12 @@ def concern_page(
         "duty_default": data.duty_default(view["category"]),
     }
     shortlisting = Action.SHORTLIST.value in view["allowed_actions"]
+    # A refusal whose form is no longer offered (the concern moved on) shows above them.
+    orphans = [
+        errors
+        for key, errors in (form_errors or {}).items()
+        if key.partition(":")[2] not in view["allowed_actions"]
+    ]
     context = {
         "c": view,
         "card": card,
@@ -101,6 +107,7 @@ def concern_page(
         "meetings": data.upcoming_meetings(app) if shortlisting else [],
         "form_errors": form_errors or {},
         "form_values": form_values or {},
+        "orphan_errors": orphans,
     }
     return render(request, "concern.html", context, session=session, status=status)
 
