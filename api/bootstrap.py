@@ -6,18 +6,24 @@ import os
 import sys
 
 from api.settings import Settings
-from domain.application import Minqing
+from domain.application import Clock, Minqing
 from domain.audit import install_guards
 from domain.residents import load_master_key
 from domain.store import event_store_env
 from domain.vocabulary import Role
 
 
-def open_minqing(settings: Settings, *, first_start: bool = False) -> Minqing:
-    """The Minqing application on the configured store (tables created if missing)."""
+def open_minqing(
+    settings: Settings, *, first_start: bool = False, clock: Clock | None = None
+) -> Minqing:
+    """The Minqing application on the configured store (tables created if missing); with
+    `clock`, a test's clock instead of the wall clock."""
     key = load_master_key(settings.master_key, settings.master_key_file, create=settings.embedded)
     app = Minqing(
-        event_store_env(settings.database_url), master_key=key, timezone=settings.timezone
+        event_store_env(settings.database_url),
+        master_key=key,
+        clock=clock,
+        timezone=settings.timezone,
     )
     install_guards(app.db)  # audit tables; on PostgreSQL, the append-only triggers
     if first_start and settings.embedded:

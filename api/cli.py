@@ -19,7 +19,7 @@ from domain.errors import DomainError
 from domain.vocabulary import Role
 from projections import registry
 from projections.runner import BATCH_SIZE, ProjectionRunner
-from workers import checkpoints
+from workers import checkpoints, deadlines
 from workers.webhooks import run_worker as run_webhook_worker
 
 
@@ -89,6 +89,12 @@ def _parser() -> argparse.ArgumentParser:
         "webhooks",
         help="deliver webhooks until SIGTERM/SIGINT (standby if another instance leads)",
     )
+    watch = worker.add_parser(
+        "deadlines",
+        help="record missed due dates and overdue feedback every MINQING_DEADLINE_CHECK_SECONDS"
+        " until SIGTERM/SIGINT (standby if another instance leads)",
+    )
+    watch.add_argument("--once", action="store_true", help="sweep once and exit (for cron)")
 
     views = sub.add_parser("projections", help="read models").add_subparsers(
         dest="projections_command", required=True
@@ -114,6 +120,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return checkpoints.run_worker(settings, once=args.once)
     if args.command == "worker" and args.worker_command == "webhooks":
         return run_webhook_worker(settings)
+    if args.command == "worker" and args.worker_command == "deadlines":
+        return deadlines.run_worker(settings, once=args.once)
     app = open_minqing(settings)
     try:
         return _run(args, app)

@@ -25,19 +25,22 @@ from api.routes import (
     webhooks,
 )
 from api.settings import Settings
+from domain.application import Clock
 from projections.registry import all_projections
 from projections.runner import ProjectionRunner
+from workers.deadlines import embedded_watcher
 from workers.webhooks import embedded_dispatcher
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """The ASGI app; the Minqing application is opened in the lifespan handler."""
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
+    """The ASGI app; the Minqing application is opened in the lifespan handler (with
+    `clock`, a test's, instead of the wall clock)."""
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
-        app.state.minqing = open_minqing(settings, first_start=True)
+        app.state.minqing = open_minqing(settings, first_start=True, clock=clock)
         app.state.rate_limiter = RateLimiter(settings.track_rate_limit)
         # The runner also creates the read models' tables, so it is made even when the
         # projections run in `minqing worker projections` instead of in this process.
@@ -48,9 +51,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.webhook_dispatcher = embedded_dispatcher(app.state.minqing, settings)
         if settings.embedded_workers:
             app.state.webhook_dispatcher.start()
+        # Reads the concern list, so it starts after the runner has made the tables.
+        app.state.deadline_watcher = None
+        if settings.embedded_workers:
+            app.state.deadline_watcher = embedded_watcher(app.state.minqing, settings)
+            app.state.deadline_watcher.start()
         try:
             yield
         finally:
+            if app.state.deadline_watcher is not None:
+                app.state.deadline_watcher.stop()
             app.state.webhook_dispatcher.stop()
             app.state.projections.stop()
             app.state.minqing.close()

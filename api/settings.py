@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -55,6 +56,11 @@ class Settings(BaseSettings):
     ui_session_hours: float = 12.0
     ui_lockout_failures: int = 5
     ui_lockout_minutes: float = 15.0
+    # The deadline watcher (workers/deadlines.py): a resolved concern whose resident has not
+    # been asked back this many days after the resolution is recorded FeedbackOverdue; it
+    # looks for passed due dates and overdue feedback this often.
+    feedback_window_days: int = Field(default=7, ge=1)
+    deadline_check_seconds: float = Field(default=60.0, gt=0)
 
     @property
     def embedded(self) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -18,12 +19,20 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import cycle
 from pathlib import Path
 from typing import IO
 
 import httpx
 import psycopg
 from psycopg import sql
+
+from api.bootstrap import open_minqing
+from api.settings import Settings
+from domain.concern import Concern
+from domain.lifecycle import Action
+from domain.permissions import actor_for, actor_to_raise
+from domain.vocabulary import Category, Channel, Library
 
 REPO = Path(__file__).resolve().parent.parent
 SERVER_START_TIMEOUT = 60.0
@@ -196,3 +205,74 @@ def add_principal(env: dict[str, str], name: str, roles: Sequence[str]) -> str:
     if not lines:
         raise SystemExit("bench: `minqing tokens issue` printed no token")
     return lines[-1].strip()
+
+
+# --- loading real events in-process ----------------------------------------------------
+
+# Concerns per `app.save(...)`: one transaction, 2 events each.
+LOAD_BATCH = 500
+# A few realistic variants, cycled so the events are not all alike.
+TEXTS = [
+    ("东侧小路路灯坏了两周", "5号楼东侧小路的路灯已经两周不亮，老人晚上出行不便。"),
+    ("楼道堆放杂物", "3单元楼道长期堆放纸箱和旧家具，存在消防隐患。"),
+    ("低保申请咨询", "居民询问低保申请需要哪些材料、去哪里办理。"),
+    ("邻里噪音纠纷", "楼上住户深夜装修，多次沟通无果，希望社区出面调解。"),
+]
+
+
+class Loader:
+    """The Minqing application in this process, writing real events as one principal."""
+
+    def __init__(self, env: dict[str, str], principal_name: str) -> None:
+        settings = Settings(
+            database_url=env["MINQING_DATABASE_URL"],
+            master_key=env["MINQING_MASTER_KEY"],
+            embedded_workers=False,
+        )
+        self.app = open_minqing(settings)
+        self.principal = self.app.accounts.find(principal_name)
+        self.raised = 0
+        self._variants = cycle(
+            (text, category, library, channel, str(grid))
+            for text in TEXTS
+            for category in Category
+            for library in Library
+            for channel in Channel
+            for grid in range(1, 5)
+        )
+
+    def write(self, events: int) -> float:
+        """Raise and refer `events // 2` concerns, LOAD_BATCH per save; the seconds taken."""
+        year = self.app.clock().year
+        concerns = events // 2
+        began = time.perf_counter()
+        for start in range(0, concerns, LOAD_BATCH):
+            batch: list[Concern] = []
+            for _ in range(min(LOAD_BATCH, concerns - start)):
+                (title, description), category, library, channel, grid = next(self._variants)
+                self.raised += 1
+                at = self.app.clock()
+                concern = Concern.raise_new(
+                    reference=f"MQ-{year}-{self.raised:06d}",
+                    tracking_code=secrets.token_hex(6).upper(),
+                    title=title,
+                    description=description,
+                    category=category,
+                    library=library,
+                    channel=channel,
+                    grid=grid,
+                    building=None,
+                    priority_visit=None,
+                    resident_ref=None,
+                    resident_data=None,
+                    anonymous=False,
+                    actor=actor_to_raise(self.principal, grid),
+                    at=at,
+                )
+                concern.refer(actor_for(self.principal, Action.REFER, concern), None, at)
+                batch.append(concern)
+            self.app.save(*batch)
+        return time.perf_counter() - began
+
+    def close(self) -> None:
+        self.app.close()

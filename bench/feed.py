@@ -37,7 +37,6 @@ from __future__ import annotations
 import argparse
 import hmac
 import json
-import secrets
 import statistics
 import sys
 import threading
@@ -46,13 +45,14 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from itertools import cycle
 from typing import Any
 
 import httpx
 import psycopg
 from common import (
+    LOAD_BATCH,
     REPO,
+    Loader,
     MinqingProcess,
     Postgres,
     Server,
@@ -63,13 +63,7 @@ from common import (
 )
 from psycopg import sql
 
-from api.bootstrap import open_minqing
-from api.settings import Settings
 from domain.cloudevents import event_id
-from domain.concern import Concern
-from domain.lifecycle import Action
-from domain.permissions import actor_for, actor_to_raise
-from domain.vocabulary import Category, Channel, Library
 
 TARGET_EVENTS_PER_SECOND = 5000.0
 EVENTS_TABLE = "minqing_events"
@@ -77,20 +71,10 @@ EVENTS_TABLE = "minqing_events"
 MAX_EVENTS = 1_000_000
 MAX_ROUNDS = 10
 REQUEST_TIMEOUT = 60.0
-# Concerns per `app.save(...)`: one transaction, 2 events each.
-LOAD_BATCH = 500
 WEBHOOK_FILES = ("workers/webhooks.py", "api/routes/webhooks.py")
 WEBHOOK_WARMUP_EVENTS = 20
 WEBHOOK_WARMUP_TIMEOUT = 180.0
 MAX_WEBHOOK_EVENTS = 100_000
-
-# A few realistic variants, cycled so the events are not all alike.
-TEXTS = [
-    ("东侧小路路灯坏了两周", "5号楼东侧小路的路灯已经两周不亮，老人晚上出行不便。"),
-    ("楼道堆放杂物", "3单元楼道长期堆放纸箱和旧家具，存在消防隐患。"),
-    ("低保申请咨询", "居民询问低保申请需要哪些材料、去哪里办理。"),
-    ("邻里噪音纠纷", "楼上住户深夜装修，多次沟通无果，希望社区出面调解。"),
-]
 
 
 @dataclass
@@ -120,67 +104,6 @@ class Pass:
             f"{unit}/s  per request p50 {percentile(lat, 50) * 1000:6.1f} ms  "
             f"p99 {percentile(lat, 99) * 1000:6.1f} ms"
         )
-
-
-# --- loading ---------------------------------------------------------------------------
-
-
-class Loader:
-    """The Minqing application in this process, writing real events as one principal."""
-
-    def __init__(self, env: dict[str, str], principal_name: str) -> None:
-        settings = Settings(
-            database_url=env["MINQING_DATABASE_URL"],
-            master_key=env["MINQING_MASTER_KEY"],
-            embedded_workers=False,
-        )
-        self.app = open_minqing(settings)
-        self.principal = self.app.accounts.find(principal_name)
-        self.raised = 0
-        self._variants = cycle(
-            (text, category, library, channel, str(grid))
-            for text in TEXTS
-            for category in Category
-            for library in Library
-            for channel in Channel
-            for grid in range(1, 5)
-        )
-
-    def write(self, events: int) -> float:
-        """Raise and refer `events // 2` concerns, LOAD_BATCH per save; the seconds taken."""
-        year = self.app.clock().year
-        concerns = events // 2
-        began = time.perf_counter()
-        for start in range(0, concerns, LOAD_BATCH):
-            batch: list[Concern] = []
-            for _ in range(min(LOAD_BATCH, concerns - start)):
-                (title, description), category, library, channel, grid = next(self._variants)
-                self.raised += 1
-                at = self.app.clock()
-                concern = Concern.raise_new(
-                    reference=f"MQ-{year}-{self.raised:06d}",
-                    tracking_code=secrets.token_hex(6).upper(),
-                    title=title,
-                    description=description,
-                    category=category,
-                    library=library,
-                    channel=channel,
-                    grid=grid,
-                    building=None,
-                    priority_visit=None,
-                    resident_ref=None,
-                    resident_data=None,
-                    anonymous=False,
-                    actor=actor_to_raise(self.principal, grid),
-                    at=at,
-                )
-                concern.refer(actor_for(self.principal, Action.REFER, concern), None, at)
-                batch.append(concern)
-            self.app.save(*batch)
-        return time.perf_counter() - began
-
-    def close(self) -> None:
-        self.app.close()
 
 
 # --- the two readers -------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """One watcher of the event log's head per process, shared by every live stream.
 
 PostgreSQL: one thread LISTENs on the events table's channel (the recorder NOTIFYs in each
-inserting transaction) on a connection of its own, and re-reads the head when woken.
-SQLite has no notifications: the same thread polls the head every 200 ms. Either way there
-is one loop per process, however many clients wait: they wait on the hub, not the database.
+inserting transaction) on a connection of its own (domain/pgsession.py), and re-reads the
+head when woken. SQLite has no notifications: the same thread polls the head every 200 ms.
+Either way there is one loop per process, however many clients wait: they wait on the hub,
+not the database.
 
 Threads wait on a Condition (`wait`). Coroutines wait on an asyncio.Event the hub sets from
 its thread (`wait_async`): parking them on the Condition would pin one worker thread per
@@ -16,19 +17,15 @@ import asyncio
 import contextlib
 import logging
 import threading
-import time
-from typing import Any
-
-import psycopg
-from psycopg import sql
 
 from domain.application import Minqing
+from domain.pgsession import open_session
 
 log = logging.getLogger(__name__)
 
 SQLITE_POLL_SECONDS = 0.2
 # With LISTEN the head is re-read on every notification; this slower re-read only covers a
-# notification lost while the listening connection was being re-established.
+# lost notification.
 SAFETY_POLL_SECONDS = 5.0
 RECONNECT_SECONDS = 1.0
 
@@ -55,8 +52,7 @@ class LogHub:
         """Start the watcher thread (once)."""
         if self._thread is not None:
             return
-        target = self._listen if self.app.db.dialect == "postgres" else self._poll
-        self._thread = threading.Thread(target=target, name="minqing-log-hub", daemon=True)
+        self._thread = threading.Thread(target=self._watch, name="minqing-log-hub", daemon=True)
         self._thread.start()
 
     def close(self, timeout: float = 5.0) -> None:
@@ -106,35 +102,21 @@ class LogHub:
             with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits
                 loop.call_soon_threadsafe(event.set)
 
-    def _poll(self) -> None:
-        while not self._stop.wait(self.poll_seconds):
-            try:
-                self.refresh()
-            except Exception:  # keep watching: the next poll may succeed
-                log.exception("reading the event log's head failed")
-
-    def _listen(self) -> None:
-        while not self._stop.is_set():
-            try:
-                with self._connect() as conn:
-                    recorder: Any = self.app.recorder  # PostgresApplicationRecorder here
-                    channel = recorder.channel_name
-                    conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
-                    self.refresh()  # anything committed while we were not listening
-                    last = time.monotonic()
-                    while not self._stop.is_set():
-                        woken = any(True for _ in conn.notifies(timeout=0.5, stop_after=1))
-                        if woken or time.monotonic() - last > SAFETY_POLL_SECONDS:
-                            self.refresh()
-                            last = time.monotonic()
-            except Exception:  # reconnect: the database may be restarting
-                log.exception("listening for new events failed; reconnecting")
-                self._stop.wait(RECONNECT_SECONDS)
-
-    def _connect(self) -> psycopg.Connection[Any]:
-        # A connection of its own: LISTEN holds it for the life of the process, and the
-        # recorder's pool is sized for the request threads.
-        recorder: Any = self.app.recorder
-        kwargs = dict(recorder.datastore.pool.kwargs)
-        kwargs.pop("row_factory", None)
-        return psycopg.connect(**kwargs, autocommit=True)
+    def _watch(self) -> None:
+        # Each wait ends on a notification, on a connection made anew (LISTEN comes first,
+        # so nothing committed after the re-read is missed), or after the interval: in
+        # every case the head is re-read.
+        session = open_session(self.app, "the log hub", logger=log)
+        interval = SAFETY_POLL_SECONDS if session.listens else self.poll_seconds
+        try:
+            while not self._stop.is_set():
+                session.wait(interval, self._stop)
+                if self._stop.is_set():
+                    break
+                try:
+                    self.refresh()
+                except Exception:  # keep watching: the database may be restarting
+                    log.exception("reading the event log's head failed")
+                    self._stop.wait(RECONNECT_SECONDS)
+        finally:
+            session.close()

@@ -47,6 +47,7 @@ from domain.accounts import Principal
 from domain.application import Minqing
 from domain.cloudevents import BY_TOPIC, BY_TYPE, event_id, topics_for
 from domain.errors import Invalid, NotFound
+from domain.pgsession import advisory_key
 from domain.store import Cursor
 from domain.vocabulary import Role
 
@@ -938,8 +939,7 @@ def _insert_rows(cur: Cursor, rows: Sequence[tuple[Any, ...]], *, replace: bool)
 
 def _lock_key(name: str) -> int:
     """A stable signed 64-bit advisory-lock key for a name."""
-    digest = hashlib.sha256(f"minqing:webhooks:{name}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
+    return advisory_key("webhooks", name)
 
 
 def lock_key(name: str = DISPATCHER) -> int:

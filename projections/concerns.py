@@ -10,9 +10,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 from typing import Any
 from uuid import UUID
@@ -83,6 +83,8 @@ class ConcernList(Projection):
     """One row per concern: status, classification, owner, due date, key times."""
 
     name = "concern_list"
+    # 2: feedback_pending, missed_due_on and feedback_overdue_round, for the deadline watcher.
+    version = 2
     topics = CONCERN_TOPICS
     tables = (
         Table(
@@ -92,13 +94,17 @@ class ConcernList(Projection):
             " library TEXT NOT NULL, channel TEXT NOT NULL, grid TEXT NOT NULL, owner TEXT,"
             " duty_role TEXT, due_on TEXT, raised_at TEXT NOT NULL, updated_at TEXT NOT NULL,"
             " resolved_at TEXT, round INTEGER NOT NULL, version BIGINT NOT NULL,"
-            " position BIGINT NOT NULL",
+            " position BIGINT NOT NULL, feedback_pending BOOLEAN NOT NULL DEFAULT FALSE,"
+            " missed_due_on TEXT, feedback_overdue_round INTEGER",
             {
                 "raised": "(raised_at, id)",
                 "status": "(status, raised_at, id)",
                 "owner": "(owner, status, due_on)",
                 "grid": "(grid, raised_at)",
-                "due": "(status, due_on)",
+                # The overdue queue, and the watcher's walk through passed due dates.
+                "due": "(status, due_on, id)",
+                # The watcher's walk through resolutions still waiting for feedback.
+                "feedback": "(feedback_pending, resolved_at, id)",
             },
         ),
     )
@@ -147,9 +153,17 @@ class ConcernList(Projection):
             changes.update(owner=None, duty_role=None, due_on=None)
         elif kind == "Resolved":
             changes["resolved_at"] = utc_text(e.at)
+            changes["feedback_pending"] = True
+        elif kind == "FeedbackRecorded":
+            changes["feedback_pending"] = False
         elif kind == "Reopened":
             changes["resolved_at"] = None
+            changes["feedback_pending"] = False
             extra = ", round = round + 1"
+        elif kind == "DeadlineMissed":
+            changes["missed_due_on"] = _value(e.due_on)
+        elif kind == "FeedbackOverdue":
+            changes["feedback_overdue_round"] = e.round
         assignments = ", ".join(f"{column} = ?" for column in changes)
         cur.execute(
             f"UPDATE {table} SET {assignments}{extra} WHERE id = ?",  # noqa: S608
@@ -354,3 +368,49 @@ def queue_query(
         return ConcernQuery(overdue=True, scope=scope), Order.DUE
     msg = f"no queue {name!r}"
     raise ValueError(msg)
+
+
+# -- what the deadline watcher must look at ------------------------------------------------
+
+WATCH_PAGE = 200
+
+# The same tests as Concern.deadline_missed_on and Concern.feedback_overdue_since, so a row
+# is found exactly while its concern still needs the fact (once the list has caught up).
+# Due dates only ever move later, so "not the last due date recorded missed" is "not any".
+MISSED_DEADLINES = (
+    f"SELECT id, due_on AS walk_key FROM {TABLE}"  # noqa: S608
+    " WHERE status = ? AND due_on < ? AND (due_on, id) > (?, ?)"
+    " AND (missed_due_on IS NULL OR missed_due_on <> due_on)"
+    " ORDER BY due_on, id LIMIT ?"
+)
+FEEDBACK_OVERDUE = (
+    f"SELECT id, resolved_at AS walk_key FROM {TABLE}"  # noqa: S608
+    " WHERE feedback_pending = ? AND resolved_at <= ? AND (resolved_at, id) > (?, ?)"
+    " AND (feedback_overdue_round IS NULL OR feedback_overdue_round <> round)"
+    " ORDER BY resolved_at, id LIMIT ?"
+)
+
+
+def deadline_candidates(
+    db: Database, now: datetime, feedback_window_days: int, page: int = WATCH_PAGE
+) -> Iterator[str]:
+    """Ids of concerns that need a fact at `now` (a time in the community's zone): a passed
+    due date not yet recorded missed, most overdue first, then a resident's answer overdue
+    and not yet recorded, longest waiting first. Read page by page along an index."""
+    today = now.date().isoformat()
+    resolved_by = utc_text(now - timedelta(days=feedback_window_days))
+    yield from _walk(db, MISSED_DEADLINES, (Status.ASSIGNED.value, today), page)
+    yield from _walk(db, FEEDBACK_OVERDUE, (True, resolved_by), page)
+
+
+def _walk(db: Database, sql: str, params: tuple[Any, ...], page: int) -> Iterator[str]:
+    # Each page is a query of its own (no transaction stays open while the caller works),
+    # continuing after the last row of the one before.
+    after: tuple[str, str] = ("", "")
+    while True:
+        rows = db.fetchall(sql, (*params, *after, page))
+        for row in rows:
+            yield str(row["id"])
+        if len(rows) < page:
+            return
+        after = (str(rows[-1]["walk_key"]), str(rows[-1]["id"]))

@@ -10,12 +10,12 @@ second runner never skips or double-applies an event.
 
 PostgreSQL: the runner wakes on LISTEN for the events table's channel (the recorder NOTIFYs
 on every insert) with a slow poll as fallback, and leads each projection under a session
-advisory lock on a dedicated connection; another instance waits as standby. SQLite polls.
+advisory lock on a dedicated connection (domain/pgsession.py); another instance waits as
+standby. SQLite polls.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import secrets
@@ -26,12 +26,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar
 
-import psycopg
 from eventsourcing.persistence import Notification
 
 from domain.application import Minqing
+from domain.pgsession import Session, advisory_key, open_session
 from domain.store import Cursor, Database
 
 log = logging.getLogger("minqing.projections")
@@ -99,6 +99,9 @@ class Projection(ABC):
     name: ClassVar[str]
     tables: ClassVar[Sequence[Table]]
     topics: ClassVar[Sequence[str] | None] = None
+    # Raise it whenever the tables or what `apply` writes change: the runner then rebuilds
+    # the projection at setup, so a database made by older code gets the new shape.
+    version: ClassVar[int] = 1
 
     def __init__(self, suffix: str = "") -> None:
         # A rebuild writes a second instance of the projection into suffixed tables.
@@ -139,16 +142,12 @@ class RebuildReport:
     events: int
     position: int
     seconds: float
+    # False when a rebuild for a stale version found another process had swapped one in.
+    swapped: bool = True
 
 
 class _Superseded(Exception):
     """Another runner moved the position first: this batch must not be applied."""
-
-
-class _Waker(Protocol):
-    def wait(self, seconds: float, stop: threading.Event) -> None: ...
-    def try_lead(self, name: str) -> bool: ...
-    def close(self) -> None: ...
 
 
 class ProjectionRunner:
@@ -184,12 +183,15 @@ class ProjectionRunner:
         self.advanced = threading.Condition()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # What setup rebuilt because the stored version was not the code's.
+        self.rebuilt: list[RebuildReport] = []
         self.setup()
 
     # -- tables and positions ------------------------------------------------------------
 
     def setup(self) -> None:
-        """Create the positions table, the projections' tables and their position rows.
+        """Create the positions table, the projections' tables and their position rows;
+        then rebuild each projection whose stored version is not the code's.
 
         Only what is missing: DDL on a table that exists would still lock it (PostgreSQL's
         CREATE INDEX IF NOT EXISTS takes a SHARE lock first), and a process starting next
@@ -202,31 +204,61 @@ class ProjectionRunner:
             if not _table_exists(self.db, p.table(table.name))
             for statement in table.ddl(p.suffix)
         ]
-        if not _table_exists(self.db, POSITIONS_TABLE):
-            missing.append(
+        positions_exist = _table_exists(self.db, POSITIONS_TABLE)
+        if not positions_exist:
+            missing.insert(
+                0,
                 f"CREATE TABLE IF NOT EXISTS {POSITIONS_TABLE} ("
-                " name TEXT PRIMARY KEY, position BIGINT NOT NULL)"
+                " name TEXT PRIMARY KEY, position BIGINT NOT NULL,"
+                " version BIGINT NOT NULL DEFAULT 1)",
             )
-        if missing:
+        has_column = _column_sql(self.db)
+        unversioned = not missing and not self.db.fetchone(has_column, (POSITIONS_TABLE, "version"))
+        if missing or unversioned:
             with self.db.transaction() as cur:
                 if self.db.dialect == "postgres":
                     # Processes starting together would race on CREATE TABLE IF NOT EXISTS.
                     cur.execute("SELECT pg_advisory_xact_lock(?)", (_lock_key("setup"),))
+                elif positions_exist:
+                    # A write first: SQLite then makes a second process starting now wait
+                    # for this one, where a read first would fail it when it came to write.
+                    cur.execute(
+                        f"UPDATE {POSITIONS_TABLE} SET position = position WHERE 1 = 0"  # noqa: S608
+                    )
                 for statement in missing:
                     cur.execute(statement)
+                cur.execute(has_column, (POSITIONS_TABLE, "version"))  # again, under the lock
+                if cur.fetchone() is None:
+                    # A database from before projections had versions: what it holds is
+                    # version 1 of each.
+                    cur.execute(
+                        f"ALTER TABLE {POSITIONS_TABLE}"
+                        " ADD COLUMN version BIGINT NOT NULL DEFAULT 1"
+                    )
         rows = self.db.fetchall(f"SELECT name FROM {POSITIONS_TABLE}")  # noqa: S608
         known = {str(r["name"]) for r in rows}
         for p in self.projections:
             if p.name not in known:
                 self.db.execute(
-                    f"INSERT INTO {POSITIONS_TABLE} (name, position) VALUES (?, 0)"  # noqa: S608
-                    " ON CONFLICT (name) DO NOTHING",
-                    (p.name,),
+                    f"INSERT INTO {POSITIONS_TABLE} (name, position, version)"  # noqa: S608
+                    " VALUES (?, 0, ?) ON CONFLICT (name) DO NOTHING",
+                    (p.name, p.version),
                 )
+        stale = [p.name for p in self.projections if self.version(p.name) != p.version]
+        reports = [self._rebuild(name, only_if_stale=True) for name in stale]
+        self.rebuilt = [r for r in reports if r.swapped]
 
     def head(self) -> int:
         """The highest position in the event log (0 when it is empty)."""
         return int(self.app.recorder.max_notification_id() or 0)
+
+    def version(self, name: str) -> int:
+        """The version of projection `name` that its tables hold (0: no row yet)."""
+        row = self.db.fetchone(
+            f"SELECT version FROM {POSITIONS_TABLE} WHERE name = ?",  # noqa: S608
+            (name,),
+        )
+        return int(row["version"]) if row else 0
 
     def position(self, name: str) -> int:
         """The position a projection has processed up to."""
@@ -321,12 +353,18 @@ class ProjectionRunner:
 
     def run(self, stop: threading.Event) -> None:
         """Feed the projections until `stop` is set; the batch in hand is finished first."""
-        waker = self._waker()
+        session = self._session()
+        # PostgreSQL wakes on NOTIFY, so its wait can be long; SQLite is polled.
+        idle = (
+            max(self.poll_seconds, PG_FALLBACK_POLL_SECONDS)
+            if session.listens
+            else self.poll_seconds
+        )
         next_election = 0.0
         try:
             while not stop.is_set():
                 if self.leader_election and time.monotonic() >= next_election:
-                    self._elect(waker)
+                    self._elect(session)
                     next_election = time.monotonic() + self.standby_retry_seconds
                 led = self.leading if self.leader_election else None
                 moved = 0
@@ -340,24 +378,25 @@ class ProjectionRunner:
                         stop.wait(ERROR_BACKOFF_SECONDS)
                         continue
                 if not moved:
-                    waker.wait(self.poll_seconds, stop)
+                    session.wait(idle, stop)
         finally:
-            waker.close()
+            session.close()
             self.leading = set()
 
-    def _elect(self, waker: _Waker) -> None:
+    def _elect(self, session: Session) -> None:
         for p in self.projections:
-            if p.name not in self.leading and waker.try_lead(p.name):
+            if p.name not in self.leading and session.try_lock(_lock_key(p.name)):
                 self.leading.add(p.name)
                 log.info("leading projection %s", p.name)
         standby = sorted({p.name for p in self.projections} - self.leading)
         if standby:
             log.debug("standby for %s", ", ".join(standby))
 
-    def _waker(self) -> _Waker:
-        if self.db.dialect == "postgres":
-            return _PostgresSession(self.app, self)
-        return _Sleeper()
+    def _session(self) -> Session:
+        return open_session(self.app, "projection runner", on_lost=self._lost, logger=log)
+
+    def _lost(self) -> None:
+        self.leading = set()  # the advisory locks died with the session's connection
 
     def start(self) -> None:
         """Run in a background thread until `stop()`."""
@@ -392,11 +431,21 @@ class ProjectionRunner:
 
         Readers keep the live tables until the swap, which is one short transaction under
         the live position's row lock: the fresh tables are caught up to (at least) the live
-        position, the position is set to theirs, and the tables are renamed.
+        position, the position is set to theirs (and the version to the code's), and the
+        tables are renamed.
         """
+        return self._rebuild(name, only_if_stale=False)
+
+    def _rebuild(self, name: str, *, only_if_stale: bool) -> RebuildReport:
+        """`rebuild`; with `only_if_stale`, given up (not swapped) if another process has
+        swapped in the code's version meanwhile."""
         live = self.projection(name)
         fresh = type(live)(suffix=f"__rb{secrets.token_hex(4)}")
         started = time.monotonic()
+        if only_if_stale:
+            log.info(
+                "projection %s: stored version differs from %d, rebuilding", name, live.version
+            )
         with self.db.transaction() as cur:
             for table in fresh.tables:
                 for statement in table.ddl(fresh.suffix):
@@ -418,10 +467,12 @@ class ProjectionRunner:
                 # position moved and re-read its batch.
                 cur.execute(
                     f"UPDATE {POSITIONS_TABLE} SET position = position"  # noqa: S608
-                    " WHERE name = ? RETURNING position",
+                    " WHERE name = ? RETURNING position, version",
                     (name,),
                 )
                 row = cur.fetchone()
+                if only_if_stale and row and int(row["version"]) == live.version:
+                    raise _Superseded  # a process starting next to this one was first
                 live_position = int(row["position"]) if row else 0
                 while position < live_position:
                     batch, position = self._read(fresh, position, live_position)
@@ -429,11 +480,15 @@ class ProjectionRunner:
                         fresh.apply(cur, Recorded(n, self.app))
                     events += len(batch)
                 cur.execute(
-                    f"UPDATE {POSITIONS_TABLE} SET position = ? WHERE name = ?",  # noqa: S608
-                    (position, name),
+                    f"UPDATE {POSITIONS_TABLE} SET position = ?, version = ?"  # noqa: S608
+                    " WHERE name = ?",
+                    (position, live.version, name),
                 )
                 for statement in _swap_statements(self.db, cur, live, fresh):
                     cur.execute(statement)
+        except _Superseded:
+            self._drop(fresh)
+            return RebuildReport(name, events, position, time.monotonic() - started, False)
         except BaseException:
             self._drop(fresh)
             raise
@@ -468,10 +523,19 @@ def _table_exists(db: Database, name: str) -> bool:
     return db.fetchone(sql, (name,)) is not None
 
 
+def _column_sql(db: Database) -> str:
+    """A query that finds a row when table ? has a column named ?."""
+    if db.dialect == "postgres":
+        return (
+            "SELECT 1 AS found FROM information_schema.columns"
+            " WHERE table_schema = current_schema() AND table_name = ? AND column_name = ?"
+        )
+    return "SELECT 1 AS found FROM pragma_table_info(?) WHERE name = ?"
+
+
 def _lock_key(name: str) -> int:
-    """A stable signed 64-bit advisory-lock key for a name."""
-    digest = hashlib.sha256(f"minqing:projection:{name}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
+    """The advisory-lock key of a projection's leader (and of the setup)."""
+    return advisory_key("projection", name)
 
 
 def _swap_statements(db: Database, cur: Cursor, live: Projection, fresh: Projection) -> list[str]:
@@ -498,80 +562,6 @@ def _swap_statements(db: Database, cur: Cursor, live: Projection, fresh: Project
                 statements.append(f"DROP INDEX IF EXISTS {new}__{ix}")
                 statements.append(f"CREATE INDEX {old}__{ix} ON {old} {cols}")
     return statements
-
-
-class _Sleeper:
-    """SQLite: nothing to listen to, so poll."""
-
-    def wait(self, seconds: float, stop: threading.Event) -> None:
-        stop.wait(seconds)
-
-    def try_lead(self, name: str) -> bool:
-        return True
-
-    def close(self) -> None:
-        pass
-
-
-class _PostgresSession:
-    """A dedicated PostgreSQL connection: LISTEN for new events, hold advisory locks.
-
-    Session advisory locks live as long as this connection, so a process that dies loses
-    its leadership at once and a standby takes over on its next try.
-    """
-
-    def __init__(self, app: Minqing, runner: ProjectionRunner) -> None:
-        recorder: Any = app.recorder  # a PostgresApplicationRecorder here
-        pool = recorder.datastore.pool
-        self._conninfo: str = pool.conninfo
-        self._kwargs = {k: v for k, v in pool.kwargs.items() if k != "row_factory"}
-        self._channel: str = recorder.channel_name
-        self._runner = runner
-        self._conn: psycopg.Connection[Any] | None = None
-
-    def _connection(self) -> psycopg.Connection[Any]:
-        if self._conn is None or self._conn.closed:
-            self._runner.leading = set()  # locks die with the old connection
-            conn = psycopg.connect(self._conninfo, autocommit=True, **self._kwargs)
-            conn.execute(f'LISTEN "{self._channel}"')
-            self._conn = conn
-        return self._conn
-
-    def _lost(self, exc: Exception) -> None:
-        log.warning("projection runner lost its PostgreSQL session: %s", exc)
-        self._runner.leading = set()
-        if self._conn is not None:
-            self._conn.close()
-        self._conn = None
-
-    def wait(self, seconds: float, stop: threading.Event) -> None:
-        deadline = time.monotonic() + max(seconds, PG_FALLBACK_POLL_SECONDS)
-        try:
-            conn = self._connection()
-            # Short slices keep a stop request prompt; a notification ends the wait.
-            while not stop.is_set() and time.monotonic() < deadline:
-                for _ in conn.notifies(timeout=0.1, stop_after=1):
-                    return
-        except psycopg.Error as exc:
-            self._lost(exc)
-            stop.wait(ERROR_BACKOFF_SECONDS)
-
-    def try_lead(self, name: str) -> bool:
-        try:
-            row = (
-                self._connection()
-                .execute("SELECT pg_try_advisory_lock(%s)", (_lock_key(name),))
-                .fetchone()
-            )
-        except psycopg.Error as exc:
-            self._lost(exc)
-            return False
-        return bool(row and row[0])
-
-    def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()  # releases every advisory lock this session held
-            self._conn = None
 
 
 @contextmanager

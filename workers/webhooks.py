@@ -28,7 +28,6 @@ SQLite one process (the API's embedded thread, or `minqing worker webhooks`) run
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import random
@@ -39,10 +38,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC
 from email.utils import parsedate_to_datetime
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
-import psycopg
 
 from api.bootstrap import open_minqing
 from api.settings import Settings
@@ -50,6 +48,7 @@ from domain import cloudevents
 from domain.application import Minqing
 from domain.errors import Invalid
 from domain.feed import EventFeed
+from domain.pgsession import Session, open_session
 from domain.webhooks import (
     DEFAULT_SCHEDULE,
     ROTATION_GRACE_SECONDS,
@@ -138,14 +137,6 @@ class DispatcherConfig:
             rotation_grace=settings.webhooks_secret_grace_hours * 3600,
             concurrency=settings.webhooks_concurrency,
         )
-
-
-class _Waker(Protocol):
-    def wait(self, seconds: float, stop: threading.Event, kick: threading.Event) -> bool:
-        """Sleep until `seconds` pass, `stop` or `kick` is set, or (True) new events."""
-
-    def try_lead(self) -> bool: ...
-    def close(self) -> None: ...
 
 
 class Dispatcher:
@@ -414,7 +405,7 @@ class Dispatcher:
 
     def run(self, stop: threading.Event) -> None:
         """Follow and deliver until `stop` is set; deliveries under way finish first."""
-        waker = self._waker()
+        session = self._session()
         pool = ThreadPoolExecutor(self.config.concurrency, thread_name_prefix="minqing-webhook")
         inflight: dict[tuple[str, str], Future[DeliveryStatus]] = {}
         next_election = 0.0
@@ -423,7 +414,7 @@ class Dispatcher:
             while not stop.is_set():
                 if self.leader_election and not self.leading:
                     if time.monotonic() >= next_election:
-                        self.leading = waker.try_lead()
+                        self.leading = session.try_lock(lock_key())
                         next_election = time.monotonic() + STANDBY_RETRY_SECONDS
                         if self.leading:
                             log.info("leading the webhook dispatcher")
@@ -447,13 +438,13 @@ class Dispatcher:
                     continue
                 if moved or submitted:
                     continue
-                if waker.wait(self._wait_seconds(inflight), stop, self._kick):
+                if session.wait(self._wait_seconds(inflight), stop, self._kick):
                     follow_at = 0.0  # new events were committed
         finally:
             # Let the attempts under way finish and be recorded (each bounded by the
             # timeout); a kill instead leaves them pending, to be sent again.
             pool.shutdown(wait=True)
-            waker.close()
+            session.close()
             self.leading = not self.leader_election
 
     def _wait_seconds(self, inflight: dict[tuple[str, str], Future[DeliveryStatus]]) -> float:
@@ -466,10 +457,11 @@ class Dispatcher:
             return max(MIN_WAIT_SECONDS, longest)
         return max(0.0, longest)
 
-    def _waker(self) -> _Waker:
-        if self.app.db.dialect == "postgres":
-            return _PostgresSession(self.app, self)
-        return _Sleeper()
+    def _session(self) -> Session:
+        return open_session(self.app, "webhook dispatcher", on_lost=self._lost, logger=log)
+
+    def _lost(self) -> None:
+        self.leading = False  # the advisory lock died with the session's connection
 
     def kick(self) -> None:
         """Look at the outbox now (after a replay or a new subscription in this process)."""
@@ -497,93 +489,6 @@ class Dispatcher:
 
 def _json(event: dict[str, Any]) -> bytes:
     return json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-class _Sleeper:
-    """SQLite: nothing to listen to, so poll (or wake when kicked)."""
-
-    def wait(self, seconds: float, stop: threading.Event, kick: threading.Event) -> bool:
-        deadline = time.monotonic() + seconds
-        while not stop.is_set() and not kick.is_set():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            kick.wait(min(remaining, 0.1))
-        return False
-
-    def try_lead(self) -> bool:
-        return True
-
-    def close(self) -> None:
-        pass
-
-
-class _PostgresSession:
-    """A connection of the dispatcher's own: LISTEN for new events, hold the leader's lock.
-
-    The session advisory lock lives as long as the connection, so a dispatcher that dies
-    (even by SIGKILL) gives up leadership at once and a standby takes over.
-    """
-
-    def __init__(self, app: Minqing, dispatcher: Dispatcher) -> None:
-        recorder: Any = app.recorder  # a PostgresApplicationRecorder here
-        pool = recorder.datastore.pool
-        self._conninfo: str = pool.conninfo
-        self._kwargs = {k: v for k, v in pool.kwargs.items() if k != "row_factory"}
-        self._channel: str = recorder.channel_name
-        self._dispatcher = dispatcher
-        self._conn: psycopg.Connection[Any] | None = None
-
-    def _connection(self) -> psycopg.Connection[Any]:
-        if self._conn is None or self._conn.closed:
-            self._dispatcher.leading = False  # the lock died with the old connection
-            conn = psycopg.connect(self._conninfo, autocommit=True, **self._kwargs)
-            conn.execute(f'LISTEN "{self._channel}"')
-            self._conn = conn
-        return self._conn
-
-    def _lost(self, exc: Exception) -> None:
-        log.warning("webhook dispatcher lost its PostgreSQL session: %s", exc)
-        self._dispatcher.leading = False
-        if self._conn is not None:
-            with contextlib.suppress(psycopg.Error):
-                self._conn.close()
-        self._conn = None
-
-    def wait(self, seconds: float, stop: threading.Event, kick: threading.Event) -> bool:
-        deadline = time.monotonic() + min(seconds, PG_FALLBACK_POLL_SECONDS)
-        try:
-            conn = self._connection()
-            # Short slices keep a stop or a kick prompt; a notification ends the wait.
-            while not stop.is_set() and not kick.is_set():
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                for _ in conn.notifies(timeout=min(remaining, 0.05), stop_after=1):
-                    return True
-        except psycopg.Error as exc:
-            self._lost(exc)
-            stop.wait(ERROR_BACKOFF_SECONDS)
-            return True  # a notification may have been lost with the connection
-        return False
-
-    def try_lead(self) -> bool:
-        try:
-            row = (
-                self._connection()
-                .execute("SELECT pg_try_advisory_lock(%s)", (lock_key(),))
-                .fetchone()
-            )
-        except psycopg.Error as exc:
-            self._lost(exc)
-            return False
-        return bool(row and row[0])
-
-    def close(self) -> None:
-        if self._conn is not None:
-            with contextlib.suppress(psycopg.Error):
-                self._conn.close()  # releases the advisory lock
-            self._conn = None
 
 
 # -- entry points ------------------------------------------------------------------------------

@@ -114,6 +114,12 @@ def folded_row(app: Minqing, concern_id: UUID) -> dict[str, Any]:
         "round": c.round,
         "version": c.version,
         "position": app.db.position_of(str(c.id), c.version),
+        # What the deadline watcher selects on (SQLite reads a BOOLEAN back as 0 or 1).
+        "feedback_pending": c.feedback_pending,
+        "missed_due_on": c.missed_due_dates[-1].isoformat() if c.missed_due_dates else None,
+        "feedback_overdue_round": (
+            c.feedback_overdue_rounds[-1] if c.feedback_overdue_rounds else None
+        ),
     }
 
 
