@@ -31,6 +31,12 @@ TEXT_JS = """() => {
 }"""
 
 
+# Form fields a screen reader could not name: no <label>, no aria-label.
+UNLABELLED_JS = """() => Array.from(document.querySelectorAll('input, select, textarea'))
+  .filter(e => e.type !== 'hidden' && !(e.labels && e.labels.length) && !e.ariaLabel)
+  .map(e => e.name || e.id)"""
+
+
 def _record(page: Page, base: str, title: str, text: str) -> str:
     page.goto(f"{base}/ui/record")
     page.get_by_label("走访户（门牌）").fill("7号楼101")
@@ -168,6 +174,7 @@ def test_the_english_switch_leaves_no_chinese_label_behind(site: Site) -> None:
         page.goto(site.base + path)
         text = page.evaluate(TEXT_JS)
         assert page.locator("html").get_attribute("lang") == "en"
+        assert page.evaluate(UNLABELLED_JS) == [], path
         leftover = sorted(set(CJK.findall(text)))
         assert leftover == [], f"{path}: {''.join(leftover)} in {text!r}"
 
