@@ -277,7 +277,7 @@ def _member_page(
     items = []
     for concern_id in meeting.agenda:
         raw = meeting.items[str(concern_id)]
-        if raw["status"] != ItemStatus.VOTING.value and str(concern_id) not in (errors or {}):
+        if raw["status"] != ItemStatus.VOTING.value:
             continue
         concern = app.get_concern(concern_id)
         mine = raw["votes"].get(str(member))
