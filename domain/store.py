@@ -67,6 +67,7 @@ def event_store_env(database_url: str) -> dict[str, str]:
 
 class _Cursor(Protocol):
     def execute(self, sql: Any, params: Any = ..., /) -> Any: ...
+    def executemany(self, sql: Any, params_seq: Any, /) -> Any: ...
     def fetchone(self) -> Any: ...
     def fetchall(self) -> Any: ...
 
@@ -130,7 +131,12 @@ class Database:
     def transaction(self) -> Iterator[Cursor]:
         """One committed transaction; rolled back if the block raises."""
         with self.recorder.datastore.transaction(commit=True) as c:
-            yield Cursor(c, self.dialect)
+            cursor = Cursor(c, self.dialect)
+            if self.dialect == "sqlite":
+                # A write first takes SQLite's write lock at once (waiting for another
+                # writer); a transaction that read first would fail when it came to write.
+                cursor.execute("UPDATE minqing_counters SET value = value WHERE 1 = 0")
+            yield cursor
 
     def fetchone(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
         """The first row of a query, or None."""
@@ -153,7 +159,9 @@ class Database:
 
     def create_tables(self) -> None:
         """Create the side tables (the event store creates its own)."""
-        with self.transaction() as cur:
+        # Not self.transaction(): on SQLite that writes to minqing_counters, made here.
+        with self.recorder.datastore.transaction(commit=True) as c:
+            cur = Cursor(c, self.dialect)
             for statement in _SIDE_TABLES["common"]:
                 cur.execute(statement)
 
@@ -195,6 +203,11 @@ class Cursor:
     def execute(self, sql: str, params: tuple[Any, ...] = ()) -> None:
         """Run one statement."""
         self._cursor.execute(_to_pg(sql) if self._dialect == "postgres" else sql, params)
+
+    def executemany(self, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Run one statement for each row of parameters (psycopg pipelines them)."""
+        if rows:
+            self._cursor.executemany(_to_pg(sql) if self._dialect == "postgres" else sql, rows)
 
     def fetchone(self) -> Any:
         """The next row, or None."""

@@ -23,8 +23,9 @@ from eventsourcing.utils import get_topic
 from domain.concern import Concern
 from domain.errors import Invalid
 from domain.lifecycle import Status
-from domain.store import Cursor, Database
-from projections.runner import Projection, Recorded, Table
+from domain.store import Database
+from projections.rows import Row, RowPerAggregate
+from projections.runner import Recorded, Table
 
 TABLE = "minqing_concern_list"
 DEFAULT_LIMIT = 50
@@ -79,7 +80,7 @@ def _value(v: Any) -> Any:
     return v
 
 
-class ConcernList(Projection):
+class ConcernList(RowPerAggregate):
     """One row per concern: status, classification, owner, due date, key times."""
 
     name = "concern_list"
@@ -109,66 +110,85 @@ class ConcernList(Projection):
         ),
     )
 
-    def apply(self, cur: Cursor, recorded: Recorded) -> None:
-        """Insert the row on Raised; otherwise update what the event changed."""
+    row_table = TABLE
+    columns = (
+        "id",
+        "reference",
+        "title",
+        "description",
+        "status",
+        "category",
+        "library",
+        "channel",
+        "grid",
+        "owner",
+        "duty_role",
+        "due_on",
+        "raised_at",
+        "updated_at",
+        "resolved_at",
+        "round",
+        "version",
+        "position",
+        "feedback_pending",
+        "missed_due_on",
+        "feedback_overdue_round",
+    )
+
+    def fold(self, row: Row | None, recorded: Recorded) -> Row | None:
+        """A new row on Raised; otherwise the row with what the event changed."""
         e = recorded.event
         kind = type(e).__name__
-        table = self.table(TABLE)
         if kind == "Raised":
             at = utc_text(e.at)
-            cur.execute(
-                f"INSERT INTO {table} (id, reference, title, description, status,"  # noqa: S608
-                " category, library, channel, grid, owner, duty_role, due_on, raised_at,"
-                " updated_at, resolved_at, round, version, position)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?, ?, NULL, 1, ?, ?)",
-                (
-                    str(e.originator_id),
-                    e.reference,
-                    e.title,
-                    e.description,
-                    Status.INTAKE.value,
-                    e.category,
-                    e.library,
-                    e.channel,
-                    e.grid,
-                    at,
-                    at,
-                    e.originator_version,
-                    recorded.position,
-                ),
-            )
-            return
-        changes: dict[str, Any] = {"version": e.originator_version, "position": recorded.position}
-        extra = ""
+            return {
+                "id": str(e.originator_id),
+                "reference": e.reference,
+                "title": e.title,
+                "description": e.description,
+                "status": Status.INTAKE.value,
+                "category": e.category,
+                "library": e.library,
+                "channel": e.channel,
+                "grid": e.grid,
+                "owner": None,
+                "duty_role": None,
+                "due_on": None,
+                "raised_at": at,
+                "updated_at": at,
+                "resolved_at": None,
+                "round": 1,
+                "version": e.originator_version,
+                "position": recorded.position,
+                "feedback_pending": False,
+                "missed_due_on": None,
+                "feedback_overdue_round": None,
+            }
+        if row is None:  # an event of a concern whose Raised this table never saw
+            return None
+        row.update(version=e.originator_version, position=recorded.position)
         # A fact (DeadlineMissed, FeedbackOverdue) changes neither status nor updated_at,
         # exactly as the aggregate records it; a move of the lifecycle carries its status.
         # An event kind added later is a move if it carries a status, a fact otherwise.
         moves = kind in _MOVES or (kind not in _FACTS and hasattr(e, "status"))
         if moves:
-            changes["status"] = e.status
-            changes["updated_at"] = utc_text(e.at)
+            row["status"] = e.status
+            row["updated_at"] = utc_text(e.at)
             for column in _MOVES.get(kind, ()):
-                changes[column] = _value(getattr(e, column))
+                row[column] = _value(getattr(e, column))
         if kind == "SentBack":
-            changes.update(owner=None, duty_role=None, due_on=None)
+            row.update(owner=None, duty_role=None, due_on=None)
         elif kind == "Resolved":
-            changes["resolved_at"] = utc_text(e.at)
-            changes["feedback_pending"] = True
+            row.update(resolved_at=utc_text(e.at), feedback_pending=True)
         elif kind == "FeedbackRecorded":
-            changes["feedback_pending"] = False
+            row["feedback_pending"] = False
         elif kind == "Reopened":
-            changes["resolved_at"] = None
-            changes["feedback_pending"] = False
-            extra = ", round = round + 1"
+            row.update(resolved_at=None, feedback_pending=False, round=int(row["round"]) + 1)
         elif kind == "DeadlineMissed":
-            changes["missed_due_on"] = _value(e.due_on)
+            row["missed_due_on"] = _value(e.due_on)
         elif kind == "FeedbackOverdue":
-            changes["feedback_overdue_round"] = e.round
-        assignments = ", ".join(f"{column} = ?" for column in changes)
-        cur.execute(
-            f"UPDATE {table} SET {assignments}{extra} WHERE id = ?",  # noqa: S608
-            (*changes.values(), str(e.originator_id)),
-        )
+            row["feedback_overdue_round"] = e.round
+        return row
 
 
 # -- queries ------------------------------------------------------------------------------

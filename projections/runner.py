@@ -115,6 +115,15 @@ class Projection(ABC):
     def apply(self, cur: Cursor, recorded: Recorded) -> None:
         """Write what one event changes; runs inside the batch's transaction."""
 
+    def apply_batch(self, cur: Cursor, batch: Sequence[Recorded]) -> None:
+        """Write what a batch of events changes, in log order; by default one at a time.
+
+        A read model that can fold a batch in memory overrides this to write each row once
+        per batch (projections/rows.py): a round trip per event is what bounds a rebuild.
+        """
+        for recorded in batch:
+            self.apply(cur, recorded)
+
 
 @dataclass(frozen=True)
 class ProjectionStatus:
@@ -218,13 +227,8 @@ class ProjectionRunner:
             with self.db.transaction() as cur:
                 if self.db.dialect == "postgres":
                     # Processes starting together would race on CREATE TABLE IF NOT EXISTS.
+                    # (SQLite's transaction takes the write lock first: domain/store.py.)
                     cur.execute("SELECT pg_advisory_xact_lock(?)", (_lock_key("setup"),))
-                elif positions_exist:
-                    # A write first: SQLite then makes a second process starting now wait
-                    # for this one, where a read first would fail it when it came to write.
-                    cur.execute(
-                        f"UPDATE {POSITIONS_TABLE} SET position = position WHERE 1 = 0"  # noqa: S608
-                    )
                 for statement in missing:
                     cur.execute(statement)
                 cur.execute(has_column, (POSITIONS_TABLE, "version"))  # again, under the lock
@@ -320,8 +324,7 @@ class ProjectionRunner:
                 )
                 if cur.fetchone() is None:
                     raise _Superseded
-                for n in batch:
-                    p.apply(cur, Recorded(n, self.app))
+                p.apply_batch(cur, self._recorded(batch))
         except _Superseded:
             self.superseded += 1
             log.debug("projection %s: another runner processed (%d, %d]", p.name, start, end)
@@ -329,6 +332,9 @@ class ProjectionRunner:
         with self.advanced:
             self.advanced.notify_all()
         return end - start
+
+    def _recorded(self, batch: Sequence[Notification]) -> list[Recorded]:
+        return [Recorded(n, self.app) for n in batch]
 
     def _read(self, p: Projection, after: int, upto: int) -> tuple[list[Notification], int]:
         """The next batch after `after` (not beyond `upto`) and the position it reaches.
@@ -457,8 +463,7 @@ class ProjectionRunner:
                 head = self.head()
                 batch, end = self._read(fresh, position, head)
                 with self.db.transaction() as cur:
-                    for n in batch:
-                        fresh.apply(cur, Recorded(n, self.app))
+                    fresh.apply_batch(cur, self._recorded(batch))
                 events, position = events + len(batch), end
                 if position >= head:
                     break
@@ -476,8 +481,7 @@ class ProjectionRunner:
                 live_position = int(row["position"]) if row else 0
                 while position < live_position:
                     batch, position = self._read(fresh, position, live_position)
-                    for n in batch:
-                        fresh.apply(cur, Recorded(n, self.app))
+                    fresh.apply_batch(cur, self._recorded(batch))
                     events += len(batch)
                 cur.execute(
                     f"UPDATE {POSITIONS_TABLE} SET position = ?, version = ?"  # noqa: S608
