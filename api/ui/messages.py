@@ -233,6 +233,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "sup.as_of": "在某一时间点的状态",
         "sup.as_of_none": "该时间点时此民情尚未登记。",
         "sup.as_of_state": "截至 {when} 的状态（第 {version} 版）",
+        "sup.as_of_version": "第 {version} 版时的状态",
+        "sup.version": "或版本号",
         "sup.verify": "存证校验",
         "sup.verify_run": "立即校验",
         "sup.verify_ok": "校验通过：{checked} 条事件、{checkpoints} 个签名检查点均未被改动。",
@@ -516,6 +518,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "sup.as_of": "State at a chosen time",
         "sup.as_of_none": "The concern had not been raised yet at that time.",
         "sup.as_of_state": "As of {when} (version {version})",
+        "sup.as_of_version": "As of version {version}",
+        "sup.version": "or version",
         "sup.verify": "Verify the record",
         "sup.verify_run": "Verify now",
         "sup.verify_ok": (

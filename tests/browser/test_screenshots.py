@@ -149,7 +149,7 @@ def test_screenshots_of_every_page(demo_site: Site) -> None:
         ("sign-in", None, "/ui/sign-in"),
         ("home", "wangfang", "/ui/"),
         ("record", "wangfang", "/ui/record"),
-        ("triage", "grid2-leader", "/ui/triage"),
+        ("triage", "demo-admin", "/ui/triage"),
         ("committee", "committee", "/ui/committee"),
         ("meeting-chair", "chen-chair", f"/ui/meetings/{ids['meeting']}"),
         ("meeting-vote", "liqiang", f"/ui/meetings/{ids['meeting']}/vote"),
@@ -158,7 +158,7 @@ def test_screenshots_of_every_page(demo_site: Site) -> None:
         (
             "supervision",
             "supervisor",
-            "/ui/supervision?concern=MQ-2026-000001&as_of=2026-03-20T12:00&verify=true",
+            "/ui/supervision?concern=MQ-2026-000001&version=3&verify=true",
         ),
         ("ledger", "demo-admin", "/ui/ledger"),
         ("achievements", None, "/ui/public/achievements"),

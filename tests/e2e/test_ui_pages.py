@@ -258,6 +258,11 @@ def test_supervision_shows_a_concern_as_it_was_and_verifies_the_chain(
         assert "提交支委会" in page.text  # the timeline goes on to now
         early = s.get("/ui/supervision", params={"concern": reference, "as_of": "2000-01-01T00:00"})
         assert "尚未登记" in early.text
+        by_version = s.get("/ui/supervision", params={"concern": reference, "version": "2"})
+        assert "第 2 版时的状态" in by_version.text
+        assert 'class="past-status">支委会研究<' in by_version.text
+        wrong = s.get("/ui/supervision", params={"concern": reference, "version": "9"})
+        assert "must be a version from 1 to 2" in wrong.text
         checked = s.get("/ui/supervision", params={"verify": "true"})
         assert "校验通过" in text_of(checked.text)
         bad = s.get("/ui/supervision", params={"concern": "MQ-1999-000001"})

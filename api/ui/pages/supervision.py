@@ -32,18 +32,27 @@ def _moment(raw: str, app_zone: Any) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=app_zone)
 
 
+def _version(raw: str, latest: int) -> int:
+    text = raw.strip()
+    if not text.isdigit() or not 1 <= int(text) <= latest:
+        raise Invalid([("version", f"must be a version from 1 to {latest}")])
+    return int(text)
+
+
 @router.get("/supervision")
 def supervision(
     request: Request,
     session: SessionDep,
     concern: Annotated[str, Query(max_length=100)] = "",
     as_of: Annotated[str, Query(max_length=40)] = "",
+    version: Annotated[str, Query(max_length=12)] = "",
     verify: bool = False,
 ) -> Response:
     """The supervisor's desk: a concern's history and past state, verification, access log."""
     need(session, Role.SUPERVISOR)
     app = minqing(request)
-    context: dict[str, Any] = {"query": {"concern": concern, "as_of": as_of}, "found": None}
+    query = {"concern": concern, "as_of": as_of, "version": version}
+    context: dict[str, Any] = {"query": query, "found": None}
     problems: list[tuple[str, str]] = []
     if concern.strip():
         try:
@@ -60,14 +69,20 @@ def supervision(
                 meeting_titles(app, entries),
             )
             context["member_names"] = members
-            if as_of.strip():
-                moment = _moment(as_of, app.zone)
-                version = app.version_at(found.id, moment)
-                context["as_of_moment"] = moment
-                context["as_of_version"] = version
+            if version.strip() or as_of.strip():
+                # As the API's as_of_version and as_of: a version, or the version recorded
+                # by a moment (the time the events were stored).
+                if version.strip():
+                    past_version = _version(version, found.version)
+                    context["as_of_moment"] = None
+                else:
+                    moment = _moment(as_of, app.zone)
+                    past_version = app.version_at(found.id, moment)
+                    context["as_of_moment"] = moment
+                context["as_of_version"] = past_version
                 context["past"] = (
-                    app.concern_view(app.get_concern(found.id, version), session.principal)
-                    if version
+                    app.concern_view(app.get_concern(found.id, past_version), session.principal)
+                    if past_version
                     else None
                 )
         except Invalid as exc:
