@@ -342,35 +342,39 @@ def live_key(meeting: Meeting, member: str | None) -> str:
     return "|".join(parts)
 
 
+def live_items(meeting: Meeting) -> list[dict[str, Any]]:
+    """Each item's status and count, from the meeting alone (polled often: no concern is
+    read); while a secret ballot is open only the number voted."""
+    secret = meeting.parsed_rules.secret
+    found = []
+    for concern_id in meeting.agenda:
+        raw = meeting.items[str(concern_id)]
+        decided = raw["status"] == ItemStatus.DECIDED.value
+        tally = raw["tally"] if decided else meeting.tally(concern_id).as_dict()
+        shown = ("voted",) if secret and not decided else ("for", "against", "abstain", "voted")
+        found.append(
+            {
+                "concern_id": str(concern_id),
+                "status": raw["status"],
+                "tally": {k: tally[k] for k in shown if k in tally},
+                "outcome": tally["outcome"] if decided else None,
+            }
+        )
+    return found
+
+
 @router.get("/meetings/{meeting_id}/live")
 def live(request: Request, meeting_id: str, session: SessionDep) -> JSONResponse:
     """The tallies now (counts only while a secret ballot is open), for short polling."""
     need(session, *READERS)
-    app = minqing(request)
-    meeting = _meeting(app, meeting_id)
-    view = meeting_view(app, meeting)
+    meeting = _meeting(minqing(request), meeting_id)
     member = str(session.principal.member_id) if session.principal.member_id else None
-    items = [
-        {
-            "concern_id": i["concern_id"],
-            "status": i["status"],
-            "tally": {
-                k: v for k, v in i["tally"].items() if k in ("for", "against", "abstain", "voted")
-            },
-            "outcome": i["outcome"],
-        }
-        for i in view["agenda"]
-    ]
-    for item in items:  # open ballots have no `voted` until closed: count it here
-        t = item["tally"]
-        if "voted" not in t and "for" in t:
-            t["voted"] = t["for"] + t["against"] + t["abstain"]
     return JSONResponse(
         {
             "version": meeting.version,
             "status": meeting.status,
             "key": live_key(meeting, member),
-            "items": items,
+            "items": live_items(meeting),
         },
         headers={"Cache-Control": "no-store"},
     )
