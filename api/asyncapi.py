@@ -27,7 +27,12 @@ _ENVELOPE: dict[str, Any] = {
             "description": "the log position, zero-padded; positions may have gaps",
         },
         "datacontenttype": {"const": cloudevents.DATA_CONTENT_TYPE},
-        "dataschema": {"type": "string"},
+        "dataschema": {
+            "type": "string",
+            "format": "uri",
+            "description": "absolute URL of the JSON Schema of `data` (MINQING_PUBLIC_URL"
+            " followed by /api/v1/events/schemas/<type>)",
+        },
         "data": {"type": "object"},
     },
     "required": [
@@ -67,7 +72,7 @@ def _message_name(event_type: str) -> str:
     return event_type.removeprefix(cloudevents.TYPE_PREFIX + ".").replace(".", "_")
 
 
-def _messages() -> dict[str, Any]:
+def _messages(public_url: str) -> dict[str, Any]:
     messages: dict[str, Any] = {}
     for contract in cloudevents.CONTRACTS:
         payload = {
@@ -77,7 +82,7 @@ def _messages() -> dict[str, Any]:
                     "type": "object",
                     "properties": {
                         "type": {"const": contract.type},
-                        "data": contract.schema(),
+                        "data": contract.schema(public_url),
                     },
                 },
             ]
@@ -91,10 +96,10 @@ def _messages() -> dict[str, Any]:
     return messages
 
 
-def asyncapi_document(base_url: str) -> dict[str, Any]:
-    """The document, with this server's address (as the request reached it)."""
+def asyncapi_document(base_url: str, public_url: str) -> dict[str, Any]:
+    """The document: the server as the request reached it, schemas under `public_url`."""
     parts = urlsplit(base_url)
-    messages = _messages()
+    messages = _messages(public_url)
 
     def channel_messages(channel: str) -> list[dict[str, str]]:
         return [{"$ref": f"#/channels/{channel}/messages/{name}"} for name in messages]

@@ -15,6 +15,7 @@ from api.routes import (
     concern_list,
     concerns,
     events,
+    libraries,
     meetings,
     members,
     open311,
@@ -28,6 +29,7 @@ from api.settings import Settings
 from domain.application import Clock
 from projections.registry import all_projections
 from projections.runner import ProjectionRunner
+from workers.checkpoints import start_checkpoint_thread
 from workers.deadlines import embedded_watcher
 from workers.webhooks import embedded_dispatcher
 
@@ -56,9 +58,17 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         if settings.embedded_workers:
             app.state.deadline_watcher = embedded_watcher(app.state.minqing, settings)
             app.state.deadline_watcher.start()
+        # The daily signed checkpoint; in production `minqing worker checkpoints` runs it.
+        stop_checkpoints = (
+            start_checkpoint_thread(app.state.minqing, settings)
+            if settings.embedded_workers
+            else None
+        )
         try:
             yield
         finally:
+            if stop_checkpoints is not None:
+                stop_checkpoints()
             if app.state.deadline_watcher is not None:
                 app.state.deadline_watcher.stop()
             app.state.webhook_dispatcher.stop()
@@ -85,6 +95,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         residents.router,
         webhooks.router,
         visits.router,
+        libraries.router,
+        libraries.public_router,
+        members.points_router,
     ):
         app.include_router(router)
     ui.install(app)  # the web UI: /ui/ (api/ui)

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     embedded_workers: bool = True
     # Integrators: the CloudEvents `source` of every published event.
     event_source: str = "urn:minqing:community"
+    # The address clients reach this service at (behind any proxy): CloudEvents'
+    # `dataschema` is this URL followed by /api/v1/events/schemas/<type>.
+    public_url: str = "http://127.0.0.1:8000"
     # Server-Sent Events: a `: keep-alive` comment at least this often; a stream ends
     # after the longest duration (the client resumes with Last-Event-ID), so a restart
     # or a load balancer never waits on streams that stay open forever.
@@ -61,6 +64,11 @@ class Settings(BaseSettings):
     # looks for passed due dates and overdue feedback this often.
     feedback_window_days: int = Field(default=7, ge=1)
     deadline_check_seconds: float = Field(default=60.0, gt=0)
+    # Member points (党员积分): what one piece of recorded work earns; applied when read.
+    points_visit: int = Field(default=1, ge=0)
+    points_concern_collected: int = Field(default=1, ge=0)
+    points_meeting_attended: int = Field(default=2, ge=0)
+    points_resolved_on_time: int = Field(default=3, ge=0)
 
     @property
     def embedded(self) -> bool:

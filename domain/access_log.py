@@ -1,7 +1,8 @@
 """The access log: every read of a resident's personal data, who read it, when and why.
 
 Staff who contact residents (collector, grid leader, staff, admin, the concern's owner) see
-the data by their role; a supervisor sees it only on asking (`reveal`) with a `reason`.
+the data by their role; a supervisor sees it only on giving a `reason` (with or without
+`reveal`); `reveal` without one is refused.
 Either way the read is written here before the data leaves, so a read that cannot be logged
 is not served. The log holds no personal data itself: only the resident's pseudonym.
 """
@@ -118,11 +119,14 @@ def disclose(
     """Finish a concern view: reveal the resident's data to a supervisor who gave a reason,
     and log every read of personal data before the view is returned.
 
-    `reveal` without a reason is 422 for a supervisor; `reveal` from a caller who is neither
-    a supervisor nor entitled by their work is 403.
+    A supervisor's `reason` asks for the data as `reveal` does. `reveal` without a reason
+    is 422 for a supervisor; `reveal` from a caller who is neither a supervisor nor entitled
+    by their work is 403.
     """
     why = clean_reason(reason)
     basis = _basis(principal, concern)
+    if why is not None and basis is None and Role.SUPERVISOR in principal.roles:
+        reveal = True
     if reveal and basis is None:
         if Role.SUPERVISOR not in principal.roles:
             raise Forbidden("revealing a resident's personal data is for supervisors")

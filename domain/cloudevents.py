@@ -26,6 +26,7 @@ from domain.concern import Concern
 from domain.lifecycle import Status
 from domain.meeting import Meeting, MeetingKind
 from domain.member import Member
+from domain.resident_record import Resident
 from domain.visit import Visit
 from domain.vocabulary import Category, Channel, DutyRole, Library, Role, Satisfaction
 from domain.voting import Ballot, Choice, Outcome
@@ -33,6 +34,9 @@ from domain.voting import Ballot, Choice, Outcome
 SPECVERSION = "1.0"
 TYPE_PREFIX = "org.minqing"
 DEFAULT_SOURCE = "urn:minqing:community"
+# `dataschema` must be an absolute URI (CloudEvents 1.0), and one a consumer can fetch: the
+# service's public address (MINQING_PUBLIC_URL) followed by the schema's path.
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 SCHEMA_PATH = "/api/v1/events/schemas/"
 DATA_CONTENT_TYPE = "application/json"
 JSON_SCHEMA = "https://json-schema.org/draft/2020-12/schema"
@@ -152,7 +156,7 @@ class Contract:
 
     @property
     def aggregate(self) -> str:
-        """`concern`, `meeting`, `member` or `visit`: the aggregate class, lower case."""
+        """`concern`, `meeting`, `member`, `visit` or `resident`: the aggregate, lower case."""
         return self.event_class.__qualname__.split(".")[0].lower()
 
     @property
@@ -171,17 +175,21 @@ class Contract:
         return get_topic(self.event_class)
 
     @property
-    def dataschema(self) -> str:
-        """Where the JSON Schema of `data` is served (a path on this service)."""
+    def schema_path(self) -> str:
+        """Where this service serves the JSON Schema of `data` (a path)."""
         return SCHEMA_PATH + self.type
 
-    def schema(self) -> dict[str, Any]:
+    def dataschema(self, public_url: str = DEFAULT_PUBLIC_URL) -> str:
+        """The CloudEvents `dataschema`: the schema's absolute URL under `public_url`."""
+        return public_url.rstrip("/") + self.schema_path
+
+    def schema(self, public_url: str = DEFAULT_PUBLIC_URL) -> dict[str, Any]:
         """The JSON Schema (2020-12) that every `data` of this type validates against."""
         properties = {**COMMON_FIELDS, **self.fields}
         optional = self.secret_ballot_fields
         return {
             "$schema": JSON_SCHEMA,
-            "$id": self.dataschema,
+            "$id": self.dataschema(public_url),
             "title": self.type,
             "description": f"data of {self.aggregate} event {self.event_class.__name__}",
             "type": "object",
@@ -375,6 +383,16 @@ CONTRACTS: tuple[Contract, ...] = (
             "notes": "the collector's notes about the household: may be personal",
         },
     ),
+    # Published so a consumer that keeps anything keyed by the pseudonym can drop it too.
+    Contract(
+        _of(Resident, "DataErased"),
+        {
+            "resident_ref": {
+                "type": "string",
+                "description": "the pseudonym whose personal data was erased",
+            }
+        },
+    ),
 )
 
 _BY_CLASS: Mapping[type, Contract] = {c.event_class: c for c in CONTRACTS}
@@ -393,9 +411,9 @@ def topics_for(types: Collection[str] = ()) -> list[str]:
     return sorted(c.topic for c in chosen)
 
 
-def schemas() -> dict[str, dict[str, Any]]:
+def schemas(public_url: str = DEFAULT_PUBLIC_URL) -> dict[str, dict[str, Any]]:
     """Every published type's JSON Schema, by type."""
-    return {c.type: c.schema() for c in CONTRACTS}
+    return {c.type: c.schema(public_url) for c in CONTRACTS}
 
 
 def _plain(value: Any) -> Any:
@@ -422,12 +440,14 @@ def to_cloudevent(
     event: Any,
     source: str,
     *,
+    public_url: str = DEFAULT_PUBLIC_URL,
     is_secret_ballot: Callable[[UUID], bool] = _secret_unless_known,
 ) -> dict[str, Any]:
     """The event as a CloudEvents 1.0 JSON object; KeyError for an unpublished event.
 
-    `is_secret_ballot(meeting_id)` says whether a meeting votes by secret ballot: a
-    VoteCast of such a meeting is published without its `choice`.
+    `public_url` is the service's public address, under which `dataschema` points at the
+    event type's JSON Schema. `is_secret_ballot(meeting_id)` says whether a meeting votes
+    by secret ballot: a VoteCast of such a meeting is published without its `choice`.
     """
     contract = contract_for(event)
     if contract is None:
@@ -455,6 +475,6 @@ def to_cloudevent(
         "time": event.at.isoformat(),
         "sequence": sequence(notification.id),
         "datacontenttype": DATA_CONTENT_TYPE,
-        "dataschema": contract.dataschema,
+        "dataschema": contract.dataschema(public_url),
         "data": data,
     }

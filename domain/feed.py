@@ -18,7 +18,7 @@ from uuid import UUID
 from eventsourcing.persistence import Notification
 
 from domain.application import Minqing
-from domain.cloudevents import to_cloudevent, topics_for
+from domain.cloudevents import DEFAULT_PUBLIC_URL, to_cloudevent, topics_for
 from domain.meeting import Meeting
 from domain.voting import Ballot
 
@@ -36,9 +36,10 @@ class FeedPage:
 class EventFeed:
     """Pages of CloudEvents from one Minqing application's log."""
 
-    def __init__(self, app: Minqing, source: str) -> None:
+    def __init__(self, app: Minqing, source: str, public_url: str = DEFAULT_PUBLIC_URL) -> None:
         self.app = app
         self.source = source
+        self.public_url = public_url
         # A meeting's ballot is fixed when it is scheduled (no event changes its rules),
         # so the answer can be kept for the life of the process.
         self._secret: dict[UUID, bool] = {}
@@ -75,18 +76,20 @@ class EventFeed:
             )
         else:
             rows = self._of_subject(subject, after, limit, topics)
-        events = [
-            to_cloudevent(
-                n,
-                self.app.mapper.to_domain_event(n),
-                self.source,
-                is_secret_ballot=self.is_secret_ballot,
-            )
-            for n in rows
-        ]
+        events = [self.render(n) for n in rows]
         last = rows[-1].id if rows else after
         next_after = last if len(rows) == limit else max(after, head, last)
         return FeedPage(events, next_after)
+
+    def render(self, notification: Notification) -> dict[str, Any]:
+        """One stored event as the CloudEvent every channel (pull, stream, webhook) sends."""
+        return to_cloudevent(
+            notification,
+            self.app.mapper.to_domain_event(notification),
+            self.source,
+            public_url=self.public_url,
+            is_secret_ballot=self.is_secret_ballot,
+        )
 
     def is_secret_ballot(self, meeting_id: UUID) -> bool:
         """True when the meeting votes by secret ballot (unknown meetings count as secret)."""

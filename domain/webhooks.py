@@ -324,6 +324,38 @@ class Attempt:
 
 
 @dataclass(frozen=True)
+class Backlog:
+    """The dispatcher's lag: how far it has followed the log, and what is still to send."""
+
+    position: int  # the last log position queued for delivery
+    head: int  # the log's head
+    undelivered: int  # pending messages of active subscriptions
+    paused: int  # pending messages of disabled subscriptions
+    parked: int  # messages that used up every retry (sent again only by a replay)
+    oldest_undelivered_at: str | None  # when the oldest pending message was queued
+    oldest_undelivered_age_seconds: float | None
+
+    @property
+    def lag(self) -> int:
+        """Log positions the dispatcher has not yet queued (gaps count too)."""
+        return max(0, self.head - self.position)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data for /readyz."""
+        age = self.oldest_undelivered_age_seconds
+        return {
+            "position": self.position,
+            "head": self.head,
+            "lag": self.lag,
+            "undelivered": self.undelivered,
+            "paused": self.paused,
+            "parked": self.parked,
+            "oldest_undelivered_at": self.oldest_undelivered_at,
+            "oldest_undelivered_age_seconds": None if age is None else round(age, 3),
+        }
+
+
+@dataclass(frozen=True)
 class DeliveryPage:
     """Some of a subscription's deliveries, with counts by status and a cursor."""
 
@@ -687,6 +719,35 @@ class Webhooks:
             (name,),
         )
         return int(row["position"]) if row else 0
+
+    def backlog(self) -> Backlog:
+        """How far behind the dispatcher is: log positions not yet queued, and messages not
+        yet delivered (with the age of the oldest), for /readyz and the metrics."""
+        head = int(self.app.recorder.max_notification_id() or 0)
+        position = self.position()
+        rows = self.db.fetchall(
+            f"SELECT w.status AS subscription, d.status, COUNT(*) AS n,"  # noqa: S608
+            " MIN(d.created_at) AS oldest"
+            f" FROM {DELIVERIES_TABLE} d JOIN {SUBSCRIPTIONS_TABLE} w"
+            " ON w.id = d.subscription_id WHERE d.status IN (?, ?) AND w.status <> ?"
+            " GROUP BY w.status, d.status",
+            (DeliveryStatus.PENDING.value, DeliveryStatus.PARKED.value, Status.DELETED.value),
+        )
+        undelivered = paused = parked = 0
+        oldest: str | None = None
+        for r in rows:
+            n = int(r["n"])
+            if r["status"] == DeliveryStatus.PARKED.value:
+                parked += n
+            elif r["subscription"] == Status.ACTIVE.value:
+                undelivered += n
+                oldest = str(r["oldest"])
+            else:
+                paused += n  # a disabled subscription's queue waits until it is enabled
+        age = None
+        if oldest is not None:
+            age = max(0.0, self.clock() - datetime.fromisoformat(oldest).timestamp())
+        return Backlog(position, head, undelivered, paused, parked, oldest, age)
 
     def has_subscriptions(self) -> bool:
         """True when some subscription is not deleted (else following only moves on)."""

@@ -271,24 +271,33 @@ def _where(query: ConcernQuery, today: date) -> tuple[list[str], list[Any]]:
 
 def encode_cursor(order: Order, key: Sequence[Any]) -> str:
     """An opaque cursor: the sort key of the last item given, and the order it is in."""
-    raw = json.dumps({"o": order.value, "k": list(key)}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return encode_key(order.value, key)
 
 
 def decode_cursor(order: Order, cursor: str) -> list[Any]:
     """The sort key in a cursor this list gave out; Invalid for anything else."""
+    return decode_key(order.value, cursor, len(_KEYS[order]))
+
+
+def encode_key(kind: str, key: Sequence[Any]) -> str:
+    """An opaque cursor of any list: the sort key of the last item, and what it sorts by."""
+    raw = json.dumps({"o": kind, "k": list(key)}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_key(kind: str, cursor: str, length: int) -> list[Any]:
+    """The `length` text keys in a cursor `encode_key(kind, …)` gave out; Invalid otherwise."""
     problem = Invalid([("cursor", "is not a cursor this list gave out; start without one")])
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         data = json.loads(raw)
     except (binascii.Error, ValueError):
         raise problem from None
-    keys = _KEYS[order]
     if (
         not isinstance(data, dict)
-        or data.get("o") != order.value
+        or data.get("o") != kind
         or not isinstance(data.get("k"), list)
-        or len(data["k"]) != len(keys)
+        or len(data["k"]) != length
         or not all(isinstance(k, str) for k in data["k"])
     ):
         raise problem

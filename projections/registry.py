@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from projections.achievements import Achievements
 from projections.concerns import ConcernList
 from projections.event_counts import EventCounts
+from projections.member_points import MemberPoints
+from projections.open311 import Open311Updates
 from projections.runner import Projection
 
-PROJECTIONS: tuple[type[Projection], ...] = (ConcernList, EventCounts)
+PROJECTIONS: tuple[type[Projection], ...] = (
+    ConcernList,
+    EventCounts,
+    Achievements,
+    MemberPoints,
+    Open311Updates,
+)
 
 
 def all_projections() -> list[Projection]:

@@ -10,12 +10,15 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
 import pytest
 import uvicorn
+from fastapi import FastAPI
 
 from api.main import create_app
 from api.settings import Settings
@@ -106,6 +109,13 @@ class Server:
     app: Minqing
     database_url: str
     tokens: dict[str, str] = field(default_factory=dict)
+    served: FastAPI | None = None  # the served ASGI app: its state holds the server's Minqing
+
+    def set_clock(self, clock: Callable[[], datetime] | None) -> None:
+        """Make the server's own application read `clock` (None: the real clock again)."""
+        assert self.served is not None
+        served: Minqing = self.served.state.minqing
+        served.clock = clock or (lambda: datetime.now(served.zone))
 
     def client(self, token: str | None = None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -135,18 +145,25 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(database_url: str, tmp: Path) -> Iterator[Server]:
-    """Serve create_app(settings) on a free loopback port until the generator is closed."""
+def start_server(database_url: str, tmp: Path, **overrides: Any) -> Iterator[Server]:
+    """Serve create_app(settings) on a free loopback port until the generator is closed;
+    `overrides` are further settings."""
     key = base64.b64encode(os.urandom(32)).decode()
-    settings = Settings(
-        database_url=database_url,
-        master_key=key,
-        admin_token_file=tmp / "admin-token",
-        track_rate_limit=10_000,
-    )
     port = _free_port()
+    settings = Settings(
+        **{
+            "database_url": database_url,
+            "master_key": key,
+            "admin_token_file": tmp / "admin-token",
+            "audit_signing_key_file": tmp / "audit-signing.key",
+            "public_url": f"http://127.0.0.1:{port}",
+            "track_rate_limit": 10_000,
+            **overrides,
+        }
+    )
+    served = create_app(settings)
     server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(served, host="127.0.0.1", port=port, log_level="warning")
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -159,7 +176,7 @@ def start_server(database_url: str, tmp: Path) -> Iterator[Server]:
     if side.accounts.count() == 0:
         side.accounts.add("admin", [Role.ADMIN, Role.STAFF])
     try:
-        yield Server(f"http://127.0.0.1:{port}", side, database_url)
+        yield Server(f"http://127.0.0.1:{port}", side, database_url, served=served)
     finally:
         server.should_exit = True
         thread.join(timeout=20)

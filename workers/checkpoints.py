@@ -1,5 +1,6 @@
 """The daily automatic checkpoint: sign the audit chain's head when the last checkpoint is
-older than `audit_checkpoint_hours` (24 by default).
+older than `audit_checkpoint_hours` (24 by default); in between, keep the chain extended over
+newly stored events every few seconds.
 
 Each check first extends the chain (so the signature covers every event stored so far),
 then decides and signs inside one transaction that holds a lock: an advisory transaction
@@ -19,6 +20,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -39,6 +41,8 @@ _CHECKPOINT_LOCK = 0x6D71_636B  # "mqck"
 # minutes later than the period says does not weaken it.
 MAX_POLL_SECONDS = 300.0
 MIN_POLL_SECONDS = 1.0
+# How often the chain is extended over newly stored events (one small transaction).
+FOLLOW_SECONDS = 2.0
 
 
 # Lexicographic order of `signed_at` is time order: every checkpoint is signed with
@@ -74,7 +78,7 @@ class CheckpointScheduler:
     def __init__(
         self,
         db: Database,
-        key: Ed25519PrivateKey,
+        key: Ed25519PrivateKey | None,
         period: timedelta,
         clock: Clock = utc_now,
     ) -> None:
@@ -99,6 +103,8 @@ class CheckpointScheduler:
         return self._sign_if_due()
 
     def _sign_if_due(self) -> audit.Checkpoint | None:
+        if self.key is None:
+            return None  # no key configured: the chain is kept, nothing is signed
         with self.db.transaction() as cur:
             if self.db.dialect == "postgres":
                 cur.execute("SELECT pg_advisory_xact_lock(?)", (_CHECKPOINT_LOCK,))
@@ -128,17 +134,25 @@ class CheckpointScheduler:
         log.info("signed checkpoint at position %d (%s)", cp.position, cp.signed_at)
         return cp
 
-    def run(self, stop: threading.Event, poll: float | None = None) -> None:
-        """Check now and then every `poll` seconds until `stop` is set. A failed check (the
-        database away, say) is logged and tried again at the next poll."""
+    def run(
+        self, stop: threading.Event, poll: float | None = None, follow: float = FOLLOW_SECONDS
+    ) -> None:
+        """Until `stop` is set: extend the chain every `follow` seconds (it follows the log
+        like a projection, so a change to a stored event is caught from moments after it was
+        recorded), and check whether a checkpoint is due now and then every `poll` seconds.
+        A failure (the database away, say) is logged and tried again at the next round."""
         wait = poll if poll is not None else poll_seconds(self.period)
+        next_check = 0.0
         while not stop.is_set():
             try:
-                self.run_once()
+                audit.extend_chain(self.db)
+                if time.monotonic() >= next_check:
+                    next_check = time.monotonic() + wait
+                    self._sign_if_due()
             except Exception:
-                # The thread must outlive a database restart; the next poll tries again.
-                log.exception("checkpoint check failed; trying again in %.0f s", wait)
-            stop.wait(wait)
+                # The thread must outlive a database restart; the next round tries again.
+                log.exception("checkpoint round failed; trying again in %.0f s", follow)
+            stop.wait(min(follow, wait))
 
 
 def _parse(signed_at: str) -> datetime:
@@ -156,12 +170,11 @@ def _sign(key: Ed25519PrivateKey, position: int, link: str, now: datetime) -> au
 
 def start_checkpoint_thread(app: Minqing, settings: Settings) -> Callable[[], None]:
     """Run the scheduler in a daemon thread of this process; returns the callable that stops
-    it (and waits for a check in progress). Without a signing key nothing runs: a warning
-    is logged and the returned callable does nothing."""
+    it (and waits for a round in progress). Without a signing key the thread still keeps the
+    chain following the log, but signs nothing (a warning says so)."""
     key = signing_key(settings)
     if key is None:
         log.warning("no audit signing key (MINQING_AUDIT_SIGNING_KEY): no daily checkpoints")
-        return lambda: None
     scheduler = CheckpointScheduler(app.db, key, timedelta(hours=settings.audit_checkpoint_hours))
     stop = threading.Event()
     thread = threading.Thread(

@@ -116,6 +116,7 @@ class DispatcherConfig:
     """How the dispatcher behaves; `from_settings` reads it from MINQING_* settings."""
 
     source: str = cloudevents.DEFAULT_SOURCE
+    public_url: str = cloudevents.DEFAULT_PUBLIC_URL
     schedule: tuple[float, ...] = DEFAULT_SCHEDULE
     timeout: float = 15.0
     allow_private: bool = False
@@ -131,6 +132,7 @@ class DispatcherConfig:
         """The configuration the API process and `minqing worker webhooks` share."""
         return cls(
             source=settings.event_source,
+            public_url=settings.public_url,
             schedule=parse_schedule(settings.webhooks_retry_schedule),
             timeout=settings.webhooks_timeout_seconds,
             allow_private=settings.webhooks_allow_private,
@@ -157,9 +159,9 @@ class Dispatcher:
         self.webhooks = Webhooks(
             app, allow_private=config.allow_private, rotation_grace=config.rotation_grace
         )
-        # The feed's cache of which meetings vote by secret ballot: a VoteCast's `choice`
-        # is withheld exactly as on the pull feed.
-        self.feed = EventFeed(app, config.source)
+        # The pull feed's own rendering (and its cache of which meetings vote by secret
+        # ballot): a webhook body is the very CloudEvent the feed shows.
+        self.feed = EventFeed(app, config.source, config.public_url)
         self.client = httpx.Client(
             timeout=httpx.Timeout(config.timeout, connect=min(5.0, config.timeout)),
             follow_redirects=False,  # the spec counts a 3xx as a failure
@@ -344,13 +346,7 @@ class Dispatcher:
                 self._render(n)
 
     def _render(self, n: Any) -> bytes:
-        event = cloudevents.to_cloudevent(
-            n,
-            self.app.mapper.to_domain_event(n),
-            self.config.source,
-            is_secret_ballot=self.feed.is_secret_ballot,
-        )
-        body = _json(event)
+        body = _json(self.feed.render(n))
         with self._cache_lock:
             if len(self._bodies) >= _BODY_CACHE:
                 self._bodies.clear()

@@ -7,6 +7,7 @@ projection's current position if it has not.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -17,11 +18,13 @@ from api.deps import MinqingDep, require
 from api.errors import error_body
 from domain.accounts import Principal
 from domain.application import Minqing
+from domain.errors import Forbidden
 from domain.lifecycle import Status
 from domain.permissions import VIEW_ROLES, check_grid
-from domain.vocabulary import STAFF_ROLES, Category, Library
+from domain.vocabulary import STAFF_ROLES, Category, Library, Role
 from projections import concerns as concern_list
 from projections.concerns import DEFAULT_LIMIT, MAX_LIMIT, ConcernList, ConcernQuery, Order
+from projections.register_as_of import register_as_of
 from projections.runner import ProjectionRunner
 
 router = APIRouter(prefix="/api/v1", tags=["concern list and queues"])
@@ -102,10 +105,24 @@ def list_concerns(
     cursor: CursorParam = None,
     limit: Limit = DEFAULT_LIMIT,
     min_position: MinPosition = None,
+    as_of: Annotated[
+        datetime | None,
+        Query(
+            description="supervisors: the register as it stood at this time, read from the"
+            " log (one pass over it per request)"
+        ),
+    ] = None,
 ) -> Out:
-    """A page of concern summaries, newest first, filtered; only the caller's grids."""
+    """A page of concern summaries, newest first, filtered; only the caller's grids.
+
+    With `as_of` (supervisors) the page is the register as it stood then: the concern list
+    folded again from every concern event recorded up to that time (not today's tables),
+    with the same items, filters and cursors; `overdue` is judged on that day.
+    """
     for g in grid or []:
         check_grid(principal, g)
+    if as_of is not None and Role.SUPERVISOR not in principal.roles:
+        raise Forbidden("as_of is for supervisors")
     query = ConcernQuery(
         statuses=[s.value for s in status or []],
         categories=[c.value for c in category or []],
@@ -116,7 +133,30 @@ def list_concerns(
         q=q,
         scope=principal.grids,
     )
+    if as_of is not None:
+        return _page_as_of(app, query, as_of, cursor, limit)
     return _page(app, runner, query, Order.NEWEST, cursor, limit, min_position)
+
+
+def _page_as_of(
+    app: Minqing, query: ConcernQuery, as_of: datetime, cursor: str | None, limit: int
+) -> Out:
+    moment = as_of if as_of.tzinfo else as_of.replace(tzinfo=app.zone)
+    with register_as_of(app, moment) as past:
+        page = concern_list.list_concerns(
+            past.db,
+            query,
+            today=moment.astimezone(app.zone).date(),
+            zone=app.zone,
+            cursor=cursor,
+            limit=limit,
+        )
+    return {
+        "items": page.items,
+        "next_cursor": page.next_cursor,
+        "position": past.position,
+        "as_of": moment.isoformat(),
+    }
 
 
 def _queue(

@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from api.asyncapi import asyncapi_document
-from api.deps import require
+from api.deps import SettingsDep, require
 from api.settings import Settings
 from domain import cloudevents
 from domain.accounts import Principal
@@ -59,7 +59,9 @@ def event_feed(request: Request) -> EventFeed:
         feed: EventFeed | None = getattr(state, "event_feed", None)
         if feed is None:
             settings: Settings = state.settings
-            feed = state.event_feed = EventFeed(state.minqing, settings.event_source)
+            feed = state.event_feed = EventFeed(
+                state.minqing, settings.event_source, settings.public_url
+            )
     return feed
 
 
@@ -137,23 +139,23 @@ def pull(
 
 
 @router.get("/api/v1/events/schemas")
-def all_schemas() -> dict[str, Any]:
+def all_schemas(settings: SettingsDep) -> dict[str, Any]:
     """The JSON Schema of `data` for every published event type and version."""
     return {
         "specversion": cloudevents.SPECVERSION,
         "types": sorted(cloudevents.BY_TYPE),
-        "schemas": cloudevents.schemas(),
+        "schemas": cloudevents.schemas(settings.public_url),
         "withheld": {c.type: dict(c.withheld) for c in cloudevents.CONTRACTS if c.withheld},
     }
 
 
 @router.get("/api/v1/events/schemas/{event_type}")
-def one_schema(event_type: str) -> dict[str, Any]:
+def one_schema(event_type: str, settings: SettingsDep) -> dict[str, Any]:
     """The JSON Schema of one event type's `data` (each event's `dataschema` points here)."""
     contract = cloudevents.BY_TYPE.get(event_type)
     if contract is None:
         raise NotFound("event type", event_type)
-    return contract.schema()
+    return contract.schema(settings.public_url)
 
 
 @router.get(
@@ -229,6 +231,6 @@ async def _sse(
 
 
 @router.get("/asyncapi.json")
-def asyncapi(request: Request) -> dict[str, Any]:
+def asyncapi(request: Request, settings: SettingsDep) -> dict[str, Any]:
     """An AsyncAPI 3.0 document: the pull feed, the SSE stream and webhooks."""
-    return asyncapi_document(str(request.base_url).rstrip("/"))
+    return asyncapi_document(str(request.base_url).rstrip("/"), settings.public_url)

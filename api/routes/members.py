@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
+from fastapi.responses import JSONResponse
 
-from api.deps import IdempotencyDep, MinqingDep, require
+from api.deps import IdempotencyDep, MinqingDep, SettingsDep, require
+from api.routes.concern_list import MinPosition, Out, ProjectionsDep, caught_up
 from api.schemas import CommandOut, MemberIn
+from api.settings import Settings
 from domain.accounts import Principal
-from domain.errors import NotFound
+from domain.errors import Invalid, NotFound
 from domain.member import Member
 from domain.vocabulary import STAFF_ROLES, Role
+from projections import member_points
+from projections.member_points import MemberPoints, Period, PointKind, Weights
 
 router = APIRouter(prefix="/api/v1/members", tags=["members"])
+# Every member's points, highest first: /api/v1/points.
+points_router = APIRouter(prefix="/api/v1/points", tags=["members"])
 Reader = Annotated[Principal, require(*STAFF_ROLES)]
+Since = Annotated[date | None, Query(alias="from", description="work on or after (YYYY-MM-DD)")]
+Until = Annotated[date | None, Query(alias="to", description="work on or before (YYYY-MM-DD)")]
 
 
 def _view(m: Member) -> dict[str, Any]:
@@ -52,8 +62,86 @@ def list_members(app: MinqingDep, _: Reader) -> dict[str, Any]:
 @router.get("/{member_id}")
 def get_member(member_id: str, app: MinqingDep, _: Reader) -> dict[str, Any]:
     """One member."""
+    return _view(app.get_member(_member_id(member_id)))
+
+
+def _member_id(text: str) -> UUID:
     try:
-        ident = UUID(member_id)
+        return UUID(text)
     except ValueError:
-        raise NotFound("member", member_id) from None
-    return _view(app.get_member(ident))
+        raise NotFound("member", text) from None
+
+
+def _weights(settings: Settings) -> Weights:
+    return {
+        PointKind.VISIT: settings.points_visit,
+        PointKind.CONCERN_COLLECTED: settings.points_concern_collected,
+        PointKind.MEETING_ATTENDED: settings.points_meeting_attended,
+        PointKind.RESOLVED_ON_TIME: settings.points_resolved_on_time,
+    }
+
+
+def _period(since: date | None, until: date | None) -> Period:
+    if since and until and since > until:
+        raise Invalid([("to", "must not be before from")])
+    return Period(since, until)
+
+
+@router.get("/{member_id}/points", response_model=None)
+def member_points_of(
+    member_id: str,
+    app: MinqingDep,
+    settings: SettingsDep,
+    runner: ProjectionsDep,
+    _: Reader,
+    since: Since = None,
+    until: Until = None,
+    min_position: MinPosition = None,
+) -> Out:
+    """A member's points (党员积分): visits, concerns collected, meetings attended and
+    concerns resolved on time, each with its count and configured weight."""
+    period = _period(since, until)
+    member = app.get_member(_member_id(member_id))
+    position = caught_up(runner, MemberPoints.name, min_position)
+    if isinstance(position, JSONResponse):
+        return position
+    points = member_points.points_of(app.db, member.id, _weights(settings), period)
+    return {
+        "member_id": str(member.id),
+        "name": member.name,
+        **points,
+        "from": since.isoformat() if since else None,
+        "to": until.isoformat() if until else None,
+        "position": position,
+    }
+
+
+@points_router.get("", response_model=None)
+def every_members_points(
+    app: MinqingDep,
+    settings: SettingsDep,
+    runner: ProjectionsDep,
+    _: Reader,
+    since: Since = None,
+    until: Until = None,
+    min_position: MinPosition = None,
+) -> Out:
+    """Every member's points, highest total first (then by name)."""
+    period = _period(since, until)
+    position = caught_up(runner, MemberPoints.name, min_position)
+    if isinstance(position, JSONResponse):
+        return position
+    weights = _weights(settings)
+    found = member_points.totals(app.db, weights, period)
+    nothing = member_points.scored({}, weights)
+    items = [
+        {"member_id": str(m.id), "name": m.name, **found.get(str(m.id), nothing)}
+        for m in app.list_members()
+    ]
+    items.sort(key=lambda i: (-i["total"], i["name"], i["member_id"]))
+    return {
+        "items": items,
+        "from": since.isoformat() if since else None,
+        "to": until.isoformat() if until else None,
+        "position": position,
+    }

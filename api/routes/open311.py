@@ -7,32 +7,39 @@ key, as the spec expects, so they carry only what the resident's tracking page s
 title (not the free-text description a collector wrote at the door), the status, the
 public notes and dates; never a name, phone, address or location. Errors on these paths
 are in the spec's format, `[{"code", "description"}]`, not Minqing's.
+
+Requests and updates are read from the concern list and the open311_updates read models
+(projections/open311.py), not from the log: a read first waits (up to 2 s) for them to hold
+every event committed before it, so a request just created is listed.
 """
 
 from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime, time, timedelta
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, time, timedelta
+from time import monotonic
 from typing import Any
 from urllib.parse import parse_qs
-from uuid import UUID
 
-from eventsourcing.utils import get_topic
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.errors import RateLimited
+from api.routes.concern_list import READ_YOUR_WRITES_SECONDS
 from api.settings import Settings
-from domain import cloudevents
 from domain.application import Minqing, NewConcern
 from domain.concern import Concern
 from domain.errors import DomainError, Forbidden, Invalid, NotFound
 from domain.lifecycle import Status
 from domain.residents import ResidentData
 from domain.vocabulary import Category, Channel, DutyRole, Library
+from projections import open311
+from projections.concerns import ConcernList, utc_text
+from projections.open311 import Open311Updates
+from projections.runner import ProjectionRunner
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 
@@ -49,24 +56,6 @@ _KEYWORDS: Mapping[Category, str] = {
     Category.LIVELIHOOD_PROJECT: "民生,项目,加装电梯,停车,livelihood,project,elevator,parking",
     Category.COMMUNITY_AFFAIRS: "社区,事务,居务,公开,community,affairs",
 }
-# The concern events that change its status: the updates the extension lists.
-_STATUS_EVENTS = frozenset(
-    {
-        "Referred",
-        "HandledNow",
-        "Declined",
-        "Merged",
-        "Withdrawn",
-        "Assigned",
-        "Shortlisted",
-        "RejectedAtMeeting",
-        "DeferredAtMeeting",
-        "ReturnedForInfo",
-        "SentBack",
-        "Resolved",
-        "Reopened",
-    }
-)
 _REQUEST_FIELDS = (
     "service_request_id",
     "status",
@@ -186,37 +175,71 @@ def services(fmt: str) -> Response:
 # -- reading requests ------------------------------------------------------------------------
 
 
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
+def _params(request: Request) -> dict[str, str]:
+    """The query parameters; one given several times is joined by commas, as the spec
+    allows for status, service_code and service_request_id."""
+    query = request.query_params
+    return {key: ",".join(query.getlist(key)) for key in query}
 
 
-def _request_row(app: Minqing, concern: Concern) -> Row:
-    status = Status(concern.status)
-    public = app.public_view(concern)
-    notes = "; ".join(public["public_notes"]) or f"{status.zh} ({status.en})"
+def _caught_up(request: Request) -> None:
+    """Wait (up to 2 s) until the read models hold every event committed before this
+    request, so a request just created is listed; after that, answer with what they hold."""
+    app = _minqing(request)
+    runner: ProjectionRunner = request.app.state.projections
+    head = int(app.recorder.max_notification_id() or 0)
+    deadline = monotonic() + READ_YOUR_WRITES_SECONDS
+    for name in (ConcernList.name, Open311Updates.name):
+        runner.wait_for(name, head, max(0.0, deadline - monotonic()))
+
+
+def _local(app: Minqing, utc: str | None) -> str | None:
+    return datetime.fromisoformat(utc).astimezone(app.zone).isoformat() if utc else None
+
+
+def _request_row(app: Minqing, row: Mapping[str, Any]) -> Row:
+    """A concern-list row (with its public note) as an Open311 service request."""
+    status = Status(row["status"])
     due = (
-        datetime.combine(concern.due_on, time(23, 59, 59), tzinfo=app.zone)
-        if concern.due_on
+        datetime.combine(date.fromisoformat(row["due_on"]), time(23, 59, 59), tzinfo=app.zone)
+        if row["due_on"]
         else None
     )
-    duty = DutyRole(concern.duty_role) if concern.duty_role else None
-    category = Category(concern.category)
-    row: Row = dict.fromkeys(_REQUEST_FIELDS)
-    row.update(
-        service_request_id=concern.reference,
+    duty = DutyRole(row["duty_role"]) if row["duty_role"] else None
+    category = Category(row["category"])
+    out: Row = dict.fromkeys(_REQUEST_FIELDS)
+    out.update(
+        service_request_id=row["reference"],
         status="closed" if status in CLOSED else "open",
-        status_notes=notes,
+        status_notes=row["note"] or f"{status.zh} ({status.en})",
         service_name=category.zh,
         service_code=category.value,
-        description=concern.title,
+        description=row["title"],
         agency_responsible=f"{duty.zh} ({duty.en})" if duty else None,
-        requested_datetime=_iso(concern.raised_at),
-        updated_datetime=_iso(concern.updated_at),
-        expected_datetime=_iso(due),
+        requested_datetime=_local(app, row["raised_at"]),
+        updated_datetime=_local(app, row["updated_at"]),
+        expected_datetime=due.isoformat() if due else None,
     )
     # An extension field: Minqing's own status, for clients that want more than open/closed.
-    row["minqing_status"] = status.value
-    return row
+    out["minqing_status"] = status.value
+    return out
+
+
+def _row_of(app: Minqing, concern: Concern) -> dict[str, Any]:
+    """The concern-list row of a concern the read model does not hold yet (read from the
+    aggregate), so a request is found by id the moment it exists."""
+    notes = app.public_view(concern)["public_notes"]
+    return {
+        "reference": concern.reference,
+        "title": concern.title,
+        "status": concern.status,
+        "category": concern.category,
+        "duty_role": concern.duty_role,
+        "due_on": concern.due_on.isoformat() if concern.due_on else None,
+        "raised_at": utc_text(concern.raised_at),
+        "updated_at": utc_text(concern.updated_at),
+        "note": "; ".join(notes) or None,
+    }
 
 
 def _moment(raw: str | None, name: str, app: Minqing) -> datetime | None:
@@ -231,6 +254,8 @@ def _moment(raw: str | None, name: str, app: Minqing) -> datetime | None:
 
 
 def _window(app: Minqing, start_raw: str | None, end_raw: str | None) -> tuple[datetime, datetime]:
+    """The spec's window: without dates the last 90 days; with one date, 90 days from (or
+    up to) it; two dates may not span more than 90 days."""
     start, end = _moment(start_raw, "start_date", app), _moment(end_raw, "end_date", app)
     if start is None:
         end = end or app.clock()
@@ -244,32 +269,23 @@ def _window(app: Minqing, start_raw: str | None, end_raw: str | None) -> tuple[d
     return start, end
 
 
-def _statuses(raw: str | None) -> set[str]:
+def _statuses(raw: str | None) -> list[str]:
+    """The Minqing statuses an Open311 status filter (open, closed; comma list) covers."""
     wanted = {s.strip().lower() for s in (raw or "").split(",") if s.strip()}
     if wanted - {"open", "closed"}:
         raise Open311Error(400, "status must be open or closed (comma separated)")
-    return wanted
+    if not wanted or wanted == {"open", "closed"}:
+        return []
+    closed = "closed" in wanted
+    return sorted(s.value for s in Status if (s in CLOSED) == closed)
 
 
-def _codes(raw: str | None) -> set[str]:
+def _codes(raw: str | None) -> list[str]:
     codes = {c.strip() for c in (raw or "").split(",") if c.strip()}
     unknown = codes - {c.value for c in Category}
     if unknown:
         raise Open311Error(400, f"no service {', '.join(sorted(unknown))}; see services.json")
-    return codes
-
-
-def _raised(app: Minqing) -> Iterator[Any]:
-    """Every Raised event, in log order (the concern list read model could answer this)."""
-    topic = [get_topic(Concern.Raised)]  # type: ignore[attr-defined]
-    last = 0
-    while True:
-        batch = app.recorder.select_notifications(last, 500, topics=topic, inclusive_of_start=False)
-        if not batch:
-            return
-        for n in batch:
-            yield app.mapper.to_domain_event(n)
-        last = batch[-1].id
+    return sorted(codes)
 
 
 def _by_reference(app: Minqing, reference: str) -> Concern | None:
@@ -279,38 +295,48 @@ def _by_reference(app: Minqing, reference: str) -> Concern | None:
         return None
 
 
+def _by_references(app: Minqing, references: list[str]) -> list[Row]:
+    """The requests of these ids, in the order asked; unknown ids are left out."""
+    rows = {r["reference"]: r for r in open311.requests_by_reference(app.db, references)}
+    found: list[Row] = []
+    for reference in references:
+        row = rows.get(reference)
+        if row is None:  # not in the read model (yet): the log knows if it exists
+            concern = _by_reference(app, reference)
+            row = _row_of(app, concern) if concern is not None else None
+        if row is not None:
+            found.append(_request_row(app, row))
+    return found
+
+
 def _find_requests(app: Minqing, params: Mapping[str, str]) -> list[Row]:
-    ids = [i for i in params.get("service_request_id", "").split(",") if i.strip()]
+    ids = [i.strip() for i in params.get("service_request_id", "").split(",") if i.strip()]
     if ids:  # the spec: other parameters are ignored when ids are given
-        found = [_by_reference(app, i) for i in ids[:MAX_REQUESTS]]
-        return [_request_row(app, c) for c in found if c is not None]
+        return _by_references(app, list(dict.fromkeys(ids))[:MAX_REQUESTS])
     start, end = _window(app, params.get("start_date"), params.get("end_date"))
-    codes, statuses = _codes(params.get("service_code")), _statuses(params.get("status"))
-    matches = [
-        e.originator_id
-        for e in _raised(app)
-        if start <= e.at <= end and (not codes or e.category in codes)
-    ]
-    rows = []
-    for concern_id in reversed(matches):  # newest first
-        row = _request_row(app, app.get_concern(concern_id))
-        if not statuses or row["status"] in statuses:
-            rows.append(row)
-            if len(rows) == MAX_REQUESTS:
-                break
-    return rows
+    rows = open311.requests_between(
+        app.db,
+        start,
+        end,
+        categories=_codes(params.get("service_code")),
+        statuses=_statuses(params.get("status")),
+        limit=MAX_REQUESTS,
+    )
+    return [_request_row(app, r) for r in rows]
 
 
 @router.get("/requests.{fmt}")
 def requests(fmt: str, request: Request) -> Response:
-    """Service requests: by id (comma list), or by code, status and date (90 days at most)."""
-    params = dict(request.query_params)
-    return _guarded(
-        fmt,
-        lambda f: _answer(
-            f, "service_requests", "request", _find_requests(_minqing(request), params)
-        ),
-    )
+    """Service requests: by id (comma list), or by code, status and date (90 days at most,
+    the last 90 days by default), newest first, at most 1000."""
+    params = _params(request)
+
+    def produce(f: str) -> Response:
+        _caught_up(request)
+        rows = _find_requests(_minqing(request), params)
+        return _answer(f, "service_requests", "request", rows)
+
+    return _guarded(fmt, produce)
 
 
 @router.get("/requests/{request_id}.{fmt}")
@@ -318,11 +344,11 @@ def one_request(request_id: str, fmt: str, request: Request) -> Response:
     """One service request by its id (the concern's reference, MQ-…)."""
 
     def produce(f: str) -> Response:
-        app = _minqing(request)
-        concern = _by_reference(app, request_id)
-        if concern is None:
+        _caught_up(request)
+        rows = _by_references(_minqing(request), [request_id.strip()])
+        if not rows:
             raise Open311Error(404, f"no service request {request_id}")
-        return _answer(f, "service_requests", "request", [_request_row(app, concern)])
+        return _answer(f, "service_requests", "request", rows)
 
     return _guarded(fmt, produce)
 
@@ -350,59 +376,36 @@ def token(token: str, fmt: str, request: Request) -> Response:
 
 def _updates(app: Minqing, params: Mapping[str, str]) -> list[Row]:
     start, end = _window(app, params.get("start_date"), params.get("end_date"))
-    topics = [c.topic for c in cloudevents.CONTRACTS if c.aggregate == "concern"]
-    references: dict[UUID, str] = {}
     rows: list[Row] = []
-    last = 0
-    while len(rows) < MAX_REQUESTS:
-        batch = app.recorder.select_notifications(
-            last, 500, topics=topics, inclusive_of_start=False
+    for u in open311.updates_between(app.db, start, end, limit=MAX_REQUESTS):
+        status = Status(u["status"])
+        label = f"{status.zh} ({status.en})"
+        rows.append(
+            {
+                "update_id": u["update_id"],
+                "service_request_id": u["reference"],
+                "status": "closed" if status in CLOSED else "open",
+                "updated_datetime": _local(app, u["at"]),
+                "description": f"{label}: {u['note']}" if u["note"] else label,
+                "media_url": None,
+                "minqing_status": status.value,
+            }
         )
-        if not batch:
-            break
-        last = batch[-1].id
-        for n in batch:
-            event: Any = app.mapper.to_domain_event(n)
-            name = type(event).__name__
-            if name == "Raised":
-                references[event.originator_id] = event.reference
-            if name not in _STATUS_EVENTS or not start <= event.at <= end:
-                continue
-            status = Status(event.status)
-            if event.originator_id not in references:
-                first: Any = next(iter(app.events.get(event.originator_id, lte=1)))
-                references[event.originator_id] = first.reference
-            # Only what the tracking page makes public: a decline's reason, the summary.
-            public = getattr(event, "summary", None) or (
-                event.reason if status == Status.DECLINED else None
-            )
-            label = f"{status.zh} ({status.en})"
-            rows.append(
-                {
-                    "update_id": cloudevents.event_id(
-                        event.originator_id, event.originator_version
-                    ),
-                    "service_request_id": references[event.originator_id],
-                    "status": "closed" if status in CLOSED else "open",
-                    "updated_datetime": event.at.isoformat(),
-                    "description": f"{label}: {public}" if public else label,
-                    "media_url": None,
-                    "minqing_status": status.value,
-                }
-            )
-    return rows[:MAX_REQUESTS]
+    return rows
 
 
 @router.get("/servicerequestupdates.{fmt}")
 def updates(fmt: str, request: Request) -> Response:
-    """Status changes of service requests between start_date and end_date (90 days)."""
-    params = dict(request.query_params)
-    return _guarded(
-        fmt,
-        lambda f: _answer(
-            f, "service_request_updates", "request_update", _updates(_minqing(request), params)
-        ),
-    )
+    """Status changes of service requests between start_date and end_date (90 days at most,
+    the last 90 days by default), oldest first, at most 1000."""
+    params = _params(request)
+
+    def produce(f: str) -> Response:
+        _caught_up(request)
+        rows = _updates(_minqing(request), params)
+        return _answer(f, "service_request_updates", "request_update", rows)
+
+    return _guarded(fmt, produce)
 
 
 # -- creating a request ----------------------------------------------------------------------

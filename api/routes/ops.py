@@ -22,11 +22,14 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 def readyz(app: MinqingDep, request: Request) -> JSONResponse:
-    """The database answers; reports the event log's head and each projection's lag."""
+    """The database answers; reports the event log's head, each projection's lag and the
+    webhook dispatcher's (log positions not yet queued, messages not yet delivered and the
+    age of the oldest)."""
     try:
         position = app.recorder.max_notification_id() or 0
         runner = request.app.state.projections
         projections = {s.name: s.as_dict() for s in runner.status()}
+        webhooks = request.app.state.webhook_dispatcher.webhooks.backlog().as_dict()
     except Exception as exc:  # any driver error means not ready
         return JSONResponse(
             {"status": "unavailable", "database": type(exc).__name__}, status_code=503
@@ -38,6 +41,7 @@ def readyz(app: MinqingDep, request: Request) -> JSONResponse:
             "database": app.db.dialect,
             "position": position,
             "projections": projections,
+            "webhooks": webhooks,
         }
     )
 

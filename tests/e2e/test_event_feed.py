@@ -210,6 +210,9 @@ def test_every_event_validates_against_the_schema_its_dataschema_names(office: O
     events, _ = office.read_all(limit=1000)
     with office.server.client() as public:
         for event in events:
+            # An absolute URI under MINQING_PUBLIC_URL (the test server's own address).
+            schema_url = office.server.base_url + "/api/v1/events/schemas/" + event["type"]
+            assert event["dataschema"] == schema_url
             r = public.get(event["dataschema"])
             assert r.status_code == 200
             validator = Draft202012Validator(r.json())
@@ -236,6 +239,24 @@ def test_the_asyncapi_document_covers_pull_stream_and_webhooks(office: Office) -
         for message in operation["messages"]:
             name = message["$ref"].rsplit("/", 1)[1]
             assert name in doc["channels"][channel]["messages"]
+    # Every published type is a message of every channel, the visit and the erasure too.
+    messages = doc["components"]["messages"]
+    by_type = {m["name"]: m for key, m in messages.items() if not key.endswith("_webhook")}
+    assert set(by_type) == set(BY_TYPE)
+    for channel in doc["channels"].values():
+        assert len(channel["messages"]) == len(BY_TYPE)
+    visit = by_type["org.minqing.visit.recorded.v1"]["payload"]["allOf"][1]["properties"]
+    assert set(visit["data"]["properties"]) == {
+        "version",
+        "actor_id",
+        "actor_role",
+        "grid",
+        "visited_on",
+        "concern_ids",
+    }
+    assert "org.minqing.resident.data_erased.v1" in by_type
+    envelope = doc["components"]["schemas"]["CloudEvent"]["properties"]
+    assert envelope["dataschema"]["format"] == "uri"
 
 
 # -- Server-Sent Events ----------------------------------------------------------------------

@@ -12,7 +12,9 @@ from uuid import UUID
 import httpx
 import pytest
 
-from domain.vocabulary import Category, DutyRole, Role
+from domain.application import NewConcern
+from domain.lifecycle import Status
+from domain.vocabulary import Category, Channel, DutyRole, Library, Role
 from tests.conftest import Server
 
 FIRST, LAST, PHONE, EMAIL = "秀英", "张", "13812345678", "zhang@example.cn"
@@ -363,3 +365,158 @@ def test_unknown_paths_and_formats_answer_in_the_spec_error_format(city: City) -
     r = city.client.delete("/open311/v2/requests.json")
     assert r.status_code == 405
     assert r.json()[0]["code"] == 405
+
+
+# -- read from the read models: window, filters, notes ---------------------------------------
+
+
+def test_without_dates_only_the_last_ninety_days_are_listed(city: City) -> None:
+    app = city.server.app
+    recent = city.create()["service_request_id"]
+    now = app.clock
+    long_ago = datetime.now(app.zone) - timedelta(days=100)
+    app.clock = lambda: long_ago  # a request raised 100 days ago, as the log records it
+    try:
+        draft = NewConcern(
+            title="旧的请求",
+            description=DESCRIPTION,
+            category=Category.ENVIRONMENT,
+            library=Library.PROBLEM,
+            channel=Channel.ONLINE,
+            grid="2",
+        )
+        old = app.raise_concern(app.accounts.find("admin"), draft).reference
+    finally:
+        app.clock = now
+    listed = {r["service_request_id"] for r in city.client.get("/open311/v2/requests.json").json()}
+    assert recent in listed
+    assert old not in listed
+    window = {
+        "start_date": (long_ago - timedelta(days=1)).isoformat(),
+        "end_date": (long_ago + timedelta(days=1)).isoformat(),
+    }
+    rows = city.client.get("/open311/v2/requests.json", params=window).json()
+    assert old in {r["service_request_id"] for r in rows}
+    assert recent not in {r["service_request_id"] for r in rows}
+    # Only an end date: the 90 days up to it.
+    until = {"end_date": (long_ago + timedelta(days=1)).isoformat()}
+    rows = city.client.get("/open311/v2/requests.json", params=until).json()
+    assert old in {r["service_request_id"] for r in rows}
+    # By id, any age.
+    [row] = city.client.get("/open311/v2/requests.json", params={"service_request_id": old}).json()
+    assert row["requested_datetime"].startswith(long_ago.date().isoformat())
+
+
+def test_requests_are_newest_first_and_filters_may_be_repeated_or_comma_separated(
+    city: City,
+) -> None:
+    dispute = city.post(service_code="dispute").json()[0]["service_request_id"]
+    hardship = city.post(service_code="hardship_relief").json()[0]["service_request_id"]
+    app = city.server.app
+    app.withdraw(concern_of(city, hardship).id, app.accounts.find("admin"), "居民撤回")
+    choices: list[list[tuple[str, str | int | float | bool | None]]] = [
+        [("service_code", "dispute,hardship_relief")],
+        [("service_code", "dispute"), ("service_code", "hardship_relief")],
+    ]
+    for params in choices:
+        rows = city.client.get("/open311/v2/requests.json", params=params).json()
+        ids = [r["service_request_id"] for r in rows]
+        assert {dispute, hardship} <= set(ids)
+        assert {r["service_code"] for r in rows} <= {"dispute", "hardship_relief"}
+        assert ids.index(hardship) < ids.index(dispute)  # newest first
+        times = [r["requested_datetime"] for r in rows]
+        assert times == sorted(times, reverse=True)
+    both: list[tuple[str, str | int | float | bool | None]] = [
+        ("status", "open"),
+        ("status", "closed"),
+    ]
+    either = {
+        r["service_request_id"]
+        for r in city.client.get("/open311/v2/requests.json", params=both).json()
+    }
+    assert {dispute, hardship} <= either
+    closed = city.client.get(
+        "/open311/v2/requests.json", params={"status": "closed", "service_code": "hardship_relief"}
+    ).json()
+    assert hardship in {r["service_request_id"] for r in closed}
+    assert all(r["status"] == "closed" for r in closed)
+    bad = city.client.get("/open311/v2/requests.json", params={"status": "pending"})
+    assert bad.status_code == 400
+
+
+def test_status_notes_show_what_the_tracking_page_shows(city: City) -> None:
+    app = city.server.app
+    staff = app.accounts.find("admin")
+    created = city.create()
+    reference = created["service_request_id"]
+    cid = concern_of(city, reference).id
+    member = UUID(city.server.member(duty=DutyRole.ENVIRONMENT_MONITOR))
+    app.handle_now(cid, staff, member, DutyRole.ENVIRONMENT_MONITOR, date.today() + timedelta(3))
+    app.resolve(cid, staff, "更换了6盏路灯")
+
+    def notes() -> str:
+        listed = {
+            r["service_request_id"]: r for r in city.client.get("/open311/v2/requests.json").json()
+        }
+        [one] = city.client.get(f"/open311/v2/requests/{reference}.json").json()
+        assert listed[reference]["status_notes"] == one["status_notes"]
+        return str(one["status_notes"])
+
+    assert notes() == "更换了6盏路灯"
+    tracked = city.client.get(f"/api/v1/track/{created['token']}").json()
+    assert tracked["public_notes"] == ["更换了6盏路灯"]
+    app.reopen(cid, staff, "居民反映又坏了")  # the reason of a reopening is not public
+    status = Status.ASSIGNED
+    assert notes() == f"{status.zh} ({status.en})"
+
+
+def test_updates_carry_the_extensions_fields_and_only_public_notes(city: City) -> None:
+    app = city.server.app
+    staff = app.accounts.find("admin")
+    withdrawn = city.create()["service_request_id"]
+    app.withdraw(concern_of(city, withdrawn).id, staff, "居民电话里说自己解决了")
+    r = city.client.get("/open311/v2/servicerequestupdates.json")
+    [update] = [u for u in r.json() if u["service_request_id"] == withdrawn]
+    assert set(update) >= {
+        "update_id",
+        "service_request_id",
+        "status",
+        "updated_datetime",
+        "description",
+        "media_url",
+    }
+    assert update["status"] == "closed"
+    assert "居民电话里说自己解决了" not in r.text  # a withdrawal's reason stays internal
+    assert datetime.fromisoformat(update["updated_datetime"]).tzinfo is not None
+    old = {"start_date": "2020-01-01T00:00:00+08:00", "end_date": "2020-03-01T00:00:00+08:00"}
+    listed = city.client.get("/open311/v2/servicerequestupdates.json", params=old).json()
+    assert withdrawn not in {u["service_request_id"] for u in listed}
+    root = xml(city.client.get("/open311/v2/servicerequestupdates.xml"))
+    for element in root.findall("request_update"):
+        assert {child.tag for child in element} >= {
+            "update_id",
+            "service_request_id",
+            "status",
+            "updated_datetime",
+            "description",
+            "media_url",
+        }
+
+
+def test_tokens_and_posts_carry_the_spec_fields_in_json_and_xml(city: City) -> None:
+    created = city.create()
+    assert set(created) >= {"service_request_id", "token", "service_notice", "account_id"}
+    [row] = city.client.get(f"/open311/v2/tokens/{created['token']}.json").json()
+    assert set(row) == {"service_request_id", "token"}
+    root = xml(city.client.get(f"/open311/v2/tokens/{created['token']}.xml"))
+    request = root.find("request")
+    assert request is not None
+    assert {child.tag for child in request} == {"service_request_id", "token"}
+    posted = xml(city.post("xml")).find("request")
+    assert posted is not None
+    assert {child.tag for child in posted} >= {
+        "service_request_id",
+        "token",
+        "service_notice",
+        "account_id",
+    }

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -136,6 +137,13 @@ class Office:
             assert r.status_code == 200, r.text
         return created
 
+    def listed(self, cid: str, position: int) -> dict[str, Any]:
+        """The concern's item in the list, once the list has reached `position`."""
+        r = self.staff.get("/api/v1/concerns", params={"min_position": position, "limit": 200})
+        assert r.status_code == 200, r.text
+        [item] = [i for i in r.json()["items"] if i["id"] == cid]
+        return dict(item)
+
     def access_log(self, **params: Any) -> dict[str, Any]:
         r = self.supervisor.get("/api/v1/audit/access-log", params=params)
         assert r.status_code == 200, r.text
@@ -224,6 +232,16 @@ def test_a_supervisor_sees_personal_data_only_on_asking_with_a_reason(office: Of
     entries = office.access_log(resident_ref=ref)["items"]
     assert len(entries) == before + 1
     assert (entries[0]["basis"], entries[0]["reason"]) == ("supervisor", "核查群众投诉")
+    assert entries[0]["roles"] == ["supervisor"]
+
+    # The reason alone asks for the data too; it is logged with who, when and why.
+    r = sup.get(f"/api/v1/concerns/{cid}", params={"reason": "复核办理结果"})
+    assert r.status_code == 200, r.text
+    assert r.json()["resident"]["name"] == NAME
+    entries = office.access_log(resident_ref=ref)["items"]
+    assert len(entries) == before + 2
+    assert (entries[0]["basis"], entries[0]["reason"]) == ("supervisor", "复核办理结果")
+    assert entries[0]["at"] >= entries[1]["at"]
 
 
 def test_asking_to_reveal_without_being_a_supervisor_or_caseworker_is_403(
@@ -265,6 +283,7 @@ def test_erasure_hides_the_resident_on_every_read_path_and_the_chain_still_verif
     cid, code = created["id"], created["tracking_code"]
     ref = office.resident_ref(cid)
     before = office.staff.get(f"/api/v1/concerns/{cid}").json()
+    listed_before = office.listed(cid, office.server.event_count())
 
     r = office.admin.post(f"/api/v1/residents/{ref}/erase")
 
@@ -278,6 +297,8 @@ def test_erasure_hides_the_resident_on_every_read_path_and_the_chain_still_verif
     assert {k: v for k, v in after.items() if k != "resident"} == {
         k: v for k, v in before.items() if k != "resident"
     }
+    # The read models have taken the erasure in and the concern's row is as it was.
+    assert office.listed(cid, r.json()["position"]) == listed_before
     sup = office.supervisor
     revealed = sup.get(
         f"/api/v1/concerns/{cid}",
@@ -409,6 +430,44 @@ def test_no_response_of_a_full_scenario_carries_personal_data_but_the_allowed_re
     office: Office,
 ) -> None:
     office.seen.clear()
+    logged = Captured()
+    root = logging.getLogger()
+    root.addHandler(logged)
+    minqing_log = logging.getLogger("minqing")
+    level = minqing_log.level
+    minqing_log.setLevel(logging.DEBUG)  # everything the service would log, debug included
+    try:
+        play_full_scenario(office)
+    finally:
+        root.removeHandler(logged)
+        minqing_log.setLevel(level)
+
+    assert len(office.seen) > 20
+    leaks = [
+        (s.who, s.method, s.path, s.query, s.status)
+        for s in office.seen
+        if personal_in(s.body) and not _allowed_read(s)
+    ]
+    assert leaks == []
+    shown = [s for s in office.seen if personal_in(s.body)]
+    assert {s.who for s in shown} == {"staff", "supervisor"}
+    assert [m for m in logged.messages if personal_in(m)] == []
+
+
+class Captured(logging.Handler):
+    """Every log record of the process while it is attached, formatted with its traceback."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.messages: list[str] = []
+        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(self.format(record))
+
+
+def play_full_scenario(office: Office) -> None:
+    """Every kind of user at work on one resident's concern, through to the erasure."""
     created = office.resolved()
     cid, code = created["id"], created["tracking_code"]
     staff, sup, public = office.staff, office.supervisor, office.as_("public")
@@ -440,20 +499,19 @@ def test_no_response_of_a_full_scenario_carries_personal_data_but_the_allowed_re
     sup.get("/api/v1/audit/verify")
     office.admin.post("/api/v1/audit/checkpoints")
     sup.get("/api/v1/audit/checkpoints", params={"format": "export"})
+    sup.get(f"/api/v1/concerns/{cid}", params={"reason": "复核"})
+    sup.get("/api/v1/concerns", params={"as_of": datetime.now(UTC).isoformat()})
+    staff.post("/api/v1/concerns", json={**RAISE, "category": NAME})  # input in a bad field
+    staff.post("/api/v1/concerns", json={**RAISE, "resident": {"name": NAME, "phone": 7}})
+    staff.post(f"/api/v1/concerns/{cid}/decline", json={"reason": NAME})  # not allowed now
+    public.get("/open311/v2/requests.json")
+    public.get(f"/open311/v2/requests/{created['reference']}.xml")
+    public.get("/open311/v2/servicerequestupdates.json")
+    public.get(f"/open311/v2/tokens/{code}.json")
     ref = office.resident_ref(cid)
     office.admin.post(f"/api/v1/residents/{ref}/erase")
     office.admin.post(f"/api/v1/residents/{ref}/erase")
     staff.get(f"/api/v1/concerns/{cid}")
-
-    assert len(office.seen) > 20
-    leaks = [
-        (s.who, s.method, s.path, s.query, s.status)
-        for s in office.seen
-        if personal_in(s.body) and not _allowed_read(s)
-    ]
-    assert leaks == []
-    shown = [s for s in office.seen if personal_in(s.body)]
-    assert {s.who for s in shown} == {"staff", "supervisor"}
 
 
 # -- tampering, seen over HTTP ------------------------------------------------------------

@@ -3,6 +3,7 @@ and replay, with the server's own embedded dispatcher delivering to a real recei
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -343,3 +344,43 @@ def test_parked_messages_are_listed_then_replayed_and_a_range_is_sent_again(
     first, second = receiver.accepted()
     assert first.webhook_id == second.webhook_id == parked[0]["webhook_id"]
     assert first.body == second.body
+
+
+def test_readyz_reports_the_dispatchers_lag_and_the_oldest_undelivered_message(
+    hooks: Server,
+) -> None:
+    release = threading.Event()
+
+    def slow(_: Received) -> Answer:
+        release.wait(20)  # the delivery is under way, so the message is still undelivered
+        return 200, {}
+
+    with receiving(respond=slow) as receiver, client(hooks, Role.INTEGRATOR) as c:
+        created = create(c, receiver.url, event_types=[RAISED])
+        receiver.secrets.append(created["secret"])
+        public = hooks.client()
+        try:
+            raise_concern(hooks)
+
+            def waiting() -> dict[str, Any] | None:
+                backlog: dict[str, Any] = public.get("/readyz").json()["webhooks"]
+                return backlog if backlog["undelivered"] >= 1 else None
+
+            backlog = wait_until(waiting)
+            assert backlog["head"] >= backlog["position"]
+            assert backlog["lag"] == backlog["head"] - backlog["position"]
+            time.sleep(0.3)
+            backlog = public.get("/readyz").json()["webhooks"]
+            assert backlog["oldest_undelivered_age_seconds"] >= 0.3
+            assert datetime.fromisoformat(backlog["oldest_undelivered_at"]) <= datetime.now(UTC)
+        finally:
+            release.set()
+        assert receiver.wait_for(lambda r: len(r.accepted()) == 1)
+        done = wait_until(
+            lambda: (
+                b if (b := public.get("/readyz").json()["webhooks"])["undelivered"] == 0 else None
+            )
+        )
+        public.close()
+    assert done["oldest_undelivered_at"] is None
+    assert done["oldest_undelivered_age_seconds"] is None

@@ -43,13 +43,15 @@ def is_postgres(url: str) -> bool:
     return url.startswith("postgres")
 
 
-def draft(resident: ResidentData | None = None, title: str = TITLE) -> NewConcern:
+def draft(
+    resident: ResidentData | None = None, title: str = TITLE, library: Library = Library.PROBLEM
+) -> NewConcern:
     """A concern to raise; with the resident's personal data unless told otherwise."""
     return NewConcern(
         title=title,
         description="东侧小路的路灯已经坏了两个星期，老人晚上出门不安全。",
         category=Category.ENVIRONMENT,
-        library=Library.PROBLEM,
+        library=library,
         channel=Channel.VISIT,
         grid="2",
         building="5",

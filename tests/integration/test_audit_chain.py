@@ -24,7 +24,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from api.cli import main
 from domain import audit
 from domain.application import Minqing
+from domain.resident_record import erase_personal_data
 from tests.integration.support import (
+    RESIDENT,
     STAFF,
     TITLE,
     assigned_concern,
@@ -381,3 +383,31 @@ def test_the_cli_exports_a_bundle_and_verifies_it_with_no_database(
     assert main(["audit", "verify", "--bundle", str(bundle)]) == 1
     found = json.loads(capsys.readouterr().out)["first_problem"]
     assert (found["kind"], found["position"]) == ("changed", forged["position"])
+
+
+def test_after_an_erasure_an_export_shows_no_name_or_phone_and_still_verifies(
+    app: Minqing, key: Ed25519PrivateKey
+) -> None:
+    cid = UUID(app.raise_concern(STAFF, draft()).id)
+    app.refer(cid, STAFF)
+    audit.make_checkpoint(app.db, key)  # the chain was signed before the erasure
+    concern = app.get_concern(cid)
+    assert concern.resident_ref
+    assert concern.resident_data
+    assert app.keyring.open(concern.resident_ref, concern.resident_data) == RESIDENT
+
+    erase_personal_data(app, STAFF, concern.resident_ref)
+    lines = _bundle(app, key, concern=cid)
+
+    text = audit.write_bundle(lines)
+    states = [base64.b64decode(x["state"]) for x in lines if x["kind"] == "event"]
+    assert len(states) == 2
+    for secret in (RESIDENT.name, RESIDENT.phone, RESIDENT.address):
+        assert secret
+        assert secret not in text
+        assert all(secret.encode() not in state for state in states)
+    # The ciphertext is still there, unchanged, but no key opens it any more.
+    assert app.keyring.open(concern.resident_ref, concern.resident_data) is None
+    report = audit.verify_bundle(text, audit.public_key_b64(key))
+    assert report.ok, report.as_dict()
+    assert audit.verify(app.db, audit.public_key_b64(key)).ok

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -185,18 +186,53 @@ def test_the_background_thread_signs_once_and_stops_when_asked(
     assert len(audit.checkpoints(app.db)) == 1
 
 
-def test_without_a_signing_key_the_thread_does_not_start(
+def test_between_checkpoints_the_thread_keeps_the_chain_following_the_log(
+    apps: list[Minqing], database_url: str, tmp_path: Path
+) -> None:
+    app = apps[0]
+    signing = base64.b64encode(Ed25519PrivateKey.generate().private_bytes_raw()).decode()
+    settings = Settings(
+        database_url=database_url,
+        audit_signing_key=signing,
+        audit_signing_key_file=tmp_path / "unused.key",
+    )
+    stop = start_checkpoint_thread(app, settings)
+    try:
+        raise_some(app, 3)  # after the first check: only following the log chains them
+        head = head_position(app)
+        deadline = time.monotonic() + 15
+        while audit.chain_head(app.db).position < head:
+            assert time.monotonic() < deadline, "the chain did not follow the log"
+            time.sleep(0.1)
+    finally:
+        stop()
+
+    assert audit.chain_head(app.db).position == head
+    assert len(audit.checkpoints(app.db)) <= 1  # a day has not passed: no second one
+    assert audit.verify(app.db).ok
+
+
+def test_without_a_signing_key_the_thread_keeps_the_chain_but_signs_nothing(
     apps: list[Minqing], database_url: str, tmp_path: Path
 ) -> None:
     if not is_postgres(database_url):
         pytest.skip("the embedded store makes its key on first use")
+    app = apps[0]
     settings = Settings(database_url=database_url, audit_signing_key_file=tmp_path / "none.key")
-    before = threading.active_count()
 
-    stop = start_checkpoint_thread(apps[0], settings)
+    stop = start_checkpoint_thread(app, settings)
+    try:
+        raise_some(app)
+        head = head_position(app)
+        deadline = time.monotonic() + 15
+        while audit.chain_head(app.db).position < head:
+            assert time.monotonic() < deadline, "the chain did not follow the log"
+            time.sleep(0.1)
+    finally:
+        stop()
 
-    assert threading.active_count() == before
-    stop()
+    assert audit.checkpoints(app.db) == []
+    assert not (tmp_path / "none.key").exists()
 
 
 def test_the_worker_command_checks_once_and_signs_only_when_due(

@@ -1,8 +1,9 @@
 """The public event contract: CloudEvents mapping, stable ids, schemas, and no personal data.
 
 Every event here is made by the real aggregates in memory (no storage): a story that
-reaches every event class of Concern, Meeting, Member and Visit, with a resident's name, phone and
-address sealed into the concern and a resident representative named at the meeting.
+reaches every event class of Concern, Meeting, Member, Visit and Resident, with a
+resident's name, phone and address sealed into the concern and a resident representative
+named at the meeting.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -25,6 +27,7 @@ from domain.concern import Actor, Assignment, Concern
 from domain.index import Index
 from domain.meeting import Meeting, MeetingKind
 from domain.member import Member
+from domain.resident_record import Resident
 from domain.visit import Visit
 from domain.vocabulary import (
     Category,
@@ -41,6 +44,7 @@ ZONE = ZoneInfo("Asia/Shanghai")
 AT = datetime(2026, 3, 3, 9, 0, tzinfo=ZONE)
 DUE = date(2026, 4, 10)
 SOURCE = "urn:minqing:test"
+PUBLIC_URL = "https://minqing.example.cn/"
 
 # What must never leave: the resident's identity, their credential, the sealed ciphertext,
 # a household's circumstances, a member's and a resident representative's names.
@@ -123,6 +127,7 @@ class Story:
                 Position(position),
                 event,
                 SOURCE,
+                public_url=PUBLIC_URL,
                 is_secret_ballot=lambda m: m in self.secret_meetings,
             )
 
@@ -215,6 +220,8 @@ def _story() -> Story:
         actor_role=COLLECTOR.role.value,
         at=AT,
     )
+    # The resident's data erased: the record names only the pseudonym.
+    erased = Resident(resident_ref=RESIDENT_REF, actor_id="admin", actor_role="admin", at=later)
 
     aggregates: list[Any] = [
         member,
@@ -229,6 +236,7 @@ def _story() -> Story:
         withdrawn,
         handled,
         visit,
+        erased,
     ]
     events = [e for a in aggregates for e in a.collect_events()]
     return Story(events, frozenset({secret.id}))
@@ -241,7 +249,7 @@ def story() -> Story:
 
 def _event_classes() -> set[type]:
     found = set()
-    for aggregate in (Concern, Meeting, Member, Visit):
+    for aggregate in (Concern, Meeting, Member, Visit, Resident):
         base = aggregate.Event
         for value in vars(aggregate).values():
             is_event = isinstance(value, type) and issubclass(value, base)
@@ -296,7 +304,9 @@ def test_a_raised_concern_maps_to_a_cloudevent_with_every_required_attribute(
     assert datetime.fromisoformat(raised["time"]) == AT
     assert raised["time"].endswith("+08:00")
     assert raised["datacontenttype"] == "application/json"
-    assert raised["dataschema"] == "/api/v1/events/schemas/org.minqing.concern.raised.v1"
+    assert raised["dataschema"] == (
+        "https://minqing.example.cn/api/v1/events/schemas/org.minqing.concern.raised.v1"
+    )
     assert raised["data"]["resident_ref"] == RESIDENT_REF
     assert raised["data"]["reference"] == "MQ-2026-000001"
     assert raised["data"]["version"] == 1
@@ -311,6 +321,30 @@ def test_types_are_named_by_aggregate_and_event_in_snake_case() -> None:
         "org.minqing.meeting.vote_cast.v1",
         "org.minqing.member.registered.v1",
     } <= types
+
+
+def test_dataschema_is_an_absolute_url_under_the_public_url_and_the_schemas_id(
+    story: Story,
+) -> None:
+    for event in story.cloudevents():
+        parts = urlsplit(event["dataschema"])
+        assert (parts.scheme, parts.netloc) == ("https", "minqing.example.cn"), event["type"]
+        assert parts.path == "/api/v1/events/schemas/" + event["type"]
+        assert cloudevents.BY_TYPE[event["type"]].schema(PUBLIC_URL)["$id"] == event["dataschema"]
+    # Without a configured address: the default of MINQING_PUBLIC_URL, still absolute.
+    plain = to_cloudevent(Position(1), story.events[0], SOURCE)
+    assert plain["dataschema"].startswith(cloudevents.DEFAULT_PUBLIC_URL + "/api/v1/")
+
+
+def test_an_erasure_is_published_with_the_pseudonym_only(story: Story) -> None:
+    [erased] = [e for e in story.cloudevents() if e["type"].startswith("org.minqing.resident.")]
+    assert erased["type"] == "org.minqing.resident.data_erased.v1"
+    assert erased["data"] == {
+        "version": 1,
+        "actor_id": "admin",
+        "actor_role": "admin",
+        "resident_ref": RESIDENT_REF,
+    }
 
 
 def test_sequence_is_the_position_zero_padded_to_twenty_digits(story: Story) -> None:

@@ -1,0 +1,149 @@
+"""The four libraries: hardship, problem and suggestion (the concerns filed in each) and the
+achievement library (成果库), which is also published without a token at /public/achievements.
+
+Every endpoint accepts `min_position` (a command's `position`), as the concern list does.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from api.deps import MinqingDep, RateLimitDep, require
+from api.routes.concern_list import (
+    CursorParam,
+    Limit,
+    MinPosition,
+    Out,
+    ProjectionsDep,
+    caught_up,
+)
+from domain.accounts import Principal
+from domain.application import Minqing
+from domain.errors import NotFound
+from domain.lifecycle import Status
+from domain.permissions import check_grid
+from domain.vocabulary import STAFF_ROLES, Category, Library
+from projections import achievements
+from projections.achievements import AchievementQuery, Achievements
+from projections.concerns import DEFAULT_LIMIT, ConcernList, ConcernQuery, Order, list_concerns
+from projections.runner import ProjectionRunner
+
+router = APIRouter(prefix="/api/v1/libraries", tags=["libraries"])
+public_router = APIRouter(prefix="/public", tags=["public"], dependencies=[RateLimitDep])
+
+Staff = Annotated[Principal, require(*STAFF_ROLES)]
+Categories = Annotated[list[Category] | None, Query()]
+Grids = Annotated[list[str] | None, Query()]
+Since = Annotated[date | None, Query(alias="from", description="resolved on or after (YYYY-MM-DD)")]
+Until = Annotated[date | None, Query(alias="to", description="resolved on or before (YYYY-MM-DD)")]
+
+
+def _achievements(
+    app: Minqing,
+    runner: ProjectionRunner,
+    query: AchievementQuery,
+    cursor: str | None,
+    limit: int,
+    min_position: int | None,
+) -> Out:
+    position = caught_up(runner, Achievements.name, min_position)
+    if isinstance(position, JSONResponse):
+        return position
+    page = achievements.list_achievements(app.db, query, zone=app.zone, cursor=cursor, limit=limit)
+    return {"items": page.items, "next_cursor": page.next_cursor, "position": position}
+
+
+@router.get("/achievement", response_model=None)
+def achievement_library(
+    app: MinqingDep,
+    runner: ProjectionsDep,
+    principal: Staff,
+    category: Categories = None,
+    grid: Grids = None,
+    since: Since = None,
+    until: Until = None,
+    cursor: CursorParam = None,
+    limit: Limit = DEFAULT_LIMIT,
+    min_position: MinPosition = None,
+) -> Out:
+    """The achievement library, newest first: resolved concerns and adopted suggestions in
+    the caller's grids."""
+    for g in grid or []:
+        check_grid(principal, g)
+    query = AchievementQuery(
+        categories=[c.value for c in category or []],
+        grids=grid or [],
+        since=since,
+        until=until,
+        scope=principal.grids,
+    )
+    return _achievements(app, runner, query, cursor, limit, min_position)
+
+
+@router.get("/{library}", response_model=None)
+def library_concerns(
+    library: str,
+    app: MinqingDep,
+    runner: ProjectionsDep,
+    principal: Staff,
+    status: Annotated[list[Status] | None, Query()] = None,
+    category: Categories = None,
+    grid: Grids = None,
+    q: Annotated[str | None, Query(max_length=200, description="words in title or text")] = None,
+    cursor: CursorParam = None,
+    limit: Limit = DEFAULT_LIMIT,
+    min_position: MinPosition = None,
+) -> Out:
+    """The concerns filed in one library (hardship, problem, suggestion), newest first,
+    filtered; only the caller's grids."""
+    if library not in {lib.value for lib in Library}:
+        raise NotFound("library", library)
+    for g in grid or []:
+        check_grid(principal, g)
+    position = caught_up(runner, ConcernList.name, min_position)
+    if isinstance(position, JSONResponse):
+        return position
+    query = ConcernQuery(
+        statuses=[s.value for s in status or []],
+        categories=[c.value for c in category or []],
+        libraries=[library],
+        grids=grid or [],
+        q=q,
+        scope=principal.grids,
+    )
+    page = list_concerns(
+        app.db,
+        query,
+        today=app.clock().date(),
+        zone=app.zone,
+        order=Order.NEWEST,
+        cursor=cursor,
+        limit=limit,
+    )
+    return {"items": page.items, "next_cursor": page.next_cursor, "position": position}
+
+
+@public_router.get("/achievements", response_model=None)
+def public_achievements(
+    app: MinqingDep,
+    runner: ProjectionsDep,
+    category: Categories = None,
+    grid: Grids = None,
+    since: Since = None,
+    until: Until = None,
+    cursor: CursorParam = None,
+    limit: Limit = DEFAULT_LIMIT,
+    min_position: MinPosition = None,
+) -> Out:
+    """The achievement library as the community publishes it: no token, nothing personal."""
+    query = AchievementQuery(
+        categories=[c.value for c in category or []],
+        grids=grid or [],
+        since=since,
+        until=until,
+    )
+    return _achievements(app, runner, query, cursor, limit, min_position)
