@@ -31,6 +31,7 @@ from domain.vocabulary import (
     Satisfaction,
 )
 from domain.voting import Ballot, Choice, Outcome
+from projections.achievements import Stage
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -65,6 +66,7 @@ ENUMS: Mapping[str, type[Labelled]] = {
     "choice": Choice,
     "outcome": Outcome,
     "ballot": Ballot,
+    "stage": Stage,
 }
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")

@@ -15,7 +15,7 @@ from api.ui.messages import CATALOGUE
 from api.ui.render import ENUMS
 from domain.meeting import MeetingKind
 from domain.residents import ResidentData
-from domain.vocabulary import DutyRole, Role
+from domain.vocabulary import DutyRole, Role, Satisfaction
 from domain.voting import Choice
 from tests.browser.conftest import Site
 from tests.integration.support import STAFF, draft
@@ -141,8 +141,13 @@ def _world(site: Site, lang: str) -> list[str]:
     app.open_meeting(UUID(meeting.id), boss, [UUID(li), UUID(chen)])
     app.open_vote(UUID(meeting.id), boss, UUID(shortlisted.id))
     app.cast_vote(UUID(meeting.id), boss, UUID(shortlisted.id), Choice.FOR, UUID(li))
+    done = app.raise_concern(boss, concern)
+    app.handle_now(UUID(done.id), boss, UUID(li), DutyRole.PROJECT_COORDINATOR, date.today())
+    app.resolve(UUID(done.id), boss, "修好了" if zh else "Six new lamps fitted")
+    app.feedback_by_tracking_code(done.tracking_code or "", True, Satisfaction.SATISFIED)
     code = app.get_concern(UUID(intake.id)).tracking_code
     return [
+        "/ui/public/achievements",
         "/ui/",
         "/ui/record",
         "/ui/concerns",
@@ -197,7 +202,14 @@ def test_the_chinese_pages_leave_no_english_label_behind(site: Site) -> None:
 def test_pages_fit_a_phone_without_sideways_scrolling(shared_site: Site, width: int) -> None:
     shared_site.user("phone-staff", [Role.COLLECTOR, Role.STAFF, Role.GRID_LEADER], ["2"])
     page = shared_site.page("phone-staff", phone=True)
-    for path in ("/ui/", "/ui/record", "/ui/triage", "/ui/concerns", "/ui/track"):
+    for path in (
+        "/ui/",
+        "/ui/record",
+        "/ui/triage",
+        "/ui/concerns",
+        "/ui/track",
+        "/ui/public/achievements",
+    ):
         page.goto(shared_site.base + path)
         overflow = page.evaluate("document.documentElement.scrollWidth")
         assert overflow <= width, path

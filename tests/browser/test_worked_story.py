@@ -8,6 +8,7 @@ the assignee resolves, the resident answers on the public tracking page.
 from __future__ import annotations
 
 import re
+import time
 from datetime import date, timedelta
 
 from playwright.sync_api import Locator, expect
@@ -185,6 +186,22 @@ def test_the_worked_story_is_done_in_the_browser(site: Site) -> None:
     resident.get_by_role("button", name="提交").click()
     expect(resident.get_by_role("status")).to_have_text("感谢您的评价！")
     expect(resident.locator("form")).to_have_count(0)
+
+    # The streetlight job appears in the public achievement library, nothing personal in it.
+    entry = resident.locator(f"li.card[data-reference='{reference}']")
+    deadline = time.monotonic() + LIVE_MS / 1000
+    while True:  # the read model follows the event log within moments
+        resident.goto(f"{base}/ui/public/achievements")
+        if entry.count() or time.monotonic() > deadline:
+            break
+        resident.wait_for_timeout(300)
+    expect(entry.locator(".card-title")).to_have_text(TITLE)
+    expect(entry).to_contain_text("已办结")
+    expect(entry).to_contain_text("更换东侧小路路灯6盏，恢复照明")
+    expect(entry.locator(".satisfaction")).to_have_text("满意")
+    expect(entry).to_contain_text("按期办结")
+    expect(resident.locator("main")).not_to_contain_text("张秀英")
+    expect(resident.locator("main")).not_to_contain_text("13800000000")
 
     # 7. The supervisor reads the whole story on the concern's timeline.
     supervisor = site.page("supervisor")

@@ -10,14 +10,20 @@ from fastapi.responses import Response
 
 from api.deps import RateLimiter
 from api.schemas import FeedbackIn
+from api.ui.data import READ_YOUR_WRITES_SECONDS
 from api.ui.forms import Errors, errors_of, parse, payload
 from api.ui.render import lang_of, render
 from api.ui.web import AnonymousFormDep, MaybeSessionDep, UiRoute, minqing, redirect
 from domain.errors import DomainError, NotFound
 from domain.history_labels import event_label
+from domain.vocabulary import Category
+from projections import achievements
+from projections.achievements import AchievementQuery, Achievements
+from projections.runner import ProjectionRunner
 
 router = APIRouter(prefix="/ui", route_class=UiRoute, include_in_schema=False)
 Code = Annotated[str, Query(max_length=64)]
+ACHIEVEMENTS_PAGE = 30
 
 
 def _limit(request: Request) -> None:
@@ -91,3 +97,27 @@ def feedback(
             raise
         return _track_page(request, session, code, errors_of(exc), form.flat())
     return redirect(f"/ui/track/{code}", thanks=1)
+
+
+@router.get("/public/achievements")
+def achievement_library(
+    request: Request,
+    session: MaybeSessionDep,
+    category: Annotated[str, Query(max_length=40)] = "",
+    cursor: Annotated[str | None, Query(max_length=1000)] = None,
+    at: Annotated[int | None, Query(ge=0)] = None,
+) -> Response:
+    """What was delivered, newest first: resolved concerns and adopted suggestions, with no
+    personal data (the same read model as /public/achievements)."""
+    _limit(request)
+    app = minqing(request)
+    runner: ProjectionRunner = request.app.state.projections
+    if at is not None:
+        runner.wait_for(Achievements.name, at, READ_YOUR_WRITES_SECONDS)
+    chosen = category if category in {c.value for c in Category} else ""
+    query = AchievementQuery(categories=[chosen] if chosen else [])
+    page = achievements.list_achievements(
+        app.db, query, zone=app.zone, cursor=cursor, limit=ACHIEVEMENTS_PAGE
+    )
+    context = {"entries": page.items, "next_cursor": page.next_cursor, "category": chosen}
+    return render(request, "achievements.html", context, session=session)
