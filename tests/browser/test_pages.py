@@ -213,3 +213,35 @@ def test_pages_fit_a_phone_without_sideways_scrolling(shared_site: Site, width: 
         page.goto(shared_site.base + path)
         overflow = page.evaluate("document.documentElement.scrollWidth")
         assert overflow <= width, path
+
+
+def test_signing_in_and_acting_work_from_the_keyboard_alone(shared_site: Site) -> None:
+    app = shared_site.server.app
+    raised = app.raise_concern(STAFF, replace(draft(title="键盘操作的民情"), grid="4"))
+    shared_site.user("keyboard-leader", [Role.GRID_LEADER], ["4"])
+    page = shared_site.page()
+    page.goto(f"{shared_site.base}/ui/sign-in")
+    page.keyboard.press("Tab")  # the skip link comes first
+    expect(page.locator("a.skip")).to_be_focused()
+    page.locator("#name").focus()
+    page.keyboard.type("keyboard-leader")
+    page.keyboard.press("Tab")
+    expect(page.locator("#password")).to_be_focused()
+    page.keyboard.type("correct horse battery")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{shared_site.base}/ui/")
+    page.goto(f"{shared_site.base}/ui/triage")
+    card = page.locator(f"li[data-reference='{raised.reference}']")
+    summary = card.locator("details[data-action='refer'] summary")
+    summary.focus()
+    page.keyboard.press("Enter")  # opens the disclosure
+    note = card.locator("details[data-action='refer'] textarea")
+    expect(note).to_be_visible()
+    page.keyboard.press("Tab")
+    expect(note).to_be_focused()
+    page.keyboard.type("键盘提交")
+    page.keyboard.press("Tab")
+    expect(card.locator("details[data-action='refer'] button")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_contain_text("提交支委会")
+    assert app.get_concern(UUID(raised.id)).status == "committee"
