@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from uuid import UUID
 
-from domain.application import Minqing, NewConcern
+from domain.application import Minqing, NewConcern, NewVisit
 from domain.meeting import MeetingKind
 from domain.residents import ResidentData
 from domain.vocabulary import Category, Channel, DutyRole, Library, Role, Satisfaction
@@ -72,6 +72,11 @@ def _story(app: Minqing) -> Iterator[str]:
     )
     light_id = UUID(light.id)
     yield f"3 March: {light.reference} east-path streetlights, tracking {light.tracking_code}"
+    app.record_visit(
+        collector,
+        NewVisit("2", "5号楼2单元301", date(YEAR, 3, 3), notes="路灯问题", concern_ids=[light_id]),
+    )
+    yield "3 March: Wang Fang's visit to building 5 is in the visits register"
     app.clock = _at(app, 3, 4)
     app.refer(light_id, leader, "需要支委会研究")
     yield "4 March: the grid leader refers it to the committee"

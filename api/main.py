@@ -15,6 +15,7 @@ from api.routes import (
     concern_list,
     concerns,
     events,
+    ledger,
     libraries,
     meetings,
     members,
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         libraries.router,
         libraries.public_router,
         members.points_router,
+        ledger.router,
     ):
         app.include_router(router)
     ui.install(app)  # the web UI: /ui/ (api/ui)

@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     points_concern_collected: int = Field(default=1, ge=0)
     points_meeting_attended: int = Field(default=2, ge=0)
     points_resolved_on_time: int = Field(default=3, ge=0)
+    # The ledger's response rate (响应率): an assigned concern's owner should record a first
+    # action (progress, resolve or send back) within this many days of the assignment.
+    response_window_days: float = Field(default=2.0, gt=0)
 
     @property
     def embedded(self) -> bool:

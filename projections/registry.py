@@ -5,6 +5,7 @@ from __future__ import annotations
 from projections.achievements import Achievements
 from projections.concerns import ConcernList
 from projections.event_counts import EventCounts
+from projections.ledger import Ledger
 from projections.member_points import MemberPoints
 from projections.open311 import Open311Updates
 from projections.runner import Projection
@@ -15,6 +16,7 @@ PROJECTIONS: tuple[type[Projection], ...] = (
     Achievements,
     MemberPoints,
     Open311Updates,
+    Ledger,
 )
 
 

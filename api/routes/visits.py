@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
+from fastapi.responses import JSONResponse
 
 from api.deps import IdempotencyDep, MinqingDep, require
+from api.routes.concern_list import CursorParam, Limit, MinPosition, ProjectionsDep, caught_up
+from api.routes.ledger import DateText, From, Grids, selection
 from api.schemas import CommandOut, VisitIn
 from domain.accounts import Principal
 from domain.application import NewVisit
@@ -15,6 +18,8 @@ from domain.errors import NotFound
 from domain.permissions import check_grid
 from domain.visit import Visit
 from domain.vocabulary import STAFF_ROLES, PriorityVisit, Role
+from projections.concerns import DEFAULT_LIMIT
+from projections.ledger import Ledger, VisitQuery, list_visits
 
 router = APIRouter(prefix="/api/v1/visits", tags=["visits"])
 
@@ -54,6 +59,29 @@ def record_visit(
         concern_ids=body.concern_ids,
     )
     return app.record_visit(principal, visit, idem).body()
+
+
+@router.get("", response_model=None)
+def visits_register(
+    app: MinqingDep,
+    runner: ProjectionsDep,
+    principal: Annotated[Principal, require(*STAFF_ROLES)],
+    grid: Grids = None,
+    start: From = None,
+    to: DateText = None,
+    priority_visit: Annotated[PriorityVisit | None, Query()] = None,
+    cursor: CursorParam = None,
+    limit: Limit = DEFAULT_LIMIT,
+    min_position: MinPosition = None,
+) -> dict[str, Any] | JSONResponse:
+    """The visits register, the latest visit first: filters grid, date range, priority kind;
+    only the caller's grids (open a visit for its household and notes)."""
+    query = VisitQuery(selection(principal, start, to, grid), priority_visit)
+    position = caught_up(runner, Ledger.name, min_position)
+    if isinstance(position, JSONResponse):
+        return position
+    page = list_visits(app.db, query, zone=app.zone, cursor=cursor, limit=limit)
+    return {"items": page.items, "next_cursor": page.next_cursor, "position": position}
 
 
 @router.get("/{visit_id}")

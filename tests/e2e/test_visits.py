@@ -120,3 +120,123 @@ def test_grid_3_collector_cannot_read_a_grid_2_visit(shared_server: Server) -> N
     outsider = _client(shared_server, [Role.COLLECTOR], ["3"])
     assert outsider.get(f"/api/v1/visits/{visit_id}").status_code == 403
     assert staff.get(f"/api/v1/visits/{uuid.uuid4()}").status_code == 404
+
+
+# -- the visits register ----------------------------------------------------------------------
+
+
+def _record(client: httpx.Client, **changes: Any) -> dict[str, Any]:
+    r = client.post("/api/v1/visits", json={**VISIT, **changes})
+    assert r.status_code == 201, r.text
+    created: dict[str, Any] = r.json()
+    return created
+
+
+def _register(client: httpx.Client, server: Server, **params: Any) -> dict[str, Any]:
+    params.setdefault("min_position", server.event_count())
+    r = client.get("/api/v1/visits", params=params)
+    assert r.status_code == 200, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+def test_the_register_lists_a_grids_visits_latest_first_without_the_household(
+    shared_server: Server,
+) -> None:
+    grid = f"g{uuid.uuid4().hex[:8]}"  # a grid of this test's own on the shared server
+    staff = _client(shared_server, [Role.STAFF])
+    days = [(TODAY - timedelta(days=n)).isoformat() for n in (3, 1, 2)]
+    ids = [
+        _record(staff, grid=grid, visited_on=day, household=f"{n}号楼")["id"]
+        for n, day in enumerate(days)
+    ]
+
+    items = _register(staff, shared_server, grid=grid)["items"]
+
+    assert [i["id"] for i in items] == [ids[1], ids[2], ids[0]]
+    assert [i["visited_on"] for i in items] == sorted(days, reverse=True)
+    first = items[0]
+    assert first["priority_visit"] == "elderly_sick"
+    assert first["priority_visit_label"] == {"zh": "老弱病残", "en": "Elderly or sick"}
+    assert first["concern_count"] == 0
+    assert "household" not in first
+    assert "notes" not in first
+    assert "号楼" not in str(items)
+
+
+def test_the_register_filters_by_date_range_and_priority_kind(shared_server: Server) -> None:
+    grid = f"g{uuid.uuid4().hex[:8]}"
+    staff = _client(shared_server, [Role.STAFF])
+    old, recent = (TODAY - timedelta(days=10)).isoformat(), (TODAY - timedelta(days=1)).isoformat()
+    hardship = _record(staff, grid=grid, visited_on=old, priority_visit="hardship")["id"]
+    plain = _record(staff, grid=grid, visited_on=recent, priority_visit=None)["id"]
+
+    def ids(**params: Any) -> list[str]:
+        return [i["id"] for i in _register(staff, shared_server, grid=grid, **params)["items"]]
+
+    assert ids(priority_visit="hardship") == [hardship]
+    assert ids(**{"from": recent}) == [plain]
+    assert ids(to=old) == [hardship]
+    assert ids(**{"from": old, "to": recent}) == [plain, hardship]
+    assert ids(priority_visit="petitioner") == []
+
+
+def test_the_register_pages_with_a_cursor(shared_server: Server) -> None:
+    grid = f"g{uuid.uuid4().hex[:8]}"
+    staff = _client(shared_server, [Role.STAFF])
+    made = {_record(staff, grid=grid, household=f"{n}号")["id"] for n in range(5)}
+
+    seen: list[str] = []
+    cursor = None
+    for _ in range(5):
+        params: dict[str, Any] = {"grid": grid, "limit": 2}
+        if cursor:
+            params["cursor"] = cursor
+        page = _register(staff, shared_server, **params)
+        seen += [i["id"] for i in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert len(seen) == 5
+    assert set(seen) == made
+
+
+def test_the_register_shows_only_the_callers_grids(shared_server: Server) -> None:
+    staff = _client(shared_server, [Role.STAFF])
+    _record(staff)  # grid 2
+    grid3 = _client(shared_server, [Role.COLLECTOR], ["3"])
+
+    items = _register(grid3, shared_server)["items"]
+
+    assert all(i["grid"] == "3" for i in items)
+    r = grid3.get("/api/v1/visits", params={"grid": "2"})
+    assert r.status_code == 403
+    assert r.json()["error"] == "forbidden"
+
+
+@pytest.mark.parametrize("role", [Role.SUPERVISOR, Role.INTEGRATOR, Role.MEMBER])
+def test_roles_outside_the_staff_may_not_read_the_register(
+    shared_server: Server, role: Role
+) -> None:
+    r = _client(shared_server, [role]).get("/api/v1/visits")
+    assert r.status_code == 403
+    assert r.json()["error"] == "forbidden"
+    assert shared_server.client().get("/api/v1/visits").status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"priority_visit": "rich"}, "priority_visit"),
+        ({"from": "2026-02-30"}, "from"),
+        ({"to": "soon"}, "to"),
+        ({"limit": 0}, "limit"),
+        ({"cursor": "not-a-cursor"}, "cursor"),
+    ],
+)
+def test_bad_register_filters_are_refused_naming_the_field(
+    shared_server: Server, params: dict[str, Any], field: str
+) -> None:
+    r = _client(shared_server, [Role.STAFF]).get("/api/v1/visits", params=params)
+    assert r.status_code == 422, r.text
+    assert field in [f["field"] for f in r.json()["fields"]]

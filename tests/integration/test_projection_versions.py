@@ -131,10 +131,9 @@ def test_a_database_from_before_projection_versions_gets_the_new_concern_list_at
     runner = ProjectionRunner(office.app, all_projections())
 
     assert [(r.name, r.position) for r in runner.rebuilt] == [("concern_list", runner.head())]
-    assert {p.name: runner.version(p.name) for p in runner.projections} == {
-        "concern_list": 2,
-        "event_counts": 1,
-    }
+    stored = {p.name: runner.version(p.name) for p in runner.projections}
+    assert stored == {p.name: p.version for p in runner.projections}
+    assert stored["concern_list"] == 2
     assert_list_is_the_fold(office.app)  # the new columns included
     assert counted(office.app) == counts == log_counts(office.app)
     assert "id" in index_definition(database_url, f"{CONCERN_LIST}__due")

@@ -89,6 +89,11 @@ def test_the_worker_process_feeds_the_projections_and_stops_on_sigterm(
         app.close()
 
 
+def leads(log: Path) -> bool:
+    """True once the worker writing `log` leads every projection."""
+    return log.read_text().count("leading projection") == len(names())
+
+
 def test_a_second_worker_waits_as_standby_and_takes_over(
     database_url: str, master_key: bytes, tmp_path: Path
 ) -> None:
@@ -97,17 +102,16 @@ def test_a_second_worker_waits_as_standby_and_takes_over(
     app = open_app(database_url, master_key)
     first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
     caught_up = watcher(app)
-    every = len(names())  # the worker leads each projection
     try:
         with worker(database_url, master_key, first_log) as first:
-            wait_until(lambda: first_log.read_text().count("leading projection") == every)
+            wait_until(lambda: leads(first_log))
             with worker(database_url, master_key, second_log) as second:
                 time.sleep(1.5)
                 assert "leading" not in second_log.read_text()
                 first.send_signal(signal.SIGTERM)
                 assert first.wait(timeout=10) == 0
                 # The standby asks again every couple of seconds.
-                wait_until(lambda: second_log.read_text().count("leading projection") == every)
+                wait_until(lambda: leads(second_log))
                 app.raise_concern(STAFF, draft())
                 wait_until(caught_up)
                 second.send_signal(signal.SIGTERM)

@@ -9,6 +9,7 @@ test_projection_worker.py.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import threading
 import time
 from collections import Counter
@@ -29,7 +30,7 @@ from domain.concern import Concern
 from domain.errors import DomainError
 from domain.meeting import MeetingKind
 from domain.store import Cursor
-from domain.vocabulary import DutyRole, Library, Role, Satisfaction
+from domain.vocabulary import Category, DutyRole, Library, PriorityVisit, Role, Satisfaction
 from domain.voting import Choice
 from projections.concerns import TABLE as CONCERN_LIST
 from projections.concerns import ConcernList, utc_text
@@ -195,6 +196,9 @@ class Office:
 
 # The library a raised concern is filed in, by `pick` (0: the problem library).
 LIBRARIES = [Library.PROBLEM, Library.SUGGESTION, Library.HARDSHIP]
+GRIDS = ("2", "3")
+# Two spellings of one household (the ledger counts it once) and another household.
+HOUSEHOLDS = ("5号楼2单元301", " 5号楼 2单元301 ", "3号楼1单元102")
 
 
 def step(office: Office, action: str, pick: int, flag: bool) -> None:
@@ -202,14 +206,13 @@ def step(office: Office, action: str, pick: int, flag: bool) -> None:
     app = office.app
     if action == "raise":
         title = f"东侧小路路灯坏了 {len(office.concerns)}"
-        new = draft(title=title, library=LIBRARIES[pick % len(LIBRARIES)])
-        office.concerns.append(UUID(app.raise_concern(BOSS, new).id))
-        return
-    if action == "visit":  # a household visit, which yields no concern
-        visit = NewVisit(
-            grid="2", household=f"5号楼{pick % 7}室", visited_on=office.clock.now.date()
+        # Libraries, grids and categories vary, so read models that group by them see several.
+        concern = dataclasses.replace(
+            draft(title=title, library=LIBRARIES[pick % len(LIBRARIES)]),
+            grid=GRIDS[pick % len(GRIDS)],
+            category=list(Category)[pick % len(Category)],
         )
-        app.record_visit(BOSS, visit)
+        office.concerns.append(UUID(app.raise_concern(BOSS, concern).id))
         return
     cid = office.concerns[pick % len(office.concerns)]
     member = office.members[pick % 2]
@@ -247,6 +250,16 @@ def step(office: Office, action: str, pick: int, flag: bool) -> None:
     elif action == "meeting":
         votes = [Choice.FOR, Choice.FOR] if flag else [list(Choice)[pick % 3], Choice.AGAINST]
         office.meeting(cid, votes)
+    elif action == "visit":
+        # A household visit in the concern's grid, naming it or not, some days ago.
+        visit = NewVisit(
+            grid=app.get_concern(cid).grid,
+            household=HOUSEHOLDS[pick % len(HOUSEHOLDS)],
+            visited_on=office.clock.now.date() - timedelta(days=pick % 3),
+            priority_visit=[None, *PriorityVisit][pick % (len(PriorityVisit) + 1)],
+            concern_ids=[cid] if flag else [],
+        )
+        app.record_visit(BOSS, visit)
     elif action == "days_pass":
         office.clock.now += timedelta(days=pick % 20)
         for concern_id in office.concerns:
@@ -282,10 +295,11 @@ ADVANCE = {
     "resolved": ["feedback", "feedback", "reopen", "days_pass"],
 }
 # "advance" a concern along ADVANCE, try "any" command (mostly refused), "raise" another
-# concern, or "project": run one batch of the runner in the middle of the history.
+# concern, record a "visit", or "project": run one batch of the runner in the middle of the
+# history.
 steps = st.lists(
     st.tuples(
-        st.sampled_from(["advance"] * 8 + ["any", "raise", "project"]),
+        st.sampled_from(["advance"] * 8 + ["any", "raise", "visit", "project"]),
         st.integers(min_value=0, max_value=1000),
         st.booleans(),
     ),
@@ -295,8 +309,8 @@ steps = st.lists(
 
 
 def pick_action(office: Office, mode: str, pick: int) -> str:
-    if mode == "any":
-        return ACTIONS[pick % len(ACTIONS)]
+    if mode in ("any", "visit"):
+        return ACTIONS[pick % len(ACTIONS)] if mode == "any" else "visit"
     status = office.app.get_concern(office.concerns[pick % len(office.concerns)]).status
     moves = ADVANCE.get(status) or ["days_pass"]
     return moves[pick // len(office.concerns) % len(moves)]
@@ -304,6 +318,11 @@ def pick_action(office: Office, mode: str, pick: int) -> str:
 
 @pytest.fixture
 def office(database_url: str, master_key: bytes) -> Iterator[Office]:
+    yield from open_office(database_url, master_key)
+
+
+def open_office(database_url: str, master_key: bytes) -> Iterator[Office]:
+    """The office on a fresh application, closed when the generator is."""
     clock = Clock()
     app = open_app(database_url, master_key, clock=clock)
     try:
@@ -595,7 +614,7 @@ def test_positions_move_past_gaps_in_the_log(minqing: Minqing, database_url: str
 
     runner.catch_up()
 
-    assert [s.position for s in runner.status()] == [last] * len(names())
+    assert [s.position for s in runner.status()] == [last] * len(runner.projections)
     assert len(listed(minqing)) == 2
 
 

@@ -72,6 +72,11 @@ def replayed_row(app: Minqing, concern_id: UUID, version: int) -> dict[str, Any]
         "round": c.round,
         "version": c.version,
         "position": app.db.position_of(str(c.id), c.version),
+        "feedback_pending": c.feedback_pending,
+        "missed_due_on": c.missed_due_dates[-1].isoformat() if c.missed_due_dates else None,
+        "feedback_overdue_round": (
+            c.feedback_overdue_rounds[-1] if c.feedback_overdue_rounds else None
+        ),
     }
 
 
@@ -123,6 +128,7 @@ def test_the_register_as_of_a_moment_equals_a_replay_of_the_log_up_to_it(
             for row in folded.values():
                 row["round"], row["version"] = int(row["round"]), int(row["version"])
                 row["position"] = int(row["position"])
+                row["feedback_pending"] = bool(row["feedback_pending"])
             assert folded == expected
             listed = list_concerns(
                 past.db, ConcernQuery(), today=moment.date(), zone=app.zone, limit=200

@@ -1,0 +1,190 @@
+"""The ledger (台账): /api/v1/ledger, its CSV and XLSX exports, and the drill-down from any
+figure to the concerns or visits behind it. Read from the `ledger` projection; every
+endpoint accepts `min_position` like the concern list."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from enum import StrEnum
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import JSONResponse
+
+from api import ledger_export
+from api.deps import MinqingDep, SettingsDep, require
+from api.routes.concern_list import MinPosition, ProjectionsDep, caught_up
+from api.settings import Settings
+from domain.accounts import Principal
+from domain.application import Minqing
+from domain.errors import Invalid
+from domain.permissions import VIEW_ROLES, check_grid
+from domain.vocabulary import Category
+from projections.ledger import Cell, Ledger, Selection, month_bounds, open_figure, read_ledger
+from projections.ledger_figures import Clock, Subject, parse_group_by
+from projections.runner import ProjectionRunner
+
+router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"])
+
+
+class LedgerFormat(StrEnum):
+    """How the ledger is sent: JSON, or a spreadsheet with Chinese and English headers."""
+
+    JSON = "json"
+    CSV = "csv"
+    XLSX = "xlsx"
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+DateText = Annotated[
+    str | None,
+    Query(max_length=10, description="YYYY-MM-DD (or YYYY-MM: the whole month), included"),
+]
+From = Annotated[
+    str | None,
+    Query(alias="from", max_length=10, description="YYYY-MM-DD or YYYY-MM, included"),
+]
+Grids = Annotated[list[str] | None, Query(description="only these grids (within your scope)")]
+Out = dict[str, Any] | Response
+
+
+def _day(text: str | None, field: str, *, last: bool) -> date | None:
+    if text is None or not text.strip():
+        return None
+    text = text.strip()
+    if len(text) == 7:
+        first, final = month_bounds(text, field)
+        return final if last else first
+    try:
+        if len(text) != 10:
+            raise ValueError(text)
+        return date.fromisoformat(text)
+    except ValueError:
+        raise Invalid([(field, "must be a date as YYYY-MM-DD (or a month as YYYY-MM)")]) from None
+
+
+def selection(
+    principal: Principal, start: str | None, end: str | None, grids: list[str] | None
+) -> Selection:
+    """The rows a caller may read: the date range (both ends included) and grids, within
+    the caller's grid scope (asking for a grid outside it is refused)."""
+    first = _day(start, "from", last=False)
+    final = _day(end, "to", last=True)
+    if first and final and final < first:
+        raise Invalid([("to", f"must not be before from ({first.isoformat()})")])
+    for g in grids or []:
+        check_grid(principal, g)
+    return Selection(first, final, grids or [], principal.grids)
+
+
+def clock(app: Minqing, settings: Settings) -> Clock:
+    """Now, the community's zone, and the configured response window."""
+    return Clock(app.clock(), app.zone, timedelta(days=settings.response_window_days))
+
+
+def _filename(ledger: dict[str, Any], extension: str) -> str:
+    span = f"{ledger['from'] or 'start'}_{ledger['to'] or ledger['as_of'][:10]}"
+    return f"minqing-ledger-{span}.{extension}"
+
+
+@router.get("", response_model=None)
+def get_ledger(
+    app: MinqingDep,
+    settings: SettingsDep,
+    runner: ProjectionsDep,
+    principal: Annotated[Principal, require(*VIEW_ROLES)],
+    start: From = None,
+    to: DateText = None,
+    group_by: Annotated[
+        str | None, Query(max_length=100, description="any of month,grid,category")
+    ] = None,
+    grid: Grids = None,
+    format: LedgerFormat = LedgerFormat.JSON,
+    min_position: MinPosition = None,
+) -> Out:
+    """The ledger's figures per month, grid and category, with totals; JSON, CSV or XLSX."""
+    keys = parse_group_by(group_by)
+    chosen = selection(principal, start, to, grid)
+    position = caught_up(runner, Ledger.name, min_position)
+    if isinstance(position, JSONResponse):
+        return position
+    ledger = read_ledger(app.db, chosen, keys, clock(app, settings))
+    if format is LedgerFormat.CSV:
+        return Response(
+            ledger_export.to_csv(ledger),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{_filename(ledger, "csv")}"'},
+        )
+    if format is LedgerFormat.XLSX:
+        return Response(
+            ledger_export.to_xlsx(ledger),
+            media_type=XLSX_TYPE,
+            headers={"Content-Disposition": f'attachment; filename="{_filename(ledger, "xlsx")}"'},
+        )
+    return {**ledger, "position": position}
+
+
+def _open(
+    app: Minqing,
+    settings: Settings,
+    runner: ProjectionRunner,
+    principal: Principal,
+    figure: str,
+    subject: Subject,
+    cell: Cell,
+    span: tuple[str | None, str | None],
+    min_position: int | None,
+) -> Out:
+    if cell.grid is not None:
+        check_grid(principal, cell.grid)
+    chosen = selection(principal, span[0], span[1], None)
+    position = caught_up(runner, Ledger.name, min_position)
+    if isinstance(position, JSONResponse):
+        return position
+    opened = open_figure(app.db, figure, subject, chosen, cell, clock(app, settings))
+    return {**opened, "position": position}
+
+
+Figure = Annotated[str, Query(max_length=100, description="a figure's name, as in `figures`")]
+Month = Annotated[str | None, Query(max_length=7, description="the cell's month, YYYY-MM")]
+CellGrid = Annotated[str | None, Query(max_length=64, description="the cell's grid")]
+
+
+@router.get("/concerns", response_model=None)
+def ledger_concerns(
+    app: MinqingDep,
+    settings: SettingsDep,
+    runner: ProjectionsDep,
+    principal: Annotated[Principal, require(*VIEW_ROLES)],
+    figure: Figure,
+    month: Month = None,
+    grid: CellGrid = None,
+    category: Category | None = None,
+    start: From = None,
+    to: DateText = None,
+    min_position: MinPosition = None,
+) -> Out:
+    """The concerns one figure of one cell counts (a rate opens through its parts)."""
+    cell = Cell(month, grid, category.value if category else None)
+    span = (start, to)
+    return _open(app, settings, runner, principal, figure, "concerns", cell, span, min_position)
+
+
+@router.get("/visits", response_model=None)
+def ledger_visits(
+    app: MinqingDep,
+    settings: SettingsDep,
+    runner: ProjectionsDep,
+    principal: Annotated[Principal, require(*VIEW_ROLES)],
+    figure: Figure,
+    month: Month = None,
+    grid: CellGrid = None,
+    start: From = None,
+    to: DateText = None,
+    min_position: MinPosition = None,
+) -> Out:
+    """The visits one visit figure of one cell counts."""
+    cell = Cell(month, grid, None)
+    span = (start, to)
+    return _open(app, settings, runner, principal, figure, "visits", cell, span, min_position)

@@ -1,0 +1,700 @@
+"""The ledger's figures (台账指标): one table of definitions, and the tallies computed from it.
+
+Every figure is defined once here, with its Chinese and English labels and how it is
+computed; the JSON ledger, the CSV and XLSX exports and the drill-down all read this table,
+so a cell and the list behind it cannot disagree. A concern counts in the month it was
+raised (in the community's time zone), whatever happened to it later: the worked story's
+streetlight job, raised on 3 March and resolved on 8 April, is a March concern resolved on
+time. A visit counts in the month of its date.
+
+Pure functions: rows in, figures out (the read model's rows come from projections.ledger).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from domain.errors import Invalid
+from domain.lifecycle import Status
+from domain.vocabulary import Category, Library, PriorityVisit, Satisfaction
+
+GROUP_KEYS = ("month", "grid", "category")
+DEFAULT_GROUP_BY = GROUP_KEYS
+Subject = Literal["concerns", "visits"]
+Kind = Literal["count", "distinct", "median", "reasons", "rate"]
+
+
+@dataclass(frozen=True)
+class Clock:
+    """What the figures are computed against: now, the community's zone, the response
+    window (an assigned concern's owner should act within it)."""
+
+    now: datetime
+    zone: ZoneInfo
+    response_window: timedelta = timedelta(days=2)
+
+    @property
+    def today(self) -> date:
+        """Today in the community's time zone."""
+        return self.now.astimezone(self.zone).date()
+
+
+# -- one concern, one visit, as the figures see them --------------------------------------
+
+
+def _time(text: str | None, zone: ZoneInfo) -> datetime | None:
+    return datetime.fromisoformat(text).astimezone(zone) if text else None
+
+
+@dataclass(frozen=True)
+class ConcernFacts:
+    """A concern's ledger row read against the clock."""
+
+    id: str
+    reference: str
+    title: str
+    status: str
+    category: str
+    library: str
+    grid: str
+    raised_at: datetime
+    referred_at: datetime | None
+    shortlisted_at: datetime | None
+    adopted_at: datetime | None
+    assigned_at: datetime | None
+    first_action_at: datetime | None
+    due_on: date | None
+    resolved_at: datetime | None
+    resolved_on_time: bool | None
+    resolutions: int
+    decline_reason: str | None
+    feedback_count: int
+    solved: bool | None
+    satisfaction: str | None
+    reopened_count: int
+    extended_count: int
+    responded: bool  # the owner's first action came within the response window
+    response_due: bool  # assigned, and the owner acted or the window has passed
+
+    @property
+    def month(self) -> str:
+        """The cohort: the month the concern was raised, in the community's zone."""
+        return self.raised_at.strftime("%Y-%m")
+
+    @property
+    def resolved(self) -> bool:
+        """Resolved now (a reopened concern is open again until resolved again)."""
+        return self.status == Status.RESOLVED.value
+
+    @property
+    def days_to_resolve(self) -> int | None:
+        """Calendar days from raised to (the latest) resolved, local dates."""
+        if not self.resolved or self.resolved_at is None:
+            return None
+        return (self.resolved_at.date() - self.raised_at.date()).days
+
+    def due(self, today: date) -> bool:
+        """Due for closure: has a due date that is reached (passed) or was resolved against."""
+        return self.due_on is not None and (self.resolved or self.due_on < today)
+
+
+def concern_facts(row: Any, clock: Clock) -> ConcernFacts:
+    """A concern's ledger row (projections.ledger) read against `clock`."""
+    zone = clock.zone
+    raised_at = _time(row["raised_at"], zone)
+    assert raised_at is not None  # noqa: S101 - the column is NOT NULL
+    assigned_at = _time(row["assigned_at"], zone)
+    first_action_at = _time(row["first_action_at"], zone)
+    window = clock.response_window
+    responded = (
+        assigned_at is not None
+        and first_action_at is not None
+        and first_action_at - assigned_at <= window
+    )
+    # Still inside its window with nothing done yet: not late, not on time, not counted.
+    response_due = assigned_at is not None and (
+        first_action_at is not None or clock.now - assigned_at > window
+    )
+    on_time = row["resolved_on_time"]
+    solved = row["solved"]
+    return ConcernFacts(
+        id=row["id"],
+        reference=row["reference"],
+        title=row["title"],
+        status=row["status"],
+        category=row["category"],
+        library=row["library"],
+        grid=row["grid"],
+        raised_at=raised_at,
+        referred_at=_time(row["referred_at"], zone),
+        shortlisted_at=_time(row["shortlisted_at"], zone),
+        adopted_at=_time(row["adopted_at"], zone),
+        assigned_at=assigned_at,
+        first_action_at=first_action_at,
+        due_on=date.fromisoformat(row["due_on"]) if row["due_on"] else None,
+        resolved_at=_time(row["resolved_at"], zone),
+        resolved_on_time=None if on_time is None else bool(on_time),
+        resolutions=int(row["resolutions"]),
+        decline_reason=row["decline_reason"],
+        feedback_count=int(row["feedback_count"]),
+        solved=None if solved is None else bool(solved),
+        satisfaction=row["satisfaction"],
+        reopened_count=int(row["reopened_count"]),
+        extended_count=int(row["extended_count"]),
+        responded=responded,
+        response_due=response_due,
+    )
+
+
+@dataclass(frozen=True)
+class VisitFacts:
+    """A visit's ledger row."""
+
+    id: str
+    grid: str
+    household_key: str
+    visited_on: date
+    priority_visit: str | None
+    recorded_by: str
+    concern_count: int
+    category: None = None  # visits have no category: they group under none
+
+    @property
+    def month(self) -> str:
+        """The month of the visit's date."""
+        return self.visited_on.strftime("%Y-%m")
+
+
+def visit_facts(row: Any) -> VisitFacts:
+    """A visit's ledger row (projections.ledger) as the figures read it."""
+    return VisitFacts(
+        id=row["id"],
+        grid=row["grid"],
+        household_key=row["household_key"],
+        visited_on=date.fromisoformat(row["visited_on"]),
+        priority_visit=row["priority_visit"],
+        recorded_by=row["recorded_by"],
+        concern_count=int(row["concern_count"]),
+    )
+
+
+# -- the table of figures --------------------------------------------------------------------
+
+ConcernTest = Callable[[ConcernFacts, date], bool]
+VisitTest = Callable[[VisitFacts], bool]
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure of the ledger: its name, labels, what it counts and how.
+
+    `count` figures count the concerns (or visits) their test accepts; `distinct` counts
+    distinct households among the visits of `basis`; `median` and `reasons` summarise the
+    concerns of `basis`; a `rate` is `numerator` ÷ `denominator`, two count figures.
+    """
+
+    name: str
+    zh: str
+    en: str
+    how_zh: str
+    how_en: str
+    subject: Subject
+    kind: Kind = "count"
+    concern_test: ConcernTest | None = None
+    visit_test: VisitTest | None = None
+    basis: str | None = None
+    numerator: str | None = None
+    denominator: str | None = None
+
+    @property
+    def opens(self) -> str | None:
+        """The count figure whose list this figure opens into (None for a rate)."""
+        return self.name if self.kind == "count" else self.basis
+
+    @property
+    def parts(self) -> tuple[str, str]:
+        """A rate's numerator and denominator figures."""
+        if self.numerator is None or self.denominator is None:
+            raise ValueError(f"{self.name} is not a rate")
+        return self.numerator, self.denominator
+
+    def as_dict(self) -> dict[str, Any]:
+        """The definition as plain data (the ledger's `figures` and the XLSX's second sheet)."""
+        return {
+            "name": self.name,
+            "zh": self.zh,
+            "en": self.en,
+            "how_zh": self.how_zh,
+            "how_en": self.how_en,
+            "subject": self.subject,
+            "kind": self.kind,
+            "opens": self.opens,
+            "numerator": self.numerator,
+            "denominator": self.denominator,
+        }
+
+
+def _visits(kind: PriorityVisit) -> Figure:
+    return Figure(
+        f"priority_visits_{kind.value}",
+        f"重点走访·{kind.zh}",
+        f"Priority visits: {kind.en.lower()}",
+        f"走访“{kind.zh}”的次数",
+        f"visits to households marked {kind.value}",
+        "visits",
+        visit_test=lambda v: v.priority_visit == kind.value,
+    )
+
+
+def _satisfaction(level: Satisfaction) -> Figure:
+    return Figure(
+        level.value,
+        f"回访{level.zh}",
+        f"Feedback: {level.en.lower()}",
+        f"最近一次回访为“{level.zh}”的民情数",
+        f"concerns whose latest feedback says {level.value}",
+        "concerns",
+        concern_test=lambda c, _: c.satisfaction == level.value,
+    )
+
+
+def _rate(name: str, zh: str, en: str, numerator: str, denominator: str, how: str) -> Figure:
+    return Figure(
+        name,
+        zh,
+        en,
+        f"{_LABEL[numerator]} ÷ {_LABEL[denominator]}；分母为零时为空",
+        f"{numerator} ÷ {denominator} ({how}); null when the denominator is zero",
+        "concerns",
+        kind="rate",
+        numerator=numerator,
+        denominator=denominator,
+    )
+
+
+_COUNTS: tuple[Figure, ...] = (
+    Figure(
+        "visits",
+        "走访次数",
+        "Visits",
+        "登记的入户走访次数（按走访日期计月）",
+        "household visits recorded, counted in the month of the visit's date",
+        "visits",
+        visit_test=lambda v: True,
+    ),
+    Figure(
+        "priority_visits",
+        "重点走访（四访四问）",
+        "Priority visits",
+        "标注了重点走访类别的走访次数",
+        "visits marked with a priority-visit kind",
+        "visits",
+        visit_test=lambda v: v.priority_visit is not None,
+    ),
+    *(_visits(kind) for kind in PriorityVisit),
+    Figure(
+        "concerns_collected",
+        "收集民情",
+        "Concerns collected",
+        "当月（按提出时间，社区时区）登记的民情数",
+        "concerns raised, counted in the month they were raised (community time zone)",
+        "concerns",
+        concern_test=lambda c, _: True,
+    ),
+    Figure(
+        "referred",
+        "提交支委会",
+        "Referred to the committee",
+        "曾提交支委会研究的民情数",
+        "concerns referred to the branch committee at least once",
+        "concerns",
+        concern_test=lambda c, _: c.referred_at is not None,
+    ),
+    Figure(
+        "discussed",
+        "提交党员大会议定",
+        "Discussed at a meeting",
+        "曾列入党员大会议程的民情数",
+        "concerns shortlisted onto a branch meeting's agenda at least once",
+        "concerns",
+        concern_test=lambda c, _: c.shortlisted_at is not None,
+    ),
+    Figure(
+        "adopted",
+        "会议通过",
+        "Adopted at a meeting",
+        "党员大会表决通过的民情数",
+        "concerns a branch meeting adopted",
+        "concerns",
+        concern_test=lambda c, _: c.adopted_at is not None,
+    ),
+    Figure(
+        "assigned",
+        "交办",
+        "Assigned",
+        "曾明确责任人和时限（交办或即接即办）的民情数",
+        "concerns given an owner and a due date at least once (assigned or handled now)",
+        "concerns",
+        concern_test=lambda c, _: c.assigned_at is not None,
+    ),
+    Figure(
+        "resolved",
+        "办结",
+        "Resolved",
+        "现为已办结的民情数（重新办理的不计，再次办结后计入）",
+        "concerns resolved now (a reopened one counts again once resolved again)",
+        "concerns",
+        concern_test=lambda c, _: c.resolved,
+    ),
+    Figure(
+        "resolved_on_time",
+        "按期办结",
+        "Resolved on time",
+        "已办结且办结日期不晚于当时的办结时限",
+        "resolved concerns whose (latest) resolution came by the due date",
+        "concerns",
+        concern_test=lambda c, _: c.resolved and bool(c.resolved_on_time),
+    ),
+    Figure(
+        "due",
+        "应结案",
+        "Due for closure",
+        "有办结时限且已办结或时限已过的民情数",
+        "concerns with a due date that were resolved or whose due date has passed",
+        "concerns",
+        concern_test=lambda c, today: c.due(today),
+    ),
+    Figure(
+        "people_helped",
+        "帮扶困难群众",
+        "People helped",
+        "难点库中已办结的民情数",
+        "hardship-library concerns resolved",
+        "concerns",
+        concern_test=lambda c, _: c.resolved and c.library == Library.HARDSHIP.value,
+    ),
+    Figure(
+        "declined",
+        "明确拒办",
+        "Declined",
+        "明确拒办（含党员大会否决）的民情数",
+        "concerns declined, by staff or the committee or rejected by a meeting",
+        "concerns",
+        concern_test=lambda c, _: c.status == Status.DECLINED.value,
+    ),
+    Figure(
+        "responded",
+        "按时响应",
+        "Responded in time",
+        "交办后责任人在响应时限内首次处理（进展、办结或退回）的民情数",
+        "assigned concerns whose owner first acted (progress, resolve or send back)"
+        " within the response window",
+        "concerns",
+        concern_test=lambda c, _: c.responded,
+    ),
+    Figure(
+        "response_due",
+        "应响应",
+        "Due for a response",
+        "已交办的民情数，不含尚在响应时限内且未处理的",
+        "assigned concerns, except those still inside the response window with no action",
+        "concerns",
+        concern_test=lambda c, _: c.response_due,
+    ),
+    Figure(
+        "feedback_given",
+        "已回访",
+        "Feedback given",
+        "居民已回访（评价）的民情数",
+        "concerns with at least one answer from the resident",
+        "concerns",
+        concern_test=lambda c, _: c.feedback_count > 0,
+    ),
+    Figure(
+        "solved",
+        "回访已解决",
+        "Feedback: solved",
+        "最近一次回访表示已解决的民情数",
+        "concerns whose latest feedback says solved",
+        "concerns",
+        concern_test=lambda c, _: bool(c.solved),
+    ),
+    *(_satisfaction(level) for level in Satisfaction),
+    Figure(
+        "satisfied_or_basically",
+        "满意及基本满意",
+        "Satisfied or basically satisfied",
+        "最近一次回访为满意或基本满意的民情数",
+        "concerns whose latest feedback says satisfied or basically satisfied",
+        "concerns",
+        concern_test=lambda c, _: (
+            c.satisfaction in (Satisfaction.SATISFIED.value, Satisfaction.BASICALLY_SATISFIED.value)
+        ),
+    ),
+    Figure(
+        "reopened",
+        "返工",
+        "Reopened",
+        "办结后曾重新办理的民情数",
+        "concerns reopened after a resolution at least once",
+        "concerns",
+        concern_test=lambda c, _: c.reopened_count > 0,
+    ),
+    Figure(
+        "resolved_ever",
+        "曾办结",
+        "Resolved at least once",
+        "至少办结过一次的民情数（含之后重新办理的）",
+        "concerns resolved at least once, reopened later or not",
+        "concerns",
+        concern_test=lambda c, _: c.resolutions > 0,
+    ),
+    Figure(
+        "extended",
+        "延期",
+        "Extended",
+        "办结时限曾延期的民情数",
+        "concerns whose due date was extended at least once",
+        "concerns",
+        concern_test=lambda c, _: c.extended_count > 0,
+    ),
+)
+_LABEL = {f.name: f.zh for f in _COUNTS}
+
+FIGURES: tuple[Figure, ...] = (
+    _COUNTS[0],
+    Figure(
+        "households_visited",
+        "走访户数",
+        "Households visited",
+        "走访过的不同住户数（同一网格内同一住户只计一次）",
+        "distinct households among the visits (the same household in a grid counts once)",
+        "visits",
+        kind="distinct",
+        basis="visits",
+    ),
+    *_COUNTS[1:],
+    Figure(
+        "median_days_to_resolve",
+        "办结天数中位数",
+        "Median days to resolve",
+        "已办结民情从提出到办结的自然日数的中位数",
+        "median of the calendar days from raised to resolved, over the resolved concerns",
+        "concerns",
+        kind="median",
+        basis="resolved",
+    ),
+    Figure(
+        "declined_reasons",
+        "拒办理由",
+        "Reasons for declining",
+        "明确拒办的理由及件数",
+        "the reasons given for the declined concerns, with how many each",
+        "concerns",
+        kind="reasons",
+        basis="declined",
+    ),
+    _rate(
+        "response_rate",
+        "响应率",
+        "Response rate",
+        "responded",
+        "response_due",
+        "assigned concerns whose owner acted within the response window",
+    ),
+    _rate(
+        "resolution_rate",
+        "解决率",
+        "Resolution rate",
+        "solved",
+        "feedback_given",
+        "feedback saying solved",
+    ),
+    _rate(
+        "satisfaction_rate",
+        "满意率",
+        "Satisfaction rate",
+        "satisfied_or_basically",
+        "feedback_given",
+        "satisfied or basically satisfied",
+    ),
+    _rate(
+        "on_time_closure_rate",
+        "按期结案率",
+        "On-time closure rate",
+        "resolved_on_time",
+        "due",
+        "resolved by the due date",
+    ),
+    _rate("rework_rate", "返工率", "Rework rate", "reopened", "resolved_ever", "reopened"),
+    _rate("extension_rate", "延期率", "Extension rate", "extended", "assigned", "extended"),
+    _rate(
+        "decline_rate",
+        "拒办率",
+        "Decline rate",
+        "declined",
+        "concerns_collected",
+        "declined",
+    ),
+)
+BY_NAME: dict[str, Figure] = {f.name: f for f in FIGURES}
+
+# The cell keys as columns, with their labels.
+KEY_LABELS: dict[str, tuple[str, str]] = {
+    "month": ("月份", "Month"),
+    "grid": ("网格", "Grid"),
+    "category": ("类别", "Category"),
+}
+
+
+def parse_group_by(text: str | None) -> tuple[str, ...]:
+    """`month,grid,category` (any of them, in any order, each once; empty: totals only)."""
+    if text is None:
+        return DEFAULT_GROUP_BY
+    keys = tuple(k.strip() for k in text.split(",") if k.strip())
+    unknown = [k for k in keys if k not in GROUP_KEYS]
+    if unknown:
+        raise Invalid([("group_by", f"unknown key {unknown[0]!r}; use {', '.join(GROUP_KEYS)}")])
+    if len(set(keys)) != len(keys):
+        raise Invalid([("group_by", "names a key twice")])
+    return keys
+
+
+# -- computing the figures -----------------------------------------------------------------
+
+
+def _rate_value(numerator: int, denominator: int) -> dict[str, Any]:
+    ratio = numerator / denominator if denominator else None
+    return {
+        "value": None if ratio is None else round(ratio, 4),
+        "percent": None if ratio is None else round(ratio * 100, 1),
+        "numerator": numerator,
+        "denominator": denominator,
+    }
+
+
+def _opened(figure: Figure) -> Figure:
+    if figure.opens is None:
+        msg = (
+            f"{figure.name} is a rate: open its numerator {figure.numerator}"
+            f" or its denominator {figure.denominator}"
+        )
+        raise Invalid([("figure", msg)])
+    return BY_NAME[figure.opens]
+
+
+def concerns_of(
+    figure: Figure, concerns: Sequence[ConcernFacts], today: date
+) -> list[ConcernFacts]:
+    """The concerns a concern figure counts or summarises: what its cell opens into."""
+    test = _opened(figure).concern_test
+    if test is None:
+        raise Invalid([("figure", f"{figure.name} counts visits, not concerns")])
+    return [c for c in concerns if test(c, today)]
+
+
+def visits_of(figure: Figure, visits: Sequence[VisitFacts]) -> list[VisitFacts]:
+    """The visits a visit figure counts: what its cell opens into."""
+    test = _opened(figure).visit_test
+    if test is None:
+        raise Invalid([("figure", f"{figure.name} counts concerns, not visits")])
+    return [v for v in visits if test(v)]
+
+
+def _value(
+    figure: Figure, concerns: Sequence[ConcernFacts], visits: Sequence[VisitFacts], today: date
+) -> Any:
+    if figure.kind == "distinct":
+        return len({v.household_key for v in visits_of(figure, visits)})
+    if figure.subject == "visits":
+        return len(visits_of(figure, visits))
+    basis = concerns_of(figure, concerns, today)
+    if figure.kind == "median":
+        days = [d for c in basis if (d := c.days_to_resolve) is not None]
+        return statistics.median(days) if days else None
+    if figure.kind == "reasons":
+        reasons = Counter(c.decline_reason or "" for c in basis)
+        return [{"reason": r, "count": n} for r, n in sorted(reasons.items(), key=_by_count)]
+    return len(basis)
+
+
+def compute(
+    concerns: Sequence[ConcernFacts],
+    visits: Sequence[VisitFacts],
+    today: date,
+    subjects: Iterable[Subject] = ("concerns", "visits"),
+) -> dict[str, Any]:
+    """Every figure over these concerns and visits; figures of a subject not in `subjects`
+    are None (visits have no category, so a category's row has no visit figures)."""
+    wanted = set(subjects)
+    values: dict[str, Any] = {}
+    for figure in FIGURES:
+        if figure.subject not in wanted:
+            values[figure.name] = None
+        elif figure.kind != "rate":
+            values[figure.name] = _value(figure, concerns, visits, today)
+    for figure in FIGURES:
+        if figure.kind == "rate" and figure.subject in wanted:
+            numerator, denominator = figure.parts
+            rate = _rate_value(values[numerator], values[denominator])
+            if figure.name == "satisfaction_rate":
+                rate["split"] = {level.value: values[level.value] for level in Satisfaction}
+            values[figure.name] = rate
+    return values
+
+
+def _by_count(item: tuple[str, int]) -> tuple[int, str]:
+    return -item[1], item[0]
+
+
+Cell = tuple[str | None, ...]
+
+
+def cell_of(row: ConcernFacts | VisitFacts, group_by: Sequence[str]) -> Cell:
+    """The cell (values of the grouping keys) a concern or a visit falls in."""
+    return tuple(getattr(row, key) for key in group_by)
+
+
+def tally(
+    concerns: Sequence[ConcernFacts],
+    visits: Sequence[VisitFacts],
+    group_by: Sequence[str],
+    today: date,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The ledger's rows (one per cell with anything in it, in key order) and its totals."""
+    cells: dict[Cell, tuple[list[ConcernFacts], list[VisitFacts]]] = {}
+    for c in concerns:
+        cells.setdefault(cell_of(c, group_by), ([], []))[0].append(c)
+    for v in visits:
+        cells.setdefault(cell_of(v, group_by), ([], []))[1].append(v)
+    by_category = "category" in group_by
+    rows = []
+    for cell in sorted(cells, key=lambda k: tuple("" if x is None else x for x in k)):
+        in_cell, visits_in_cell = cells[cell]
+        keys = dict(zip(group_by, cell, strict=True))
+        subjects: tuple[Subject, ...] = ("concerns", "visits")
+        if by_category:
+            # Visits have no category: they have rows of their own, category None.
+            subjects = ("visits",) if keys["category"] is None else ("concerns",)
+        rows.append(
+            {**key_fields(keys), "figures": compute(in_cell, visits_in_cell, today, subjects)}
+        )
+    return rows, {"figures": compute(concerns, visits, today)}
+
+
+def key_fields(keys: dict[str, str | None]) -> dict[str, Any]:
+    """A row's cell keys, with the category's labels."""
+    fields: dict[str, Any] = dict(keys)
+    if "category" in keys:
+        category = keys["category"]
+        label = Category(category) if category else None
+        fields["category_label"] = (
+            {"zh": label.zh, "en": label.en} if label else {"zh": "不分类别", "en": "No category"}
+        )
+    return fields
