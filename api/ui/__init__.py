@@ -7,7 +7,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.ui.actions import FIELDS
-from api.ui.pages import concern, meetings, public, queues, record, signin, supervision
+from api.ui.pages import concern, ledger, meetings, public, queues, record, signin, supervision
 from api.ui.render import ENV, STATIC, as_date
 
 ROUTERS = (
@@ -18,6 +18,7 @@ ROUTERS = (
     meetings.router,
     public.router,
     supervision.router,
+    ledger.router,
 )
 
 

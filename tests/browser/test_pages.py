@@ -148,6 +148,7 @@ def _world(site: Site, lang: str) -> list[str]:
     code = app.get_concern(UUID(intake.id)).tracking_code
     return [
         "/ui/public/achievements",
+        "/ui/ledger?group_by=month,category",
         "/ui/",
         "/ui/record",
         "/ui/concerns",

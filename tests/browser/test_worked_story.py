@@ -192,7 +192,7 @@ def test_the_worked_story_is_done_in_the_browser(site: Site) -> None:
     deadline = time.monotonic() + LIVE_MS / 1000
     while True:  # the read model follows the event log within moments
         resident.goto(f"{base}/ui/public/achievements")
-        if entry.count() or time.monotonic() > deadline:
+        if entry.locator(".satisfaction").count() or time.monotonic() > deadline:
             break
         resident.wait_for_timeout(300)
     expect(entry.locator(".card-title")).to_have_text(TITLE)
@@ -219,3 +219,11 @@ def test_the_worked_story_is_done_in_the_browser(site: Site) -> None:
     ]
     expect(supervisor.locator("ol.timeline")).to_contain_text("王芳 (wangfang)")
     expect(supervisor.locator("ol.timeline")).to_contain_text("赞成 3 · 反对 0 · 弃权 1")
+
+    # The ledger counts one concern collected, one discussed, one resolved on time.
+    supervisor.goto(f"{base}/ui/ledger?at={site.server.event_count()}")
+    totals = supervisor.locator("dl.totals")
+    expect(totals.locator("[data-figure='concerns_collected']")).to_have_text("1")
+    expect(totals.locator("[data-figure='discussed']")).to_have_text("1")
+    expect(totals.locator("[data-figure='resolved_on_time']")).to_have_text("1")
+    expect(totals.locator("[data-figure='households_visited']")).to_have_text("1")
