@@ -33,9 +33,7 @@ def test_the_english_catalogue_has_no_chinese_but_the_switch_back() -> None:
 def test_every_key_the_pages_use_is_in_the_catalogue() -> None:
     used: set[str] = set()
     for source in UI_SOURCES:
-        used |= set(
-            re.findall(r"""\bt\(\s*['"]([a-z_]+(?:\.[a-z_]+)*)['"]""", source.read_text())
-        )
+        used |= set(re.findall(r"""\bt\(\s*['"]([a-z_]+(?:\.[a-z_]+)*)['"]""", source.read_text()))
         used |= set(re.findall(r"""translate\(\s*lang,\s*['"]([a-z_.]+)['"]""", source.read_text()))
     assert used, "no keys found: the pattern is wrong"
     assert sorted(used - set(CATALOGUE["zh"])) == []
