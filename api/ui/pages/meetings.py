@@ -4,6 +4,7 @@ at /ui/meetings/{id}/vote (and /ui/vote, which finds the member's meeting in ses
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -16,7 +17,7 @@ from api.ui import data
 from api.ui.forms import Errors, errors_of, parse, payload
 from api.ui.render import lang_of, render
 from api.ui.sessions import UiSession
-from api.ui.web import Form, PostedDep, SessionDep, UiRoute, minqing, need, redirect
+from api.ui.web import Form, Posted, PostedDep, SessionDep, UiRoute, minqing, need, redirect
 from domain.application import Minqing
 from domain.errors import DomainError, Forbidden, Invalid, NotFound
 from domain.meeting import ItemStatus, Meeting, MeetingStatus
@@ -152,7 +153,13 @@ def meeting_page(request: Request, meeting_id: str, session: SessionDep) -> Resp
     return _chair_page(request, session, meeting)
 
 
-def _chair_step(request: Request, posted: Any, meeting_id: str, key: str, step: Any) -> Response:
+def _chair_step(
+    request: Request,
+    posted: Posted,
+    meeting_id: str,
+    key: str,
+    step: Callable[[Minqing, Meeting], None],
+) -> Response:
     """Run one chair step; on refusal show the screen again with the message by the form."""
     app = minqing(request)
     meeting = _meeting(app, meeting_id)

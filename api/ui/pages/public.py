@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -13,6 +13,7 @@ from api.schemas import FeedbackIn
 from api.ui.data import READ_YOUR_WRITES_SECONDS
 from api.ui.forms import Errors, errors_of, parse, payload
 from api.ui.render import lang_of, render
+from api.ui.sessions import UiSession
 from api.ui.web import AnonymousFormDep, MaybeSessionDep, UiRoute, minqing, redirect
 from domain.errors import DomainError, NotFound
 from domain.history_labels import event_label
@@ -42,7 +43,7 @@ def lookup(request: Request, session: MaybeSessionDep, code: Code = "") -> Respo
 
 def _track_page(
     request: Request,
-    session: Any,
+    session: UiSession | None,
     code: str,
     errors: Errors | None = None,
     values: dict[str, str] | None = None,

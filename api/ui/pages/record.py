@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from api.schemas import ConcernIn, ResidentIn, VisitIn
 from api.ui.forms import Errors, errors_of, parse, payload
 from api.ui.render import render
+from api.ui.sessions import UiSession
 from api.ui.web import Form, PostedDep, SessionDep, UiRoute, minqing, need, redirect
 from domain.application import NewConcern, NewVisit
 from domain.errors import DomainError, Invalid
@@ -33,7 +34,7 @@ def _count(raw: str) -> int:
 
 def _page(
     request: Request,
-    posted_session: Any,
+    posted_session: UiSession,
     n: int,
     values: dict[str, str],
     errors: Errors | None = None,

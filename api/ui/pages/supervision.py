@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -24,7 +25,7 @@ router = APIRouter(prefix="/ui", route_class=UiRoute, include_in_schema=False)
 ACCESS_LOG_ROWS = 50
 
 
-def _moment(raw: str, app_zone: Any) -> datetime:
+def _moment(raw: str, app_zone: ZoneInfo) -> datetime:
     try:
         moment = datetime.fromisoformat(raw.strip())
     except ValueError:
