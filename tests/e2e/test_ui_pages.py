@@ -275,3 +275,46 @@ def test_an_unknown_concern_is_a_404_page(shared_server: Server) -> None:
         r = s.get("/ui/concerns/00000000-0000-4000-8000-000000000000")
         assert r.status_code == 404
         assert "找不到" in text_of(r.text)
+
+
+def test_triage_handles_now_and_merges_by_reference_from_its_forms(shared_server: Server) -> None:
+    owner = shared_server.member()
+    first = _raise(shared_server, title="楼道灯不亮")
+    duplicate = _raise(shared_server, title="楼道灯不亮（重复）")
+    app = shared_server.app
+    staff = ui_user(shared_server, [Role.STAFF, Role.GRID_LEADER], ["2"])
+    due = (date.today() + timedelta(days=7)).isoformat()
+    with signed_in(shared_server, staff) as s:
+        token = csrf_of(s.get("/ui/triage").text)
+        missing = s.post(
+            f"/ui/concerns/{first}/act/handle_now",
+            data={"csrf": token, "owner": "", "duty_role": "environment_monitor", "due_on": due},
+        )
+        assert missing.status_code == 422
+        assert re.search(r'id="a-[0-9a-f]{8}-handle_now-owner-error">[^<]*UUID', missing.text)
+        handled = s.post(
+            f"/ui/concerns/{first}/act/handle_now",
+            data={
+                "csrf": token,
+                "owner": owner,
+                "duty_role": "environment_monitor",
+                "due_on": due,
+                "next": "/ui/triage",
+            },
+        )
+        assert handled.status_code == 303
+        assert handled.headers["location"].startswith("/ui/triage?done=handle_now&at=")
+        assert app.get_concern(first).status == "assigned"
+        assert str(app.get_concern(first).owner) == owner
+        reference = app.get_concern(first).reference
+        merged = s.post(
+            f"/ui/concerns/{duplicate}/act/merge_into",
+            data={"csrf": token, "into": reference.lower(), "next": "/ui/triage"},
+        )
+        assert merged.status_code == 303
+        assert app.get_concern(duplicate).status == "merged"
+        assert app.get_concern(duplicate).merged_into == first
+        triage = s.get(merged.headers["location"])
+        assert reference not in triage.text
+        assert app.get_concern(duplicate).reference not in triage.text
+        assert "已完成：合并" in triage.text
