@@ -84,12 +84,30 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
 
 
 class PostgresRecorder(PostgresApplicationRecorder):
-    """The library's PostgreSQL recorder (default insert path), also writing side rows."""
+    """The library's PostgreSQL recorder (default insert path), also writing side rows.
+
+    The side rows go in after the events, under the events table's lock, as the last
+    statements of the library's pipeline: a side row that breaks a unique constraint (a
+    concurrent request with the same Idempotency-Key) then fails as the IntegrityError it
+    is. Written before the lock, its failure could leave later statements of the pipeline
+    aborted, and the pipeline's exit would raise "pipeline aborted" in its place.
+    """
 
     def _insert_events(self, curs: Any, stored_events: Sequence[Any], **kwargs: Any) -> None:
-        for w in kwargs.get("side_writes", ()):
-            curs.execute(_to_pg(w.sql), w.params)
+        if not stored_events:  # the library inserts no events, so nothing follows
+            _write_sides(curs, kwargs)
         super()._insert_events(curs, stored_events, **kwargs)
+
+    def _insert_stored_events(self, curs: Any, stored_events: Sequence[Any], **kwargs: Any) -> None:
+        super()._insert_stored_events(curs, stored_events, **kwargs)
+        # A cursor of its own: the library reads the new positions from `curs` next.
+        with curs.connection.cursor() as side:
+            _write_sides(side, kwargs)
+
+
+def _write_sides(curs: Any, kwargs: dict[str, Any]) -> None:
+    for w in kwargs.get("side_writes", ()):
+        curs.execute(_to_pg(w.sql), w.params)
 
 
 def _to_pg(sql: str) -> str:
@@ -208,6 +226,24 @@ class Cursor:
         """Run one statement for each row of parameters (psycopg pipelines them)."""
         if rows:
             self._cursor.executemany(_to_pg(sql) if self._dialect == "postgres" else sql, rows)
+
+    def insert_new(
+        self, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+    ) -> None:
+        """Insert rows that are not in `table` yet: PostgreSQL's COPY (a sixth of the
+        client's work per row of an INSERT, and one round trip), an INSERT per row on SQLite
+        (where that is as cheap)."""
+        if not rows:
+            return
+        names = ", ".join(columns)
+        if self._dialect == "postgres":
+            cursor: Any = self._cursor
+            with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join("?" * len(columns))
+            self._cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)  # noqa: S608
 
     def fetchone(self) -> Any:
         """The next row, or None."""

@@ -33,10 +33,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from domain.errors import Invalid
-from domain.store import Cursor, Database
+from domain.store import Database
 from domain.vocabulary import Category, DutyRole, Labelled, Library, Satisfaction
 from projections.concerns import CONCERN_TOPICS, Page, decode_key, encode_key, utc_text
-from projections.runner import Projection, Recorded, Table
+from projections.rows import Row, RowPerAggregate
+from projections.runner import Recorded, Table
 
 TABLE = "minqing_achievements"
 DEFAULT_LIMIT = 50
@@ -79,7 +80,7 @@ _ADOPTION_ENDS = frozenset(
 _RESOLUTION = ("summary", "resolved_at", "resolved_on", "on_time", "solved", "satisfaction")
 
 
-class Achievements(Projection):
+class Achievements(RowPerAggregate):
     """One row per concern; those with a `stage` are the achievement library."""
 
     name = "achievements"
@@ -97,100 +98,86 @@ class Achievements(Projection):
         ),
     )
 
-    def apply(self, cur: Cursor, recorded: Recorded) -> None:
-        """Keep the concern's row; list, move or unlist its entry as the event says."""
+    row_table = TABLE
+    creations = frozenset({"Concern.Raised"})
+    columns = (
+        "id",
+        "reference",
+        "title",
+        "library",
+        "category",
+        "grid",
+        "raised_at",
+        "raised_on",
+        "round",
+        "duty_role",
+        "due_on",
+        "adopted_at",
+        "adopted_on",
+        "summary",
+        "resolved_at",
+        "resolved_on",
+        "on_time",
+        "solved",
+        "satisfaction",
+        "stage",
+        "listed_at",
+        "listed_on",
+    )
+
+    def fold(self, row: Row | None, recorded: Recorded) -> Row | None:
+        """The concern's row; the entry listed, moved or unlisted as the event says."""
         e = recorded.event
         kind = type(e).__name__
-        table = self.table(TABLE)
-        concern_id = str(e.originator_id)
         if kind == "Raised":
-            cur.execute(
-                f"INSERT INTO {table} (id, reference, title, library, category, grid,"  # noqa: S608
-                " raised_at, raised_on, round) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)",
-                (
-                    concern_id,
-                    e.reference,
-                    e.title,
-                    e.library,
-                    e.category,
-                    e.grid,
-                    utc_text(e.at),
-                    e.at.date().isoformat(),
-                ),
-            )
-            return
-        changes: dict[str, Any] = {}
+            return {
+                **dict.fromkeys(self.columns),
+                "id": str(e.originator_id),
+                "reference": e.reference,
+                "title": e.title,
+                "library": e.library,
+                "category": e.category,
+                "grid": e.grid,
+                "raised_at": utc_text(e.at),
+                "raised_on": e.at.date().isoformat(),
+                "round": 1,
+            }
+        if row is None:  # an event of a concern whose Raised this table never saw
+            return None
+        suggestion = row["library"] == Library.SUGGESTION.value
         if kind in ("HandledNow", "Assigned"):
-            changes.update(duty_role=e.duty_role, due_on=e.due_on.isoformat())
+            row.update(duty_role=e.duty_role, due_on=e.due_on.isoformat())
         elif kind == "Reassigned":
-            changes["duty_role"] = e.duty_role
+            row["duty_role"] = e.duty_role
         elif kind == "DeadlineExtended":
-            changes["due_on"] = e.due_on.isoformat()
+            row["due_on"] = e.due_on.isoformat()
         elif kind == "SentBack":
-            changes.update(duty_role=None, due_on=None)
+            row.update(duty_role=None, due_on=None)
         elif kind == "AdoptedAtMeeting":
-            self._adopted(cur, concern_id, utc_text(e.at), e.at.date().isoformat())
-            return
+            # Only a suggestion enters the library at adoption; any concern remembers it.
+            at, on = utc_text(e.at), e.at.date().isoformat()
+            row.update(adopted_at=at, adopted_on=on)
+            if suggestion:
+                row.update(stage=Stage.ADOPTED.value, listed_at=at, listed_on=on)
         elif kind in _ADOPTION_ENDS:
             # None of these can follow a resolution, so the entry can only be an adoption.
-            changes.update(adopted_at=None, adopted_on=None, stage=None)
-            changes.update(listed_at=None, listed_on=None)
+            row.update(adopted_at=None, adopted_on=None, stage=None)
+            row.update(listed_at=None, listed_on=None)
         elif kind == "Resolved":
             at, on = utc_text(e.at), e.at.date().isoformat()
-            changes.update(summary=e.summary, resolved_at=at, resolved_on=on)
-            changes.update(on_time=int(e.on_time), solved=None, satisfaction=None)
-            changes.update(stage=Stage.RESOLVED.value, listed_at=at, listed_on=on)
+            row.update(summary=e.summary, resolved_at=at, resolved_on=on)
+            row.update(on_time=int(e.on_time), solved=None, satisfaction=None)
+            row.update(stage=Stage.RESOLVED.value, listed_at=at, listed_on=on)
         elif kind == "FeedbackRecorded":
-            changes.update(solved=int(e.solved), satisfaction=e.satisfaction)
+            row.update(solved=int(e.solved), satisfaction=e.satisfaction)
         elif kind == "Reopened":
-            self._reopened(cur, concern_id)
-            return
-        assignments = ", ".join(f"{column} = ?" for column in changes)
-        cur.execute(
-            f"UPDATE {table} SET {assignments} WHERE id = ?",  # noqa: S608
-            (*changes.values(), concern_id),
-        )
-
-    def _adopted(self, cur: Cursor, concern_id: str, at: str, on: str) -> None:
-        # Only a suggestion enters the library at adoption; any concern remembers it.
-        table = self.table(TABLE)
-        cur.execute(
-            f"UPDATE {table} SET adopted_at = ?, adopted_on = ?,"  # noqa: S608
-            " stage = CASE WHEN library = ? THEN ? ELSE stage END,"
-            " listed_at = CASE WHEN library = ? THEN ? ELSE listed_at END,"
-            " listed_on = CASE WHEN library = ? THEN ? ELSE listed_on END"
-            " WHERE id = ?",
-            (
-                at,
-                on,
-                Library.SUGGESTION.value,
-                Stage.ADOPTED.value,
-                Library.SUGGESTION.value,
-                at,
-                Library.SUGGESTION.value,
-                on,
-                concern_id,
-            ),
-        )
-
-    def _reopened(self, cur: Cursor, concern_id: str) -> None:
-        # The resolved entry leaves; an adopted suggestion stays, as adopted.
-        table = self.table(TABLE)
-        cleared = ", ".join(f"{column} = NULL" for column in _RESOLUTION)
-        cur.execute(
-            f"UPDATE {table} SET {cleared}, round = round + 1,"  # noqa: S608
-            " stage = CASE WHEN library = ? AND adopted_at IS NOT NULL THEN ? END,"
-            " listed_at = CASE WHEN library = ? THEN adopted_at END,"
-            " listed_on = CASE WHEN library = ? THEN adopted_on END"
-            " WHERE id = ?",
-            (
-                Library.SUGGESTION.value,
-                Stage.ADOPTED.value,
-                Library.SUGGESTION.value,
-                Library.SUGGESTION.value,
-                concern_id,
-            ),
-        )
+            # The resolved entry leaves; an adopted suggestion stays, as adopted.
+            row.update(dict.fromkeys(_RESOLUTION), round=int(row["round"]) + 1)
+            adopted = suggestion and row["adopted_at"] is not None
+            row["stage"] = Stage.ADOPTED.value if adopted else None
+            row["listed_at"] = row["adopted_at"] if suggestion else None
+            row["listed_on"] = row["adopted_on"] if suggestion else None
+        return row
 
 
 # -- queries ------------------------------------------------------------------------------

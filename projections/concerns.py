@@ -69,7 +69,8 @@ _FACTS = frozenset({"DeadlineMissed", "FeedbackOverdue"})
 
 def utc_text(moment: datetime) -> str:
     """A time as fixed-width UTC text, so text order is time order on both databases."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat, not strftime: the same text (years 1000-9999), in half the time.
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def _value(v: Any) -> Any:
@@ -111,6 +112,7 @@ class ConcernList(RowPerAggregate):
     )
 
     row_table = TABLE
+    creations = frozenset({"Concern.Raised"})
     columns = (
         "id",
         "reference",

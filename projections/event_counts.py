@@ -6,6 +6,8 @@ the kill and two-runner tests compare it with a plain count of the log.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from domain.store import Cursor
 from projections.runner import Projection, Recorded, Table
 
@@ -25,11 +27,21 @@ class EventCounts(Projection):
     )
 
     def apply(self, cur: Cursor, recorded: Recorded) -> None:
-        """Count one more event of its type; the topic is enough, nothing is decoded."""
+        """One event: a batch of one."""
+        self.apply_batch(cur, [recorded])
+
+    def apply_batch(self, cur: Cursor, batch: Sequence[Recorded]) -> None:
+        """Add the batch's count of each type; the topic is enough, nothing is decoded."""
+        counts: dict[str, int] = {}
+        last: dict[str, int] = {}
+        for recorded in batch:
+            kind = recorded.type_name
+            counts[kind] = counts.get(kind, 0) + 1
+            last[kind] = recorded.position
         table = self.table(TABLE)
-        cur.execute(
-            f"INSERT INTO {table} (type, count, last_position) VALUES (?, 1, ?)"  # noqa: S608
-            f" ON CONFLICT (type) DO UPDATE SET count = {table}.count + 1,"
+        cur.executemany(
+            f"INSERT INTO {table} (type, count, last_position) VALUES (?, ?, ?)"  # noqa: S608
+            f" ON CONFLICT (type) DO UPDATE SET count = {table}.count + excluded.count,"
             " last_position = excluded.last_position",
-            (recorded.type_name, recorded.position),
+            [(kind, n, last[kind]) for kind, n in counts.items()],
         )

@@ -14,10 +14,7 @@ know the settings and the clock.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
-import json
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,7 +29,15 @@ from domain.lifecycle import Status
 from domain.store import Cursor, Database
 from domain.visit import Visit
 from domain.vocabulary import PriorityVisit
-from projections.concerns import CONCERN_TOPICS, DEFAULT_LIMIT, MAX_LIMIT, Page, utc_text
+from projections.concerns import (
+    CONCERN_TOPICS,
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    Page,
+    decode_key,
+    encode_key,
+    utc_text,
+)
 from projections.ledger_figures import (
     BY_NAME,
     FIGURES,
@@ -45,7 +50,8 @@ from projections.ledger_figures import (
     visit_facts,
     visits_of,
 )
-from projections.runner import Projection, Recorded, Table
+from projections.rows import Row, RowPerAggregate, insert_rows
+from projections.runner import Recorded, Table
 
 CONCERNS = "minqing_ledger_concerns"
 VISITS = "minqing_ledger_visits"
@@ -71,7 +77,7 @@ def household_key(grid: str, household: str) -> str:
     return hashlib.sha256(f"{grid.strip()}\x1f{text}".encode()).hexdigest()
 
 
-class Ledger(Projection):
+class Ledger(RowPerAggregate):
     """Concerns and visits with everything the ledger's tallies and drill-downs need."""
 
     name = "ledger"
@@ -100,96 +106,122 @@ class Ledger(Projection):
         ),
     )
 
-    def apply(self, cur: Cursor, recorded: Recorded) -> None:
-        """Insert a row on Raised or Recorded; otherwise update what the event changed."""
-        if recorded.notification.topic == VISIT_TOPIC:
-            self._visit(cur, recorded)
-            return
+    row_table = CONCERNS
+    creations = frozenset({"Concern.Raised"})
+    columns = (
+        "id",
+        "reference",
+        "title",
+        "status",
+        "category",
+        "library",
+        "grid",
+        "raised_at",
+        "referred_at",
+        "shortlisted_at",
+        "adopted_at",
+        "assigned_at",
+        "first_action_at",
+        "due_on",
+        "resolved_at",
+        "resolved_on_time",
+        "resolutions",
+        "decline_reason",
+        "feedback_count",
+        "solved",
+        "satisfaction",
+        "reopened_count",
+        "extended_count",
+        "version",
+        "position",
+    )
+
+    def apply_batch(self, cur: Cursor, batch: Sequence[Recorded]) -> None:
+        """Insert the batch's visits; fold its concern events into the concerns' rows."""
+        visits = [r for r in batch if r.notification.topic == VISIT_TOPIC]
+        insert_rows(cur, self.table(VISITS), _VISIT_COLUMNS, [_visit(r) for r in visits])
+        super().apply_batch(cur, [r for r in batch if r.notification.topic != VISIT_TOPIC])
+
+    def fold(self, row: Row | None, recorded: Recorded) -> Row | None:
+        """A new row on Raised; otherwise the row with what the event changed."""
         e = recorded.event
         kind = type(e).__name__
         if kind == "Raised":
-            self._raised(cur, recorded)
-            return
+            return {
+                **dict.fromkeys(self.columns),
+                "id": str(e.originator_id),
+                "reference": e.reference,
+                "title": e.title,
+                "status": Status.INTAKE.value,
+                "category": e.category,
+                "library": e.library,
+                "grid": e.grid,
+                "raised_at": utc_text(e.at),
+                "resolutions": 0,
+                "feedback_count": 0,
+                "reopened_count": 0,
+                "extended_count": 0,
+                "version": e.originator_version,
+                "position": recorded.position,
+            }
+        if row is None:  # an event of a concern whose Raised this table never saw
+            return None
         at = utc_text(e.at)
-        sets: list[str] = ["version = ?", "position = ?"]
-        params: list[Any] = [e.originator_version, recorded.position]
+        row.update(version=e.originator_version, position=recorded.position)
         # Facts (DeadlineMissed, FeedbackOverdue) carry no status and change none.
         if (status := getattr(e, "status", None)) is not None:
-            sets.append("status = ?")
-            params.append(status)
-        if kind in _FIRST_TIME:
-            column = _FIRST_TIME[kind]
-            sets.append(f"{column} = COALESCE({column}, ?)")
-            params.append(at)
-        if kind in _OWNER_ACTIONS:
-            sets.append("first_action_at = COALESCE(first_action_at, ?)")
-            params.append(at)
+            row["status"] = status
+        if kind in _FIRST_TIME and row[_FIRST_TIME[kind]] is None:
+            row[_FIRST_TIME[kind]] = at
+        if kind in _OWNER_ACTIONS and row["first_action_at"] is None:
+            row["first_action_at"] = at
         if kind in ("HandledNow", "Assigned", "DeadlineExtended"):
-            sets.append("due_on = ?")
-            params.append(e.due_on.isoformat())
+            row["due_on"] = e.due_on.isoformat()
         if kind == "DeadlineExtended":
-            sets.append("extended_count = extended_count + 1")
+            row["extended_count"] = int(row["extended_count"]) + 1
         elif kind == "SentBack":
-            sets.append("due_on = NULL")  # the assignment ends; a new one sets its own
+            row["due_on"] = None  # the assignment ends; a new one sets its own
         elif kind == "Resolved":
-            sets += ["resolved_at = ?", "resolved_on_time = ?", "resolutions = resolutions + 1"]
-            params += [at, int(e.on_time)]
+            row.update(resolved_at=at, resolved_on_time=int(e.on_time))
+            row["resolutions"] = int(row["resolutions"]) + 1
         elif kind == "Reopened":
-            sets += [
-                "resolved_at = NULL",
-                "resolved_on_time = NULL",
-                "reopened_count = reopened_count + 1",
-            ]
+            row.update(resolved_at=None, resolved_on_time=None)
+            row["reopened_count"] = int(row["reopened_count"]) + 1
         elif kind in ("Declined", "RejectedAtMeeting"):
-            sets.append("decline_reason = ?")
-            params.append(e.reason)
+            row["decline_reason"] = e.reason
         elif kind == "FeedbackRecorded":
-            sets += ["feedback_count = feedback_count + 1", "solved = ?", "satisfaction = ?"]
-            params += [int(e.solved), e.satisfaction]
-        cur.execute(
-            f"UPDATE {self.table(CONCERNS)} SET {', '.join(sets)} WHERE id = ?",  # noqa: S608
-            (*params, str(e.originator_id)),
-        )
+            row.update(solved=int(e.solved), satisfaction=e.satisfaction)
+            row["feedback_count"] = int(row["feedback_count"]) + 1
+        return row
 
-    def _raised(self, cur: Cursor, recorded: Recorded) -> None:
-        e = recorded.event
-        cur.execute(
-            f"INSERT INTO {self.table(CONCERNS)} (id, reference, title, status, category,"  # noqa: S608
-            " library, grid, raised_at, resolutions, feedback_count, reopened_count,"
-            " extended_count, version, position)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, ?, ?)",
-            (
-                str(e.originator_id),
-                e.reference,
-                e.title,
-                Status.INTAKE.value,
-                e.category,
-                e.library,
-                e.grid,
-                utc_text(e.at),
-                e.originator_version,
-                recorded.position,
-            ),
-        )
 
-    def _visit(self, cur: Cursor, recorded: Recorded) -> None:
-        e = recorded.event
-        cur.execute(
-            f"INSERT INTO {self.table(VISITS)} (id, grid, household_key, visited_on,"  # noqa: S608
-            " priority_visit, recorded_by, recorded_at, concern_count, position)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                str(e.originator_id),
-                e.grid,
-                household_key(e.grid, e.household),
-                e.visited_on.isoformat(),
-                e.priority_visit,
-                e.actor_id,
-                utc_text(e.at),
-                len(e.concern_ids),
-                recorded.position,
-            ),
-        )
+_VISIT_COLUMNS = (
+    "id",
+    "grid",
+    "household_key",
+    "visited_on",
+    "priority_visit",
+    "recorded_by",
+    "recorded_at",
+    "concern_count",
+    "position",
+)
+
+
+def _visit(recorded: Recorded) -> Row:
+    """A visit's row: the household as a key only."""
+    e = recorded.event
+    return {
+        "id": str(e.originator_id),
+        "grid": e.grid,
+        "household_key": household_key(e.grid, e.household),
+        "visited_on": e.visited_on.isoformat(),
+        "priority_visit": e.priority_visit,
+        "recorded_by": e.actor_id,
+        "recorded_at": utc_text(e.at),
+        "concern_count": len(e.concern_ids),
+        "position": recorded.position,
+    }
 
 
 # -- queries ------------------------------------------------------------------------------
@@ -392,25 +424,6 @@ class VisitQuery:
 _VISIT_CURSOR = "visits"
 
 
-def _encode(key: Sequence[str]) -> str:
-    raw = json.dumps({"o": _VISIT_CURSOR, "k": list(key)}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def _decode(cursor: str) -> list[str]:
-    problem = Invalid([("cursor", "is not a cursor this list gave out; start without one")])
-    try:
-        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError):
-        raise problem from None
-    if not isinstance(data, dict) or data.get("o") != _VISIT_CURSOR:
-        raise problem
-    key = data.get("k")
-    if not isinstance(key, list) or len(key) != 2 or not all(isinstance(k, str) for k in key):
-        raise problem
-    return list(key)
-
-
 def list_visits(
     db: Database,
     query: VisitQuery,
@@ -437,12 +450,16 @@ def list_visits(
         params.append(query.priority_visit.value)
     if cursor is not None:
         where.append("(visited_on, id) < (?, ?)")
-        params += _decode(cursor)
+        params += decode_key(_VISIT_CURSOR, cursor, 2)
     sql = _sql(VISITS, where, "visited_on DESC, id DESC") + " LIMIT ?"
     rows = db.fetchall(sql, (*params, limit + 1))
     page = rows[:limit]
     more = len(rows) > limit
-    next_cursor = _encode([page[-1]["visited_on"], page[-1]["id"]]) if more and page else None
+    next_cursor = (
+        encode_key(_VISIT_CURSOR, [page[-1]["visited_on"], page[-1]["id"]])
+        if more and page
+        else None
+    )
     return Page([visit_summary(r, zone) for r in page], next_cursor)
 
 

@@ -18,7 +18,7 @@ with (the community's zone), as everywhere in the read side.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -31,6 +31,7 @@ from domain.store import Cursor, Database
 from domain.visit import Visit
 from domain.vocabulary import Labelled
 from projections.concerns import CONCERN_TOPICS
+from projections.rows import Row, insert_rows, read_rows, write_rows
 from projections.runner import Projection, Recorded, Table
 
 TABLE = "minqing_member_points"
@@ -56,6 +57,11 @@ TOPICS: tuple[str, ...] = (
 )
 
 
+# A count's key: subject kind, subject, point kind, day (YYYY-MM-DD).
+Count = tuple[str, str, str, str]
+_OWNER_COLUMNS = ("concern_id", "owner", "credited_to", "credited_on")
+
+
 class MemberPoints(Projection):
     """Counts of credited work per subject, kind and day; and each concern's owner."""
 
@@ -76,77 +82,84 @@ class MemberPoints(Projection):
     )
 
     def apply(self, cur: Cursor, recorded: Recorded) -> None:
-        """Count the work the event records; follow concern owners for on-time points."""
-        e = recorded.event
-        kind = recorded.type_name
-        if kind == "Visit.Recorded":
-            self._add(cur, PRINCIPAL, e.actor_id, PointKind.VISIT, e.visited_on, 1)
-        elif kind == "Meeting.Opened":
-            for member in dict.fromkeys(e.present):
-                self._add(cur, MEMBER, str(member), PointKind.MEETING_ATTENDED, e.at.date(), 1)
-        else:
-            self._concern(cur, kind.rpartition(".")[2], e)
+        """One event: a batch of one."""
+        self.apply_batch(cur, [recorded])
 
-    def _concern(self, cur: Cursor, kind: str, e: Any) -> None:
+    def apply_batch(self, cur: Cursor, batch: Sequence[Recorded]) -> None:
+        """Count the work the batch records and follow concern owners for on-time points:
+        in memory, then each owner row and each count written once."""
         owners = self.table(OWNERS_TABLE)
-        concern_id = str(e.originator_id)
-        if kind == "Raised":
-            self._add(cur, PRINCIPAL, e.actor_id, PointKind.CONCERN_COLLECTED, e.at.date(), 1)
-            cur.execute(
-                f"INSERT INTO {owners} (concern_id) VALUES (?)",  # noqa: S608
-                (concern_id,),
-            )
-        elif kind in ("HandledNow", "Assigned", "Reassigned"):
-            cur.execute(
-                f"UPDATE {owners} SET owner = ? WHERE concern_id = ?",  # noqa: S608
-                (str(e.owner), concern_id),
-            )
-        elif kind == "SentBack":
-            cur.execute(
-                f"UPDATE {owners} SET owner = NULL WHERE concern_id = ?",  # noqa: S608
-                (concern_id,),
-            )
-        elif kind == "Resolved" and e.on_time:
-            cur.execute(
-                f"UPDATE {owners} SET credited_to = owner, credited_on = ?"  # noqa: S608
-                " WHERE concern_id = ? AND owner IS NOT NULL RETURNING owner",
-                (e.at.date().isoformat(), concern_id),
-            )
-            row = cur.fetchone()
-            if row is not None:
-                owner = str(row["owner"])
-                self._add(cur, MEMBER, owner, PointKind.RESOLVED_ON_TIME, e.at.date(), 1)
-        elif kind == "Reopened":
-            cur.execute(
-                f"SELECT credited_to, credited_on FROM {owners} WHERE concern_id = ?",  # noqa: S608
-                (concern_id,),
-            )
-            row = cur.fetchone()
-            if row is not None and row["credited_to"] is not None:
-                day = date.fromisoformat(row["credited_on"])
-                self._add(cur, MEMBER, row["credited_to"], PointKind.RESOLVED_ON_TIME, day, -1)
-                cur.execute(
-                    f"UPDATE {owners} SET credited_to = NULL, credited_on = NULL"  # noqa: S608
-                    " WHERE concern_id = ?",
-                    (concern_id,),
-                )
+        first: dict[str, str] = {}
+        for r in batch:
+            if r.type_name.startswith("Concern."):
+                first.setdefault(r.originator_id, r.type_name)
+        # A concern raised in this batch has no owner row to read yet.
+        unread = [k for k, kind in first.items() if kind != "Concern.Raised"]
+        stored = read_rows(cur, owners, _OWNER_COLUMNS, unread)
+        rows: dict[str, Row] = {k: dict(v) for k, v in stored.items()}
+        counts: dict[Count, int] = {}
+        for recorded in batch:
+            e = recorded.event
+            kind = recorded.type_name
+            if kind == "Visit.Recorded":
+                _add(counts, PRINCIPAL, e.actor_id, PointKind.VISIT, e.visited_on, 1)
+            elif kind == "Meeting.Opened":
+                for member in dict.fromkeys(e.present):
+                    _add(counts, MEMBER, str(member), PointKind.MEETING_ATTENDED, e.at.date(), 1)
+            else:
+                _concern(rows, counts, kind.rpartition(".")[2], e)
+        insert_rows(cur, owners, _OWNER_COLUMNS, [r for k, r in rows.items() if k not in stored])
+        changed = [r for k, r in rows.items() if k in stored and r != stored[k]]
+        write_rows(cur, owners, _OWNER_COLUMNS, changed)
+        self._count(cur, counts)
 
-    def _add(
-        self, cur: Cursor, subject_kind: str, subject: str, kind: PointKind, day: date, n: int
-    ) -> None:
+    def _count(self, cur: Cursor, counts: Mapping[Count, int]) -> None:
         table = self.table(TABLE)
-        cur.execute(
+        # A count the batch leaves as it was needs no write (and a row it would add and
+        # take back again must not appear).
+        changed = [(*key, n) for key, n in counts.items() if n]
+        cur.executemany(
             f"INSERT INTO {table} (subject_kind, subject, kind, day, count)"  # noqa: S608
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT (subject_kind, subject, kind, day)"
             f" DO UPDATE SET count = {table}.count + excluded.count",
-            (subject_kind, subject, kind.value, day.isoformat(), n),
+            changed,
         )
-        if n < 0:  # a count taken back to nothing leaves no row, as if never counted
-            cur.execute(
-                f"DELETE FROM {table} WHERE subject_kind = ? AND subject = ?"  # noqa: S608
-                " AND kind = ? AND day = ? AND count = 0",
-                (subject_kind, subject, kind.value, day.isoformat()),
-            )
+        # A count taken back to nothing leaves no row, as if never counted.
+        cur.executemany(
+            f"DELETE FROM {table} WHERE subject_kind = ? AND subject = ?"  # noqa: S608
+            " AND kind = ? AND day = ? AND count = 0",
+            [key for key, n in counts.items() if n < 0],
+        )
+
+
+def _add(
+    counts: dict[Count, int], subject_kind: str, subject: str, kind: PointKind, day: date, n: int
+) -> None:
+    key = (subject_kind, subject, kind.value, day.isoformat())
+    counts[key] = counts.get(key, 0) + n
+
+
+def _concern(rows: dict[str, Row], counts: dict[Count, int], kind: str, e: Any) -> None:
+    """Fold one concern event into its owner row, counting what it credits or takes back."""
+    concern_id = str(e.originator_id)
+    if kind == "Raised":
+        _add(counts, PRINCIPAL, e.actor_id, PointKind.CONCERN_COLLECTED, e.at.date(), 1)
+        rows[concern_id] = {"concern_id": concern_id, **dict.fromkeys(_OWNER_COLUMNS[1:])}
+        return
+    row = rows.get(concern_id)
+    if row is None:  # an event of a concern whose Raised this table never saw
+        return
+    if kind in ("HandledNow", "Assigned", "Reassigned"):
+        row["owner"] = str(e.owner)
+    elif kind == "SentBack":
+        row["owner"] = None
+    elif kind == "Resolved" and e.on_time and row["owner"] is not None:
+        row.update(credited_to=row["owner"], credited_on=e.at.date().isoformat())
+        _add(counts, MEMBER, row["owner"], PointKind.RESOLVED_ON_TIME, e.at.date(), 1)
+    elif kind == "Reopened" and row["credited_to"] is not None:
+        day = date.fromisoformat(row["credited_on"])
+        _add(counts, MEMBER, row["credited_to"], PointKind.RESOLVED_ON_TIME, day, -1)
+        row.update(credited_to=None, credited_on=None)
 
 
 # -- queries ------------------------------------------------------------------------------

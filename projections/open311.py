@@ -43,6 +43,7 @@ STATUS_EVENTS: tuple[str, ...] = (
     "Reopened",
 )
 TOPICS: tuple[str, ...] = tuple(sorted(get_topic(getattr(Concern, n)) for n in STATUS_EVENTS))
+_COLUMNS = ("update_id", "concern_id", "position", "at", "status", "note")
 REQUEST_COLUMNS = "id, reference, title, status, category, duty_role, due_on, raised_at, updated_at"
 
 
@@ -73,20 +74,25 @@ class Open311Updates(Projection):
     )
 
     def apply(self, cur: Cursor, recorded: Recorded) -> None:
-        """Insert the status change (its id is the event's stable CloudEvents id)."""
-        e = recorded.event
-        cur.execute(
-            f"INSERT INTO {self.table(TABLE)} (update_id, concern_id, position, at, status,"  # noqa: S608
-            " note) VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                event_id(e.originator_id, e.originator_version),
-                str(e.originator_id),
-                recorded.position,
-                utc_text(e.at),
-                e.status,
-                public_note(e),
-            ),
-        )
+        """One event: a batch of one."""
+        self.apply_batch(cur, [recorded])
+
+    def apply_batch(self, cur: Cursor, batch: Sequence[Recorded]) -> None:
+        """Insert each status change (its id is the event's stable CloudEvents id)."""
+        rows = []
+        for recorded in batch:
+            e = recorded.event
+            rows.append(
+                (
+                    event_id(e.originator_id, e.originator_version),
+                    str(e.originator_id),
+                    recorded.position,
+                    utc_text(e.at),
+                    e.status,
+                    public_note(e),
+                )
+            )
+        cur.insert_new(self.table(TABLE), _COLUMNS, rows)
 
 
 # -- queries ------------------------------------------------------------------------------

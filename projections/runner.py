@@ -8,6 +8,10 @@ transaction. The position is moved with a guarded UPDATE (`… WHERE position = 
 from>`), so when two runners race for the same batch the loser changes nothing: a crash or a
 second runner never skips or double-applies an event.
 
+Reading the log and decoding events is a large part of the cost, so projections share it:
+those at one position share a round's read while following the log, and `rebuild_all`
+rebuilds several read models in one pass, each event decoded once for all of them.
+
 PostgreSQL: the runner wakes on LISTEN for the events table's channel (the recorder NOTIFYs
 on every insert) with a slow poll as fallback, and leads each projection under a session
 advisory lock on a dedicated connection (domain/pgsession.py); another instance waits as
@@ -38,6 +42,8 @@ log = logging.getLogger("minqing.projections")
 
 POSITIONS_TABLE = "minqing_projection_positions"
 BATCH_SIZE = 500
+# A rebuild reads larger batches: it is a bulk load, and nothing waits on its positions.
+REBUILD_BATCH_SIZE = 2000
 # SQLite has no notifications: poll at most this far apart (the issue asks for ≤ 200 ms).
 POLL_SECONDS = 0.2
 # PostgreSQL wakes on NOTIFY; this slow poll only covers a lost notification or connection.
@@ -61,13 +67,19 @@ class Table:
 
     def ddl(self, suffix: str = "") -> list[str]:
         """The statements that create this table (and its indexes) under `name + suffix`."""
+        return [self.create(suffix), *self.index_ddl(suffix)]
+
+    def create(self, suffix: str = "") -> str:
+        """The statement that creates this table, without its secondary indexes."""
+        return f"CREATE TABLE IF NOT EXISTS {_identifier(self.name + suffix)} ({self.columns})"
+
+    def index_ddl(self, suffix: str = "") -> list[str]:
+        """The statements that create this table's secondary indexes."""
         physical = _identifier(self.name + suffix)
-        statements = [f"CREATE TABLE IF NOT EXISTS {physical} ({self.columns})"]
-        statements += [
+        return [
             f"CREATE INDEX IF NOT EXISTS {_identifier(f'{physical}__{ix}')} ON {physical} {cols}"
             for ix, cols in self.indexes.items()
         ]
-        return statements
 
 
 class Recorded:
@@ -82,10 +94,16 @@ class Recorded:
         """The event's position in the log (its notification id)."""
         return int(self.notification.id)
 
-    @property
+    # Cached: one Recorded is shared by every projection that reads its event.
+    @cached_property
     def type_name(self) -> str:
         """The event class's qualified name, e.g. `Concern.Raised`, read from the topic."""
         return self.notification.topic.rpartition(":")[2]
+
+    @cached_property
+    def originator_id(self) -> str:
+        """The id of the event's aggregate, as text."""
+        return str(self.notification.originator_id)
 
     @cached_property
     def event(self) -> Any:
@@ -168,6 +186,7 @@ class ProjectionRunner:
         projections: Sequence[Projection],
         *,
         batch_size: int = BATCH_SIZE,
+        rebuild_batch_size: int = REBUILD_BATCH_SIZE,
         poll_seconds: float = POLL_SECONDS,
         standby_retry_seconds: float = STANDBY_RETRY_SECONDS,
         leader_election: bool = True,
@@ -180,6 +199,7 @@ class ProjectionRunner:
         self.db: Database = app.db
         self.projections = list(projections)
         self.batch_size = batch_size
+        self.rebuild_batch_size = rebuild_batch_size
         self.poll_seconds = poll_seconds
         self.standby_retry_seconds = standby_retry_seconds
         # Leader election needs PostgreSQL's advisory locks; on SQLite one process runs them.
@@ -249,7 +269,7 @@ class ProjectionRunner:
                     (p.name, p.version),
                 )
         stale = [p.name for p in self.projections if self.version(p.name) != p.version]
-        reports = [self._rebuild(name, only_if_stale=True) for name in stale]
+        reports = self._rebuild(stale, only_if_stale=True) if stale else []
         self.rebuilt = [r for r in reports if r.swapped]
 
     def head(self) -> int:
@@ -296,12 +316,37 @@ class ProjectionRunner:
 
     def run_once(self, names: set[str] | None = None) -> int:
         """Process at most one batch of each projection (all, or those in `names`);
-        returns how many positions the projections moved on, in total."""
+        returns how many positions the projections moved on, in total.
+
+        Projections at the same position and less than a batch behind the head (the usual
+        case while following the log) share one read of the log, and each event is decoded
+        once for all of them; each still commits in a transaction of its own. A projection
+        further behind reads a batch of its own topics only, so it catches up at its pace.
+        """
         head = self.head()
+        positions = self._positions()
+        behind = [
+            (p, positions.get(p.name, 0))
+            for p in self.projections
+            if (names is None or p.name in names) and positions.get(p.name, 0) < head
+        ]
+        near: dict[int, list[Projection]] = {}
+        for p, start in behind:
+            if head - start < self.batch_size:
+                near.setdefault(start, []).append(p)
+        shared: dict[int, tuple[list[Recorded], int]] = {}
         moved = 0
-        for p in self.projections:
-            if names is None or p.name in names:
-                moved += self._step(p, head)
+        for p, start in behind:
+            if start in near:
+                if start not in shared:
+                    batch, end = self._read(_topics(near[start]), start, head)
+                    shared[start] = self._recorded(batch), end
+                everything, end = shared[start]
+                recorded = _reading(p, everything)
+            else:
+                batch, end = self._read(p.topics, start, head)
+                recorded = self._recorded(batch)
+            moved += self._step(p, start, end, recorded)
         return moved
 
     def catch_up(self) -> None:
@@ -310,11 +355,8 @@ class ProjectionRunner:
         while self.run_once():
             pass
 
-    def _step(self, p: Projection, head: int) -> int:
-        start = self.position(p.name)
-        if start >= head:
-            return 0
-        batch, end = self._read(p, start, head)
+    def _step(self, p: Projection, start: int, end: int, batch: Sequence[Recorded]) -> int:
+        """Apply `batch`, the projection's events in (start, end], and move its position."""
         try:
             with self.db.transaction() as cur:
                 cur.execute(
@@ -324,7 +366,7 @@ class ProjectionRunner:
                 )
                 if cur.fetchone() is None:
                     raise _Superseded
-                p.apply_batch(cur, self._recorded(batch))
+                p.apply_batch(cur, batch)
         except _Superseded:
             self.superseded += 1
             log.debug("projection %s: another runner processed (%d, %d]", p.name, start, end)
@@ -333,26 +375,34 @@ class ProjectionRunner:
             self.advanced.notify_all()
         return end - start
 
+    def _positions(self) -> dict[str, int]:
+        rows = self.db.fetchall(f"SELECT name, position FROM {POSITIONS_TABLE}")  # noqa: S608
+        return {str(r["name"]): int(r["position"]) for r in rows}
+
     def _recorded(self, batch: Sequence[Notification]) -> list[Recorded]:
         return [Recorded(n, self.app) for n in batch]
 
-    def _read(self, p: Projection, after: int, upto: int) -> tuple[list[Notification], int]:
-        """The next batch after `after` (not beyond `upto`) and the position it reaches.
+    def _read(
+        self, topics: Sequence[str] | None, after: int, upto: int, size: int = 0
+    ) -> tuple[list[Notification], int]:
+        """The next batch (`size` events, default the runner's batch size) of these topics
+        (None: all) after `after`, not beyond `upto`, and the position it reaches.
 
-        A short batch means nothing else the projection reads lies at or below `upto`, so
-        the position moves to `upto` even across events of other topics and gaps; with the
+        A short batch means nothing else of these topics lies at or below `upto`, so the
+        position moves to `upto` even across events of other topics and gaps; with the
         insert-order table lock every position below the head is committed or burned.
         """
+        size = size or self.batch_size
         batch = list(
             self.app.recorder.select_notifications(
                 after,
-                self.batch_size,
+                size,
                 stop=upto,
-                topics=list(p.topics or ()),
+                topics=list(topics or ()),
                 inclusive_of_start=False,
             )
         )
-        end = int(batch[-1].id) if len(batch) == self.batch_size else upto
+        end = int(batch[-1].id) if len(batch) == size else upto
         return batch, end
 
     # -- the loop --------------------------------------------------------------------------
@@ -438,72 +488,157 @@ class ProjectionRunner:
         Readers keep the live tables until the swap, which is one short transaction under
         the live position's row lock: the fresh tables are caught up to (at least) the live
         position, the position is set to theirs (and the version to the code's), and the
-        tables are renamed.
+        tables are renamed. If anything fails, the fresh tables are dropped and the live
+        ones stay as they were.
         """
-        return self._rebuild(name, only_if_stale=False)
+        [report] = self._rebuild([name], only_if_stale=False)
+        return report
 
-    def _rebuild(self, name: str, *, only_if_stale: bool) -> RebuildReport:
-        """`rebuild`; with `only_if_stale`, given up (not swapped) if another process has
-        swapped in the code's version meanwhile."""
-        live = self.projection(name)
-        fresh = type(live)(suffix=f"__rb{secrets.token_hex(4)}")
+    def rebuild_all(self, names: Sequence[str] | None = None) -> list[RebuildReport]:
+        """Rebuild several projections (default: every one) in one pass over the log, with
+        `rebuild`'s guarantees for all of them together.
+
+        Each batch is read once and each event decoded once; every projection folds the
+        events of its topics into its fresh tables, in one transaction per batch. The swap
+        takes every live position's row lock (in name order) and swaps all the tables in one
+        transaction: all of them or, if anything fails, none.
+        """
+        chosen = list(dict.fromkeys(names if names is not None else self.names()))
+        return self._rebuild(chosen, only_if_stale=False)
+
+    def names(self) -> list[str]:
+        """The names of this runner's projections."""
+        return [p.name for p in self.projections]
+
+    def _rebuild(self, names: Sequence[str], *, only_if_stale: bool) -> list[RebuildReport]:
+        """`rebuild_all`; with `only_if_stale`, a projection whose code's version another
+        process has swapped in meanwhile is given up (not swapped), the others are."""
+        lives = [self.projection(name) for name in names]
+        suffix = f"__rb{secrets.token_hex(4)}"
+        fresh = [type(live)(suffix=suffix) for live in lives]
+        topics = _topics(fresh)
+        applied = dict.fromkeys(names, 0)
         started = time.monotonic()
-        if only_if_stale:
+        for live in lives if only_if_stale else ():
             log.info(
-                "projection %s: stored version differs from %d, rebuilding", name, live.version
+                "projection %s: stored version differs from %d, rebuilding",
+                live.name,
+                live.version,
             )
+        # The secondary indexes come after the bulk of the rows: built once, not row by row.
         with self.db.transaction() as cur:
-            for table in fresh.tables:
-                for statement in table.ddl(fresh.suffix):
-                    cur.execute(statement)
-        events = 0
+            for f in fresh:
+                for table in f.tables:
+                    cur.execute(table.create(f.suffix))
+        swapped: list[str] = []
+        position = 0
         try:
-            position = 0
-            while True:  # the bulk of the work, while the live projection keeps serving
-                head = self.head()
-                batch, end = self._read(fresh, position, head)
+            # The bulk of the work, while the live projections keep serving.
+            position = self._fill(fresh, topics, position, applied)
+            if self.db.dialect == "postgres":
+                # SQLite cannot rename an index: the swap builds them under the live names.
                 with self.db.transaction() as cur:
-                    fresh.apply_batch(cur, self._recorded(batch))
-                events, position = events + len(batch), end
-                if position >= head:
-                    break
+                    for f in fresh:
+                        for table in f.tables:
+                            for statement in table.index_ddl(f.suffix):
+                                cur.execute(statement)
+                position = self._fill(fresh, topics, position, applied)
             with self.db.transaction() as cur:
-                # Taking the row lock first makes the live runner wait, then find its
-                # position moved and re-read its batch.
-                cur.execute(
-                    f"UPDATE {POSITIONS_TABLE} SET position = position"  # noqa: S608
-                    " WHERE name = ? RETURNING position, version",
-                    (name,),
-                )
-                row = cur.fetchone()
-                if only_if_stale and row and int(row["version"]) == live.version:
-                    raise _Superseded  # a process starting next to this one was first
-                live_position = int(row["position"]) if row else 0
-                while position < live_position:
-                    batch, position = self._read(fresh, position, live_position)
-                    fresh.apply_batch(cur, self._recorded(batch))
-                    events += len(batch)
-                cur.execute(
-                    f"UPDATE {POSITIONS_TABLE} SET position = ?, version = ?"  # noqa: S608
-                    " WHERE name = ?",
-                    (position, live.version, name),
-                )
-                for statement in _swap_statements(self.db, cur, live, fresh):
-                    cur.execute(statement)
-        except _Superseded:
-            self._drop(fresh)
-            return RebuildReport(name, events, position, time.monotonic() - started, False)
+                # Taking the row locks first makes the live runner wait, then find its
+                # position moved and re-read its batch. In name order, so two rebuilds
+                # never wait for each other in a circle.
+                live_positions: dict[str, int] = {}
+                for live in sorted(lives, key=lambda p: p.name):
+                    cur.execute(
+                        f"UPDATE {POSITIONS_TABLE} SET position = position"  # noqa: S608
+                        " WHERE name = ? RETURNING position, version",
+                        (live.name,),
+                    )
+                    row = cur.fetchone()
+                    if only_if_stale and row and int(row["version"]) == live.version:
+                        continue  # a process starting next to this one was first
+                    live_positions[live.name] = int(row["position"]) if row else 0
+                target = max(live_positions.values(), default=0)
+                while position < target:
+                    batch, position = self._read(topics, position, target, self.rebuild_batch_size)
+                    _apply(cur, fresh, self._recorded(batch), applied)
+                for live, f in zip(lives, fresh, strict=True):
+                    if live.name not in live_positions:
+                        continue
+                    cur.execute(
+                        f"UPDATE {POSITIONS_TABLE} SET position = ?, version = ?"  # noqa: S608
+                        " WHERE name = ?",
+                        (position, live.version, live.name),
+                    )
+                    for statement in _swap_statements(self.db, cur, live, f):
+                        cur.execute(statement)
+                    swapped.append(live.name)
         except BaseException:
             self._drop(fresh)
             raise
-        with self.advanced:
-            self.advanced.notify_all()
-        return RebuildReport(name, events, position, time.monotonic() - started)
+        self._drop([f for live, f in zip(lives, fresh, strict=True) if live.name not in swapped])
+        if swapped:
+            with self.advanced:
+                self.advanced.notify_all()
+        seconds = time.monotonic() - started
+        return [
+            RebuildReport(name, applied[name], position, seconds, name in swapped) for name in names
+        ]
 
-    def _drop(self, p: Projection) -> None:
+    def _fill(
+        self,
+        fresh: Sequence[Projection],
+        topics: Sequence[str] | None,
+        position: int,
+        applied: dict[str, int],
+    ) -> int:
+        """Feed the fresh projections from `position` to the head, a transaction per batch;
+        the position reached."""
+        while True:
+            head = self.head()
+            if position >= head:
+                return position
+            batch, position = self._read(topics, position, head, self.rebuild_batch_size)
+            with self.db.transaction() as cur:
+                _apply(cur, fresh, self._recorded(batch), applied)
+
+    def _drop(self, fresh: Sequence[Projection]) -> None:
+        if not fresh:
+            return
         with self.db.transaction() as cur:
-            for table in p.tables:
-                cur.execute(f"DROP TABLE IF EXISTS {p.table(table.name)}")
+            for p in fresh:
+                for table in p.tables:
+                    cur.execute(f"DROP TABLE IF EXISTS {p.table(table.name)}")
+
+
+def _topics(projections: Sequence[Projection]) -> list[str] | None:
+    """The topics any of these projections reads (None: every event)."""
+    if any(p.topics is None for p in projections):
+        return None
+    return sorted({t for p in projections for t in p.topics or ()})
+
+
+def _reading(p: Projection, batch: Sequence[Recorded]) -> list[Recorded]:
+    """The events of `batch` that projection `p` reads."""
+    if p.topics is None:
+        return list(batch)
+    topics = frozenset(p.topics)
+    return [r for r in batch if r.notification.topic in topics]
+
+
+def _apply(
+    cur: Cursor,
+    projections: Sequence[Projection],
+    batch: Sequence[Recorded],
+    applied: dict[str, int],
+) -> None:
+    """Fold one batch into several projections; the Recorded objects (and the events they
+    decode) are shared, so each event is decoded once."""
+    for p in projections:
+        events = _reading(p, batch)
+        if events:
+            p.apply_batch(cur, events)
+            applied[p.name] += len(events)
 
 
 # -- the dialect differences of the runner, in one place ------------------------------------

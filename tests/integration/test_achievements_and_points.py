@@ -191,7 +191,7 @@ def test_the_library_and_the_points_equal_a_recomputation_after_random_histories
 ) -> None:
     # The examples share one database, as in test_projections: the projections must match
     # the whole log, fed in small batches in the middle of the history too.
-    runner = ProjectionRunner(office.app, all_projections(), batch_size=7)
+    runner = ProjectionRunner(office.app, all_projections(), batch_size=7, rebuild_batch_size=7)
     office.concerns = office.concerns[:1]
     step(office, "raise", 1, True)  # a suggestion, so adoptions come up often
     for mode, pick, flag in history:

@@ -297,7 +297,7 @@ def test_the_ledger_equals_a_fold_of_the_events_after_random_histories(
     office: Office, history: list[tuple[str, int, bool]]
 ) -> None:
     # As in test_projections: the examples share one database and grow its log.
-    runner = ProjectionRunner(office.app, all_projections(), batch_size=7)
+    runner = ProjectionRunner(office.app, all_projections(), batch_size=7, rebuild_batch_size=7)
     office.concerns = office.concerns[:1]
     step(office, "raise", 0, True)
     for mode, pick, flag in history:

@@ -124,7 +124,7 @@ def test_status_notes_of_every_kind_of_ending_and_a_rebuild_equals_the_increment
 ) -> None:
     app = minqing
     owner = add_member(app)
-    runner = ProjectionRunner(app, all_projections(), batch_size=2)
+    runner = ProjectionRunner(app, all_projections(), batch_size=2, rebuild_batch_size=2)
     ids = [UUID(app.raise_concern(STAFF, draft()).id) for _ in range(4)]
     declined, withdrawn, resolved, reopened = ids
     app.decline(declined, STAFF, "不属于社区职责")

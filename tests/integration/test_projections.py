@@ -13,7 +13,7 @@ import dataclasses
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -93,9 +93,10 @@ def concern_ids(app: Minqing) -> list[UUID]:
     return [UUID(str(n.originator_id)) for n in log(app) if n.topic.endswith(":Concern.Raised")]
 
 
-def folded_row(app: Minqing, concern_id: UUID) -> dict[str, Any]:
-    """The list row recomputed from the aggregate (the fold of the concern's events)."""
-    c: Concern = app.get_concern(concern_id)
+def folded_row(app: Minqing, concern_id: UUID, version: int | None = None) -> dict[str, Any]:
+    """The list row recomputed from the aggregate (the fold of the concern's events, up to
+    `version` if given)."""
+    c: Concern = app.get_concern(concern_id, version=version)
     return {
         "id": str(c.id),
         "reference": c.reference,
@@ -409,7 +410,7 @@ def busy_history(office: Office, concerns: int = 12) -> None:
 
 def test_a_rebuild_equals_the_incremental_projection(office: Office) -> None:
     busy_history(office)
-    runner = ProjectionRunner(office.app, all_projections(), batch_size=5)
+    runner = ProjectionRunner(office.app, all_projections(), batch_size=5, rebuild_batch_size=5)
     runner.catch_up()
     before = {name: rows(office.app, t, k) for name, t, k in TABLES}
 
@@ -462,7 +463,7 @@ def test_a_rebuild_while_writers_and_the_runner_work_loses_and_repeats_nothing(
     office: Office, database_url: str, master_key: bytes
 ) -> None:
     busy_history(office, 6)
-    runner = ProjectionRunner(office.app, all_projections(), batch_size=10)
+    runner = ProjectionRunner(office.app, all_projections(), batch_size=10, rebuild_batch_size=10)
     runner.start()
     stop = threading.Event()
     writer_app = open_app(database_url, master_key)
@@ -543,16 +544,16 @@ def test_a_runner_that_read_a_batch_another_runner_applied_first_applies_nothing
         )
         read = first._read
 
-        def read_then_lose_the_race(p: Projection, after: int, upto: int) -> Any:
-            batch = read(p, after, upto)
+        def read_then_lose_the_race(*args: Any) -> Any:
+            batch = read(*args)
             second.catch_up()  # the other runner commits this very batch meanwhile
             return batch
 
         monkeypatch.setattr(first, "_read", read_then_lose_the_race)
 
         assert first.run_once() == 0
-        # The stale batch was dropped; the next projection found itself at the head already.
-        assert first.superseded == 1
+        # The batch, read once for both projections, was stale for both: dropped twice.
+        assert first.superseded == 2
         applied = [int(r["position"]) for r in rows(apps[0], "test_applied_positions", "position")]
         assert applied == [n.id for n in log(apps[0])]
         assert counted(apps[0]) == log_counts(apps[0])
@@ -679,10 +680,10 @@ def test_a_failing_projection_rolls_back_its_batch_and_keeps_its_position(
         name = "event_counts"
         calls = 0
 
-        def apply(self, cur: Cursor, recorded: Recorded) -> None:
-            super().apply(cur, recorded)
+        def apply_batch(self, cur: Cursor, batch: Sequence[Recorded]) -> None:
+            super().apply_batch(cur, batch)  # the batch's counts are written, then it fails
             Failing.calls += 1
-            if Failing.calls == 2:
+            if Failing.calls == 1:
                 raise RuntimeError("boom")
 
     minqing.raise_concern(STAFF, draft())

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
@@ -21,9 +20,10 @@ from domain.application import Minqing
 from domain.concern import Concern
 from domain.permissions import actions_for
 from domain.vocabulary import DutyRole, Satisfaction
-from projections.concerns import TABLE, ConcernQuery, list_concerns, utc_text
+from projections.concerns import TABLE, ConcernQuery, list_concerns
 from projections.register_as_of import register_as_of
 from tests.integration.support import STAFF, add_member, draft, due_in
+from tests.integration.test_projections import folded_row
 
 Step = Callable[[Minqing, UUID, UUID], object]
 
@@ -48,36 +48,6 @@ STEPS: dict[str, Step] = {
     ),
     "reopen": lambda app, c, _: app.reopen(c, STAFF, "居民反映又坏了"),
 }
-
-
-def replayed_row(app: Minqing, concern_id: UUID, version: int) -> dict[str, Any]:
-    """The list row of the concern replayed up to `version` from its own events."""
-    c = app.get_concern(concern_id, version=version)
-    return {
-        "id": str(c.id),
-        "reference": c.reference,
-        "title": c.title,
-        "description": c.description,
-        "status": c.status,
-        "category": c.category,
-        "library": c.library,
-        "channel": c.channel,
-        "grid": c.grid,
-        "owner": str(c.owner) if c.owner else None,
-        "duty_role": c.duty_role,
-        "due_on": c.due_on.isoformat() if c.due_on else None,
-        "raised_at": utc_text(c.raised_at),
-        "updated_at": utc_text(c.updated_at),
-        "resolved_at": utc_text(c.resolved_at) if c.resolved_at else None,
-        "round": c.round,
-        "version": c.version,
-        "position": app.db.position_of(str(c.id), c.version),
-        "feedback_pending": c.feedback_pending,
-        "missed_due_on": c.missed_due_dates[-1].isoformat() if c.missed_due_dates else None,
-        "feedback_overdue_round": (
-            c.feedback_overdue_rounds[-1] if c.feedback_overdue_rounds else None
-        ),
-    }
 
 
 @settings(
@@ -121,7 +91,7 @@ def test_the_register_as_of_a_moment_equals_a_replay_of_the_log_up_to_it(
         for cid in every_concern:
             version = app.version_at(cid, moment)
             if version:
-                expected[str(cid)] = replayed_row(app, cid, version)
+                expected[str(cid)] = folded_row(app, cid, version)
         with register_as_of(app, moment) as past:
             rows = past.db.fetchall(f"SELECT * FROM {TABLE}")  # noqa: S608
             folded = {str(r["id"]): {**dict(r)} for r in rows}
