@@ -52,9 +52,11 @@ def _problem() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
-    """One headless Chromium for the session."""
+    """One headless Chromium for the browser tests; closed with them, because Playwright's
+    sync API keeps an event loop running on the main thread while it is open (and tests
+    after these call asyncio.run)."""
     problem = _problem()
     if problem:
         if os.environ.get("MINQING_REQUIRE_BROWSER") == "1":
