@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import logging
 import signal
 import sys
@@ -49,6 +50,13 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--grid", action="append", default=[], help="limit to a grid (repeatable)")
     add.add_argument("--member", default=None, help="the member id this principal acts as")
     users.add_parser("list", help="list principals")
+    passwd = users.add_parser(
+        "passwd", help="set a principal's web UI password (argon2); ends their sessions"
+    )
+    passwd.add_argument("name")
+    passwd.add_argument(
+        "--stdin", action="store_true", help="read the password from standard input, one line"
+    )
 
     tokens = sub.add_parser("tokens", help="bearer tokens").add_subparsers(
         dest="tokens_command", required=True
@@ -133,6 +141,8 @@ def _run(args: argparse.Namespace, app: Minqing) -> int:
         member = UUID(args.member) if args.member else None
         p = app.accounts.add(args.name, [Role(r) for r in args.role], args.grid, member)
         print(f"added {p.name} ({p.id}) roles={','.join(sorted(r.value for r in p.roles))}")
+    elif args.command == "users" and args.users_command == "passwd":
+        return _passwd(app, args.name, args.stdin)
     elif args.command == "users":
         for p in app.accounts.all():
             d = p.as_dict()
@@ -161,6 +171,23 @@ def _run(args: argparse.Namespace, app: Minqing) -> int:
         return _feed_projections(app, args.batch_size)
     elif args.command == "projections":
         return _projections(app, args)
+    return 0
+
+
+def _passwd(app: Minqing, name: str, from_stdin: bool) -> int:
+    from api.ui import passwords, sessions
+
+    principal = app.accounts.find(name)  # unknown name: NotFound before any prompt
+    if from_stdin or not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass(f"new password for {principal.name}: ")
+        if getpass.getpass("again: ") != password:
+            print("minqing: the two passwords differ; nothing changed", file=sys.stderr)
+            return 1
+    passwords.set_password(app.db, app.accounts, principal.name, password)
+    sessions.end_all(app.db, principal.id)
+    print(f"password set for {principal.name}; they can sign in at /ui/")
     return 0
 
 

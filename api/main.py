@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import errors
+from api import errors, ui
 from api.bootstrap import open_minqing
 from api.deps import RateLimiter
 from api.routes import (
@@ -102,4 +102,5 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         ledger.router,
     ):
         app.include_router(router)
+    ui.install(app)  # the web UI: /ui/ (api/ui)
     return app

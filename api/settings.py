@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     # The automatic checkpoint (workers/checkpoints.py) signs the chain's head when the
     # newest checkpoint is older than this many hours.
     audit_checkpoint_hours: float = 24.0
+    # Web UI (/ui/): a signed-in session lasts this long; this many failed sign-ins for one
+    # user name within the window lock that name until the window has passed.
+    ui_session_hours: float = 12.0
+    ui_lockout_failures: int = 5
+    ui_lockout_minutes: float = 15.0
     # The deadline watcher (workers/deadlines.py): a resolved concern whose resident has not
     # been asked back this many days after the resolution is recorded FeedbackOverdue; it
     # looks for passed due dates and overdue feedback this often.

@@ -1,0 +1,35 @@
+"""The web UI: server-rendered pages under /ui/ for every user of the worked story."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from api.ui.actions import FIELDS
+from api.ui.pages import concern, ledger, meetings, public, queues, record, signin, supervision
+from api.ui.render import ENV, STATIC, as_date
+
+ROUTERS = (
+    signin.router,
+    record.router,
+    queues.router,
+    concern.router,
+    meetings.router,
+    public.router,
+    supervision.router,
+    ledger.router,
+)
+
+
+def install(app: FastAPI) -> None:
+    """Serve the pages under /ui/ and their static files under /ui/static/."""
+    ENV.globals.update(action_fields=FIELDS, as_date=as_date)
+    app.mount("/ui/static", StaticFiles(directory=STATIC), name="ui-static")
+
+    @app.get("/ui", include_in_schema=False)
+    def ui_root() -> RedirectResponse:
+        return RedirectResponse("/ui/", status_code=308)
+
+    for router in ROUTERS:
+        app.include_router(router)

@@ -1,0 +1,175 @@
+"""Record (collector): a household visit and the concerns raised on it, at /ui/record."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from api.schemas import ConcernIn, ResidentIn, VisitIn
+from api.ui.forms import Errors, errors_of, parse, payload
+from api.ui.render import render
+from api.ui.sessions import UiSession
+from api.ui.web import Form, PostedDep, SessionDep, UiRoute, minqing, need, redirect
+from domain.application import NewConcern, NewVisit
+from domain.errors import DomainError, Invalid
+from domain.permissions import check_view
+from domain.residents import ResidentData
+from domain.vocabulary import Role
+
+router = APIRouter(prefix="/ui", route_class=UiRoute, include_in_schema=False)
+MAX_CONCERNS = 10
+# The concern fields a collector types; the rest (grid, channel …) come from the visit.
+_TYPED = ("title", "description", "resident.name", "resident.phone")
+
+
+def _count(raw: str) -> int:
+    try:
+        return max(1, min(MAX_CONCERNS, int(raw)))
+    except ValueError:
+        return 1
+
+
+def _page(
+    request: Request,
+    posted_session: UiSession,
+    n: int,
+    values: dict[str, str],
+    errors: Errors | None = None,
+) -> Response:
+    app = minqing(request)
+    values = {"visited_on": app.clock().date().isoformat(), **values}
+    grids = sorted(posted_session.principal.grids)
+    if len(grids) == 1:
+        values.setdefault("grid", grids[0])
+    context = {"n": n, "values": values, "errors": errors, "grids": grids}
+    status = errors.status if errors else 200
+    return render(request, "record.html", context, session=posted_session, status=status)
+
+
+@router.get("/record")
+def record_page(request: Request, session: SessionDep, n: int = 1) -> Response:
+    """The visit form with `n` concern sections (phone-first)."""
+    need(session, Role.COLLECTOR, Role.STAFF)
+    return _page(request, session, max(1, min(MAX_CONCERNS, n)), {})
+
+
+def _used(form: Form, i: int) -> bool:
+    return any(form.get(f"c{i}.{name}").strip() for name in _TYPED)
+
+
+def _concern_body(form: Form, i: int, grid: str, priority: str) -> dict[str, Any]:
+    prefix = f"c{i}."
+    data = payload(form, ConcernIn, prefix)
+    data["grid"] = grid
+    data["channel"] = form.get(prefix + "channel") or "visit"
+    if priority:
+        data["priority_visit"] = priority
+    resident = payload(form, ResidentIn, prefix + "resident.")
+    if resident:
+        data["resident"] = resident
+    data["anonymous"] = form.get(prefix + "anonymous") == "true"
+    return data
+
+
+@router.post("/record")
+def record(request: Request, posted: PostedDep) -> Response:
+    """Save the visit and its concerns, or add one more concern section (`action=add`)."""
+    session, form = posted.session, posted.form
+    need(session, Role.COLLECTOR, Role.STAFF)
+    app = minqing(request)
+    n = _count(form.get("n", "1"))
+    if form.get("action") == "add":
+        return _page(request, session, min(MAX_CONCERNS, n + 1), form.flat())
+    visit_data = payload(form, VisitIn, lists=("concern_ids",))
+    problems: list[tuple[str, str]] = []
+    visit = None
+    try:
+        visit = parse(VisitIn, visit_data)
+        if visit.visited_on > app.clock().date():
+            problems.append(("visited_on", "must not be in the future"))
+    except Invalid as exc:
+        problems += exc.fields
+    drafts: list[NewConcern] = []
+    grid = form.get("grid").strip()
+    for i in range(n):
+        if not _used(form, i):
+            continue
+        try:
+            body = parse(ConcernIn, _concern_body(form, i, grid, form.get("priority_visit")))
+        except Invalid as exc:
+            problems += [(f"c{i}.{name}", message) for name, message in exc.fields]
+            continue
+        resident = ResidentData(
+            name=(body.resident.name if body.resident else None) or None,
+            phone=(body.resident.phone if body.resident else None) or None,
+        )
+        if body.anonymous and not resident.is_empty():
+            problems.append(
+                (f"c{i}.anonymous", "an anonymous concern cannot carry the resident's data")
+            )
+        drafts.append(
+            NewConcern(
+                title=body.title,
+                description=body.description,
+                category=body.category,
+                library=body.library,
+                channel=body.channel,
+                grid=body.grid,
+                building=body.building,
+                priority_visit=body.priority_visit,
+                resident=resident,
+                anonymous=body.anonymous,
+            )
+        )
+    if problems or visit is None:
+        return _page(request, session, n, form.flat(), errors_of(Invalid(problems)))
+    raised: list[str] = []
+    try:
+        for draft in drafts:
+            raised.append(app.raise_concern(session.principal, draft).id)
+        result = app.record_visit(
+            session.principal,
+            NewVisit(
+                grid=visit.grid,
+                household=visit.household,
+                visited_on=visit.visited_on,
+                priority_visit=visit.priority_visit,
+                notes=visit.notes,
+                concern_ids=[UUID(c) for c in raised],
+            ),
+        )
+    except DomainError as exc:
+        errors = errors_of(exc)
+        if raised:  # said plainly: these are recorded even though the visit is not
+            errors.top.append("raised: " + ", ".join(raised))
+        return _page(request, session, n, form.flat(), errors)
+    return redirect("/ui/record/done", visit=result.id, concerns=",".join(raised))
+
+
+@router.get("/record/done")
+def recorded(request: Request, session: SessionDep, visit: str, concerns: str = "") -> Response:
+    """What was recorded, with the tracking codes to give the resident."""
+    need(session, Role.COLLECTOR, Role.STAFF)
+    app = minqing(request)
+    shown = []
+    for raw in [c for c in concerns.split(",") if c][:MAX_CONCERNS]:
+        try:
+            concern = app.get_concern(UUID(raw))
+        except (ValueError, DomainError):
+            continue
+        check_view(session.principal, concern)
+        # Only whoever raised it sees the tracking code here: it lets its holder answer
+        # for the resident.
+        mine = concern.raised_by == session.principal.id
+        shown.append(
+            {
+                "id": str(concern.id),
+                "reference": concern.reference,
+                "title": concern.title,
+                "tracking_code": concern.tracking_code if mine else None,
+            }
+        )
+    return render(request, "record_done.html", {"concerns": shown}, session=session)

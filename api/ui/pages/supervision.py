@@ -1,0 +1,101 @@
+"""Supervision (督查): any concern's timeline and its state at a chosen time, the audit
+chain's verification, and the log of reads of residents' personal data, at /ui/supervision."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from api.routes.audit import signing_key
+from api.settings import Settings
+from api.ui import data, timeline
+from api.ui.pages.concern import find_concern, meeting_titles, people
+from api.ui.render import lang_of, render
+from api.ui.web import SessionDep, UiRoute, minqing, need
+from domain import access_log, audit
+from domain.errors import DomainError, Invalid
+from domain.permissions import check_view
+from domain.vocabulary import Role
+
+router = APIRouter(prefix="/ui", route_class=UiRoute, include_in_schema=False)
+ACCESS_LOG_ROWS = 50
+
+
+def _moment(raw: str, app_zone: ZoneInfo) -> datetime:
+    try:
+        moment = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        raise Invalid([("as_of", "Input should be a valid datetime")]) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=app_zone)
+
+
+def _version(raw: str, latest: int) -> int:
+    text = raw.strip()
+    if not text.isdigit() or not 1 <= int(text) <= latest:
+        raise Invalid([("version", f"must be a version from 1 to {latest}")])
+    return int(text)
+
+
+@router.get("/supervision")
+def supervision(
+    request: Request,
+    session: SessionDep,
+    concern: Annotated[str, Query(max_length=100)] = "",
+    as_of: Annotated[str, Query(max_length=40)] = "",
+    version: Annotated[str, Query(max_length=12)] = "",
+    verify: bool = False,
+) -> Response:
+    """The supervisor's desk: a concern's history and past state, verification, access log."""
+    need(session, Role.SUPERVISOR)
+    app = minqing(request)
+    query = {"concern": concern, "as_of": as_of, "version": version}
+    context: dict[str, Any] = {"query": query, "found": None}
+    problems: list[tuple[str, str]] = []
+    if concern.strip():
+        try:
+            found = find_concern(app, concern)
+            check_view(session.principal, found)
+            entries = app.history(found.id)
+            members = data.names(data.members(app))
+            context["found"] = app.concern_view(found, session.principal)
+            context["timeline"] = timeline.rows(
+                entries,
+                lang_of(request),
+                people(app, members),
+                members,
+                meeting_titles(app, entries),
+            )
+            context["member_names"] = members
+            if version.strip() or as_of.strip():
+                # As the API's as_of_version and as_of: a version, or the version recorded
+                # by a moment (the time the events were stored).
+                if version.strip():
+                    past_version = _version(version, found.version)
+                    context["as_of_moment"] = None
+                else:
+                    moment = _moment(as_of, app.zone)
+                    past_version = app.version_at(found.id, moment)
+                    context["as_of_moment"] = moment
+                context["as_of_version"] = past_version
+                context["past"] = (
+                    app.concern_view(app.get_concern(found.id, past_version), session.principal)
+                    if past_version
+                    else None
+                )
+        except Invalid as exc:
+            problems += exc.fields
+        except DomainError as exc:
+            problems.append(("concern", str(exc)))
+    if verify:
+        settings: Settings = request.app.state.settings
+        key = signing_key(settings, create=False)
+        trusted = audit.public_key_b64(key) if key else None
+        context["report"] = audit.verify(app.db, trusted).as_dict()
+    log, _ = access_log.entries(app.db, limit=ACCESS_LOG_ROWS)
+    context["access_log"] = log
+    context["problems"] = problems
+    return render(request, "supervision.html", context, session=session)

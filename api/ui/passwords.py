@@ -1,0 +1,145 @@
+"""Sign-in passwords (argon2) for the web UI, and the lock-out after repeated failures.
+
+Passwords live in a table of their own beside the principals; bearer tokens are untouched.
+Failed attempts are counted per user name (known or not, so the answer never tells which
+names exist) in a sliding window; at the limit the name is locked until the oldest failure
+in the window has aged out.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from domain.accounts import Accounts, Principal
+from domain.errors import Invalid, NotFound
+from domain.store import Database
+
+PASSWORDS = "minqing_ui_passwords"
+FAILURES = "minqing_ui_signin_failures"
+MIN_LENGTH = 8
+MAX_LENGTH = 256
+_hasher = PasswordHasher()
+# Verified against when the name has no password, so a wrong name costs as long as a wrong
+# password and the timing does not tell them apart.
+_DUMMY = _hasher.hash("minqing: no such user")
+_ready: weakref.WeakSet[Database] = weakref.WeakSet()
+
+
+def ensure_tables(db: Database) -> None:
+    """Create the password and failure tables if missing (once per Database object)."""
+    if db in _ready:
+        return
+    with db.transaction() as cur:
+        cur.execute(
+            f"CREATE TABLE IF NOT EXISTS {PASSWORDS} ("
+            " principal_id TEXT PRIMARY KEY REFERENCES minqing_principals(id),"
+            " hash TEXT NOT NULL, updated_at TEXT NOT NULL)"
+        )
+        cur.execute(f"CREATE TABLE IF NOT EXISTS {FAILURES} (name TEXT NOT NULL, at TEXT NOT NULL)")
+        cur.execute(f"CREATE INDEX IF NOT EXISTS {FAILURES}__name ON {FAILURES} (name, at)")
+    _ready.add(db)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How many failures within how long lock a user name."""
+
+    failures: int = 5
+    window: timedelta = timedelta(minutes=15)
+
+
+class SignInRefused(Exception):
+    """Wrong name or password, or the name is locked; `locked_until` says which."""
+
+    def __init__(self, locked_until: datetime | None = None) -> None:
+        super().__init__("locked" if locked_until else "wrong name or password")
+        self.locked_until = locked_until
+
+
+def set_password(db: Database, accounts: Accounts, name: str, password: str) -> Principal:
+    """Set (or replace) a principal's sign-in password; its failures are forgotten."""
+    ensure_tables(db)
+    if len(password) < MIN_LENGTH:
+        raise Invalid([("password", f"must be at least {MIN_LENGTH} characters")])
+    if len(password) > MAX_LENGTH:
+        raise Invalid([("password", f"must be at most {MAX_LENGTH} characters")])
+    principal = accounts.find(name)
+    now = _now()
+    with db.transaction() as cur:
+        cur.execute(f"DELETE FROM {PASSWORDS} WHERE principal_id = ?", (principal.id,))  # noqa: S608
+        cur.execute(
+            f"INSERT INTO {PASSWORDS} (principal_id, hash, updated_at) VALUES (?, ?, ?)",  # noqa: S608
+            (principal.id, _hasher.hash(password), now.isoformat()),
+        )
+        cur.execute(f"DELETE FROM {FAILURES} WHERE name = ?", (principal.name,))  # noqa: S608
+    return principal
+
+
+def has_password(db: Database, principal_id: str) -> bool:
+    """True when the principal can sign in to the web UI."""
+    ensure_tables(db)
+    row = db.fetchone(f"SELECT 1 AS x FROM {PASSWORDS} WHERE principal_id = ?", (principal_id,))  # noqa: S608
+    return row is not None
+
+
+def sign_in(
+    db: Database,
+    accounts: Accounts,
+    name: str,
+    password: str,
+    limits: Limits,
+    now: datetime | None = None,
+) -> Principal:
+    """The principal whose name and password these are, or SignInRefused."""
+    ensure_tables(db)
+    now = now or _now()
+    name = name.strip()
+    since = (now - limits.window).isoformat()
+    rows = db.fetchall(
+        f"SELECT at FROM {FAILURES} WHERE name = ? AND at >= ? ORDER BY at",  # noqa: S608
+        (name, since),
+    )
+    if len(rows) >= limits.failures:
+        raise SignInRefused(_until(rows[0]["at"], limits))
+    principal, stored = _stored(db, accounts, name)
+    try:
+        _hasher.verify(stored or _DUMMY, password)
+        ok = stored is not None and principal is not None
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if ok and principal is not None and stored is not None:
+        db.execute(f"DELETE FROM {FAILURES} WHERE name = ?", (name,))  # noqa: S608
+        if _hasher.check_needs_rehash(stored):
+            set_password(db, accounts, principal.name, password)
+        return principal
+    db.execute(f"INSERT INTO {FAILURES} (name, at) VALUES (?, ?)", (name, now.isoformat()))  # noqa: S608
+    if len(rows) + 1 >= limits.failures:
+        first = rows[0]["at"] if rows else now.isoformat()
+        raise SignInRefused(_until(first, limits))
+    raise SignInRefused()
+
+
+def _stored(db: Database, accounts: Accounts, name: str) -> tuple[Principal | None, str | None]:
+    if not name:
+        return None, None
+    try:
+        principal = accounts.find(name)
+    except NotFound:
+        return None, None
+    if principal.name != name:  # found by id: sign-in is by name only
+        return None, None
+    row = db.fetchone(f"SELECT hash FROM {PASSWORDS} WHERE principal_id = ?", (principal.id,))  # noqa: S608
+    return principal, (row["hash"] if row else None)
+
+
+def _until(first_failure: str, limits: Limits) -> datetime:
+    return datetime.fromisoformat(first_failure) + limits.window
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,109 @@
+"""A concern's history in words: each event's label, who did it in which role, when, what it
+said and which fields it changed, in the reader's language (from domain/history_labels)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from api.ui.messages import translate
+from api.ui.render import fmt_date, label
+
+# Changed fields: their label, and how their values are shown.
+_FIELDS: Mapping[str, tuple[str, str]] = {
+    "status": ("f.status", "status"),
+    "owner": ("f.owner", "member"),
+    "duty_role": ("f.duty_role", "duty_role"),
+    "due_on": ("f.due_on", "date"),
+    "round": ("f.round", "text"),
+    "meeting_id": ("concern.meeting", "meeting"),
+    "merged_into": ("f.into", "text"),
+}
+# Event data shown as text under the label, beyond the reason history_labels finds.
+_TEXTS = ("note", "comment")
+
+
+def who(actor: str | None, people: Mapping[str, str], lang: str) -> str:
+    """The name of whoever acted: a principal, the resident, or the system."""
+    if not actor:
+        return "—"
+    if actor.startswith("resident:"):
+        return translate(lang, "concern.resident")
+    if actor.startswith("system:"):
+        return translate(lang, "concern.system")
+    return people.get(actor, actor)
+
+
+def _value(kind: str, value: Any, lang: str, names: Mapping[str, Mapping[str, str]]) -> str:
+    if value is None or value == "":
+        return "—"
+    if kind == "status" or kind == "duty_role":
+        return label(lang, kind, value)
+    if kind == "date":
+        return fmt_date(str(value), lang)
+    if kind == "member":
+        return names["members"].get(str(value), str(value))
+    if kind == "meeting":
+        return names["meetings"].get(str(value), str(value))
+    return str(value)
+
+
+def rows(
+    entries: list[dict[str, Any]],
+    lang: str,
+    people: Mapping[str, str],
+    members: Mapping[str, str],
+    meetings: Mapping[str, str],
+) -> list[dict[str, Any]]:
+    """Display rows for history entries described by domain.history_labels.describe."""
+    names = {"members": members, "meetings": meetings}
+    found = []
+    for e in entries:
+        data: Mapping[str, Any] = e.get("data") or {}
+        details: list[str] = []
+        if e.get("reason"):
+            details.append(str(e["reason"]))
+        details += [str(data[k]) for k in _TEXTS if isinstance(data.get(k), str) and data[k]]
+        if "solved" in data:
+            details.append(
+                translate(lang, "f.solved")
+                + ": "
+                + translate(lang, "track.solved_yes" if data["solved"] else "track.solved_no")
+            )
+        if "satisfaction" in data:
+            details.append(
+                translate(lang, "f.satisfaction")
+                + ": "
+                + label(lang, "satisfaction", data["satisfaction"])
+            )
+        tally = data.get("tally")
+        if isinstance(tally, Mapping) and "for" in tally:
+            details.append(
+                f"{label(lang, 'choice', 'for')} {tally['for']} · "
+                f"{label(lang, 'choice', 'against')} {tally['against']} · "
+                f"{label(lang, 'choice', 'abstain')} {tally['abstain']}"
+            )
+        changes = []
+        for name, change in (e.get("changes") or {}).items():
+            key, kind = _FIELDS.get(name, (name, "text"))
+            changes.append(
+                {
+                    "field": translate(lang, key) if key.startswith(("f.", "concern.")) else key,
+                    "from": _value(kind, change.get("from"), lang, names),
+                    "to": _value(kind, change.get("to"), lang, names),
+                }
+            )
+        role = e.get("role_label")
+        found.append(
+            {
+                "version": e.get("version"),
+                "type": e.get("type"),
+                "at": e.get("at"),
+                "label": (e.get("label") or {}).get(lang, e.get("type")),
+                "who": who(e.get("actor"), people, lang),
+                "role": role.get(lang) if isinstance(role, Mapping) else (e.get("role") or ""),
+                "details": details,
+                "changes": changes,
+            }
+        )
+    return found

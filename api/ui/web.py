@@ -1,0 +1,197 @@
+"""What every page shares: the signed-in session, posted forms and their CSRF check, role
+checks, safe redirects, and the route class that turns refusals into HTML pages."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode, urlsplit
+
+from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse, Response
+from fastapi.routing import APIRoute
+
+from api.errors import RateLimited
+from api.ui import sessions
+from api.ui.render import FORM_COOKIE, SESSION_COOKIE, render
+from api.ui.sessions import UiSession
+from domain.application import Minqing
+from domain.errors import Forbidden, NotFound
+from domain.vocabulary import Role
+
+
+class SignInRequired(Exception):
+    """The page needs a signed-in session and the request has none."""
+
+
+class CsrfRefused(Exception):
+    """A form was posted without the CSRF token of its session (or of its form cookie)."""
+
+
+def minqing(request: Request) -> Minqing:
+    """The process's one Minqing application."""
+    app: Minqing = request.app.state.minqing
+    return app
+
+
+def find_session(request: Request) -> UiSession | None:
+    """The live session named by the request's cookie, if any."""
+    app = minqing(request)
+    return sessions.find(app.db, app.accounts, request.cookies.get(SESSION_COOKIE))
+
+
+def current_session(request: Request) -> UiSession:
+    """The signed-in session; without one the browser is sent to the sign-in page."""
+    session = find_session(request)
+    if session is None:
+        raise SignInRequired
+    return session
+
+
+SessionDep = Annotated[UiSession, Depends(current_session)]
+MaybeSessionDep = Annotated[UiSession | None, Depends(find_session)]
+
+
+@dataclass(frozen=True)
+class Form:
+    """A posted form's fields (every value a string; repeated names kept as lists)."""
+
+    values: dict[str, list[str]] = field(default_factory=dict)
+
+    def get(self, name: str, default: str = "") -> str:
+        """The field's first value, or `default`."""
+        found = self.values.get(name)
+        return found[0] if found else default
+
+    def getlist(self, name: str) -> list[str]:
+        """Every value of a repeated field."""
+        return list(self.values.get(name, []))
+
+    def has(self, name: str) -> bool:
+        """True when the field was posted."""
+        return name in self.values
+
+    def flat(self) -> dict[str, str]:
+        """Each field's first value (to show a form again with what was typed)."""
+        return {k: v[0] for k, v in self.values.items() if v}
+
+
+async def read_form(request: Request) -> Form:
+    """The posted urlencoded or multipart form, text fields only."""
+    raw = await request.form()
+    values: dict[str, list[str]] = {}
+    for key, value in raw.multi_items():
+        if isinstance(value, str):
+            values.setdefault(key, []).append(value)
+    return Form(values)
+
+
+def _same(given: str, expected: str) -> bool:
+    return bool(given) and bool(expected) and hmac.compare_digest(given, expected)
+
+
+@dataclass(frozen=True)
+class Posted:
+    """A form posted by a signed-in session, its CSRF token checked."""
+
+    session: UiSession
+    form: Form
+
+
+async def posted(request: Request) -> Posted:
+    """The posted form of a signed-in session; 403 unless it echoes the session's token."""
+    form = await read_form(request)
+    session = await run_in_threadpool(find_session, request)
+    if session is None:
+        raise SignInRequired
+    if not _same(form.get("csrf"), session.csrf):
+        raise CsrfRefused
+    return Posted(session, form)
+
+
+async def posted_anonymously(request: Request) -> Form:
+    """A form posted without signing in; 403 unless it echoes the form cookie's token."""
+    form = await read_form(request)
+    if not _same(form.get("csrf"), request.cookies.get(FORM_COOKIE, "")):
+        raise CsrfRefused
+    return form
+
+
+PostedDep = Annotated[Posted, Depends(posted)]
+AnonymousFormDep = Annotated[Form, Depends(posted_anonymously)]
+
+
+def need(session: UiSession, *roles: Role, member: bool = False) -> None:
+    """Refuse (403) a session holding none of `roles` (or, with `member`, not a member)."""
+    p = session.principal
+    if p.roles & set(roles) or (member and p.member_id is not None):
+        return
+    names = ", ".join(sorted(r.value for r in roles))
+    raise Forbidden(f"this page needs one of the roles {names}")
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """A redirect target inside the UI only (no other host, no scheme, no `//`)."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/ui") or "\\" in target:
+        return default
+    return target
+
+
+def redirect(target: str, **query: object) -> RedirectResponse:
+    """303 See Other to `target`, adding `query` (e.g. done=refer, at=position)."""
+    extra = urlencode({k: str(v) for k, v in query.items() if v is not None})
+    if extra:
+        target += ("&" if "?" in target else "?") + extra
+    return RedirectResponse(target, status_code=303)
+
+
+def error_page(request: Request, status: int, key: str, detail: str | None = None) -> Response:
+    """The error page in the reader's language, with the API's own message as detail."""
+    session = None
+    try:
+        session = find_session(request)
+    except Exception:  # the error page must render even if the store is down
+        session = None
+    return render(
+        request, "error.html", {"key": key, "detail": detail}, session=session, status=status
+    )
+
+
+class UiRoute(APIRoute):
+    """A route whose refusals become pages: sign-in redirect, 403, 404, 429."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        original = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            try:
+                return await original(request)
+            except SignInRequired:
+                target = request.url.path
+                if request.url.query:
+                    target += "?" + request.url.query
+                return RedirectResponse(f"/ui/sign-in?next={quote(target)}", status_code=303)
+            except CsrfRefused:
+                return await run_in_threadpool(error_page, request, 403, "error.csrf")
+            except Forbidden as exc:
+                return await run_in_threadpool(
+                    error_page, request, 403, "error.forbidden", str(exc)
+                )
+            except NotFound as exc:
+                return await run_in_threadpool(
+                    error_page, request, 404, "error.not_found", str(exc)
+                )
+            except RateLimited as exc:
+                response = await run_in_threadpool(
+                    error_page, request, 429, "error.rate_limited", str(exc)
+                )
+                response.headers["Retry-After"] = str(exc.retry_after)
+                return response
+
+        return handler
