@@ -8,16 +8,18 @@ through the repository, independently of the list projection's code).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from domain.application import Minqing
 from domain.concern import Concern
+from domain.errors import DomainError
 from domain.permissions import actions_for
 from domain.vocabulary import DutyRole, Satisfaction
 from projections.concerns import TABLE, ConcernQuery, list_concerns
@@ -62,6 +64,8 @@ STEPS: dict[str, Step] = {
         max_size=14,
     )
 )
+# Found by hypothesis: the fourth step reassigns to the owner already named.
+@example(plan=[(0, 0), (0, 1), (0, 2), (0, 2)])
 def test_the_register_as_of_a_moment_equals_a_replay_of_the_log_up_to_it(
     minqing: Minqing, plan: list[tuple[int, int]]
 ) -> None:
@@ -76,7 +80,9 @@ def test_the_register_as_of_a_moment_equals_a_replay_of_the_log_up_to_it(
             cid = concerns[which]
             allowed = [a for a in actions_for(STAFF, app.get_concern(cid)) if a in STEPS]
             if allowed:
-                STEPS[allowed[pick % len(allowed)]](app, cid, owner)
+                # A step the rules refuse (reassigning to the same owner) records nothing.
+                with contextlib.suppress(DomainError):
+                    STEPS[allowed[pick % len(allowed)]](app, cid, owner)
         moments.append(datetime.now(UTC))
 
     # The examples share the database: concerns of earlier examples are in the log too.
