@@ -156,6 +156,19 @@ class Database:
                 cursor.execute("UPDATE minqing_counters SET value = value WHERE 1 = 0")
             yield cursor
 
+    @contextmanager
+    def snapshot(self) -> Iterator[Cursor]:
+        """One read-only transaction whose statements all see the same moment.
+
+        PostgreSQL's default isolation takes a new snapshot per statement; SQLite (WAL) keeps
+        the one its first read took until the transaction ends.
+        """
+        with self.recorder.datastore.transaction(commit=False) as c:
+            cursor = Cursor(c, self.dialect)
+            if self.dialect == "postgres":
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            yield cursor
+
     def fetchone(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
         """The first row of a query, or None."""
         with self.recorder.datastore.transaction(commit=False) as c:

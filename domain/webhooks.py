@@ -600,39 +600,45 @@ class Webhooks:
         if status is not None:
             where += " AND status = ?"
             params.append(status.value)
-        rows = self.db.fetchall(
-            "SELECT position, event_id, subject, event_type, status, attempts, total_attempts,"  # noqa: S608
-            " next_attempt_at, last_status_code, last_error, last_attempt_at, delivered_at,"
-            f" parked_at, created_at FROM {DELIVERIES_TABLE} WHERE {where}"
-            " ORDER BY position LIMIT ?",
-            (*params, limit),
-        )
         tries: dict[int, list[dict[str, Any]]] = {}
-        if rows:
-            positions = [int(r["position"]) for r in rows]
-            marks = ", ".join("?" for _ in positions)
-            for a in self.db.fetchall(
-                "SELECT position, attempt, at, status_code, error, duration_ms"  # noqa: S608
-                f" FROM {ATTEMPTS_TABLE} WHERE subscription_id = ? AND position IN ({marks})"
-                " ORDER BY position, attempt",
-                (sub_id, *positions),
-            ):
-                tries.setdefault(int(a["position"]), []).append(
-                    {
-                        "attempt": int(a["attempt"]),
-                        "at": a["at"],
-                        "status_code": a["status_code"],
-                        "error": a["error"],
-                        "duration_ms": int(a["duration_ms"]),
-                    }
-                )
         counts = {s.value: 0 for s in DeliveryStatus}
-        for c in self.db.fetchall(
-            f"SELECT status, COUNT(*) AS n FROM {DELIVERIES_TABLE}"  # noqa: S608
-            " WHERE subscription_id = ? GROUP BY status",
-            (sub_id,),
-        ):
-            counts[str(c["status"])] = int(c["n"])
+        # One snapshot: the rows, their attempts and the counts agree, though the
+        # dispatcher records outcomes meanwhile.
+        with self.db.snapshot() as cur:
+            cur.execute(
+                "SELECT position, event_id, subject, event_type, status, attempts,"  # noqa: S608
+                " total_attempts, next_attempt_at, last_status_code, last_error,"
+                " last_attempt_at, delivered_at, parked_at, created_at"
+                f" FROM {DELIVERIES_TABLE} WHERE {where} ORDER BY position LIMIT ?",
+                (*params, limit),
+            )
+            rows = cur.fetchall()
+            if rows:
+                positions = [int(r["position"]) for r in rows]
+                marks = ", ".join("?" for _ in positions)
+                cur.execute(
+                    "SELECT position, attempt, at, status_code, error, duration_ms"  # noqa: S608
+                    f" FROM {ATTEMPTS_TABLE} WHERE subscription_id = ? AND position IN ({marks})"
+                    " ORDER BY position, attempt",
+                    (sub_id, *positions),
+                )
+                for a in cur.fetchall():
+                    tries.setdefault(int(a["position"]), []).append(
+                        {
+                            "attempt": int(a["attempt"]),
+                            "at": a["at"],
+                            "status_code": a["status_code"],
+                            "error": a["error"],
+                            "duration_ms": int(a["duration_ms"]),
+                        }
+                    )
+            cur.execute(
+                f"SELECT status, COUNT(*) AS n FROM {DELIVERIES_TABLE}"  # noqa: S608
+                " WHERE subscription_id = ? GROUP BY status",
+                (sub_id,),
+            )
+            for c in cur.fetchall():
+                counts[str(c["status"])] = int(c["n"])
         items = [
             {
                 "position": int(r["position"]),
