@@ -8,6 +8,7 @@ module is imported as `common` from the script's own directory.
 from __future__ import annotations
 
 import base64
+import importlib
 import os
 import secrets
 import shutil
@@ -37,6 +38,22 @@ from domain.vocabulary import Category, Channel, Library
 REPO = Path(__file__).resolve().parent.parent
 SERVER_START_TIMEOUT = 60.0
 CLI_TIMEOUT = 120.0
+
+
+def _read_models_package_first() -> None:
+    """bench/projections.py bears the read models' package name, and a script run from
+    bench/ has bench/ first on its path: import the package now, with bench/ off the path,
+    so that `projections` means the package for the rest of the process."""
+    here = Path(__file__).resolve().parent
+    saved = list(sys.path)
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != here]
+    try:
+        importlib.import_module("projections")
+    finally:
+        sys.path[:] = saved
+
+
+_read_models_package_first()
 
 
 def percentile(sorted_values: Sequence[float], q: float) -> float:

@@ -65,8 +65,8 @@ MAX_EVENTS = 1_000_000
 OBSERVER_INTERVAL = 0.002
 CATCH_UP_TIMEOUT = 900.0
 WATCHED = "concern_list"
-# This file's name hides the `projections` package from it (the script's own directory comes
-# first on sys.path), so it drives rebuilds through the CLI and names the table itself.
+# Rebuilds go through the CLI, as an operator runs them; the observer reads the positions
+# table with plain psycopg.
 POSITIONS_TABLE = "minqing_projection_positions"
 REBUILT = re.compile(r"rebuilt (\S+): (\d+) events to position (\d+)$", re.MULTILINE)
 REBUILT_ONE = re.compile(r"rebuilt (\S+): (\d+) events to position (\d+) in ([\d.]+) s")
