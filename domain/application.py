@@ -17,9 +17,11 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 from eventsourcing.utils import get_topic
 
+from domain import history_events
 from domain.accounts import Accounts, Principal
 from domain.concern import Actor, Assignment, Concern
 from domain.errors import Conflict, Forbidden, Invalid, NotFound, VersionMismatch
+from domain.history_events import plain
 from domain.history_labels import describe
 from domain.index import Index
 from domain.lifecycle import TERMINAL, Action, Status
@@ -52,16 +54,6 @@ ATTEMPTS = 25
 # Tracking codes avoid look-alike characters (0/O, 1/I/L) so they can be read over the phone.
 _CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 _CODE_LENGTH = 12
-_HIDDEN_EVENT_FIELDS = {
-    "originator_id",
-    "originator_version",
-    "timestamp",
-    "originator_topic",
-    "actor_id",
-    "actor_role",
-    "at",
-    "resident_data",
-}
 
 
 class DateAsISO(Transcoding):
@@ -542,10 +534,10 @@ class Minqing(Application[UUID]):
         with labels, reason and the fields it changed (domain.history_labels)."""
         # The events are read once and checked here rather than by replaying the concern
         # first: that replay cost as much again on a long history (bench/audit.py).
-        events = list(self.events.get(concern_id))
-        if not events or not isinstance(events[0], Concern.Event):
+        found = history_events.entries(self.mapper, self.recorder.select_events(concern_id))
+        if not found or not issubclass(found[0].event_class, Concern.Event):
             raise NotFound("concern", concern_id)
-        return describe("Concern", [_event_data(e) for e in events])
+        return describe("Concern", [e.data for e in found])
 
     def public_view(self, concern: Concern) -> dict[str, Any]:
         """What a resident sees by tracking code: nothing personal, nothing internal."""
@@ -778,7 +770,8 @@ class Minqing(Application[UUID]):
     def meeting_history(self, meeting_id: UUID) -> list[dict[str, Any]]:
         """Every event of a meeting in order; a secret ballot's choices are left out."""
         meeting = self.get_meeting(meeting_id)
-        events = [_event_data(e) for e in self.events.get(meeting_id)]
+        stored = self.recorder.select_events(meeting_id)
+        events = [e.data for e in history_events.entries(self.mapper, stored)]
         if meeting.parsed_rules.secret:
             for e in events:
                 e["data"].pop("choice", None)
@@ -807,7 +800,7 @@ class Minqing(Application[UUID]):
                 version=meeting.version,
                 position=0,
                 status=meeting.status,
-                extra=_plain(extra),
+                extra=plain(extra),
             )
             saved = self._save(meeting, concerns, result, idem, [])
             if saved is not None:
@@ -1079,18 +1072,6 @@ def _idempotency_row(idem: Idempotency, result: CommandResult) -> SideWrite:
     )
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, UUID):
-        return str(value)
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
-
-
 def _concern_data(c: Concern) -> dict[str, Any]:
     status = Status(c.status)
     return {
@@ -1109,36 +1090,23 @@ def _concern_data(c: Concern) -> dict[str, Any]:
         "priority_visit": c.priority_visit,
         "anonymous": c.anonymous,
         "resident_ref": c.resident_ref,
-        "raised_at": _plain(c.raised_at),
+        "raised_at": plain(c.raised_at),
         "raised_by": c.raised_by,
-        "updated_at": _plain(c.updated_at),
-        "owner": _plain(c.owner),
+        "updated_at": plain(c.updated_at),
+        "owner": plain(c.owner),
         "duty_role": c.duty_role,
-        "due_on": _plain(c.due_on),
-        "due_history": _plain(c.due_history),
+        "due_on": plain(c.due_on),
+        "due_history": plain(c.due_history),
         "round": c.round,
-        "progress": _plain(c.progress),
+        "progress": plain(c.progress),
         "summary": c.summary,
-        "resolved_at": _plain(c.resolved_at),
-        "feedback": _plain(c.feedback),
+        "resolved_at": plain(c.resolved_at),
+        "feedback": plain(c.feedback),
         "awaiting_feedback": c.feedback_pending,
         "reason": c.reason,
         "missing": c.missing,
-        "merged_into": _plain(c.merged_into),
-        "meeting_id": _plain(c.meeting_id),
-    }
-
-
-def _event_data(e: Any) -> dict[str, Any]:
-    data = {k: _plain(v) for k, v in vars(e).items() if k not in _HIDDEN_EVENT_FIELDS}
-    return {
-        "version": e.originator_version,
-        "type": type(e).__name__,
-        "at": _plain(e.at),
-        "recorded_at": _plain(e.timestamp),
-        "actor": e.actor_id,
-        "role": e.actor_role,
-        "data": data,
+        "merged_into": plain(c.merged_into),
+        "meeting_id": plain(c.meeting_id),
     }
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from domain.application import Minqing, _plain
+from domain.application import Minqing
 from domain.errors import DomainError
+from domain.history_events import plain
 from domain.meeting import ItemStatus, Meeting, MeetingKind, MeetingStatus
 from domain.voting import QUORUMS, Outcome, Rules
 
@@ -53,7 +54,7 @@ def _item(app: Minqing, meeting: Meeting, concern_id: UUID) -> dict[str, Any]:
         "title": concern.title,
         "category": concern.category,
         "status": item["status"],
-        "tally": _plain(tally),
+        "tally": plain(tally),
         "outcome": tally["outcome"] if decided else None,
         "concern_status": concern.status,
         **_decided_assignment(app, meeting.id, concern_id),
@@ -86,7 +87,7 @@ def meeting_view(app: Minqing, meeting: Meeting) -> dict[str, Any]:
         "kind": meeting.kind,
         "kind_label": {"zh": MeetingKind(meeting.kind).zh, "en": MeetingKind(meeting.kind).en},
         "status": meeting.status,
-        "scheduled_for": _plain(meeting.scheduled_for),
+        "scheduled_for": plain(meeting.scheduled_for),
         "place": meeting.place,
         "chair": str(meeting.chair),
         "eligible_voters": [str(m) for m in meeting.eligible_voters],
@@ -101,8 +102,8 @@ def meeting_view(app: Minqing, meeting: Meeting) -> dict[str, Any]:
             and QUORUMS[rules.quorum].reached(present, entitled),
         },
         "agenda": [_item(app, meeting, c) for c in meeting.agenda],
-        "opened_at": _plain(meeting.opened_at),
-        "closed_at": _plain(meeting.closed_at),
+        "opened_at": plain(meeting.opened_at),
+        "closed_at": plain(meeting.closed_at),
         "minutes": meeting.minutes,
     }
 
