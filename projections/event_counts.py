@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from domain.store import Cursor
+from domain.store import Cursor, Database
 from projections.runner import Projection, Recorded, Table
 
 TABLE = "minqing_event_counts"
@@ -45,3 +45,9 @@ class EventCounts(Projection):
             " last_position = excluded.last_position",
             [(kind, n, last[kind]) for kind, n in counts.items()],
         )
+
+
+def event_counts(db: Database) -> dict[str, int]:
+    """How many events of each type the read model has counted, by type."""
+    rows = db.fetchall(f"SELECT type, count FROM {TABLE} ORDER BY type")  # noqa: S608
+    return {str(r["type"]): int(r["count"]) for r in rows}

@@ -1,4 +1,4 @@
-"""Operations: liveness, readiness and the published workflow."""
+"""Operations: liveness, readiness, metrics and the published workflow."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
+from api import metrics as prometheus
 from api.deps import MinqingDep
 from domain import lifecycle
 from domain.vocabulary import Category, Channel, DutyRole, Library, PriorityVisit, Satisfaction
+from projections.event_counts import event_counts
 
 router = APIRouter(tags=["operations"])
 
@@ -44,6 +46,19 @@ def readyz(app: MinqingDep, request: Request) -> JSONResponse:
             "webhooks": webhooks,
         }
     )
+
+
+@router.get("/metrics", response_class=PlainTextResponse)
+def metrics(app: MinqingDep, request: Request) -> PlainTextResponse:
+    """Prometheus text: the log's head, each read model's position and lag, events by type,
+    and the webhook dispatcher's backlog."""
+    body = prometheus.exposition(
+        head=app.recorder.max_notification_id() or 0,
+        projections=request.app.state.projections.status(),
+        events_by_type=event_counts(app.db),
+        webhooks=request.app.state.webhook_dispatcher.webhooks.backlog(),
+    )
+    return PlainTextResponse(body, media_type=prometheus.CONTENT_TYPE)
 
 
 @router.get("/workflow")

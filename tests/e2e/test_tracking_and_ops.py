@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -13,6 +14,7 @@ import pytest
 
 from domain.lifecycle import TRANSITIONS, Status
 from domain.vocabulary import Role
+from projections.registry import names
 from tests.conftest import Server
 
 DUE = (date.today() + timedelta(days=30)).isoformat()
@@ -63,6 +65,7 @@ API_PATHS: dict[str, set[str]] = {
     "/public/achievements": {"get"},
     "/healthz": {"get"},
     "/readyz": {"get"},
+    "/metrics": {"get"},
     "/workflow": {"get"},
     "/workflow.mmd": {"get"},
 }
@@ -255,6 +258,41 @@ def test_readyz_reports_the_event_log_position(office: Office) -> None:
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "ok"
     assert r.json()["position"] == office.server.event_count()
+
+
+def _samples(text: str) -> dict[str, float]:
+    """`name{labels}` -> value of every sample line of a Prometheus text body."""
+    found = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            key, _, value = line.rpartition(" ")
+            found[key] = float(value)
+    return found
+
+
+def test_metrics_show_the_log_the_read_models_and_events_by_type(office: Office) -> None:
+    position = office.raise_concern()["position"]
+    page = office.staff.get("/api/v1/concerns", params={"min_position": position})
+    assert page.status_code == 200, page.text
+    deadline = time.monotonic() + 10
+    while True:  # every read model follows the concern list within moments
+        r = office.public.get("/metrics")
+        assert r.status_code == 200, r.text
+        samples = _samples(r.text)
+        lags = {k: v for k, v in samples.items() if k.startswith("minqing_projection_lag{")}
+        if (lags and not any(lags.values())) or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+
+    assert r.headers["content-type"].startswith("text/plain; version=0.0.4")
+    assert "# TYPE minqing_log_position gauge" in r.text
+    assert samples["minqing_log_position"] == office.server.event_count()
+    assert set(lags) == {f'minqing_projection_lag{{projection="{n}"}}' for n in names()}
+    assert not any(lags.values()), lags
+    raised = samples['minqing_events{type="Concern.Raised"}']
+    listed = office.staff.get("/api/v1/concerns", params={"limit": 200}).json()["items"]
+    assert raised >= len(listed) >= 1
+    assert samples['minqing_webhook_messages{state="parked"}'] == 0
 
 
 def test_workflow_lists_every_status_and_every_transition_of_the_lifecycle(
