@@ -7,7 +7,6 @@ member a principal is linked to, when read, with the weights given.
 
 from __future__ import annotations
 
-import contextlib
 from collections import Counter
 from datetime import date, timedelta
 from typing import Any
@@ -17,7 +16,6 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 
 from domain.application import Minqing, NewVisit
-from domain.errors import DomainError
 from domain.vocabulary import Category, DutyRole, Library, Role, Satisfaction
 from domain.voting import Choice
 from projections.achievements import TABLE as ACHIEVEMENTS
@@ -33,9 +31,8 @@ from tests.integration.test_projections import (
     Office,
     concern_ids,
     log,
-    pick_action,
+    play,
     rows,
-    step,
     steps,
 )
 
@@ -192,16 +189,7 @@ def test_the_library_and_the_points_equal_a_recomputation_after_random_histories
     # The examples share one database, as in test_projections: the projections must match
     # the whole log, fed in small batches in the middle of the history too.
     runner = ProjectionRunner(office.app, all_projections(), batch_size=7, rebuild_batch_size=7)
-    office.concerns = office.concerns[:1]
-    step(office, "raise", 1, True)  # a suggestion, so adoptions come up often
-    for mode, pick, flag in history:
-        if mode == "project":
-            runner.run_once()
-            continue
-        action = "raise" if mode == "raise" else pick_action(office, mode, pick)
-        with contextlib.suppress(DomainError):
-            step(office, action, pick, flag)
-    runner.catch_up()
+    play(office, history, runner, first_pick=1)  # a suggestion, so adoptions come up often
 
     assert_library_is_the_recomputation(office.app)
     assert counted_points(office.app) == expected_points(office.app)

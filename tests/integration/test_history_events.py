@@ -4,16 +4,14 @@ visits) on both stores."""
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 from uuid import UUID
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from domain.errors import DomainError
 from domain.history_events import entries, event_entry
-from tests.integration.test_projections import Office, log, open_office, pick_action, step, steps
+from tests.integration.test_projections import Office, log, open_office, play, steps
 
 
 @pytest.fixture
@@ -30,14 +28,7 @@ def office(database_url: str, master_key: bytes) -> Iterator[Office]:
 def test_entries_read_straight_from_storage_equal_the_mapped_events(
     office: Office, history: list[tuple[str, int, bool]]
 ) -> None:
-    office.concerns = office.concerns[:1]
-    step(office, "raise", 0, True)
-    for mode, pick, flag in history:
-        if mode == "project":
-            continue
-        action = "raise" if mode == "raise" else pick_action(office, mode, pick)
-        with contextlib.suppress(DomainError):
-            step(office, action, pick, flag)
+    play(office, history)
 
     app = office.app
     # Every aggregate with a history (the reference and tracking indexes have none).

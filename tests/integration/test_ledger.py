@@ -4,7 +4,6 @@ tallies equal a recount from the aggregates, and a rebuild equals the incrementa
 
 from __future__ import annotations
 
-import contextlib
 import statistics
 from collections import Counter
 from collections.abc import Iterator
@@ -19,7 +18,6 @@ from hypothesis import HealthCheck, given, settings
 from api.demo import load_demo
 from domain.application import Minqing
 from domain.concern import Concern
-from domain.errors import DomainError
 from domain.lifecycle import Status
 from domain.visit import Visit
 from projections.concerns import utc_text
@@ -40,9 +38,8 @@ from tests.integration.test_projections import (
     concern_ids,
     log,
     open_office,
-    pick_action,
+    play,
     rows,
-    step,
     steps,
 )
 
@@ -298,16 +295,7 @@ def test_the_ledger_equals_a_fold_of_the_events_after_random_histories(
 ) -> None:
     # As in test_projections: the examples share one database and grow its log.
     runner = ProjectionRunner(office.app, all_projections(), batch_size=7, rebuild_batch_size=7)
-    office.concerns = office.concerns[:1]
-    step(office, "raise", 0, True)
-    for mode, pick, flag in history:
-        if mode == "project":
-            runner.run_once()
-            continue
-        action = "raise" if mode == "raise" else pick_action(office, mode, pick)
-        with contextlib.suppress(DomainError):
-            step(office, action, pick, flag)
-    runner.catch_up()
+    play(office, history, runner)
 
     assert_ledger_is_the_fold(office.app)
     assert_totals_recount_the_aggregates(office.app, Clock(office.clock.now, ZONE))

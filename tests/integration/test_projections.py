@@ -317,6 +317,29 @@ def pick_action(office: Office, mode: str, pick: int) -> str:
     return moves[pick // len(office.concerns) % len(moves)]
 
 
+def play(
+    office: Office,
+    history: list[tuple[str, int, bool]],
+    runner: ProjectionRunner | None = None,
+    first_pick: int = 0,
+) -> None:
+    """Play a generated history: a fresh concern first (`first_pick` picks its library), then
+    each step; "project" runs one batch of `runner` mid-history (none: skipped). A refused
+    command records nothing, and the read models must not change either."""
+    office.concerns = office.concerns[:1]  # merges go into the first; steps work on new ones
+    step(office, "raise", first_pick, True)
+    for mode, pick, flag in history:
+        if mode == "project":
+            if runner is not None:
+                runner.run_once()
+            continue
+        action = "raise" if mode == "raise" else pick_action(office, mode, pick)
+        with contextlib.suppress(DomainError):
+            step(office, action, pick, flag)
+    if runner is not None:
+        runner.catch_up()
+
+
 @pytest.fixture
 def office(database_url: str, master_key: bytes) -> Iterator[Office]:
     yield from open_office(database_url, master_key)
@@ -348,17 +371,7 @@ def test_the_concern_list_equals_a_fold_of_the_events_after_random_histories(
     # The examples share one database: each adds concerns, and the runner (small batches,
     # so one history spans many) must keep every row equal to the fold of the whole log.
     runner = ProjectionRunner(office.app, all_projections(), batch_size=7)
-    office.concerns = office.concerns[:1]  # merges go into the first; steps work on new ones
-    step(office, "raise", 0, True)
-    for mode, pick, flag in history:
-        if mode == "project":
-            runner.run_once()
-            continue
-        action = "raise" if mode == "raise" else pick_action(office, mode, pick)
-        # A refused command records nothing, and the list must not change either.
-        with contextlib.suppress(DomainError):
-            step(office, action, pick, flag)
-    runner.catch_up()
+    play(office, history, runner)
 
     assert_list_is_the_fold(office.app)
     assert counted(office.app) == log_counts(office.app)
