@@ -41,7 +41,10 @@ def _resolve(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def free_text(schema: dict[str, Any], path: tuple[str | int, ...] = ()) -> Iterator[tuple]:
+Where = tuple[str | int, ...]  # a field's place in a body: ("resident", "name"), ("grids", 0)
+
+
+def free_text(schema: dict[str, Any], path: Where = ()) -> Iterator[Where]:
     """The paths of every free-text string in a body schema (not enums, ids or dates)."""
     schema = _resolve(schema)
     for option in schema.get("anyOf", []):
@@ -166,7 +169,7 @@ def test_a_bad_character_in_any_query_parameter_is_422_naming_it(
     case: Case, shared_server: Server, everyone: httpx.Client
 ) -> None:
     params = {case.field: f"a{case.char}b"}
-    json = {} if case.method in ("POST", "PATCH") else None
+    json: dict[str, Any] | None = {} if case.method in ("POST", "PATCH") else None
     refused(shared_server, everyone, case, params=params, json=json)
 
 
@@ -175,7 +178,7 @@ def test_a_bad_character_in_any_path_parameter_is_422_naming_it(
     case: Case, shared_server: Server, everyone: httpx.Client
 ) -> None:
     url = _url(case.path, {case.field: f"MQ-2026{case.char}000001"})
-    json = {} if case.method in ("POST", "PATCH") else None
+    json: dict[str, Any] | None = {} if case.method in ("POST", "PATCH") else None
     refused(shared_server, everyone, case, url=url, json=json)
 
 
