@@ -14,6 +14,7 @@ from uuid import UUID
 from api import audit_cli
 from api.bootstrap import open_minqing
 from api.settings import Settings
+from domain import text
 from domain.application import Minqing
 from domain.errors import DomainError
 from domain.vocabulary import Role
@@ -21,6 +22,15 @@ from projections import registry
 from projections.runner import BATCH_SIZE, ProjectionRunner
 from workers import checkpoints, deadlines
 from workers.webhooks import run_worker as run_webhook_worker
+
+
+def _text(raw: str) -> str:
+    """An argument through the text policy (domain/text.py: one line, NFC); argparse names
+    the argument when it is refused."""
+    try:
+        return text.check_single_line(raw)
+    except text.TextRefused as refused:
+        raise argparse.ArgumentTypeError(str(refused)) from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -39,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
         dest="users_command", required=True
     )
     add = users.add_parser("add", help="add a principal")
-    add.add_argument("name")
+    add.add_argument("name", type=_text)
     add.add_argument(
         "--role",
         action="append",
@@ -47,13 +57,17 @@ def _parser() -> argparse.ArgumentParser:
         choices=[r.value for r in Role],
         help="repeat for several roles",
     )
-    add.add_argument("--grid", action="append", default=[], help="limit to a grid (repeatable)")
-    add.add_argument("--member", default=None, help="the member id this principal acts as")
+    add.add_argument(
+        "--grid", action="append", default=[], type=_text, help="limit to a grid (repeatable)"
+    )
+    add.add_argument(
+        "--member", default=None, type=_text, help="the member id this principal acts as"
+    )
     users.add_parser("list", help="list principals")
     passwd = users.add_parser(
         "passwd", help="set a principal's web UI password (argon2); ends their sessions"
     )
-    passwd.add_argument("name")
+    passwd.add_argument("name", type=_text)
     passwd.add_argument(
         "--stdin", action="store_true", help="read the password from standard input, one line"
     )
@@ -62,12 +76,12 @@ def _parser() -> argparse.ArgumentParser:
         dest="tokens_command", required=True
     )
     issue = tokens.add_parser("issue", help="issue a token; printed once, stored as a hash")
-    issue.add_argument("name", help="principal name or id")
-    issue.add_argument("--label", default="")
+    issue.add_argument("name", type=_text, help="principal name or id")
+    issue.add_argument("--label", default="", type=_text)
     revoke = tokens.add_parser("revoke", help="revoke a token by its id")
-    revoke.add_argument("token_id")
+    revoke.add_argument("token_id", type=_text)
     listing = tokens.add_parser("list", help="a principal's tokens (ids, never the tokens)")
-    listing.add_argument("name")
+    listing.add_argument("name", type=_text)
 
     sub.add_parser("demo", help="load the worked story of domain.md")
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from api import errors, ui
 from api.bootstrap import open_minqing
 from api.deps import RateLimiter
+from api.params import checked_params
 from api.routes import (
     audit,
     concern_list,
@@ -81,6 +82,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         version="1",
         summary="Residents' concerns, from the household visit to the achievement library.",
         lifespan=lifespan,
+        # The text policy for every query and path parameter of every route (api/params.py).
+        dependencies=[Depends(checked_params)],
     )
     errors.install(app)
     for router in (

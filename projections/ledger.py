@@ -14,6 +14,7 @@ know the settings and the clock.
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import unicodedata
 from collections.abc import Sequence
@@ -322,8 +323,8 @@ def month_bounds(month: str, field: str = "month") -> tuple[date, date]:
         first = date.fromisoformat(f"{month}-01")
     except ValueError:
         raise Invalid([(field, "must be a month as YYYY-MM")]) from None
-    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-    return first, last
+    # monthrange, not "the next month's first day less one": that overflows in 9999-12.
+    return first, first.replace(day=calendar.monthrange(first.year, first.month)[1])
 
 
 def _within(selection: Selection, cell: Cell) -> Selection:

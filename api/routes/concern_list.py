@@ -14,6 +14,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
+from api.dates import Moment
 from api.deps import MinqingDep, require
 from api.errors import error_body
 from domain.accounts import Principal
@@ -106,7 +107,7 @@ def list_concerns(
     limit: Limit = DEFAULT_LIMIT,
     min_position: MinPosition = None,
     as_of: Annotated[
-        datetime | None,
+        Moment | None,
         Query(
             description="supervisors: the register as it stood at this time, read from the"
             " log (one pass over it per request)"

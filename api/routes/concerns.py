@@ -10,6 +10,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import JSONResponse
 
+from api.dates import Moment
 from api.deps import IdempotencyDep, IfMatchDep, MinqingDep, require
 from api.schemas import (
     AssignmentIn,
@@ -97,7 +98,7 @@ def get_concern(
     principal: Annotated[Principal, require(*VIEW_ROLES, member_may=True)],
     response: Response,
     as_of_version: Annotated[int | None, Query(ge=1)] = None,
-    as_of: datetime | None = None,
+    as_of: Moment | None = None,
     reveal: bool = False,
     reason: str | None = None,
 ) -> Out:

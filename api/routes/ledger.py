@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
 from api import ledger_export
+from api.dates import check_day
 from api.deps import MinqingDep, SettingsDep, require
 from api.routes.concern_list import MinPosition, ProjectionsDep, caught_up
 from api.settings import Settings
@@ -55,13 +56,15 @@ def _day(text: str | None, field: str, *, last: bool) -> date | None:
     text = text.strip()
     if len(text) == 7:
         first, final = month_bounds(text, field)
+        check_day(first, field)
         return final if last else first
     try:
         if len(text) != 10:
             raise ValueError(text)
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise Invalid([(field, "must be a date as YYYY-MM-DD (or a month as YYYY-MM)")]) from None
+    return check_day(day, field)
 
 
 def selection(
@@ -138,6 +141,8 @@ def _open(
 ) -> Out:
     if cell.grid is not None:
         check_grid(principal, cell.grid)
+    if cell.month is not None:
+        _day(cell.month, "month", last=False)
     chosen = selection(principal, span[0], span[1], None)
     position = caught_up(runner, Ledger.name, min_position)
     if isinstance(position, JSONResponse):

@@ -6,12 +6,12 @@ Every endpoint accepts `min_position` (a command's `position`), as the concern l
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
+from api.dates import Day
 from api.deps import MinqingDep, RateLimitDep, require
 from api.routes.concern_list import (
     CursorParam,
@@ -38,8 +38,8 @@ public_router = APIRouter(prefix="/public", tags=["public"], dependencies=[RateL
 Staff = Annotated[Principal, require(*STAFF_ROLES)]
 Categories = Annotated[list[Category] | None, Query()]
 Grids = Annotated[list[str] | None, Query()]
-Since = Annotated[date | None, Query(alias="from", description="resolved on or after (YYYY-MM-DD)")]
-Until = Annotated[date | None, Query(alias="to", description="resolved on or before (YYYY-MM-DD)")]
+Since = Annotated[Day | None, Query(alias="from", description="resolved on or after (YYYY-MM-DD)")]
+Until = Annotated[Day | None, Query(alias="to", description="resolved on or before (YYYY-MM-DD)")]
 
 
 def _achievements(

@@ -9,6 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, status
 from fastapi.responses import JSONResponse
 
+from api.dates import Day
 from api.deps import IdempotencyDep, MinqingDep, SettingsDep, require
 from api.routes.concern_list import MinPosition, Out, ProjectionsDep, caught_up
 from api.schemas import CommandOut, MemberIn
@@ -24,8 +25,8 @@ router = APIRouter(prefix="/api/v1/members", tags=["members"])
 # Every member's points, highest first: /api/v1/points.
 points_router = APIRouter(prefix="/api/v1/points", tags=["members"])
 Reader = Annotated[Principal, require(*STAFF_ROLES)]
-Since = Annotated[date | None, Query(alias="from", description="work on or after (YYYY-MM-DD)")]
-Until = Annotated[date | None, Query(alias="to", description="work on or before (YYYY-MM-DD)")]
+Since = Annotated[Day | None, Query(alias="from", description="work on or after (YYYY-MM-DD)")]
+Until = Annotated[Day | None, Query(alias="to", description="work on or before (YYYY-MM-DD)")]
 
 
 def _view(m: Member) -> dict[str, Any]:

@@ -27,9 +27,11 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from api.dates import outside
 from api.errors import RateLimited
 from api.routes.concern_list import READ_YOUR_WRITES_SECONDS
 from api.settings import Settings
+from domain import text
 from domain.application import Minqing, NewConcern
 from domain.concern import Concern
 from domain.errors import DomainError, Forbidden, Invalid, NotFound
@@ -128,9 +130,21 @@ def _error(fmt: str, code: int, description: str) -> Response:
     return _answer("xml" if fmt == "xml" else "json", "errors", "error", rows, status=code)
 
 
-def _guarded(fmt: str, produce: Callable[[str], Response]) -> Response:
-    """Run `produce(format)`, turning every refusal into the spec's error body."""
+def _checked(request: Request) -> None:
+    """The text policy (domain/text.py) on the path and query parameters: these paths are
+    left out of api/params.py's check so the refusal comes in the spec's format."""
+    params = [*request.path_params.items(), *request.query_params.multi_items()]
+    for name, value in params:
+        problem = text.problem(value) if isinstance(value, str) else None
+        if problem:
+            raise Open311Error(400, f"{name} {problem}")
+
+
+def _guarded(fmt: str, produce: Callable[[str], Response], request: Request) -> Response:
+    """Check the parameters and run `produce(format)`, turning every refusal into the
+    spec's error body."""
     try:
+        _checked(request)
         return produce(_format(fmt))
     except Open311Error as exc:
         return _error(fmt, exc.code, exc.description)
@@ -167,9 +181,9 @@ def _services() -> list[Row]:
 
 
 @router.get("/services.{fmt}")
-def services(fmt: str) -> Response:
+def services(fmt: str, request: Request) -> Response:
     """The six categories as Open311 services."""
-    return _guarded(fmt, lambda f: _answer(f, "services", "service", _services()))
+    return _guarded(fmt, lambda f: _answer(f, "services", "service", _services()), request)
 
 
 # -- reading requests ------------------------------------------------------------------------
@@ -250,6 +264,9 @@ def _moment(raw: str | None, name: str, app: Minqing) -> datetime | None:
     except ValueError:
         msg = f"{name} must be a W3C date-time, e.g. 2026-03-01T00:00:00+08:00"
         raise Open311Error(400, msg) from None
+    problem = outside(value.date())  # before a time zone or 90 days are added to it
+    if problem:
+        raise Open311Error(400, f"{name} {problem}")
     return value if value.tzinfo else value.replace(tzinfo=app.zone)
 
 
@@ -336,7 +353,7 @@ def requests(fmt: str, request: Request) -> Response:
         rows = _find_requests(_minqing(request), params)
         return _answer(f, "service_requests", "request", rows)
 
-    return _guarded(fmt, produce)
+    return _guarded(fmt, produce, request)
 
 
 @router.get("/requests/{request_id}.{fmt}")
@@ -350,7 +367,7 @@ def one_request(request_id: str, fmt: str, request: Request) -> Response:
             raise Open311Error(404, f"no service request {request_id}")
         return _answer(f, "service_requests", "request", rows)
 
-    return _guarded(fmt, produce)
+    return _guarded(fmt, produce, request)
 
 
 @router.get("/tokens/{token}.{fmt}")
@@ -368,7 +385,7 @@ def token(token: str, fmt: str, request: Request) -> Response:
         row = {"service_request_id": concern.reference, "token": token}
         return _answer(f, "service_requests", "request", [row])
 
-    return _guarded(fmt, produce)
+    return _guarded(fmt, produce, request)
 
 
 # -- the servicerequestupdates extension -------------------------------------------------
@@ -405,13 +422,25 @@ def updates(fmt: str, request: Request) -> Response:
         rows = _updates(_minqing(request), params)
         return _answer(f, "service_request_updates", "request_update", rows)
 
-    return _guarded(fmt, produce)
+    return _guarded(fmt, produce, request)
 
 
 # -- creating a request ----------------------------------------------------------------------
 
 
 async def _form(request: Request) -> dict[str, str]:
+    """The posted fields, each through the text policy (`description` multi-line)."""
+    fields = await _fields(request)
+    for name, value in fields.items():
+        try:
+            check = text.check_multi_line if name == "description" else text.check_single_line
+            fields[name] = check(value)
+        except text.TextRefused as refused:
+            raise Open311Error(400, f"{name} {refused}") from None
+    return fields
+
+
+async def _fields(request: Request) -> dict[str, str]:
     raw = await request.body()
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "application/json":
@@ -530,7 +559,7 @@ async def create_request(fmt: str, request: Request) -> Response:
         return _answer(f, "service_requests", "request", [_create(app, settings, form, bearer)])
 
     # Raising a concern writes to the database: off the event loop.
-    return await run_in_threadpool(_guarded, chosen, produce)
+    return await run_in_threadpool(_guarded, chosen, produce, request)
 
 
 _RESOURCES = frozenset({"services", "requests", "tokens", "servicerequestupdates"})

@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
-from pydantic import ConfigDict, Field, StrictBool
+from pydantic import ConfigDict, Field, StrictBool, StringConstraints
 
 from api.deps import require
-from api.schemas import Body
+from api.schemas import MULTI_LINE, SINGLE_LINE, Body
 from domain.accounts import Principal
 from domain.errors import Invalid
 from domain.vocabulary import Role
@@ -29,6 +29,11 @@ from workers.webhooks import Dispatcher
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
 Manager = Annotated[Principal, require(Role.INTEGRATOR, Role.ADMIN)]
+# The text policy (domain/text.py) on every field, as on every other body.
+Url = Annotated[str, StringConstraints(max_length=MAX_URL_LENGTH), SINGLE_LINE]
+EventType = Annotated[str, StringConstraints(max_length=200), SINGLE_LINE]
+Description = Annotated[str, StringConstraints(max_length=MAX_DESCRIPTION_LENGTH), MULTI_LINE]
+Secret = Annotated[str, StringConstraints(max_length=200), SINGLE_LINE]
 
 
 def _dispatcher(request: Request) -> Dispatcher:
@@ -56,12 +61,11 @@ class WebhookIn(Body):
         },
     )
 
-    url: str = Field(max_length=MAX_URL_LENGTH)
-    event_types: list[str] = Field(default_factory=list, max_length=100)
-    description: str = Field(default="", max_length=MAX_DESCRIPTION_LENGTH)
-    secret: str | None = Field(
+    url: Url
+    event_types: list[EventType] = Field(default_factory=list, max_length=100)
+    description: Description = ""
+    secret: Secret | None = Field(
         default=None,
-        max_length=200,
         description="your own whsec_… secret (24 to 64 bytes); one is made if absent",
     )
 
@@ -69,8 +73,8 @@ class WebhookIn(Body):
 class WebhookPatch(Body):
     """Fields to change; absent fields stay."""
 
-    url: str | None = Field(default=None, max_length=MAX_URL_LENGTH)
-    event_types: list[str] | None = Field(default=None, max_length=100)
+    url: Url | None = None
+    event_types: list[EventType] | None = Field(default=None, max_length=100)
     status: Status | None = None
 
 

@@ -76,6 +76,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "error.not_found": "找不到该页面或记录。",
         "error.csrf": "表单已失效（缺少或错误的安全令牌），请返回刷新页面后重试。",
         "error.rate_limited": "请求过于频繁，请稍后再试。",
+        "error.invalid": "地址中的参数无效，未作任何更改。",
         # fields
         "f.title": "标题",
         "f.description": "具体情况",
@@ -340,6 +341,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
             " go back, reload the page and try again."
         ),
         "error.rate_limited": "Too many requests; please try again shortly.",
+        "error.invalid": "The address holds a parameter that is not valid; nothing was changed.",
         "f.title": "Title",
         "f.description": "What the resident said",
         "f.category": "Category",

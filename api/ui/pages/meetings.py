@@ -12,14 +12,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from api import minutes_html
-from api.schemas import MeetingIn, OpenMeetingIn, RulesIn, VoteIn
+from api.schemas import CloseMeetingIn, MeetingIn, OpenMeetingIn, RulesIn, VoteIn
 from api.ui import data
 from api.ui.forms import Errors, errors_of, parse, payload
 from api.ui.render import lang_of, render
 from api.ui.sessions import UiSession
 from api.ui.web import Form, Posted, PostedDep, SessionDep, UiRoute, minqing, need, redirect
 from domain.application import Minqing
-from domain.errors import DomainError, Forbidden, Invalid, NotFound
+from domain.errors import DomainError, Forbidden, NotFound
 from domain.meeting import ItemStatus, Meeting, MeetingStatus
 from domain.meeting_views import meeting_view, minutes
 from domain.permissions import actions_for
@@ -224,10 +224,8 @@ def close_meeting(request: Request, meeting_id: str, posted: PostedDep) -> Respo
     """Close the meeting with its minutes."""
 
     def step(app: Minqing, meeting: Meeting) -> None:
-        text = posted.form.get("minutes")
-        if not text.strip():
-            raise Invalid([("minutes", "String should have at least 1 character")])
-        app.close_meeting(meeting.id, posted.session.principal, text)
+        body = parse(CloseMeetingIn, {"minutes": posted.form.get("minutes")})
+        app.close_meeting(meeting.id, posted.session.principal, body.minutes)
 
     return _chair_step(request, posted, meeting_id, "close", step)
 
