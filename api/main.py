@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from api import errors, ui
 from api.bootstrap import open_minqing
 from api.deps import RateLimiter
+from api.limits import BodyLimits
 from api.routes import (
     audit,
     concern_list,
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         lifespan=lifespan,
     )
     errors.install(app)
+    app.add_middleware(BodyLimits, max_bytes=settings.max_body_bytes)
     for router in (
         concerns.router,
         concern_list.router,

@@ -76,6 +76,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "error.not_found": "找不到该页面或记录。",
         "error.csrf": "表单已失效（缺少或错误的安全令牌），请返回刷新页面后重试。",
         "error.rate_limited": "请求过于频繁，请稍后再试。",
+        "error.unavailable": "数据库暂时无法访问（可能正在重启），请稍后再试。",
+        "error.internal": "系统出现意外错误，已记录，请稍后再试。",
         # fields
         "f.title": "标题",
         "f.description": "具体情况",
@@ -340,6 +342,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
             " go back, reload the page and try again."
         ),
         "error.rate_limited": "Too many requests; please try again shortly.",
+        "error.unavailable": (
+            "The database cannot be reached (it may be restarting); please try again shortly."
+        ),
+        "error.internal": (
+            "Something unexpected failed; it has been logged. Please try again shortly."
+        ),
         "f.title": "Title",
         "f.description": "What the resident said",
         "f.category": "Category",
