@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import errors, ui
+from api import errors, openapi, ui
 from api.bootstrap import open_minqing
 from api.deps import RateLimiter
 from api.limits import BodyLimits
@@ -105,4 +105,5 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     ):
         app.include_router(router)
     ui.install(app)  # the web UI: /ui/ (api/ui)
+    openapi.install(app)
     return app

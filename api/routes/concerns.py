@@ -11,6 +11,8 @@ from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import JSONResponse
 
 from api.deps import IdempotencyDep, IfMatchDep, MinqingDep, require
+from api.openapi import answers, errors
+from api.responses import ConcernOut, HistoryOut
 from api.schemas import (
     AssignmentIn,
     CommandOut,
@@ -34,8 +36,10 @@ from domain.permissions import VIEW_ROLES, check_grid, check_view
 from domain.residents import ResidentData
 from domain.vocabulary import Role
 
-router = APIRouter(prefix="/api/v1/concerns", tags=["concerns"])
+router = APIRouter(prefix="/api/v1/concerns", tags=["concerns"], responses=errors(401, 403, 503))
 _REFERENCE = re.compile(r"MQ-\d{4}-\d{6,}")
+# A command on one concern: unknown, not allowed now, or not the version If-Match names.
+COMMAND_ERRORS = errors(404, 409, 412)
 
 
 def may(action: Action) -> Any:
@@ -58,7 +62,12 @@ def concern_id(app: Minqing, raw: str) -> UUID:
 Out = dict[str, Any]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=CommandOut)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CommandOut,
+    responses=errors(409),
+)
 def raise_concern(
     body: ConcernIn,
     app: MinqingDep,
@@ -90,7 +99,7 @@ def raise_concern(
     return result.body()
 
 
-@router.get("/{concern_ref}")
+@router.get("/{concern_ref}", **answers(ConcernOut, 404))
 def get_concern(
     concern_ref: str,
     app: MinqingDep,
@@ -118,7 +127,7 @@ def get_concern(
     return access_log.disclose(app, principal, concern, view, reveal=reveal, reason=reason)
 
 
-@router.get("/{concern_ref}/history", response_class=JSONResponse)
+@router.get("/{concern_ref}/history", response_class=JSONResponse, **answers(HistoryOut, 404))
 def history(
     concern_ref: str,
     app: MinqingDep,
@@ -135,7 +144,7 @@ def history(
     return JSONResponse({"id": str(cid), "events": events})
 
 
-@router.post("/{concern_ref}/refer", response_model=CommandOut)
+@router.post("/{concern_ref}/refer", response_model=CommandOut, responses=COMMAND_ERRORS)
 def refer(
     concern_ref: str,
     app: MinqingDep,
@@ -149,7 +158,7 @@ def refer(
     return app.refer(concern_id(app, concern_ref), principal, note, if_match, idem).body()
 
 
-@router.post("/{concern_ref}/handle-now", response_model=CommandOut)
+@router.post("/{concern_ref}/handle-now", response_model=CommandOut, responses=COMMAND_ERRORS)
 def handle_now(
     concern_ref: str,
     body: AssignmentIn,
@@ -171,7 +180,7 @@ def handle_now(
     ).body()
 
 
-@router.post("/{concern_ref}/decline", response_model=CommandOut)
+@router.post("/{concern_ref}/decline", response_model=CommandOut, responses=COMMAND_ERRORS)
 def decline(
     concern_ref: str,
     body: ReasonIn,
@@ -184,7 +193,7 @@ def decline(
     return app.decline(concern_id(app, concern_ref), principal, body.reason, if_match, idem).body()
 
 
-@router.post("/{concern_ref}/merge", response_model=CommandOut)
+@router.post("/{concern_ref}/merge", response_model=CommandOut, responses=COMMAND_ERRORS)
 def merge(
     concern_ref: str,
     body: MergeIn,
@@ -199,7 +208,7 @@ def merge(
     ).body()
 
 
-@router.post("/{concern_ref}/withdraw", response_model=CommandOut)
+@router.post("/{concern_ref}/withdraw", response_model=CommandOut, responses=COMMAND_ERRORS)
 def withdraw(
     concern_ref: str,
     body: ReasonIn,
@@ -212,7 +221,7 @@ def withdraw(
     return app.withdraw(concern_id(app, concern_ref), principal, body.reason, if_match, idem).body()
 
 
-@router.post("/{concern_ref}/return-for-info", response_model=CommandOut)
+@router.post("/{concern_ref}/return-for-info", response_model=CommandOut, responses=COMMAND_ERRORS)
 def return_for_info(
     concern_ref: str,
     body: MissingIn,
@@ -227,7 +236,7 @@ def return_for_info(
     ).body()
 
 
-@router.post("/{concern_ref}/assign", response_model=CommandOut)
+@router.post("/{concern_ref}/assign", response_model=CommandOut, responses=COMMAND_ERRORS)
 def assign(
     concern_ref: str,
     body: AssignmentIn,
@@ -249,7 +258,7 @@ def assign(
     ).body()
 
 
-@router.post("/{concern_ref}/record-progress", response_model=CommandOut)
+@router.post("/{concern_ref}/record-progress", response_model=CommandOut, responses=COMMAND_ERRORS)
 def record_progress(
     concern_ref: str,
     body: ProgressIn,
@@ -264,7 +273,7 @@ def record_progress(
     ).body()
 
 
-@router.post("/{concern_ref}/extend-deadline", response_model=CommandOut)
+@router.post("/{concern_ref}/extend-deadline", response_model=CommandOut, responses=COMMAND_ERRORS)
 def extend_deadline(
     concern_ref: str,
     body: ExtendIn,
@@ -279,7 +288,7 @@ def extend_deadline(
     ).body()
 
 
-@router.post("/{concern_ref}/reassign", response_model=CommandOut)
+@router.post("/{concern_ref}/reassign", response_model=CommandOut, responses=COMMAND_ERRORS)
 def reassign(
     concern_ref: str,
     body: ReassignIn,
@@ -300,7 +309,7 @@ def reassign(
     ).body()
 
 
-@router.post("/{concern_ref}/send-back", response_model=CommandOut)
+@router.post("/{concern_ref}/send-back", response_model=CommandOut, responses=COMMAND_ERRORS)
 def send_back(
     concern_ref: str,
     body: ReasonIn,
@@ -315,7 +324,7 @@ def send_back(
     ).body()
 
 
-@router.post("/{concern_ref}/resolve", response_model=CommandOut)
+@router.post("/{concern_ref}/resolve", response_model=CommandOut, responses=COMMAND_ERRORS)
 def resolve(
     concern_ref: str,
     body: ResolveIn,
@@ -328,7 +337,7 @@ def resolve(
     return app.resolve(concern_id(app, concern_ref), principal, body.summary, if_match, idem).body()
 
 
-@router.post("/{concern_ref}/record-feedback", response_model=CommandOut)
+@router.post("/{concern_ref}/record-feedback", response_model=CommandOut, responses=COMMAND_ERRORS)
 def record_feedback(
     concern_ref: str,
     body: FeedbackIn,
@@ -349,7 +358,7 @@ def record_feedback(
     ).body()
 
 
-@router.post("/{concern_ref}/reopen", response_model=CommandOut)
+@router.post("/{concern_ref}/reopen", response_model=CommandOut, responses=COMMAND_ERRORS)
 def reopen(
     concern_ref: str,
     body: ReasonIn,
