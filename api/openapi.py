@@ -35,6 +35,17 @@ WHEN = {
     " model has not reached `min_position` yet (with its `position`)",
 }
 XML = {"text/xml": {"schema": {"type": "string", "description": "the same, as XML"}}}
+# One Server-Sent Event (OpenAPI 3.2's itemSchema, as FastAPI's own streams describe it):
+# `id` is the log position, `data` a CloudEvent as JSON; comments and `retry:` between.
+SSE_EVENT = {
+    "type": "object",
+    "properties": {
+        "data": {"type": "string", "contentMediaType": "application/json"},
+        "event": {"type": "string"},
+        "id": {"type": "string"},
+        "retry": {"type": "integer", "minimum": 0},
+    },
+}
 
 
 def errors(*statuses: int) -> Responses:

@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.asyncapi import asyncapi_document
 from api.deps import SettingsDep, require
-from api.openapi import answers, errors
+from api.openapi import SSE_EVENT, answers, errors
 from api.responses_registers import EventSchemas, FeedOut, JsonDocument
 from api.settings import Settings
 from domain import cloudevents
@@ -157,7 +157,7 @@ def one_schema(event_type: str, settings: SettingsDep) -> dict[str, Any]:
     response_class=StreamingResponse,
     responses={
         200: {
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "content": {"text/event-stream": {"itemSchema": SSE_EVENT}},
             "description": "events as SSE",
         },
         **errors(401, 403, 503),
