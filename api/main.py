@@ -7,9 +7,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
-from api import errors, ui
+from api import errors, openapi, ui
 from api.bootstrap import open_minqing
 from api.deps import RateLimiter
+from api.limits import BodyLimits
 from api.params import checked_params
 from api.routes import (
     audit,
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         dependencies=[Depends(checked_params)],
     )
     errors.install(app)
+    app.add_middleware(BodyLimits, max_bytes=settings.max_body_bytes)
     for router in (
         concerns.router,
         concern_list.router,
@@ -106,4 +108,5 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     ):
         app.include_router(router)
     ui.install(app)  # the web UI: /ui/ (api/ui)
+    openapi.install(app)
     return app

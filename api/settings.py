@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     host: str = "127.0.0.1"
     port: int = 8000
+    # Request bodies larger than this many bytes are refused (413) unread.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1)
     # Unauthenticated tracking endpoints: requests per client per minute.
     track_rate_limit: int = 60
     # Run the projections in a background thread of the API process (embedded mode, and

@@ -11,12 +11,14 @@ from fastapi import APIRouter, Query, Response, status
 from starlette.exceptions import HTTPException
 
 from api.deps import MinqingDep, SettingsDep, require
+from api.openapi import answers, errors
+from api.responses_registers import AccessLogPage, Checkpoint, Checkpoints, Verification
 from api.settings import Settings
 from domain import access_log, audit
 from domain.accounts import Principal
 from domain.vocabulary import Role
 
-router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+router = APIRouter(prefix="/api/v1/audit", tags=["audit"], responses=errors(401, 403, 503))
 Supervisor = Annotated[Principal, require(Role.SUPERVISOR)]
 
 
@@ -34,13 +36,13 @@ def _trusted_key(settings: Settings) -> str | None:
     return audit.public_key_b64(key) if key else None
 
 
-@router.get("/verify")
+@router.get("/verify", **answers(Verification))
 def verify(app: MinqingDep, settings: SettingsDep, _: Supervisor) -> dict[str, Any]:
     """Recompute the hash chain from the stored events; report the first that differs."""
     return audit.verify(app.db, _trusted_key(settings)).as_dict()
 
 
-@router.get("/checkpoints", response_model=None)
+@router.get("/checkpoints", **answers(Checkpoints))
 def list_checkpoints(
     app: MinqingDep,
     settings: SettingsDep,
@@ -68,7 +70,7 @@ def list_checkpoints(
     }
 
 
-@router.post("/checkpoints", status_code=status.HTTP_201_CREATED)
+@router.post("/checkpoints", **answers(Checkpoint, status=201))
 def make_checkpoint(
     app: MinqingDep,
     settings: SettingsDep,
@@ -84,7 +86,7 @@ def make_checkpoint(
     return audit.make_checkpoint(app.db, key).as_dict()
 
 
-@router.get("/access-log")
+@router.get("/access-log", **answers(AccessLogPage))
 def access_log_page(
     app: MinqingDep,
     _: Supervisor,

@@ -12,6 +12,8 @@ from fastapi.responses import JSONResponse
 
 from api.dates import Moment
 from api.deps import IdempotencyDep, IfMatchDep, MinqingDep, require
+from api.openapi import answers, errors
+from api.responses import ConcernOut, HistoryOut
 from api.schemas import (
     AssignmentIn,
     CommandOut,
@@ -35,8 +37,10 @@ from domain.permissions import VIEW_ROLES, check_grid, check_view
 from domain.residents import ResidentData
 from domain.vocabulary import Role
 
-router = APIRouter(prefix="/api/v1/concerns", tags=["concerns"])
+router = APIRouter(prefix="/api/v1/concerns", tags=["concerns"], responses=errors(401, 403, 503))
 _REFERENCE = re.compile(r"MQ-\d{4}-\d{6,}")
+# A command on one concern: unknown, not allowed now, or not the version If-Match names.
+COMMAND_ERRORS = errors(404, 409, 412)
 
 
 def may(action: Action) -> Any:
@@ -59,7 +63,12 @@ def concern_id(app: Minqing, raw: str) -> UUID:
 Out = dict[str, Any]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=CommandOut)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CommandOut,
+    responses=errors(409),
+)
 def raise_concern(
     body: ConcernIn,
     app: MinqingDep,
@@ -91,7 +100,7 @@ def raise_concern(
     return result.body()
 
 
-@router.get("/{concern_ref}")
+@router.get("/{concern_ref}", **answers(ConcernOut, 404))
 def get_concern(
     concern_ref: str,
     app: MinqingDep,
@@ -119,7 +128,7 @@ def get_concern(
     return access_log.disclose(app, principal, concern, view, reveal=reveal, reason=reason)
 
 
-@router.get("/{concern_ref}/history", response_class=JSONResponse)
+@router.get("/{concern_ref}/history", response_class=JSONResponse, **answers(HistoryOut, 404))
 def history(
     concern_ref: str,
     app: MinqingDep,
@@ -136,7 +145,7 @@ def history(
     return JSONResponse({"id": str(cid), "events": events})
 
 
-@router.post("/{concern_ref}/refer", response_model=CommandOut)
+@router.post("/{concern_ref}/refer", response_model=CommandOut, responses=COMMAND_ERRORS)
 def refer(
     concern_ref: str,
     app: MinqingDep,
@@ -150,7 +159,7 @@ def refer(
     return app.refer(concern_id(app, concern_ref), principal, note, if_match, idem).body()
 
 
-@router.post("/{concern_ref}/handle-now", response_model=CommandOut)
+@router.post("/{concern_ref}/handle-now", response_model=CommandOut, responses=COMMAND_ERRORS)
 def handle_now(
     concern_ref: str,
     body: AssignmentIn,
@@ -172,7 +181,7 @@ def handle_now(
     ).body()
 
 
-@router.post("/{concern_ref}/decline", response_model=CommandOut)
+@router.post("/{concern_ref}/decline", response_model=CommandOut, responses=COMMAND_ERRORS)
 def decline(
     concern_ref: str,
     body: ReasonIn,
@@ -185,7 +194,7 @@ def decline(
     return app.decline(concern_id(app, concern_ref), principal, body.reason, if_match, idem).body()
 
 
-@router.post("/{concern_ref}/merge", response_model=CommandOut)
+@router.post("/{concern_ref}/merge", response_model=CommandOut, responses=COMMAND_ERRORS)
 def merge(
     concern_ref: str,
     body: MergeIn,
@@ -200,7 +209,7 @@ def merge(
     ).body()
 
 
-@router.post("/{concern_ref}/withdraw", response_model=CommandOut)
+@router.post("/{concern_ref}/withdraw", response_model=CommandOut, responses=COMMAND_ERRORS)
 def withdraw(
     concern_ref: str,
     body: ReasonIn,
@@ -213,7 +222,7 @@ def withdraw(
     return app.withdraw(concern_id(app, concern_ref), principal, body.reason, if_match, idem).body()
 
 
-@router.post("/{concern_ref}/return-for-info", response_model=CommandOut)
+@router.post("/{concern_ref}/return-for-info", response_model=CommandOut, responses=COMMAND_ERRORS)
 def return_for_info(
     concern_ref: str,
     body: MissingIn,
@@ -228,7 +237,7 @@ def return_for_info(
     ).body()
 
 
-@router.post("/{concern_ref}/assign", response_model=CommandOut)
+@router.post("/{concern_ref}/assign", response_model=CommandOut, responses=COMMAND_ERRORS)
 def assign(
     concern_ref: str,
     body: AssignmentIn,
@@ -250,7 +259,7 @@ def assign(
     ).body()
 
 
-@router.post("/{concern_ref}/record-progress", response_model=CommandOut)
+@router.post("/{concern_ref}/record-progress", response_model=CommandOut, responses=COMMAND_ERRORS)
 def record_progress(
     concern_ref: str,
     body: ProgressIn,
@@ -265,7 +274,7 @@ def record_progress(
     ).body()
 
 
-@router.post("/{concern_ref}/extend-deadline", response_model=CommandOut)
+@router.post("/{concern_ref}/extend-deadline", response_model=CommandOut, responses=COMMAND_ERRORS)
 def extend_deadline(
     concern_ref: str,
     body: ExtendIn,
@@ -280,7 +289,7 @@ def extend_deadline(
     ).body()
 
 
-@router.post("/{concern_ref}/reassign", response_model=CommandOut)
+@router.post("/{concern_ref}/reassign", response_model=CommandOut, responses=COMMAND_ERRORS)
 def reassign(
     concern_ref: str,
     body: ReassignIn,
@@ -301,7 +310,7 @@ def reassign(
     ).body()
 
 
-@router.post("/{concern_ref}/send-back", response_model=CommandOut)
+@router.post("/{concern_ref}/send-back", response_model=CommandOut, responses=COMMAND_ERRORS)
 def send_back(
     concern_ref: str,
     body: ReasonIn,
@@ -316,7 +325,7 @@ def send_back(
     ).body()
 
 
-@router.post("/{concern_ref}/resolve", response_model=CommandOut)
+@router.post("/{concern_ref}/resolve", response_model=CommandOut, responses=COMMAND_ERRORS)
 def resolve(
     concern_ref: str,
     body: ResolveIn,
@@ -329,7 +338,7 @@ def resolve(
     return app.resolve(concern_id(app, concern_ref), principal, body.summary, if_match, idem).body()
 
 
-@router.post("/{concern_ref}/record-feedback", response_model=CommandOut)
+@router.post("/{concern_ref}/record-feedback", response_model=CommandOut, responses=COMMAND_ERRORS)
 def record_feedback(
     concern_ref: str,
     body: FeedbackIn,
@@ -350,7 +359,7 @@ def record_feedback(
     ).body()
 
 
-@router.post("/{concern_ref}/reopen", response_model=CommandOut)
+@router.post("/{concern_ref}/reopen", response_model=CommandOut, responses=COMMAND_ERRORS)
 def reopen(
     concern_ref: str,
     body: ReasonIn,

@@ -29,6 +29,13 @@ from starlette.concurrency import run_in_threadpool
 
 from api.dates import outside
 from api.errors import RateLimited
+from api.openapi import XML, answers
+from api.responses_registers import (
+    Open311RequestList,
+    Open311ServiceList,
+    Open311TokenList,
+    Open311UpdateList,
+)
 from api.routes.concern_list import READ_YOUR_WRITES_SECONDS
 from api.settings import Settings
 from domain import text
@@ -180,7 +187,7 @@ def _services() -> list[Row]:
     ]
 
 
-@router.get("/services.{fmt}")
+@router.get("/services.{fmt}", **answers(Open311ServiceList, 404, open311=True, content=XML))
 def services(fmt: str, request: Request) -> Response:
     """The six categories as Open311 services."""
     return _guarded(fmt, lambda f: _answer(f, "services", "service", _services()), request)
@@ -342,7 +349,9 @@ def _find_requests(app: Minqing, params: Mapping[str, str]) -> list[Row]:
     return [_request_row(app, r) for r in rows]
 
 
-@router.get("/requests.{fmt}")
+@router.get(
+    "/requests.{fmt}", **answers(Open311RequestList, 400, 404, 503, open311=True, content=XML)
+)
 def requests(fmt: str, request: Request) -> Response:
     """Service requests: by id (comma list), or by code, status and date (90 days at most,
     the last 90 days by default), newest first, at most 1000."""
@@ -356,7 +365,10 @@ def requests(fmt: str, request: Request) -> Response:
     return _guarded(fmt, produce, request)
 
 
-@router.get("/requests/{request_id}.{fmt}")
+@router.get(
+    "/requests/{request_id}.{fmt}",
+    **answers(Open311RequestList, 404, 503, open311=True, content=XML),
+)
 def one_request(request_id: str, fmt: str, request: Request) -> Response:
     """One service request by its id (the concern's reference, MQ-…)."""
 
@@ -370,7 +382,9 @@ def one_request(request_id: str, fmt: str, request: Request) -> Response:
     return _guarded(fmt, produce, request)
 
 
-@router.get("/tokens/{token}.{fmt}")
+@router.get(
+    "/tokens/{token}.{fmt}", **answers(Open311TokenList, 404, 429, 503, open311=True, content=XML)
+)
 def token(token: str, fmt: str, request: Request) -> Response:
     """The service request a token (the tracking code POST returned) belongs to."""
 
@@ -411,7 +425,10 @@ def _updates(app: Minqing, params: Mapping[str, str]) -> list[Row]:
     return rows
 
 
-@router.get("/servicerequestupdates.{fmt}")
+@router.get(
+    "/servicerequestupdates.{fmt}",
+    **answers(Open311UpdateList, 400, 404, 503, open311=True, content=XML),
+)
 def updates(fmt: str, request: Request) -> Response:
     """Status changes of service requests between start_date and end_date (90 days at most,
     the last 90 days by default), oldest first, at most 1000."""
@@ -543,7 +560,10 @@ def _create(app: Minqing, settings: Settings, form: Mapping[str, str], bearer: s
     }
 
 
-@router.post("/requests.{fmt}")
+@router.post(
+    "/requests.{fmt}",
+    **answers(Open311TokenList, 400, 403, 404, 503, open311=True, content=XML),
+)
 async def create_request(fmt: str, request: Request) -> Response:
     """Create a service request: a concern in intake, channel online (api_key = a token)."""
     try:

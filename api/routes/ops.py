@@ -9,6 +9,8 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 
 from api import metrics as prometheus
 from api.deps import MinqingDep
+from api.openapi import answers, errors
+from api.responses_registers import Health, NotReady, Ready, Workflow
 from domain import lifecycle
 from domain.vocabulary import Category, Channel, DutyRole, Library, PriorityVisit, Satisfaction
 from projections.event_counts import event_counts
@@ -16,13 +18,20 @@ from projections.event_counts import event_counts
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz")
+@router.get("/healthz", **answers(Health))
 def healthz() -> dict[str, str]:
     """The process is alive."""
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    response_model=None,
+    responses={
+        200: {"model": Ready, "description": "ready"},
+        503: {"model": NotReady, "description": "the database did not answer"},
+    },
+)
 def readyz(app: MinqingDep, request: Request) -> JSONResponse:
     """The database answers; reports the event log's head, each projection's lag and the
     webhook dispatcher's (log positions not yet queued, messages not yet delivered and the
@@ -48,7 +57,7 @@ def readyz(app: MinqingDep, request: Request) -> JSONResponse:
     )
 
 
-@router.get("/metrics", response_class=PlainTextResponse)
+@router.get("/metrics", response_class=PlainTextResponse, responses=errors(503))
 def metrics(app: MinqingDep, request: Request) -> PlainTextResponse:
     """Prometheus text: the log's head, each read model's position and lag, events by type,
     and the webhook dispatcher's backlog."""
@@ -61,7 +70,7 @@ def metrics(app: MinqingDep, request: Request) -> PlainTextResponse:
     return PlainTextResponse(body, media_type=prometheus.CONTENT_TYPE)
 
 
-@router.get("/workflow")
+@router.get("/workflow", **answers(Workflow))
 def workflow() -> dict[str, Any]:
     """The concern lifecycle as data: states, actions, transitions, and the vocabularies."""
     data = lifecycle.as_json()

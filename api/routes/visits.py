@@ -9,6 +9,8 @@ from fastapi import APIRouter, Query, status
 from fastapi.responses import JSONResponse
 
 from api.deps import IdempotencyDep, MinqingDep, require
+from api.openapi import answers, errors
+from api.responses_registers import VisitOut, VisitPage
 from api.routes.concern_list import CursorParam, Limit, MinPosition, ProjectionsDep, caught_up
 from api.routes.ledger import DateText, From, Grids, selection
 from api.schemas import CommandOut, VisitIn
@@ -21,7 +23,7 @@ from domain.vocabulary import STAFF_ROLES, PriorityVisit, Role
 from projections.concerns import DEFAULT_LIMIT
 from projections.ledger import Ledger, VisitQuery, list_visits
 
-router = APIRouter(prefix="/api/v1/visits", tags=["visits"])
+router = APIRouter(prefix="/api/v1/visits", tags=["visits"], responses=errors(401, 403, 503))
 
 
 def visit_view(v: Visit) -> dict[str, Any]:
@@ -42,7 +44,12 @@ def visit_view(v: Visit) -> dict[str, Any]:
     }
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=CommandOut)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CommandOut,
+    responses=errors(409),
+)
 def record_visit(
     body: VisitIn,
     app: MinqingDep,
@@ -61,7 +68,7 @@ def record_visit(
     return app.record_visit(principal, visit, idem).body()
 
 
-@router.get("", response_model=None)
+@router.get("", **answers(VisitPage))
 def visits_register(
     app: MinqingDep,
     runner: ProjectionsDep,
@@ -84,7 +91,7 @@ def visits_register(
     return {"items": page.items, "next_cursor": page.next_cursor, "position": position}
 
 
-@router.get("/{visit_id}")
+@router.get("/{visit_id}", **answers(VisitOut, 404))
 def get_visit(
     visit_id: str,
     app: MinqingDep,

@@ -77,6 +77,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "error.csrf": "表单已失效（缺少或错误的安全令牌），请返回刷新页面后重试。",
         "error.rate_limited": "请求过于频繁，请稍后再试。",
         "error.invalid": "地址中的参数无效，未作任何更改。",
+        "error.unavailable": "数据库暂时无法访问（可能正在重启），请稍后再试。",
+        "error.internal": "系统出现意外错误，已记录，请稍后再试。",
         # fields
         "f.title": "标题",
         "f.description": "具体情况",
@@ -342,6 +344,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
         ),
         "error.rate_limited": "Too many requests; please try again shortly.",
         "error.invalid": "The address holds a parameter that is not valid; nothing was changed.",
+        "error.unavailable": (
+            "The database cannot be reached (it may be restarting); please try again shortly."
+        ),
+        "error.internal": (
+            "Something unexpected failed; it has been logged. Please try again shortly."
+        ),
         "f.title": "Title",
         "f.description": "What the resident said",
         "f.category": "Category",
