@@ -74,6 +74,10 @@ def answers(
         success["model"] = model
     if content:
         success["content"] = content
+    if open311 and 400 not in statuses:
+        # Every Open311 path and query parameter passes the text policy (api/params.py),
+        # which Open311 refuses as its own 400 list.
+        statuses = (400, *statuses)
     failures = open311_errors(*statuses) if open311 else errors(*statuses)
     return {
         "status_code": status,
