@@ -2,10 +2,10 @@
 equal the incremental ones, each event is decoded once, and the swap takes all the read
 models or none (a swap that fails for one read model leaves every live table and position
 as it was; a fold that fails on one event parks that event and swaps in the rest). While
-writers and the live runner work,
-nothing is lost or repeated; `minqing projections rebuild` does it from the command line, and
-a runner set up where several read models are stale rebuilds them in one pass. The live
-runner, too, reads the log once per round for the read models at one position.
+writers and the live runner work, nothing is lost or repeated; `minqing projections rebuild`
+does it from the command line, and a runner set up where several read models are stale
+rebuilds them in one pass. The live runner, too, reads the log once per round for the read
+models at one position.
 """
 
 from __future__ import annotations
