@@ -299,12 +299,16 @@ def replace_parked(cur: Cursor, projection: str, events: Sequence[ParkedEvent]) 
     )
 
 
-def parked(db: Database, projection: str | None = None) -> list[ParkedEvent]:
-    """The parked events (of one projection, or all), by projection and position."""
+def parked(
+    db: Database, projection: str | None = None, limit: int | None = None
+) -> list[ParkedEvent]:
+    """The parked events (of one projection, or all; the first `limit`), by projection and
+    position."""
     where, params = ("WHERE projection = ?", (projection,)) if projection else ("", ())
+    cap = f" LIMIT {int(limit)}" if limit is not None else ""
     rows = db.fetchall(
         "SELECT projection, position, topic, error, attempts, parked_at"  # noqa: S608
-        f" FROM {PARKED_TABLE} {where} ORDER BY projection, position",
+        f" FROM {PARKED_TABLE} {where} ORDER BY projection, position{cap}",
         params,
     )
     return [

@@ -190,12 +190,16 @@ class ProjectionRunner:
         """How many times in a row an event may fail before it is parked."""
         return self.failures.park_after
 
-    def parked(self, name: str | None = None) -> list[parking.ParkedEvent]:
-        """The events parked by this runner's projections (or by one), in log order."""
-        if name is not None:
-            self.projection(name)  # KeyError for a name that is not one of them
-        mine = set(self.names())
-        return [e for e in parking.parked(self.db, name) if e.projection in mine]
+    def parked(
+        self, name: str | None = None, limit: int | None = None
+    ) -> list[parking.ParkedEvent]:
+        """The events parked by this runner's projections (or by one: its first `limit`),
+        by projection and position."""
+        if name is None:
+            mine = set(self.names())
+            return [e for e in parking.parked(self.db) if e.projection in mine]
+        self.projection(name)  # KeyError for a name that is not one of them
+        return parking.parked(self.db, name, limit)
 
     def retry(self, name: str) -> parking.RetryReport:
         """Apply projection `name`'s parked events again, after a fix, by rebuilding it.

@@ -33,8 +33,13 @@ def readyz(app: MinqingDep, request: Request) -> JSONResponse:
     try:
         position = app.recorder.max_notification_id() or 0
         runner = request.app.state.projections
-        projections = {s.name: s.as_dict() for s in runner.status()}
-        parked = runner.parked()
+        statuses = runner.status()
+        # The first positions of each read model that parked any: a probe stays cheap.
+        parked = {
+            s.name: [e.position for e in runner.parked(s.name, PARKED_SHOWN)]
+            for s in statuses
+            if s.parked
+        }
         webhooks = request.app.state.webhook_dispatcher.webhooks.backlog().as_dict()
     except Exception as exc:  # any driver error means not ready
         return JSONResponse(
@@ -45,19 +50,16 @@ def readyz(app: MinqingDep, request: Request) -> JSONResponse:
         "status": "ok",
         "database": app.db.dialect,
         "position": position,
-        "projections": projections,
+        "projections": {s.name: s.as_dict() for s in statuses},
         "webhooks": webhooks,
     }
     if not parked:
         return JSONResponse(body)
     # A read model that passed over an event serves rows without it: say so, and which.
-    positions: dict[str, list[int]] = {}
-    for event in parked:
-        positions.setdefault(event.projection, []).append(event.position)
     body["status"] = "degraded"
-    body["parked"] = {name: found[:PARKED_SHOWN] for name, found in positions.items()}
+    body["parked"] = parked
     body["message"] = (
-        f"read models {', '.join(sorted(positions))} passed over events they failed on;"
+        f"read models {', '.join(sorted(parked))} passed over events they failed on;"
         " see `minqing projections parked`, fix, then `minqing projections retry NAME`"
     )
     return JSONResponse(body, status_code=503)
