@@ -14,10 +14,11 @@ apart; the runner retries those indefinitely with backoff, since the same event 
 once the database is back.
 
 To find the culprit in a failed batch, the events are applied one at a time, each under a
-savepoint, so only the failing event is rolled back. A parked event is applied again only by
-a rebuild of its read model (`ProjectionRunner.retry`, `minqing projections retry NAME`):
-applying an old event on top of rows that later events have already changed would give a
-row fold a wrong answer; a rebuild folds every event in log order with the fixed code.
+savepoint, so only the failing event is rolled back (projections/batches.py). A parked
+event is applied again only by a rebuild of its read model (`ProjectionRunner.retry`,
+`minqing projections retry NAME`): applying an old event on top of rows that later events
+have already changed would give a row fold a wrong answer; a rebuild folds every event in
+log order with the fixed code.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from eventsourcing.persistence import (
 )
 
 from domain.store import Cursor, Database
-from projections.base import Projection, RebuildReport, Recorded
+from projections.base import RebuildReport, Recorded
 
 log = logging.getLogger("minqing.projections")
 
@@ -58,8 +59,6 @@ MAX_RETRY_SECONDS = 60.0
 _ERROR_CHARS = 2000
 # Errors of SQLite that are about the file being busy or unreachable, not about the SQL.
 _SQLITE_TRANSIENT = ("locked", "busy", "unable to open", "disk i/o")
-_EVENT_SAVEPOINT = "minqing_event"
-_BATCH_SAVEPOINT = "minqing_batch"
 
 
 @dataclass(frozen=True)
@@ -133,60 +132,9 @@ def now_text() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-# -- applying with the culprit isolated ---------------------------------------------------
-
 # Given an event that failed and its error: True when it was parked (go on with the next
 # event), False to stop before it (it will be tried again later).
 Failed = Callable[[Recorded, Exception], bool]
-
-
-def fold(cur: Cursor, p: Projection, events: Sequence[Recorded], failed: Failed, tries: int) -> int:
-    """Apply `events` to `p` as one batch under a savepoint; if that fails (not for the
-    database's sake), roll it back and apply them one at a time (`apply_each`). How many of
-    the events were dealt with (applied or parked)."""
-    cur.execute(f"SAVEPOINT {_BATCH_SAVEPOINT}")
-    try:
-        p.apply_batch(cur, events)
-    except Exception as exc:
-        if transient(exc):
-            raise
-        cur.execute(f"ROLLBACK TO SAVEPOINT {_BATCH_SAVEPOINT}")
-        cur.execute(f"RELEASE SAVEPOINT {_BATCH_SAVEPOINT}")
-        return apply_each(cur, p, events, failed, tries)
-    cur.execute(f"RELEASE SAVEPOINT {_BATCH_SAVEPOINT}")
-    return len(events)
-
-
-def apply_each(
-    cur: Cursor, p: Projection, events: Sequence[Recorded], failed: Failed, tries: int = 1
-) -> int:
-    """Apply `events` to `p` one at a time, each under a savepoint (tried up to `tries`
-    times): an event that fails is rolled back alone and handed to `failed`. How many of the
-    events were dealt with: all of them, or those before the one `failed` stopped at."""
-    for done, recorded in enumerate(events):
-        error = _attempt(cur, p, recorded, tries)
-        if error is not None and not failed(recorded, error):
-            return done
-    return len(events)
-
-
-def _attempt(cur: Cursor, p: Projection, recorded: Recorded, tries: int) -> Exception | None:
-    error: Exception | None = None
-    for _ in range(max(1, tries)):
-        cur.execute(f"SAVEPOINT {_EVENT_SAVEPOINT}")
-        try:
-            p.apply(cur, recorded)
-        except Exception as exc:
-            if transient(exc):
-                raise
-            cur.execute(f"ROLLBACK TO SAVEPOINT {_EVENT_SAVEPOINT}")
-            error = exc
-        else:
-            error = None
-        cur.execute(f"RELEASE SAVEPOINT {_EVENT_SAVEPOINT}")
-        if error is None:
-            return None
-    return error
 
 
 # -- the live runner's attempts ----------------------------------------------------------------

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from domain.store import Cursor, Database
-from projections import parking
+from projections import batches, parking
 from projections.base import POSITIONS_TABLE, Projection, RebuildReport, Recorded, identifier
 
 if TYPE_CHECKING:
@@ -150,7 +150,7 @@ class Rebuild:
         for p in self.fresh:
             events = reading(p, batch)
             if events:
-                parking.fold(cur, p, events, self._failed(p), self.runner.park_after)
+                batches.fold(cur, p, events, self._failed(p), self.runner.park_after)
                 self.applied[p.name] += len(events)
 
     def _failed(self, p: Projection) -> parking.Failed:

@@ -15,8 +15,9 @@ for all of them.
 
 A read model that fails on an event does not stop the others, nor itself for good: its
 batch is applied again one event at a time, the events before the culprit are kept, the
-culprit is retried with backoff and then parked (projections/parking.py). An error of the
-database's availability parks nothing: the round stops and is retried after a pause.
+culprit is retried with backoff and then parked (projections/batches.py, parking.py). An
+error of the database's availability parks nothing: the round stops and is retried after a
+pause.
 
 PostgreSQL: the runner wakes on LISTEN for the events table's channel (the recorder NOTIFYs
 on every insert) with a slow poll as fallback, and leads each projection under a session
@@ -36,8 +37,8 @@ from eventsourcing.persistence import Notification
 
 from domain.application import Minqing
 from domain.pgsession import Session, advisory_key, open_session
-from domain.store import Cursor, Database
-from projections import parking
+from domain.store import Database
+from projections import batches, parking
 from projections.base import (
     POSITIONS_TABLE,
     Projection,
@@ -75,10 +76,6 @@ PG_FALLBACK_POLL_SECONDS = 1.0
 STANDBY_RETRY_SECONDS = 2.0
 # After a round failed for the database's sake (down, restarting, locked), wait this long.
 ERROR_BACKOFF_SECONDS = 1.0
-
-
-class _Superseded(Exception):
-    """Another runner moved the position first: this batch must not be applied."""
 
 
 class ProjectionRunner:
@@ -284,8 +281,8 @@ class ProjectionRunner:
         """Apply `batch`, the projection's events in (start, end], and move its position;
         how far it moved."""
         try:
-            moved = self._fold(p, start, end, batch)
-        except _Superseded:
+            moved = batches.apply(self.db, self.failures, p, start, end, batch)
+        except batches.Superseded:
             self.superseded += 1
             log.debug("projection %s: another runner processed (%d, %d]", p.name, start, end)
             return 0
@@ -293,46 +290,6 @@ class ProjectionRunner:
             with self.advanced:
                 self.advanced.notify_all()
         return moved
-
-    def _fold(self, p: Projection, start: int, end: int, batch: Sequence[Recorded]) -> int:
-        """The batch in one transaction; if it fails (not for the database's sake), or
-        holds the event the projection last failed on, one event at a time."""
-        if not self.failures.suspect(p.name, start, end):
-            try:
-                with self.db.transaction() as cur:
-                    _move(cur, p.name, start, end)
-                    p.apply_batch(cur, batch)
-            except _Superseded:
-                raise
-            except Exception as exc:
-                if parking.transient(exc):
-                    raise
-                log.warning(
-                    "projection %s: the batch (%d, %d] failed (%s); applying it event by event",
-                    p.name,
-                    start,
-                    end,
-                    parking.error_text(exc),
-                )
-            else:
-                return end - start
-        return self._one_at_a_time(p, start, end, batch)
-
-    def _one_at_a_time(self, p: Projection, start: int, end: int, batch: Sequence[Recorded]) -> int:
-        """Apply the batch event by event: the events before a failing one are kept; the
-        failing one is parked once it has failed `park_after` times in a row, else the
-        projection stops before it until its retry is due."""
-        with self.db.transaction() as cur:
-            _move(cur, p.name, start, start)  # the guard, and the row lock
-            failed = self.failures.handler(cur, p.name)
-            done = parking.apply_each(cur, p, batch, failed)
-            reached = end if done == len(batch) else (batch[done - 1].position if done else start)
-            cur.execute(
-                f"UPDATE {POSITIONS_TABLE} SET position = ? WHERE name = ?",  # noqa: S608
-                (reached, p.name),
-            )
-        self.failures.forget(p.name, reached)
-        return reached - start
 
     def _positions(self) -> dict[str, int]:
         rows = self.db.fetchall(f"SELECT name, position FROM {POSITIONS_TABLE}")  # noqa: S608
@@ -462,18 +419,6 @@ class ProjectionRunner:
 
     def _rebuild(self, names: Sequence[str], *, only_if_stale: bool) -> list[RebuildReport]:
         return Rebuild(self, names).run(only_if_stale=only_if_stale)
-
-
-def _move(cur: Cursor, name: str, start: int, end: int) -> None:
-    """Move projection `name` from `start` to `end`: _Superseded if another runner moved it
-    first. It takes the position's row lock for the rest of the transaction."""
-    cur.execute(
-        f"UPDATE {POSITIONS_TABLE} SET position = ?"  # noqa: S608
-        " WHERE name = ? AND position = ? RETURNING position",
-        (end, name, start),
-    )
-    if cur.fetchone() is None:
-        raise _Superseded
 
 
 def _lock_key(name: str) -> int:
