@@ -97,9 +97,9 @@ class EventFeed:
                 public_url=self.public_url,
                 is_secret_ballot=self.is_secret_ballot,
             )
-        except _UNREADABLE:
+        except _UNREADABLE as exc:
             # Bytes that do not decode, or decode to something its topic's class is not.
-            log.warning("the stored event at position %d cannot be read", notification.id)
+            log.error("the stored event at position %d cannot be read: %r", notification.id, exc)
             return unreadable_cloudevent(notification, self.source)
 
     def is_secret_ballot(self, meeting_id: UUID) -> bool:
