@@ -19,7 +19,8 @@ from domain.application import Minqing
 from domain.errors import DomainError
 from domain.vocabulary import Role
 from projections import registry
-from projections.runner import BATCH_SIZE, ProjectionRunner
+from projections.parking import ParkedEvent
+from projections.runner import BATCH_SIZE, ProjectionRunner, RebuildReport
 from workers import checkpoints, deadlines
 from workers.webhooks import run_worker as run_webhook_worker
 
@@ -119,7 +120,17 @@ def _parser() -> argparse.ArgumentParser:
     rebuild.add_argument(
         "name", nargs="?", choices=registry.names(), help="default: every one, in one pass"
     )
-    views.add_parser("status", help="each projection's position and lag")
+    views.add_parser("status", help="each projection's position, lag and parked events")
+    parked = views.add_parser(
+        "parked", help="events a read model failed on and passed over, and the errors"
+    )
+    parked.add_argument("name", nargs="?", choices=registry.names(), help="default: every one")
+    retry = views.add_parser(
+        "retry",
+        help="after a fix: rebuild NAME, so its parked events are applied again in log order"
+        " (those that still fail stay parked); exit status 1 while any stays parked",
+    )
+    retry.add_argument("name", choices=registry.names())
     audit_cli.add_parser(sub)
     return p
 
@@ -232,6 +243,7 @@ def _projections(app: Minqing, args: argparse.Namespace) -> int:
     runner = ProjectionRunner(app, registry.all_projections())
     if args.projections_command == "rebuild" and args.name:
         report = runner.rebuild(args.name)
+        _warn_parked([report])
         rate = report.events / report.seconds if report.seconds else 0.0
         print(
             f"rebuilt {report.name}: {report.events} events to position {report.position}"
@@ -240,6 +252,7 @@ def _projections(app: Minqing, args: argparse.Namespace) -> int:
     elif args.projections_command == "rebuild":
         # Every read model in one pass over the log, swapped in together.
         reports = runner.rebuild_all()
+        _warn_parked(reports)
         for report in reports:
             print(f"rebuilt {report.name}: {report.events} events to position {report.position}")
         position, seconds = reports[0].position, reports[0].seconds
@@ -248,10 +261,55 @@ def _projections(app: Minqing, args: argparse.Namespace) -> int:
             f"rebuilt {len(reports)} read models in one pass: {position} log positions"
             f" in {seconds:.2f} s ({rate:,.0f} positions/s)"
         )
+    elif args.projections_command == "parked":
+        _print_parked(runner.parked(args.name))
+    elif args.projections_command == "retry":
+        return _retry(runner, args.name)
     else:
-        print(f"{'projection':<16} {'position':>10} {'head':>10} {'lag':>8}")
+        print(f"{'projection':<16} {'position':>10} {'head':>10} {'lag':>8} {'parked':>8}")
         for s in runner.status():
-            print(f"{s.name:<16} {s.position:>10} {s.head:>10} {s.lag:>8}")
+            print(f"{s.name:<16} {s.position:>10} {s.head:>10} {s.lag:>8} {s.parked:>8}")
+    return 0
+
+
+def _warn_parked(reports: Sequence[RebuildReport]) -> None:
+    for report in reports:
+        if report.parked:
+            shown = ", ".join(str(p) for p in report.parked[:10])
+            more = " …" if len(report.parked) > 10 else ""
+            print(
+                f"minqing: {report.name} parked {len(report.parked)} events it failed on"
+                f" (positions {shown}{more}); see `minqing projections parked`",
+                file=sys.stderr,
+            )
+
+
+def _print_parked(events: Sequence[ParkedEvent]) -> None:
+    if not events:
+        print("no parked events")
+        return
+    print(
+        f"{'projection':<16} {'position':>10}  {'event type':<24} {'parked at':<25}"
+        f" {'attempts':>8}  error"
+    )
+    for e in events:
+        print(
+            f"{e.projection:<16} {e.position:>10}  {e.event_type:<24} {e.parked_at:<25}"
+            f" {e.attempts:>8}  {e.error}"
+        )
+
+
+def _retry(runner: ProjectionRunner, name: str) -> int:
+    report = runner.retry(name)
+    print(
+        f"retried {name} by a rebuild: {report.rebuild.events} events to position"
+        f" {report.rebuild.position}; unparked {len(report.unparked)}"
+        + (f" (positions {', '.join(map(str, report.unparked))})" if report.unparked else "")
+    )
+    if report.still_parked:
+        print(f"still parked: {len(report.still_parked)}", file=sys.stderr)
+        _print_parked(report.still_parked)
+        return 1
     return 0
 
 

@@ -29,6 +29,7 @@ from domain.errors import (
     TransitionNotAllowed,
     VersionMismatch,
 )
+from domain.unreadable import UnreadableEvent
 
 
 class Unauthenticated(Exception):
@@ -211,6 +212,12 @@ def install(app: FastAPI) -> None:
     async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
         status, body = _domain(exc)
         return JSONResponse(body, status_code=status)
+
+    @app.exception_handler(UnreadableEvent)
+    async def unreadable_event(_: Request, exc: UnreadableEvent) -> JSONResponse:
+        # A stored event's bytes changed: the state cannot be built; say which event.
+        body = error_body("unreadable_event", str(exc), position=exc.position)
+        return JSONResponse(body, status_code=500)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:

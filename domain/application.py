@@ -7,6 +7,7 @@ import random
 import secrets
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, cast
@@ -17,7 +18,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 from eventsourcing.utils import get_topic
 
-from domain import history_events
+from domain import history_events, unreadable
 from domain.accounts import Accounts, Principal
 from domain.concern import Actor, Assignment, Concern
 from domain.errors import Conflict, Forbidden, Invalid, NotFound, VersionMismatch
@@ -499,10 +500,11 @@ class Minqing(Application[UUID]):
         """The concern's version as recorded at `moment` (0 if it did not exist yet)."""
         when = moment if moment.tzinfo else moment.replace(tzinfo=self.zone)
         version = 0
-        for e in self.events.get(concern_id):
-            if cast(Concern.Event, e).timestamp > when:
-                break
-            version = e.originator_version
+        with self._reading(concern_id):
+            for e in self.events.get(concern_id):
+                if cast(Concern.Event, e).timestamp > when:
+                    break
+                version = e.originator_version
         return version
 
     def concern_by_reference(self, reference: str) -> Concern:
@@ -537,6 +539,9 @@ class Minqing(Application[UUID]):
         found = history_events.entries(self.mapper, self.recorder.select_events(concern_id))
         if not found or not issubclass(found[0].event_class, Concern.Event):
             raise NotFound("concern", concern_id)
+        for e in found:
+            if e.data.get("unreadable"):  # listed in its place, by its position in the log
+                e.data["position"] = self.db.position_of(str(concern_id), e.data["version"])
         return describe("Concern", [e.data for e in found])
 
     def public_view(self, concern: Concern) -> dict[str, Any]:
@@ -992,9 +997,10 @@ class Minqing(Application[UUID]):
         self, concern_id: UUID, version: int | None = None, field_name: str | None = None
     ) -> Concern:
         try:
-            found: Concern | Member | Index | None = self.repository.get(
-                concern_id, version=version
-            )
+            with self._reading(concern_id):
+                found: Concern | Member | Index | None = self.repository.get(
+                    concern_id, version=version
+                )
         except AggregateNotFoundError:
             found = None
         if not isinstance(found, Concern):
@@ -1005,12 +1011,17 @@ class Minqing(Application[UUID]):
 
     def _via_index(self, key: str, kind: str, shown: str) -> Concern:
         try:
-            index: Index | Concern | Member = self.repository.get(Index.create_id(key))
+            with self._reading(Index.create_id(key)):
+                index: Index | Concern | Member = self.repository.get(Index.create_id(key))
         except AggregateNotFoundError:
             raise NotFound(kind, shown) from None
         if not isinstance(index, Index):
             raise NotFound(kind, shown)
         return self._find_concern(index.target)
+
+    def _reading(self, aggregate_id: UUID) -> AbstractContextManager[None]:
+        # An event of the aggregate that no longer decodes is named by its position.
+        return unreadable.reading(self.mapper, self.recorder, self.db, aggregate_id)
 
     def _member(self, member_id: UUID, field_name: str, *, not_found: bool = False) -> Member:
         try:

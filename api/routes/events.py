@@ -30,6 +30,7 @@ from domain.accounts import Principal
 from domain.errors import Invalid, NotFound
 from domain.feed import MAX_LIMIT, EventFeed
 from domain.loghub import LogHub
+from domain.unreadable import UNREADABLE_TYPE, unreadable_schema
 from domain.vocabulary import Role
 
 DEFAULT_LIMIT = 100
@@ -92,6 +93,9 @@ Subject = Annotated[str | None, Query(description="an aggregate id: only its eve
 
 def _types(raw: list[str] | None) -> list[str]:
     names = [t.strip() for value in raw or [] for t in value.split(",") if t.strip()]
+    if UNREADABLE_TYPE in names:
+        message = "stands in for an event of any type: filter by the types you follow"
+        raise Invalid([("type", f"{UNREADABLE_TYPE} {message}")])
     unknown = sorted(set(names) - set(cloudevents.BY_TYPE))
     if unknown:
         known = "; see /api/v1/events/schemas"
@@ -134,11 +138,15 @@ def pull(
 
 @router.get("/api/v1/events/schemas", **answers(EventSchemas))
 def all_schemas(settings: SettingsDep) -> dict[str, Any]:
-    """The JSON Schema of `data` for every published event type and version."""
+    """The JSON Schema of `data` for every published event type and version, and of the
+    stand-in for an event that can no longer be read (it has no data)."""
     return {
         "specversion": cloudevents.SPECVERSION,
-        "types": sorted(cloudevents.BY_TYPE),
-        "schemas": cloudevents.schemas(settings.public_url),
+        "types": sorted([*cloudevents.BY_TYPE, UNREADABLE_TYPE]),
+        "schemas": {
+            **cloudevents.schemas(settings.public_url),
+            UNREADABLE_TYPE: unreadable_schema(settings.public_url),
+        },
         "withheld": {c.type: dict(c.withheld) for c in cloudevents.CONTRACTS if c.withheld},
     }
 
@@ -146,6 +154,8 @@ def all_schemas(settings: SettingsDep) -> dict[str, Any]:
 @router.get("/api/v1/events/schemas/{event_type}", **answers(JsonDocument, 404))
 def one_schema(event_type: str, settings: SettingsDep) -> dict[str, Any]:
     """The JSON Schema of one event type's `data` (each event's `dataschema` points here)."""
+    if event_type == UNREADABLE_TYPE:
+        return unreadable_schema(settings.public_url)
     contract = cloudevents.BY_TYPE.get(event_type)
     if contract is None:
         raise NotFound("event type", event_type)
