@@ -78,7 +78,9 @@ def reading(
 
 # -- its stand-in on the integrator channels (pull, stream, webhooks) ------------------------
 
-UNREADABLE_TYPE = f"{cloudevents.TYPE_PREFIX}.event.unreadable.v1"
+# The name the integrator contract gives it (outside the versioned org.minqing.* catalogue:
+# it is a fact about the log, not an event of the domain).
+UNREADABLE_TYPE = "minqing.event.unreadable"
 UNREADABLE_DESCRIPTION = (
     "Sent in place of a stored event that can no longer be read (its bytes have changed; "
     "GET /api/v1/audit/verify names it), so a consumer is never blocked: no data, the id "
