@@ -211,6 +211,8 @@ class MeetingIn(Body):
     scheduled_for: datetime
     place: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
     chair: UUID
+    # Optional: a member who may run the meeting in the chair's stead.
+    deputy_chair: UUID | None = None
     eligible_voters: list[UUID] = Field(min_length=1, max_length=500)
     rules: RulesIn | None = None
 

@@ -31,6 +31,7 @@ from domain.permissions import (
     actions_for,
     actor_for,
     actor_to_raise,
+    chair_actor,
     check_grid,
     meeting_actor,
     voting_actor,
@@ -331,14 +332,14 @@ class Minqing(Application[UUID]):
         idem: Idempotency | None = None,
     ) -> CommandResult:
         """Name the owner, duty role and due date."""
-        return self._change(
-            concern_id,
-            principal,
-            Action.ASSIGN,
-            expected_version,
-            idem,
-            lambda c, a, at: c.assign(a, self._assignment(owner, duty_role, due_on), note, at),
-        )
+
+        def command(c: Concern, a: Actor, at: datetime) -> None:
+            if a.role == Role.CHAIR and c.meeting_id is not None:
+                # After an adoption: the chair of the meeting that adopted it, not any chair.
+                self._chair(principal, self.get_meeting(c.meeting_id), "assigning after a vote")
+            c.assign(a, self._assignment(owner, duty_role, due_on), note, at)
+
+        return self._change(concern_id, principal, Action.ASSIGN, expected_version, idem, command)
 
     def record_progress(
         self,
@@ -597,13 +598,17 @@ class Minqing(Application[UUID]):
         eligible_voters: list[UUID],
         rules: dict[str, Any] | None = None,
         idem: Idempotency | None = None,
+        deputy_chair: UUID | None = None,
     ) -> CommandResult:
-        """Schedule a branch meeting or committee session."""
+        """Schedule a branch meeting or committee session; its chair (or the deputy chair,
+        if one is named) is the only one who may run it."""
         if (replay := self._replay(idem)) is not None:
             return replay
         actor = meeting_actor(principal, {Role.CHAIR, Role.COMMITTEE}, "scheduling a meeting")
         parsed = Rules.parse(rules)
         self._member(chair, "chair")
+        if deputy_chair is not None:
+            self._member(deputy_chair, "deputy_chair")
         for voter in eligible_voters:
             if not self._member(voter, "eligible_voters").votes_in_branch:
                 raise Invalid([("eligible_voters", f"member {voter} has no vote in the branch")])
@@ -618,6 +623,7 @@ class Minqing(Application[UUID]):
             rules=parsed,
             actor=actor,
             at=self.clock(),
+            deputy_chair=deputy_chair,
         )
         result = CommandResult(
             id=str(meeting.id), version=meeting.version, position=0, status=meeting.status
@@ -656,16 +662,16 @@ class Minqing(Application[UUID]):
         idem: Idempotency | None = None,
     ) -> CommandResult:
         """Open the meeting and record attendance."""
-        for member in present:
-            self._member(member, "present")
 
         def command(m: Meeting, actor: Actor, at: datetime) -> tuple[list[Concern], dict[str, Any]]:
+            for member in present:  # after the chair was checked: 403 before 422
+                self._member(member, "present")
             m.open(actor, present, resident_representatives or [], at)
             entitled = len(m.eligible_voters)
             return [], {"quorum": _quorum(m, entitled)}
 
         return self._change_meeting(
-            meeting_id, principal, {Role.CHAIR}, "opening a meeting", idem, command
+            meeting_id, principal, {Role.CHAIR}, "opening a meeting", idem, command, run=True
         )
 
     def open_vote(
@@ -682,7 +688,7 @@ class Minqing(Application[UUID]):
             return [], {"concern_id": str(concern_id)}
 
         return self._change_meeting(
-            meeting_id, principal, {Role.CHAIR}, "opening a vote", idem, command
+            meeting_id, principal, {Role.CHAIR}, "opening a vote", idem, command, run=True
         )
 
     def cast_vote(
@@ -698,6 +704,8 @@ class Minqing(Application[UUID]):
         actor, member, by_chair = voting_actor(principal, voter)
 
         def command(m: Meeting, _: Actor, at: datetime) -> tuple[list[Concern], dict[str, Any]]:
+            if by_chair:  # a show of hands is recorded by this meeting's chair only
+                self._chair(principal, m, "recording another member's vote")
             m.cast_vote(actor, concern_id, member, choice, by_chair, at)
             tally = m.tally(concern_id).as_dict()
             keys = ("voted",) if m.parsed_rules.secret else ("for", "against", "abstain", "voted")
@@ -727,7 +735,7 @@ class Minqing(Application[UUID]):
             }
 
         return self._change_meeting(
-            meeting_id, principal, {Role.CHAIR}, "closing a vote", idem, command
+            meeting_id, principal, {Role.CHAIR}, "closing a vote", idem, command, run=True
         )
 
     def close_meeting(
@@ -749,7 +757,7 @@ class Minqing(Application[UUID]):
             return concerns, {"deferred": [str(c) for c in deferred]}
 
         return self._change_meeting(
-            meeting_id, principal, {Role.CHAIR}, "closing a meeting", idem, command
+            meeting_id, principal, {Role.CHAIR}, "closing a meeting", idem, command, run=True
         )
 
     def get_meeting(self, meeting_id: UUID) -> Meeting:
@@ -777,6 +785,11 @@ class Minqing(Application[UUID]):
                 e["data"].pop("choice", None)
         return describe("Meeting", events)
 
+    def _chair(self, principal: Principal, meeting: Meeting, doing: str) -> Actor:
+        """The actor for a step of the meeting's own chair, within its agenda's grids."""
+        grids = [self._find_concern(c).grid for c in meeting.agenda]
+        return chair_actor(principal, meeting, grids, doing)
+
     def _change_meeting(
         self,
         meeting_id: UUID,
@@ -785,7 +798,11 @@ class Minqing(Application[UUID]):
         doing: str,
         idem: Idempotency | None,
         command: Callable[[Meeting, Actor, datetime], tuple[list[Concern], dict[str, Any]]],
+        *,
+        run: bool = False,
     ) -> CommandResult:
+        """Run a meeting command that needs one of `roles` (None: a vote, checked by the
+        command); with `run`, only the meeting's own chair or deputy chair may take it."""
         if (replay := self._replay(idem)) is not None:
             return replay
         actor = (
@@ -794,6 +811,8 @@ class Minqing(Application[UUID]):
         for attempt in range(ATTEMPTS):
             _back_off(attempt)
             meeting = self.get_meeting(meeting_id)
+            if run:
+                actor = self._chair(principal, meeting, doing)
             concerns, extra = command(meeting, actor, self.clock())
             result = CommandResult(
                 id=str(meeting.id),

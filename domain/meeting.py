@@ -51,12 +51,15 @@ class Meeting(Aggregate):
         actor_id: str,
         actor_role: str,
         at: datetime,
+        deputy_chair: UUID | None = None,
     ) -> None:
+        # deputy_chair came later: events scheduled before it have none (the default).
         self.title = title
         self.kind = kind
         self.scheduled_for = scheduled_for
         self.place = place
         self.chair = chair
+        self.deputy_chair = deputy_chair
         self.eligible_voters = eligible_voters
         self.rules = rules
         self.status = MeetingStatus.SCHEDULED.value
@@ -82,12 +85,16 @@ class Meeting(Aggregate):
         rules: Rules,
         actor: Actor,
         at: datetime,
+        deputy_chair: UUID | None = None,
     ) -> Meeting:
-        """Schedule a meeting with its chair, the members entitled to vote and its rules."""
+        """Schedule a meeting with its chair (and optionally a deputy who may run it in the
+        chair's stead), the members entitled to vote and its rules."""
         clean = title.strip()
         if not clean or len(clean) > TITLE_MAX:
             raise Invalid([("title", f"is required, at most {TITLE_MAX} characters")])
         voters = list(dict.fromkeys(eligible_voters))
+        if deputy_chair is not None and deputy_chair == chair:
+            raise Invalid([("deputy_chair", "must be another member than the chair")])
         if not voters:
             raise Invalid([("eligible_voters", "at least one member must be entitled to vote")])
         return cls(
@@ -101,6 +108,7 @@ class Meeting(Aggregate):
             actor_id=actor.id,
             actor_role=actor.role.value,
             at=at,
+            deputy_chair=deputy_chair,
         )
 
     # -- queries --------------------------------------------------------------------------
@@ -109,6 +117,10 @@ class Meeting(Aggregate):
     def parsed_rules(self) -> Rules:
         """The meeting's rules as a value."""
         return Rules(**self.rules)
+
+    def runners(self) -> frozenset[UUID]:
+        """The members who may run this meeting: its chair and its deputy, if named."""
+        return frozenset(m for m in (self.chair, self.deputy_chair) if m is not None)
 
     def entitled_present(self) -> list[UUID]:
         """Members both entitled to vote and present."""

@@ -90,6 +90,7 @@ def meeting_view(app: Minqing, meeting: Meeting) -> dict[str, Any]:
         "scheduled_for": plain(meeting.scheduled_for),
         "place": meeting.place,
         "chair": str(meeting.chair),
+        "deputy_chair": plain(meeting.deputy_chair),
         "eligible_voters": [str(m) for m in meeting.eligible_voters],
         "rules": rules.as_dict(),
         "present": [str(m) for m in meeting.present],
