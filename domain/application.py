@@ -33,6 +33,7 @@ from domain.permissions import (
     actor_to_raise,
     chair_actor,
     check_grid,
+    check_member_grids,
     meeting_actor,
     voting_actor,
 )
@@ -837,10 +838,14 @@ class Minqing(Application[UUID]):
         votes_in_branch: bool,
         idem: Idempotency | None = None,
     ) -> CommandResult:
-        """Add a member to the registry."""
+        """Add a member to the registry; a principal limited to some grids registers members
+        of those grids only."""
         if (replay := self._replay(idem)) is not None:
             return replay
-        role = next((r for r in (Role.ADMIN, Role.STAFF) if r in principal.roles), Role.STAFF)
+        role = next((r for r in (Role.ADMIN, Role.STAFF) if r in principal.roles), None)
+        if role is None:
+            raise Forbidden("registering a member needs one of the roles admin, staff")
+        check_member_grids(principal, grids)
         member = Member.register(
             name=name,
             grids=grids,

@@ -44,6 +44,17 @@ def check_grid(principal: Principal, grid: str) -> None:
         raise Forbidden(msg)
 
 
+def check_member_grids(principal: Principal, grids: Iterable[str]) -> None:
+    """Refuse registering a member outside the principal's grid scope; a member of no grid
+    belongs to every grid, so only a principal without a scope may register one."""
+    named = [g.strip() for g in grids if g.strip()]
+    if principal.grids and not named:
+        msg = f"{principal.name} is limited to grids {sorted(principal.grids)}: name the grids"
+        raise Forbidden(msg)
+    for grid in named:
+        check_grid(principal, grid)
+
+
 def actor_to_raise(principal: Principal, grid: str) -> Actor:
     """The actor a principal raises a concern as, or Forbidden."""
     role = _pick(principal, RAISE_ROLES)
