@@ -26,6 +26,7 @@ from domain.vocabulary import Role
 if TYPE_CHECKING:
     from domain.application import Minqing
     from domain.concern import Concern
+    from domain.visit import Visit
 
 TABLE = "minqing_access_log"
 REASON_MAX = 500
@@ -178,6 +179,35 @@ def disclose(
             ),
         )
     return view
+
+
+def disclose_household(app: Minqing, principal: Principal, visit: Visit) -> dict[str, Any]:
+    """A visit's household for this reader: `household` (the text, or None) and
+    `household_state` (`shown`, `redacted` for readers whose work is not contacting
+    residents, `erased`); a sealed household shown is logged first, like a resident's data."""
+    basis = next((f"role:{r.value}" for r in _CASEWORK if r in principal.roles), None)
+    found: dict[str, Any] = {"household": None, "household_ref": visit.household_ref}
+    if basis is None:
+        return {**found, "household_state": "redacted"}
+    text = app.household_of(visit)
+    if text is None:
+        return {**found, "household_state": "erased"}
+    if visit.household_ref is not None:
+        record(
+            app.db,
+            Access(
+                principal=principal,
+                basis=basis,
+                reason=None,
+                resident_ref=visit.household_ref,
+                concern_id=str(visit.id),
+                concern_reference=None,
+                concern_version=visit.version,
+                grid=visit.grid,
+                subject="visit",
+            ),
+        )
+    return {**found, "household": text, "household_state": "shown"}
 
 
 def entries(

@@ -25,7 +25,7 @@ from domain.history_events import plain
 from domain.history_labels import describe
 from domain.index import Index
 from domain.lifecycle import TERMINAL, Action, Status
-from domain.meeting import Meeting, MeetingKind
+from domain.meeting import Meeting, MeetingKind, representative_names
 from domain.member import Member
 from domain.permissions import (
     actions_for,
@@ -39,7 +39,7 @@ from domain.permissions import (
 )
 from domain.residents import Keyring, ResidentData
 from domain.store import Database, SideWrite
-from domain.visit import Visit
+from domain.visit import SealedHousehold, Visit
 from domain.vocabulary import (
     Category,
     Channel,
@@ -664,15 +664,32 @@ class Minqing(Application[UUID]):
     ) -> CommandResult:
         """Open the meeting and record attendance."""
 
+        key_rows: list[SideWrite] = []
+
         def command(m: Meeting, actor: Actor, at: datetime) -> tuple[list[Concern], dict[str, Any]]:
             for member in present:  # after the chair was checked: 403 before 422
                 self._member(member, "present")
-            m.open(actor, present, resident_representatives or [], at)
+            # Each representative's name is sealed under a key of their own (erasable like a
+            # resident's); the key rows go in the meeting's save.
+            key_rows.clear()
+            sealed = []
+            for name in representative_names(resident_representatives or []):
+                one = self.keyring.seal(ResidentData(name=name))
+                key_rows.append(one.key_row)
+                sealed.append({"resident_ref": one.resident_ref, "name": one.ciphertext})
+            m.open(actor, present, sealed, at)
             entitled = len(m.eligible_voters)
             return [], {"quorum": _quorum(m, entitled)}
 
         return self._change_meeting(
-            meeting_id, principal, {Role.CHAIR}, "opening a meeting", idem, command, run=True
+            meeting_id,
+            principal,
+            {Role.CHAIR},
+            "opening a meeting",
+            idem,
+            command,
+            run=True,
+            writes=key_rows,
         )
 
     def open_vote(
@@ -801,6 +818,7 @@ class Minqing(Application[UUID]):
         command: Callable[[Meeting, Actor, datetime], tuple[list[Concern], dict[str, Any]]],
         *,
         run: bool = False,
+        writes: list[SideWrite] | None = None,
     ) -> CommandResult:
         """Run a meeting command that needs one of `roles` (None: a vote, checked by the
         command); with `run`, only the meeting's own chair or deputy chair may take it."""
@@ -822,7 +840,8 @@ class Minqing(Application[UUID]):
                 status=meeting.status,
                 extra=plain(extra),
             )
-            saved = self._save(meeting, concerns, result, idem, [])
+            # `writes` is filled by the command (key rows of what it sealed).
+            saved = self._save(meeting, concerns, result, idem, list(writes or []))
             if saved is not None:
                 return saved
         raise Conflict(f"meeting {meeting_id} kept changing; try again")
@@ -898,6 +917,15 @@ class Minqing(Application[UUID]):
                 )
         if problems:
             raise Invalid(problems)
+        key_rows: list[SideWrite] = []
+
+        def seal(grid: str, household: str) -> SealedHousehold:
+            # The household's key row is saved with the visit, in the same transaction.
+            sealed = self.keyring.seal(ResidentData(address=household))
+            key_rows.append(sealed.key_row)
+            key = self.keyring.household_key(grid, household)
+            return SealedHousehold(sealed.resident_ref, sealed.ciphertext, key)
+
         recorded = Visit.record(
             grid=visit.grid,
             household=visit.household,
@@ -908,9 +936,10 @@ class Minqing(Application[UUID]):
             actor_id=principal.id,
             actor_role=role.value,
             at=self.clock(),
+            seal=seal,
         )
         result = CommandResult(id=str(recorded.id), version=recorded.version, position=0)
-        saved = self._save(recorded, [], result, idem, [])
+        saved = self._save(recorded, [], result, idem, key_rows)
         if saved is None:  # a fresh UUID cannot collide: only the idempotency row can
             raise Conflict("the same Idempotency-Key is being used concurrently")
         return saved
@@ -924,6 +953,26 @@ class Minqing(Application[UUID]):
         if not isinstance(found, Visit):
             raise NotFound("visit", visit_id) from None
         return found
+
+    def representatives_of(self, meeting: Meeting) -> list[dict[str, Any]]:
+        """The meeting's resident representatives: `name` (None once erased) and their
+        pseudonym `resident_ref` (None for names recorded before they were sealed)."""
+        found: list[dict[str, Any]] = [
+            {"name": name, "resident_ref": None} for name in meeting.resident_representatives
+        ]
+        for sealed in meeting.sealed_representatives:
+            data = self.keyring.open(sealed["resident_ref"], sealed["name"])
+            found.append(
+                {"name": data.name if data else None, "resident_ref": sealed["resident_ref"]}
+            )
+        return found
+
+    def household_of(self, visit: Visit) -> str | None:
+        """The visit's household as text; None once its pseudonym was erased."""
+        if visit.household_ref is None or visit.household_sealed is None:
+            return visit.household  # recorded before households were sealed
+        data = self.keyring.open(visit.household_ref, visit.household_sealed)
+        return data.address if data else None
 
     # -- internals -----------------------------------------------------------------------
 

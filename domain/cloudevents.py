@@ -334,7 +334,10 @@ CONTRACTS: tuple[Contract, ...] = (
     Contract(
         _of(Meeting, "Opened"),
         {"present": _array(UUID_STRING)},
-        withheld={"resident_representatives": "names of residents: personal"},
+        withheld={
+            "resident_representatives": "names of residents: personal",
+            "sealed_representatives": "names of residents, encrypted, and their pseudonyms",
+        },
     ),
     Contract(_of(Meeting, "VoteOpened"), {"concern_id": UUID_STRING}),
     Contract(
@@ -379,6 +382,9 @@ CONTRACTS: tuple[Contract, ...] = (
         },
         withheld={
             "household": "which household was visited: a resident's address, personal",
+            "household_ref": "the household's pseudonym: links visits to one address",
+            "household_sealed": "the household's address, encrypted: personal",
+            "household_key": "a keyed hash of the household: links visits to one address",
             "priority_visit": "the household's circumstances (hardship, petitioner, "
             "elderly or sick): sensitive personal data",
             "notes": "the collector's notes about the household: may be personal",

@@ -34,6 +34,11 @@ class ItemStatus(Labelled):
     DECIDED = ("decided", "已表决", "Decided")
 
 
+def representative_names(names: list[str]) -> list[str]:
+    """The resident representatives' names as given: trimmed, blank ones left out."""
+    return [n.strip() for n in names if n.strip()]
+
+
 class Meeting(Aggregate):
     """A meeting that deliberates and votes on shortlisted concerns."""
 
@@ -66,7 +71,10 @@ class Meeting(Aggregate):
         self.agenda: list[UUID] = []
         self.items: dict[str, dict[str, Any]] = {}
         self.present: list[UUID] = []
+        # Plain names only in meetings opened before names were sealed; since then each
+        # representative is {"resident_ref", "name" (ciphertext)} in sealed_representatives.
         self.resident_representatives: list[str] = []
+        self.sealed_representatives: list[dict[str, str]] = []
         self.opened_at: datetime | None = None
         self.closed_at: datetime | None = None
         self.minutes: str | None = None
@@ -150,13 +158,24 @@ class Meeting(Aggregate):
         self._item_added(concern_id, actor.id, actor.role.value, at)
 
     def open(
-        self, actor: Actor, present: list[UUID], representatives: list[str], at: datetime
+        self,
+        actor: Actor,
+        present: list[UUID],
+        representatives: list[dict[str, str]],
+        at: datetime,
     ) -> None:
-        """Open the meeting and record who attends."""
+        """Open the meeting and record who attends; resident representatives come sealed
+        ({"resident_ref", "name"}: see `representative_names`), never as plain names."""
         if self.status != MeetingStatus.SCHEDULED:
             raise Conflict(f"the meeting is {self.status}, not scheduled", rule="meeting_opened")
-        names = [r.strip() for r in representatives if r.strip()]
-        self._opened(list(dict.fromkeys(present)), names, actor.id, actor.role.value, at)
+        self._opened(
+            list(dict.fromkeys(present)),
+            [],
+            actor.id,
+            actor.role.value,
+            at,
+            sealed_representatives=list(representatives),
+        )
 
     def open_vote(self, actor: Actor, concern_id: UUID, at: datetime) -> None:
         """Open the vote on one agenda item."""
@@ -254,10 +273,12 @@ class Meeting(Aggregate):
         actor_id: str,
         actor_role: str,
         at: datetime,
+        sealed_representatives: list[dict[str, str]] | None = None,
     ) -> None:
         self.status = MeetingStatus.OPEN.value
         self.present = present
         self.resident_representatives = resident_representatives
+        self.sealed_representatives = sealed_representatives or []
         self.opened_at = at
 
     @event("VoteOpened")
