@@ -79,7 +79,7 @@ def load_master_key(value: str | None, path: Path | None, *, create: bool) -> by
     if not create:
         msg = f"master key file {path} does not exist; set MINQING_MASTER_KEY"
         raise ValueError(msg)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # var/: owner only
     key = AESGCM.generate_key(bit_length=256)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as f:
