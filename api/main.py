@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import errors, ui
+from api import errors, security, ui
 from api.bootstrap import open_minqing
 from api.deps import RateLimiter
 from api.routes import (
@@ -103,4 +103,5 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     ):
         app.include_router(router)
     ui.install(app)  # the web UI: /ui/ (api/ui)
+    security.install(app, settings)  # headers, trusted proxies, offline /docs (api/security)
     return app

@@ -59,9 +59,17 @@ def sign_in(request: Request, form: AnonymousFormDep) -> Response:
     settings = _settings(request)
     name = form.get("name").strip()
     target = safe_next(form.get("next"), "/ui/")
-    limits = Limits(settings.ui_lockout_failures, timedelta(minutes=settings.ui_lockout_minutes))
+    limits = Limits(
+        settings.ui_lockout_failures,
+        timedelta(minutes=settings.ui_lockout_minutes),
+        settings.ui_lockout_name_failures,
+    )
+    # The address as api.security saw it: a trusted proxy's X-Forwarded-For, else the peer.
+    address = request.client.host if request.client else ""
     try:
-        principal = passwords.sign_in(app.db, app.accounts, name, form.get("password"), limits)
+        principal = passwords.sign_in(
+            app.db, app.accounts, name, form.get("password"), limits, address=address
+        )
     except SignInRefused as refused:
         minutes = 0
         if refused.locked_until is not None:
