@@ -17,7 +17,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from api import docs
+from api import docs, doors
 from api.settings import Settings
 
 # No inline script or style anywhere: pages load their scripts and styles from this origin.
@@ -122,8 +122,10 @@ def install_log_filter(loggers: Iterable[str] = ACCESS_LOGGERS) -> None:
 
 def install(app: FastAPI, settings: Settings) -> None:
     """Security headers on every response, forwarded headers only from trusted proxies, the
-    access log without tracking codes, and the documentation pages served offline."""
+    access log without tracking codes, the documentation pages served offline and each
+    operation's door (api.doors) in the OpenAPI document."""
     docs.install(app, CONTENT_SECURITY_POLICY)
+    doors.install(app)  # who may call each operation, published in the OpenAPI document
     app.add_middleware(SecurityHeaders)
     # Outermost, so the headers above and every route see the client's address and scheme.
     # uvicorn must not apply its own proxy headers first: `minqing serve` turns them off.
