@@ -11,7 +11,7 @@ import threading
 from collections.abc import Sequence
 from uuid import UUID
 
-from api import audit_cli
+from api import audit_cli, security
 from api.bootstrap import open_minqing
 from api.settings import Settings
 from domain import text
@@ -318,6 +318,7 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int)
 
     # Open once before serving so a bad configuration fails here, with its message.
     open_minqing(settings, first_start=True).close()
+    security.install_log_filter()  # no tracking code in the access log
     uvicorn.run(
         "api.main:create_app",
         factory=True,
@@ -325,6 +326,9 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int)
         port=port or settings.port,
         workers=workers,
         log_level="info",
+        # Forwarded headers are believed only from MINQING_TRUSTED_PROXIES (api.security);
+        # uvicorn's own handling would trust any local process.
+        proxy_headers=False,
     )
     return 0
 

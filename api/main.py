@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
-from api import errors, openapi, ui
+from api import errors, openapi, security, ui
 from api.bootstrap import open_minqing
 from api.deps import RateLimiter
 from api.limits import BodyLimits
@@ -109,4 +109,5 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.include_router(router)
     ui.install(app)  # the web UI: /ui/ (api/ui)
     openapi.install(app)
+    security.install(app, settings)  # headers, trusted proxies, offline /docs (api/security)
     return app

@@ -261,6 +261,8 @@ class MeetingIn(Body):
     scheduled_for: Moment
     place: Place = ""
     chair: UUID
+    # Optional: a member who may run the meeting in the chair's stead.
+    deputy_chair: UUID | None = None
     eligible_voters: list[UUID] = Field(min_length=1, max_length=500)
     rules: RulesIn | None = None
 

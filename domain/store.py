@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -36,7 +37,7 @@ def event_store_env(database_url: str) -> dict[str, str]:
             )
             raise ValueError(msg)
         if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _private_database_file(Path(path))
         return {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": path,
@@ -63,6 +64,18 @@ def event_store_env(database_url: str) -> dict[str, str]:
         }
     msg = f"MINQING_DATABASE_URL: unsupported scheme {parts.scheme!r} (use sqlite or postgresql)"
     raise ValueError(msg)
+
+
+def _private_database_file(path: Path) -> None:
+    """Make the database's directory (mode 700) and its empty file (mode 600) if missing:
+    it holds residents' wrapped keys as the key files do. SQLite gives the -wal and -shm
+    files it makes the database file's mode."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
 
 
 class _Cursor(Protocol):

@@ -59,6 +59,11 @@ class Recorded:
         self._app = app
 
     @property
+    def app(self) -> Minqing:
+        """The application the event was read by (its keyring keys the ledger's hashes)."""
+        return self._app
+
+    @property
     def position(self) -> int:
         """The event's position in the log (its notification id)."""
         return int(self.notification.id)

@@ -171,7 +171,10 @@ def start_server(database_url: str, tmp: Path, **overrides: Any) -> Iterator[Ser
     )
     served = create_app(settings)
     server = uvicorn.Server(
-        uvicorn.Config(served, host="127.0.0.1", port=port, log_level="warning")
+        # As `minqing serve` runs it: forwarded headers only from MINQING_TRUSTED_PROXIES.
+        uvicorn.Config(
+            served, host="127.0.0.1", port=port, log_level="warning", proxy_headers=False
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

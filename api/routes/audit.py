@@ -89,14 +89,15 @@ def make_checkpoint(
 @router.get("/access-log", **answers(AccessLogPage))
 def access_log_page(
     app: MinqingDep,
-    _: Supervisor,
+    principal: Supervisor,
     resident_ref: Annotated[str | None, Query(max_length=100)] = None,
     concern_id: Annotated[str | None, Query(max_length=100)] = None,
     principal_id: Annotated[str | None, Query(max_length=100)] = None,
     cursor: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=access_log.PAGE_MAX)] = 50,
 ) -> dict[str, Any]:
-    """Who read residents' personal data, when and why: newest first, `next_cursor` pages."""
+    """Who read residents' personal data, when and why: newest first, `next_cursor` pages;
+    a supervisor limited to some grids sees the reads of those grids only."""
     items, next_cursor = access_log.entries(
         app.db,
         resident_ref=resident_ref,
@@ -104,5 +105,6 @@ def access_log_page(
         principal_id=principal_id,
         cursor=cursor,
         limit=limit,
+        grids=principal.grids,
     )
     return {"items": items, "next_cursor": next_cursor}

@@ -53,7 +53,8 @@ def schedule(
     principal: Annotated[Principal, require(Role.CHAIR, Role.COMMITTEE)],
     idem: IdempotencyDep,
 ) -> Out:
-    """Schedule a meeting: title, kind, time, place, chair, members entitled to vote, rules."""
+    """Schedule a meeting: title, kind, time, place, chair (and optional deputy chair: only
+    they may run it), members entitled to vote, rules."""
     rules = body.rules.model_dump(exclude_none=True) if body.rules else None
     return app.schedule_meeting(
         principal,
@@ -65,6 +66,7 @@ def schedule(
         list(body.eligible_voters),
         rules,
         idem,
+        deputy_chair=body.deputy_chair,
     ).body()
 
 

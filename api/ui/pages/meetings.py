@@ -22,7 +22,7 @@ from domain.application import Minqing
 from domain.errors import DomainError, Forbidden, NotFound
 from domain.meeting import ItemStatus, Meeting, MeetingStatus
 from domain.meeting_views import meeting_view, minutes
-from domain.permissions import actions_for
+from domain.permissions import actions_for, runs_meeting
 from domain.vocabulary import STAFF_ROLES, Role
 from domain.voting import QUORUMS, THRESHOLDS
 
@@ -98,6 +98,7 @@ def schedule(request: Request, posted: PostedDep) -> Response:
             m.chair,
             list(m.eligible_voters),
             m.rules.model_dump(exclude_none=True) if m.rules else None,
+            deputy_chair=m.deputy_chair,
         )
     except DomainError as exc:
         return _list_page(request, session, errors_of(exc), values)
@@ -117,7 +118,9 @@ def _chair_page(
     view = meeting_view(app, meeting)
     people = data.members(app)
     names = data.names(people)
-    chairing = Role.CHAIR in session.principal.roles
+    # Only the meeting's own chair or deputy chair gets the controls (the commands refuse
+    # anyone else anyway).
+    chairing = runs_meeting(session.principal, meeting)
     for item in view["agenda"]:
         concern = app.get_concern(UUID(item["concern_id"]))
         item["card"] = {

@@ -67,9 +67,17 @@ def sign_in(request: Request, form: AnonymousFormDep) -> Response:
         errors = errors_of(Invalid([("name", str(refused_name))]))
         context = {"next": target, "name": "", "errors": errors}
         return render(request, "sign_in.html", context, status=errors.status)
-    limits = Limits(settings.ui_lockout_failures, timedelta(minutes=settings.ui_lockout_minutes))
+    limits = Limits(
+        settings.ui_lockout_failures,
+        timedelta(minutes=settings.ui_lockout_minutes),
+        settings.ui_lockout_name_failures,
+    )
+    # The address as api.security saw it: a trusted proxy's X-Forwarded-For, else the peer.
+    address = request.client.host if request.client else ""
     try:
-        principal = passwords.sign_in(app.db, app.accounts, name, form.get("password"), limits)
+        principal = passwords.sign_in(
+            app.db, app.accounts, name, form.get("password"), limits, address=address
+        )
     except SignInRefused as refused:
         minutes = 0
         if refused.locked_until is not None:

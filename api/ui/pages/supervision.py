@@ -97,7 +97,7 @@ def supervision(
         key = signing_key(settings, create=False)
         trusted = audit.public_key_b64(key) if key else None
         context["report"] = audit.verify(app.db, trusted).as_dict()
-    log, _ = access_log.entries(app.db, limit=ACCESS_LOG_ROWS)
+    log, _ = access_log.entries(app.db, limit=ACCESS_LOG_ROWS, grids=session.principal.grids)
     context["access_log"] = log
     context["problems"] = problems
     return render(request, "supervision.html", context, session=session)
