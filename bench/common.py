@@ -18,8 +18,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import cycle
 from pathlib import Path
 from typing import IO
@@ -62,6 +63,21 @@ def percentile(sorted_values: Sequence[float], q: float) -> float:
         return 0.0
     rank = max(1, min(len(sorted_values), int(-(-q * len(sorted_values) // 100))))
     return sorted_values[rank - 1]
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The summary of one measured phase: operations that succeeded, failures by kind."""
+
+    count: int
+    elapsed: float
+    p50_ms: float
+    p99_ms: float
+    errors: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def rate(self) -> float:
+        return self.count / self.elapsed if self.elapsed > 0 else 0.0
 
 
 # --- PostgreSQL ------------------------------------------------------------------------
@@ -134,13 +150,13 @@ def free_port() -> int:
         return port
 
 
-class MinqingProcess:
-    """`minqing ARGS` running in the background, its output kept in a temporary file."""
+class Process:
+    """A command running in the background, its output kept in a temporary file."""
 
-    def __init__(self, env: dict[str, str], args: Sequence[str]) -> None:
+    def __init__(self, env: dict[str, str], argv: Sequence[str]) -> None:
         self._log: IO[str] = tempfile.TemporaryFile("a+", prefix="minqing-bench-")  # noqa: SIM115
-        self._proc = subprocess.Popen(  # noqa: S603 - our own command, arguments from this file
-            [*minqing_command(), *args],
+        self._proc = subprocess.Popen(  # noqa: S603 - our own commands, arguments from bench/
+            list(argv),
             env=env,
             cwd=REPO,
             stdin=subprocess.DEVNULL,
@@ -148,6 +164,15 @@ class MinqingProcess:
             stderr=subprocess.STDOUT,
             text=True,
         )
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the process has used so far (Linux /proc; 0 elsewhere)."""
+        try:
+            fields = Path(f"/proc/{self._proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        # Fields 14 and 15 of stat(5), counted from the state (field 3) here.
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def running(self) -> bool:
         return self._proc.poll() is None
@@ -172,23 +197,20 @@ class MinqingProcess:
                 self._proc.wait(15)
 
 
-class Server(MinqingProcess):
-    """`minqing serve` on a free loopback port."""
+class MinqingProcess(Process):
+    """`minqing ARGS` running in the background."""
 
-    def __init__(self, env: dict[str, str], workers: int = 1) -> None:
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        super().__init__(
-            env,
-            [
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                *(["--workers", str(workers)] if workers != 1 else []),
-            ],
-        )
+    def __init__(self, env: dict[str, str], args: Sequence[str]) -> None:
+        super().__init__(env, [*minqing_command(), *args])
+
+
+class HttpProcess(Process):
+    """A background command serving HTTP on loopback `port`, with a `/healthz` route."""
+
+    def __init__(self, env: dict[str, str], argv: Sequence[str], port: int) -> None:
+        self.port = port
+        self.base_url = f"http://127.0.0.1:{port}"
+        super().__init__(env, argv)
 
     def wait_ready(self) -> None:
         deadline = time.monotonic() + SERVER_START_TIMEOUT
@@ -203,6 +225,26 @@ class Server(MinqingProcess):
                     pass
                 time.sleep(0.2)
         self.fail(f"server not ready after {SERVER_START_TIMEOUT:.0f} s")
+
+
+class Server(HttpProcess):
+    """`minqing serve` on a free loopback port."""
+
+    def __init__(self, env: dict[str, str], workers: int = 1) -> None:
+        port = free_port()
+        super().__init__(
+            env,
+            [
+                *minqing_command(),
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                *(["--workers", str(workers)] if workers != 1 else []),
+            ],
+            port,
+        )
 
 
 def minqing_env(pg: Postgres, dbname: str) -> dict[str, str]:
