@@ -4,7 +4,8 @@ embedded and in the production shape, in one run.
 Four phases, each on its own fresh PostgreSQL database of the same server, each for the same
 time with the same number of clients (16 by default):
 
-1. ceiling: plain single-row INSERT + COMMIT loops from N psycopg connections;
+1. ceiling: plain single-row INSERT + COMMIT loops from N psycopg connections
+   (bench/ceiling.py);
 2. peer: a minimal FastAPI + eventsourcing service written the obvious way (bench/peer.py,
    eventsourcing's PostgreSQL module with default settings), served by uvicorn in its own
    process; `POST /concerns`;
@@ -15,8 +16,8 @@ time with the same number of clients (16 by default):
 
 The HTTP phases are driven by wrk (bench/wrk.py, bench/commands.lua) with N keep-alive
 connections, each request one command. It prints commands/s, p50/p99 latency, the ratio to
-the ceiling, errors and the server's CPU per phase, and whether the targets are met; drops its
-databases and stops by itself. Figures only; nothing here is asserted. The exit status is
+the ceiling, errors, the server's CPU and other processes' CPU (the noise) per phase, and
+whether the targets are met; drops its databases and stops by itself. Figures only; nothing here is asserted. The exit status is
 non-zero only if requests or inserts failed.
 
     .venv/bin/python bench/commands.py --seconds 20
@@ -31,16 +32,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import threading
 import time
 import uuid
-from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import httpx
-import psycopg
+from ceiling import measure_ceiling
 from common import (
+    CpuUse,
     Figures,
     HttpProcess,
     MinqingProcess,
@@ -50,8 +50,8 @@ from common import (
     add_principal,
     cli,
     free_port,
+    measure_cpu,
     minqing_env,
-    percentile,
 )
 from wrk import MIXES, Load, drive, wrk_binary, wrk_version
 
@@ -81,118 +81,17 @@ CONCERN: dict[str, object] = {
 }
 
 
-# --- the ceiling: psycopg threads in this process ---------------------------------------
-
-
-@dataclass
-class Tally:
-    """What one client thread saw: latency of each successful operation, failures by kind."""
-
-    latencies: list[float] = field(default_factory=list)
-    errors: Counter[str] = field(default_factory=Counter)
-
-    def fail(self, kind: str) -> None:
-        self.errors[kind] += 1
-
-
-def summarise(tallies: Sequence[Tally], elapsed: float) -> Figures:
-    latencies = sorted(x for t in tallies for x in t.latencies)
-    errors: Counter[str] = Counter()
-    for t in tallies:
-        errors.update(t.errors)
-    return Figures(
-        count=len(latencies),
-        elapsed=elapsed,
-        p50_ms=percentile(latencies, 50) * 1000,
-        p99_ms=percentile(latencies, 99) * 1000,
-        errors=errors,
-    )
-
-
-def run_threads(clients: int, seconds: float, body: Callable[[float, Tally], None]) -> Figures:
-    """Run `body(deadline, tally)` in `clients` threads that start together; time the lot."""
-    tallies = [Tally() for _ in range(clients)]
-    barrier = threading.Barrier(clients + 1)
-    start_at: list[float] = []
-
-    def worker(tally: Tally) -> None:
-        barrier.wait()
-        try:
-            body(start_at[0] + seconds, tally)
-        except Exception as exc:  # a broken client is reported, not hidden
-            tally.fail(f"client stopped: {type(exc).__name__}: {exc}")
-
-    threads = [
-        threading.Thread(target=worker, args=(t,), name=f"bench-{i}", daemon=True)
-        for i, t in enumerate(tallies)
-    ]
-    for t in threads:
-        t.start()
-    start_at.append(time.monotonic())
-    barrier.wait()
-    for t in threads:
-        t.join(seconds + REQUEST_TIMEOUT * 3)
-    elapsed = time.monotonic() - start_at[0]
-    figures = summarise(tallies, elapsed)
-    stuck = sum(t.is_alive() for t in threads)
-    if stuck:
-        figures.errors[f"{stuck} client threads did not stop"] += stuck
-    return figures
-
-
-def measure_ceiling(pg: Postgres, dbname: str, clients: int, seconds: float) -> Figures:
-    """Single-row INSERT + COMMIT from `clients` connections: the durable-commit ceiling."""
-    url = pg.url(dbname)
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(
-            "CREATE TABLE bench_ceiling ("
-            " id bigserial PRIMARY KEY,"
-            " client integer NOT NULL,"
-            " payload text NOT NULL,"
-            " at timestamptz NOT NULL DEFAULT now())"
-        )
-    # About the size of a stored event: a few hundred bytes.
-    payload = "x" * 400
-    connections = [psycopg.connect(url) for _ in range(clients)]
-    try:
-        unclaimed = list(connections)
-        lock = threading.Lock()
-
-        def body(deadline: float, tally: Tally) -> None:
-            with lock:
-                conn = unclaimed.pop()
-            client = conn.info.backend_pid
-            while time.monotonic() < deadline:
-                began = time.perf_counter()
-                try:
-                    conn.execute(
-                        "INSERT INTO bench_ceiling (client, payload) VALUES (%s, %s)",
-                        (client, payload),
-                    )
-                    conn.commit()
-                except psycopg.Error as exc:
-                    conn.rollback()
-                    tally.fail(type(exc).__name__)
-                    continue
-                tally.latencies.append(time.perf_counter() - began)
-
-        return run_threads(clients, seconds, body)
-    finally:
-        for conn in connections:
-            conn.close()
-
-
 # --- the HTTP phases: wrk against a server process ----------------------------------------
 
 
 @dataclass(frozen=True)
 class Phase:
-    """One measured phase: its figures and what the server side cost."""
+    """One measured phase: its figures, the machine's load and CPU, the read models' lag."""
 
     name: str
     figures: Figures
     load_before: float
-    cpu: str = "-"
+    cpu: CpuUse
     lag: str = "-"
 
 
@@ -222,22 +121,11 @@ def check_one(server: HttpProcess, processes: Sequence[Process], load: Load) -> 
     server.fail(why)
 
 
-def cpu_share(processes: Sequence[Process], measure: Callable[[], Figures]) -> tuple[Figures, str]:
-    """Run `measure`; its figures and each process's CPU over that time (100 % = one core)."""
-    before = [p.cpu_seconds() for p in processes]
-    began = time.monotonic()
-    figures = measure()
-    elapsed = time.monotonic() - began
-    shares = [(p.cpu_seconds() - b) / elapsed * 100 for p, b in zip(processes, before, strict=True)]
-    return figures, " + ".join(f"{s:.0f}%" for s in shares)
-
-
 def load_server(
     server: HttpProcess, others: Sequence[Process], load: Load, options: Options
-) -> tuple[Figures, str]:
+) -> tuple[Figures, CpuUse]:
     """Wait for the server, check one command, warm up, then drive it with wrk for the
     phase's time; the figures and the CPU the server (and `others`) used meanwhile."""
-    processes = [server, *others]
     server.wait_ready()
     check_one(server, others, load)
     if options.warmup > 0:
@@ -246,10 +134,10 @@ def load_server(
             for p in others:
                 p.stop()
             server.fail(f"warm-up failed: {dict(warm.errors) or 'no command completed'}")
-    return cpu_share(processes, lambda: drive(load, options.clients, options.seconds))
+    return measure_cpu([server, *others], lambda: drive(load, options.clients, options.seconds))
 
 
-def measure_peer(pg: Postgres, dbname: str, options: Options) -> tuple[Figures, str]:
+def measure_peer(pg: Postgres, dbname: str, options: Options) -> tuple[Figures, CpuUse]:
     """bench/peer.py under uvicorn (its own process) against `dbname`: `POST /concerns`."""
     env = dict(os.environ)
     env.update(
@@ -296,7 +184,7 @@ def wait_leading(worker: MinqingProcess) -> MinqingProcess:
 
 def measure_minqing(
     pg: Postgres, dbname: str, options: Options, production: bool
-) -> tuple[Figures, str, str]:
+) -> tuple[Figures, CpuUse, str]:
     """`minqing serve` against `dbname` (production: embedded workers off and `minqing worker
     projections` beside it), a staff + grid_leader token; `POST /api/v1/concerns`."""
     env = minqing_env(pg, dbname)
@@ -329,9 +217,10 @@ def run_phase(pg: Postgres, name: str, options: Options) -> Phase:
     pg.create_database(dbname)
     try:
         if name == "ceiling":
-            return Phase(
-                name, measure_ceiling(pg, dbname, options.clients, options.seconds), load_before
+            figures, cpu = measure_cpu(
+                [], lambda: measure_ceiling(pg, dbname, options.clients, options.seconds)
             )
+            return Phase(name, figures, load_before, cpu)
         if name == "peer":
             figures, cpu = measure_peer(pg, dbname, options)
             return Phase(name, figures, load_before, cpu)
@@ -350,19 +239,22 @@ def report(phases: dict[str, Phase], mix: str) -> None:
     print()
     print(
         f"{'phase':<30} {'commands/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'× ceiling':>9} "
-        f"{'errors':>7}  {'load':>5}  {'server CPU':<12} {'read-model lag':>14}"
+        f"{'errors':>7} {'load':>5} {'others':>6}  {'server CPU':<11} {'lag':>5}"
     )
     for name, p in phases.items():
         f = p.figures
         ratio = f"{f.rate / ceiling:9.3f}" if ceiling else f"{'-':>9}"
         print(
             f"{LABELS[name]:<30} {f.rate:10.1f} {f.p50_ms:8.2f} {f.p99_ms:8.2f} {ratio} "
-            f"{sum(f.errors.values()):>7}  {p.load_before:5.2f}  {p.cpu:<12} {p.lag:>14}"
+            f"{sum(f.errors.values()):>7} {p.load_before:5.2f} {p.cpu.outside:5.0f}%  "
+            f"{' + '.join(f'{c:.0f}%' for c in p.cpu.processes) or '-':<11} {p.lag:>5}"
         )
     print(
-        "(ceiling: commits/s; load: 1-minute load average before the phase; server CPU: "
-        "100% = one core, production: API + worker; read-model lag: events behind the head "
-        "right after the load)"
+        "(ceiling: commits/s. load: 1-minute load average before the phase, this bench's\n"
+        " own earlier phases included. others: CPU used during the phase by processes\n"
+        " outside this bench and PostgreSQL, i.e. other sessions' work (100% = one core;\n"
+        f" the machine has {os.cpu_count()}). server CPU: the server's; production: API +\n"
+        " worker. lag: read models' events behind the log's head right after the load.)"
     )
     if mix != "raise":
         print(f"(Minqing phases: mix {mix}; the peer raises only)")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import importlib
 import os
+import pwd
 import secrets
 import shutil
 import signal
@@ -19,11 +20,11 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import cycle
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar
 
 import httpx
 import psycopg
@@ -38,6 +39,7 @@ from domain.vocabulary import Category, Channel, Library
 
 REPO = Path(__file__).resolve().parent.parent
 SERVER_START_TIMEOUT = 60.0
+T = TypeVar("T")
 CLI_TIMEOUT = 120.0
 
 
@@ -78,6 +80,70 @@ class Figures:
     @property
     def rate(self) -> float:
         return self.count / self.elapsed if self.elapsed > 0 else 0.0
+
+
+# --- CPU: what the measured processes used, and what everything else on the machine did ---
+
+
+def _processes() -> dict[int, tuple[int, int, float]]:
+    """Every process on the machine: pid → (parent pid, owner uid, CPU seconds so far)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    found: dict[int, tuple[int, int, float]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_text()
+            uid = entry.stat().st_uid
+        except OSError:  # it ended meanwhile
+            continue
+        # After the command's ")": state, ppid, … utime and stime are fields 14 and 15.
+        fields = stat.rsplit(")", 1)[1].split()
+        found[int(entry.name)] = (int(fields[1]), uid, (int(fields[11]) + int(fields[12])) / tick)
+    return found
+
+
+def _outside(
+    before: dict[int, tuple[int, int, float]], after: dict[int, tuple[int, int, float]]
+) -> float:
+    """CPU seconds used between two snapshots by processes that are neither this bench nor its
+    descendants (servers, workers, wrk) nor PostgreSQL's: other sessions' work, the noise.
+    Processes that ended in between are missed, so it is a lower bound."""
+    try:
+        postgres_uid = pwd.getpwnam("postgres").pw_uid
+    except KeyError:
+        postgres_uid = -1
+    ours = {os.getpid()}
+    grew = True
+    while grew:
+        more = {pid for pid, (ppid, _, _) in after.items() if ppid in ours} - ours
+        ours |= more
+        grew = bool(more)
+    used = 0.0
+    for pid, (_, uid, cpu) in after.items():
+        if pid not in ours and uid != postgres_uid:
+            used += max(0.0, cpu - before.get(pid, (0, 0, 0.0))[2])
+    return used
+
+
+@dataclass(frozen=True)
+class CpuUse:
+    """CPU over a measured span, in % of one core: each watched process's, and the rest of
+    the machine's outside this bench and PostgreSQL."""
+
+    processes: list[float]
+    outside: float
+
+
+def measure_cpu(processes: Sequence[Process], measure: Callable[[], T]) -> tuple[T, CpuUse]:
+    """Run `measure`; its result and the CPU used meanwhile."""
+    machine = _processes()
+    before = [p.cpu_seconds() for p in processes]
+    began = time.monotonic()
+    result = measure()
+    elapsed = time.monotonic() - began
+    shares = [(p.cpu_seconds() - b) / elapsed * 100 for p, b in zip(processes, before, strict=True)]
+    return result, CpuUse(shares, _outside(machine, _processes()) / elapsed * 100)
 
 
 # --- PostgreSQL ------------------------------------------------------------------------
