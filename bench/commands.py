@@ -17,8 +17,8 @@ time with the same number of clients (16 by default):
 The HTTP phases are driven by wrk (bench/wrk.py, bench/commands.lua) with N keep-alive
 connections, each request one command. It prints commands/s, p50/p99 latency, the ratio to
 the ceiling, errors, the server's CPU and other processes' CPU (the noise) per phase, and
-whether the targets are met; drops its databases and stops by itself. Figures only; nothing here is asserted. The exit status is
-non-zero only if requests or inserts failed.
+whether the targets are met; drops its databases and stops by itself. Figures only; nothing
+here is asserted. The exit status is non-zero only if requests or inserts failed.
 
     .venv/bin/python bench/commands.py --seconds 20
     .venv/bin/python bench/commands.py --phases ceiling,production --seconds 10
