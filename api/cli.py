@@ -84,7 +84,11 @@ def _parser() -> argparse.ArgumentParser:
     listing = tokens.add_parser("list", help="a principal's tokens (ids, never the tokens)")
     listing.add_argument("name", type=_text)
 
-    sub.add_parser("demo", help="load the worked story of domain.md")
+    sub.add_parser(
+        "demo",
+        help="load the worked story of docs/domain.md (3 March to 12 April) and write web UI"
+        " passwords for its people beside the admin token (var/demo-passwords)",
+    )
 
     worker = sub.add_parser("worker", help="long-running workers").add_subparsers(
         dest="worker_command", required=True
@@ -149,9 +153,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_webhook_worker(settings)
     if args.command == "worker" and args.worker_command == "deadlines":
         return deadlines.run_worker(settings, once=args.once)
-    app = open_minqing(settings)
+    # The demo is often the very first command: it makes the admin (and its token file)
+    # first, as `minqing serve` would on an empty embedded store.
+    app = open_minqing(settings, first_start=args.command == "demo")
     try:
-        return _run(args, app)
+        return _run(args, app, settings)
     except DomainError as exc:
         print(f"minqing: {exc}", file=sys.stderr)
         return 1
@@ -159,7 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         app.close()
 
 
-def _run(args: argparse.Namespace, app: Minqing) -> int:
+def _run(args: argparse.Namespace, app: Minqing, settings: Settings) -> int:
     if args.command == "db":
         print(f"minqing: tables ready on {app.db.dialect} ({app.db.events_table})")
     elif args.command == "users" and args.users_command == "add":
@@ -188,15 +194,31 @@ def _run(args: argparse.Namespace, app: Minqing) -> int:
             print(f"{t['id']}  {t['label']!r}  created {t['created_at']}", end="")
             print(f"  revoked {t['revoked_at']}" if t["revoked_at"] else "")
     elif args.command == "demo":
-        from api.demo import load_demo
-
-        for line in load_demo(app):
-            print(line)
+        _demo(app, settings)
     elif args.command == "worker" and args.worker_command == "projections":
         return _feed_projections(app, args.batch_size)
     elif args.command == "projections":
         return _projections(app, args)
     return 0
+
+
+def _demo(app: Minqing, settings: Settings) -> None:
+    from api.demo import load_demo, write_credentials
+
+    codes: dict[str, str] = {}
+    lines = list(load_demo(app, codes))
+    for line in lines:
+        print(line)
+    path = settings.admin_token_file.with_name("demo-passwords")
+    if codes:  # loaded now: the story's people get passwords
+        write_credentials(app, path, codes)
+    # Where, never what: a secret must not appear in a terminal's scrollback or a log.
+    if settings.embedded and settings.admin_token_file.exists():
+        print(f"minqing: the admin's API token is in {settings.admin_token_file}")
+    if path.exists():
+        print(f"minqing: the demo's web UI passwords and tracking codes are in {path}")
+    else:
+        print("minqing: set web UI passwords with `minqing users passwd NAME`")
 
 
 def _passwd(app: Minqing, name: str, from_stdin: bool) -> int:

@@ -1,11 +1,16 @@
-"""`minqing demo`: the worked story of domain.md, played through the application."""
+"""`minqing demo`: the worked story of docs/domain.md, played through the application, and
+web UI passwords for its people in a private file."""
 
 from __future__ import annotations
 
+import os
+import secrets
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
+from pathlib import Path
 from uuid import UUID
 
+from api.ui import passwords
 from domain.application import Minqing, NewConcern, NewVisit
 from domain.meeting import MeetingKind
 from domain.residents import ResidentData
@@ -14,6 +19,16 @@ from domain.voting import Choice
 
 YEAR = 2026
 BRANCH_SIZE = 15
+# The story's people who sign in to the web UI, with what the credentials file says of them.
+PEOPLE: tuple[tuple[str, str], ...] = (
+    ("wangfang", "王芳 Wang Fang, collector in grid 2: /ui/record"),
+    ("grid2-leader", "grid 2's leader: /ui/triage"),
+    ("committee", "the branch committee: /ui/committee, /ui/meetings"),
+    ("chen-chair", "陈书记 Secretary Chen, the meeting's chair: /ui/meetings"),
+    ("liqiang", "李强 Li Qiang, project coordinator: /ui/tasks"),
+    ("supervisor", "a supervisor: /ui/supervision"),
+    ("demo-admin", "admin and staff: /ui/concerns, /ui/ledger"),
+)
 
 
 def _at(app: Minqing, month: int, day: int, hour: int = 9) -> Callable[[], datetime]:
@@ -21,19 +36,42 @@ def _at(app: Minqing, month: int, day: int, hour: int = 9) -> Callable[[], datet
     return lambda: moment
 
 
-def load_demo(app: Minqing) -> Iterator[str]:
-    """Members, principals, concerns and the meeting of 25 March: the whole worked story."""
+def load_demo(app: Minqing, codes: dict[str, str] | None = None) -> Iterator[str]:
+    """Members, principals, concerns, a visit and the meeting of 25 March, on to the
+    resident's answer of 12 April: the whole worked story. `codes` receives each raised
+    concern's tracking code by reference (never printed: it is the resident's secret)."""
     if any(m.name == "李强" for m in app.list_members()):
         yield "demo data is already loaded"
         return
     real_clock = app.clock
     try:
-        yield from _story(app)
+        yield from _story(app, {} if codes is None else codes)
     finally:
         app.clock = real_clock
 
 
-def _story(app: Minqing) -> Iterator[str]:
+def write_credentials(app: Minqing, path: Path, codes: dict[str, str]) -> None:
+    """Give each of the story's people a new random web UI password and write them, with the
+    tracking codes, to `path` (mode 600, like the admin token)."""
+    lines = [
+        "# Minqing demo: web UI passwords for the worked story's people, made by `minqing demo`.",
+        "# Sign in at /ui/sign-in. Keep this file private; new ones: minqing users passwd NAME.",
+        "# user          password              who",
+    ]
+    for name, who in PEOPLE:
+        password = secrets.token_urlsafe(12)
+        passwords.set_password(app.db, app.accounts, name, password)
+        lines.append(f"{name:<15} {password:<21} {who}")
+    lines.append("# The resident's tracking codes (no sign-in: /ui/track):")
+    lines.extend(f"# {reference} {code}" for reference, code in codes.items())
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # var/: owner only
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    os.chmod(path, 0o600)  # an older file keeps its mode through O_TRUNC: make sure
+
+
+def _story(app: Minqing, codes: dict[str, str]) -> Iterator[str]:
     app.clock = _at(app, 3, 1)
     admin = app.accounts.add("demo-admin", [Role.ADMIN, Role.STAFF])
     wang = app.register_member(admin, "王芳", ["2"], [DutyRole.ENVIRONMENT_MONITOR], True)
@@ -51,10 +89,9 @@ def _story(app: Minqing) -> Iterator[str]:
     committee = app.accounts.add("committee", [Role.COMMITTEE])
     chair = app.accounts.add("chen-chair", [Role.CHAIR, Role.MEMBER], [], UUID(chen.id))
     assignee = app.accounts.add("liqiang", [Role.MEMBER], ["2"], UUID(li.id))
-    app.accounts.add("supervisor", [Role.SUPERVISOR])
-    for p in (collector, leader, committee, chair, assignee):
+    supervisor = app.accounts.add("supervisor", [Role.SUPERVISOR])
+    for p in (collector, leader, committee, chair, assignee, supervisor, admin):
         yield f"principal {p.name:<13} roles={','.join(sorted(r.value for r in p.roles))}"
-    yield "issue demo tokens with: minqing tokens issue <name>"
 
     app.clock = _at(app, 3, 3, 10)
     light = app.raise_concern(
@@ -71,7 +108,8 @@ def _story(app: Minqing) -> Iterator[str]:
         ),
     )
     light_id = UUID(light.id)
-    yield f"3 March: {light.reference} east-path streetlights, tracking {light.tracking_code}"
+    codes[str(light.reference)] = str(light.tracking_code)
+    yield f"3 March: {light.reference} east-path streetlights, raised by Wang Fang on a visit"
     app.record_visit(
         collector,
         NewVisit("2", "5号楼2单元301", date(YEAR, 3, 3), notes="路灯问题", concern_ids=[light_id]),
@@ -96,6 +134,7 @@ def _story(app: Minqing) -> Iterator[str]:
         ),
     )
     corridor_id = UUID(corridor.id)
+    codes[str(corridor.reference)] = str(corridor.tracking_code)
     app.clock = _at(app, 3, 7)
     app.refer(corridor_id, leader)
     yield f"6 March: {corridor.reference} corridor storage dispute, referred"
@@ -112,6 +151,7 @@ def _story(app: Minqing) -> Iterator[str]:
             grid="2",
         ),
     )
+    codes[str(inquiry.reference)] = str(inquiry.tracking_code)
     app.handle_now(
         UUID(inquiry.id),
         leader,
