@@ -17,6 +17,7 @@ from api.routes import (
     concern_list,
     concerns,
     events,
+    front,
     ledger,
     libraries,
     meetings,
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         libraries.public_router,
         members.points_router,
         ledger.router,
+        front.router,
     ):
         app.include_router(router)
     ui.install(app)  # the web UI: /ui/ (api/ui)
