@@ -8,7 +8,7 @@ BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed
 BENCH_SECONDS = 20
 
-.PHONY: install run test lint db-init demo bench
+.PHONY: install run test lint db-init demo docs bench
 
 install: $(STAMP)
 
@@ -41,6 +41,11 @@ db-init: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/minqing demo
+
+# The documents generated from the code (docs/events.md, parts of docs/domain.md); a test
+# fails while the committed ones differ.
+docs: $(STAMP)
+	$(BIN)/python -m api.docs_gen
 
 # Needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust auth) and wrk (`apt-get install
 # wrk`); see docs/performance.md.
