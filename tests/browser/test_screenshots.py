@@ -1,4 +1,4 @@
-"""Screenshots of every page at phone and desktop widths for the README (docs/screenshots/).
+"""Screenshots of every page at phone and desktop widths for docs/web-ui.md (docs/screenshots/).
 
 Opt-in: `MINQING_SCREENSHOTS=1 .venv/bin/pytest tests/browser/test_screenshots.py` loads the
 worked story (`minqing demo`) plus a meeting in session and open work, then photographs each
