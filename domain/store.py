@@ -14,6 +14,34 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 Dialect = Literal["sqlite", "postgres"]
 
+# A pooled connection above the pool's size that stayed unused this long is closed (psycopg
+# closes one such connection per period), so a burst of requests leaves no crowd of idle
+# connections behind. psycopg's default is 10 minutes.
+POOL_MAX_IDLE_SECONDS = 30.0
+# The pool gives up a connection attempt that kept failing after this long (psycopg retries
+# it with a doubling delay for 5 minutes by default). A longer outage would leave its next
+# try due minutes after the database is back, and every thread waiting for it; once given
+# up, the next thread that needs a connection makes one at once. The workers pace their own
+# retries (domain/outage.py).
+POOL_RECONNECT_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class Pool:
+    """One process's pool of PostgreSQL connections: `size` kept open while idle, up to
+    `overflow` more opened under load (and closed again once idle)."""
+
+    size: int = 2
+    overflow: int = 18
+
+    def __post_init__(self) -> None:
+        if self.size < 0 or self.overflow < 0 or self.size + self.overflow < 1:
+            msg = (
+                "MINQING_POSTGRES_POOL_SIZE and MINQING_POSTGRES_MAX_OVERFLOW must not be"
+                " negative, and together at least 1"
+            )
+            raise ValueError(msg)
+
 
 @dataclass(frozen=True)
 class SideWrite:
@@ -23,8 +51,9 @@ class SideWrite:
     params: tuple[Any, ...]
 
 
-def event_store_env(database_url: str) -> dict[str, str]:
-    """The eventsourcing environment for a `sqlite:///…` or `postgresql://…` URL."""
+def event_store_env(database_url: str, pool: Pool | None = None) -> dict[str, str]:
+    """The eventsourcing environment for a `sqlite:///…` or `postgresql://…` URL; on
+    PostgreSQL with `pool`'s sizes (default: an API process's)."""
     parts = urlsplit(database_url)
     if parts.scheme == "sqlite":
         path = unquote(parts.path)
@@ -47,6 +76,8 @@ def event_store_env(database_url: str) -> dict[str, str]:
         if not parts.path.strip("/"):
             msg = "MINQING_DATABASE_URL: postgresql URL needs a database name"
             raise ValueError(msg)
+        pool = pool or Pool()
+        size, overflow = str(pool.size), str(pool.overflow)
         return {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "POSTGRES_DBNAME": unquote(parts.path.lstrip("/")),
@@ -54,8 +85,14 @@ def event_store_env(database_url: str) -> dict[str, str]:
             "POSTGRES_PORT": str(parts.port or 5432),
             "POSTGRES_USER": unquote(parts.username or "postgres"),
             "POSTGRES_PASSWORD": unquote(parts.password or ""),
-            "POSTGRES_POOL_SIZE": "10",
-            "POSTGRES_MAX_OVERFLOW": "30",
+            # eventsourcing reads MINQING_<KEY> before <KEY> (the application's name first),
+            # from os.environ too, where our settings of the same names live: set both, so
+            # the sizes chosen here are the ones used.
+            "POSTGRES_POOL_SIZE": size,
+            "MINQING_POSTGRES_POOL_SIZE": size,
+            "POSTGRES_MAX_OVERFLOW": overflow,
+            "MINQING_POSTGRES_MAX_OVERFLOW": overflow,
+            # How long a thread waits for a pooled connection (not a connect timeout).
             "POSTGRES_CONNECT_TIMEOUT": "10",
             "POSTGRES_LOCK_TIMEOUT": "10",
             "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "10",
@@ -92,6 +129,13 @@ class PostgresRecorder(PostgresApplicationRecorder):
     is. Written before the lock, its failure could leave later statements of the pipeline
     aborted, and the pipeline's exit would raise "pipeline aborted" in its place.
     """
+
+    def __init__(self, datastore: Any, **kwargs: Any) -> None:
+        # Set before the library's constructor opens the pool (its idle check is scheduled
+        # then); eventsourcing has no setting for either.
+        datastore.pool.max_idle = POOL_MAX_IDLE_SECONDS
+        datastore.pool.reconnect_timeout = POOL_RECONNECT_SECONDS
+        super().__init__(datastore, **kwargs)
 
     def _insert_events(self, curs: Any, stored_events: Sequence[Any], **kwargs: Any) -> None:
         if not stored_events:  # the library inserts no events, so nothing follows
