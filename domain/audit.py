@@ -132,6 +132,7 @@ def ensure_tables(db: Database) -> None:
     if db in _ready:
         return
     with db.transaction() as cur:
+        cur.lock_schema()
         for statement in _TABLES:
             cur.execute(statement)
     _ready.add(db)

@@ -24,6 +24,10 @@ POOL_MAX_IDLE_SECONDS = 30.0
 # up, the next thread that needs a connection makes one at once. The workers pace their own
 # retries (domain/outage.py).
 POOL_RECONNECT_SECONDS = 5.0
+# Taken (per transaction) by whatever creates tables when a process starts: PostgreSQL's
+# CREATE … IF NOT EXISTS fails when another session creates the same object at the same
+# moment, and workers that waited for the database all start at once when it answers.
+SCHEMA_LOCK = 0x6D71_736D  # "mqsm"
 
 
 @dataclass(frozen=True)
@@ -137,6 +141,10 @@ class PostgresRecorder(PostgresApplicationRecorder):
         datastore.pool.reconnect_timeout = POOL_RECONNECT_SECONDS
         super().__init__(datastore, **kwargs)
 
+    def _create_table(self, curs: Any) -> None:
+        curs.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+        super()._create_table(curs)
+
     def _insert_events(self, curs: Any, stored_events: Sequence[Any], **kwargs: Any) -> None:
         if not stored_events:  # the library inserts no events, so nothing follows
             _write_sides(curs, kwargs)
@@ -237,6 +245,7 @@ class Database:
         # Not self.transaction(): on SQLite that writes to minqing_counters, made here.
         with self.recorder.datastore.transaction(commit=True) as c:
             cur = Cursor(c, self.dialect)
+            cur.lock_schema()
             for statement in _SIDE_TABLES["common"]:
                 cur.execute(statement)
 
@@ -278,6 +287,12 @@ class Cursor:
     def execute(self, sql: str, params: tuple[Any, ...] = ()) -> None:
         """Run one statement."""
         self._cursor.execute(_to_pg(sql) if self._dialect == "postgres" else sql, params)
+
+    def lock_schema(self) -> None:
+        """Wait for any other process creating tables (PostgreSQL; SQLite's write lock
+        already serialises them), until this transaction ends."""
+        if self._dialect == "postgres":
+            self.execute("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK,))
 
     def executemany(self, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
         """Run one statement for each row of parameters (psycopg pipelines them)."""

@@ -83,7 +83,14 @@ class SwitchProxy:
                 _reset(client)
                 continue
             with self._lock:
-                self._open.update((client, upstream))
+                # Switched to refusing while connecting upstream: this one must not survive.
+                forwarding = self._forwarding
+                if forwarding:
+                    self._open.update((client, upstream))
+            if not forwarding:
+                _reset(client)
+                _reset(upstream)
+                continue
             for source, sink in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
 

@@ -5,10 +5,11 @@ processes configured only by their environment."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -44,7 +45,8 @@ def worker(kind: str, env: dict[str, str], log: Path) -> Iterator[subprocess.Pop
         process = subprocess.Popen(  # noqa: S603 - our own command line
             [sys.executable, "-m", "api.cli", "worker", kind],
             cwd=ROOT,
-            env={**os.environ, **env},
+            # A test that fails dumps each live worker's threads into its log (`dump`).
+            env={**os.environ, "PYTHONFAULTHANDLER": "1", **env},
             stdout=out,
             stderr=subprocess.STDOUT,
         )
@@ -54,6 +56,14 @@ def worker(kind: str, env: dict[str, str], log: Path) -> Iterator[subprocess.Pop
         if process.poll() is None:
             process.kill()
         process.wait(timeout=20)
+
+
+def dump(processes: Iterable[subprocess.Popen[bytes]]) -> None:
+    """Make each live worker write its threads' stacks to its log, and end (SIGABRT)."""
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGABRT)
+            process.wait(timeout=20)
 
 
 def count(log: Path, text: str) -> int:

@@ -33,6 +33,7 @@ from tests.integration.outage_support import (
     DOWN,
     UP,
     count,
+    dump,
     server_address,
     via,
     wait_until,
@@ -80,7 +81,11 @@ def wait_for_outages(
         assert_waiting(processes, logs)
         return outages(logs, down, up)
 
-    wait_until(logged, what=f"{down} outages logged starting and {up} ending")
+    try:
+        wait_until(logged, what=f"{down} outages logged starting and {up} ending")
+    except AssertionError:
+        dump(processes.values())
+        raise
 
 
 def stop_while_waiting(
