@@ -35,7 +35,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
 
     db = sub.add_parser("db", help="database").add_subparsers(dest="db_command", required=True)
-    db.add_parser("init", help="create the event store and side tables")
+    db.add_parser(
+        "init", help="create the event store, the side tables and the read models' tables"
+    )
 
     users = sub.add_parser("users", help="principals").add_subparsers(
         dest="users_command", required=True
@@ -151,6 +153,9 @@ def _command(args: argparse.Namespace, settings: Settings) -> int:
 
 def _run(args: argparse.Namespace, app: Minqing) -> int:
     if args.command == "db":
+        # The read models' tables too: workers started next (the deadline watcher reads the
+        # concern list) must not find them missing while the projections worker starts.
+        ProjectionRunner(app, registry.all_projections())
         print(f"minqing: tables ready on {app.db.dialect} ({app.db.events_table})")
     elif args.command == "users" and args.users_command == "add":
         member = UUID(args.member) if args.member else None
