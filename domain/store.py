@@ -33,10 +33,13 @@ SCHEMA_LOCK = 0x6D71_736D  # "mqsm"
 @dataclass(frozen=True)
 class Pool:
     """One process's pool of PostgreSQL connections: `size` kept open while idle, up to
-    `overflow` more opened under load (and closed again once idle)."""
+    `overflow` more opened under load (and closed again once idle); a thread waits up to
+    `wait` seconds for one (eventsourcing retries its reads and inserts 10 times after that,
+    so while the database is down one such call takes about ten waits)."""
 
     size: int = 2
     overflow: int = 18
+    wait: int = 10
 
     def __post_init__(self) -> None:
         if self.size < 0 or self.overflow < 0 or self.size + self.overflow < 1:
@@ -97,7 +100,7 @@ def event_store_env(database_url: str, pool: Pool | None = None) -> dict[str, st
             "POSTGRES_MAX_OVERFLOW": overflow,
             "MINQING_POSTGRES_MAX_OVERFLOW": overflow,
             # How long a thread waits for a pooled connection (not a connect timeout).
-            "POSTGRES_CONNECT_TIMEOUT": "10",
+            "POSTGRES_CONNECT_TIMEOUT": str(pool.wait),
             "POSTGRES_LOCK_TIMEOUT": "10",
             "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "10",
             "APPLICATION_RECORDER_TOPIC": "domain.store:PostgresRecorder",
