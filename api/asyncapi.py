@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from domain import cloudevents
+from domain.unreadable import UNREADABLE_TYPE, unreadable_envelope
 
 _ENVELOPE: dict[str, Any] = {
     "type": "object",
@@ -93,6 +94,13 @@ def _messages(public_url: str) -> dict[str, Any]:
             "contentType": "application/json",
             "payload": payload,
         }
+    # An event that can no longer be read arrives as this stand-in, in its place.
+    messages[_message_name(UNREADABLE_TYPE)] = {
+        "name": UNREADABLE_TYPE,
+        "title": "an event that can no longer be read",
+        "contentType": "application/json",
+        "payload": unreadable_envelope(),
+    }
     return messages
 
 

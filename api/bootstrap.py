@@ -93,7 +93,7 @@ def ensure_admin(app: Minqing, settings: Settings) -> None:
     admin = app.accounts.add("admin", [Role.ADMIN, Role.STAFF])
     _, token = app.accounts.issue_token(admin.id, label="first start")
     path = settings.admin_token_file
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # var/: owner only
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
         f.write(token + "\n")

@@ -11,18 +11,29 @@ import threading
 from collections.abc import Sequence
 from uuid import UUID
 
-from api import audit_cli
+from api import audit_cli, security
 from api.bootstrap import open_minqing, open_when_ready
 from api.settings import Settings
+from domain import text
 from domain.application import Minqing
 from domain.errors import DomainError
 from domain.outage import Outage, patiently, reason, unavailable
 from domain.pgsession import probe
 from domain.vocabulary import Role
 from projections import registry
-from projections.runner import BATCH_SIZE, ProjectionRunner, ProjectionStatus
+from projections.parking import ParkedEvent
+from projections.runner import BATCH_SIZE, ProjectionRunner, ProjectionStatus, RebuildReport
 from workers import checkpoints, deadlines
 from workers.webhooks import run_worker as run_webhook_worker
+
+
+def _text(raw: str) -> str:
+    """An argument through the text policy (domain/text.py: one line, NFC); argparse names
+    the argument when it is refused."""
+    try:
+        return text.check_single_line(raw)
+    except text.TextRefused as refused:
+        raise argparse.ArgumentTypeError(str(refused)) from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -43,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
         dest="users_command", required=True
     )
     add = users.add_parser("add", help="add a principal")
-    add.add_argument("name")
+    add.add_argument("name", type=_text)
     add.add_argument(
         "--role",
         action="append",
@@ -51,13 +62,17 @@ def _parser() -> argparse.ArgumentParser:
         choices=[r.value for r in Role],
         help="repeat for several roles",
     )
-    add.add_argument("--grid", action="append", default=[], help="limit to a grid (repeatable)")
-    add.add_argument("--member", default=None, help="the member id this principal acts as")
+    add.add_argument(
+        "--grid", action="append", default=[], type=_text, help="limit to a grid (repeatable)"
+    )
+    add.add_argument(
+        "--member", default=None, type=_text, help="the member id this principal acts as"
+    )
     users.add_parser("list", help="list principals")
     passwd = users.add_parser(
         "passwd", help="set a principal's web UI password (argon2); ends their sessions"
     )
-    passwd.add_argument("name")
+    passwd.add_argument("name", type=_text)
     passwd.add_argument(
         "--stdin", action="store_true", help="read the password from standard input, one line"
     )
@@ -66,12 +81,12 @@ def _parser() -> argparse.ArgumentParser:
         dest="tokens_command", required=True
     )
     issue = tokens.add_parser("issue", help="issue a token; printed once, stored as a hash")
-    issue.add_argument("name", help="principal name or id")
-    issue.add_argument("--label", default="")
+    issue.add_argument("name", type=_text, help="principal name or id")
+    issue.add_argument("--label", default="", type=_text)
     revoke = tokens.add_parser("revoke", help="revoke a token by its id")
-    revoke.add_argument("token_id")
+    revoke.add_argument("token_id", type=_text)
     listing = tokens.add_parser("list", help="a principal's tokens (ids, never the tokens)")
-    listing.add_argument("name")
+    listing.add_argument("name", type=_text)
 
     sub.add_parser("demo", help="load the worked story of domain.md")
 
@@ -109,7 +124,17 @@ def _parser() -> argparse.ArgumentParser:
     rebuild.add_argument(
         "name", nargs="?", choices=registry.names(), help="default: every one, in one pass"
     )
-    views.add_parser("status", help="each projection's position and lag")
+    views.add_parser("status", help="each projection's position, lag and parked events")
+    parked = views.add_parser(
+        "parked", help="events a read model failed on and passed over, and the errors"
+    )
+    parked.add_argument("name", nargs="?", choices=registry.names(), help="default: every one")
+    retry = views.add_parser(
+        "retry",
+        help="after a fix: rebuild NAME, so its parked events are applied again in log order"
+        " (those that still fail stay parked); exit status 1 while any stays parked",
+    )
+    retry.add_argument("name", choices=registry.names())
     audit_cli.add_parser(sub)
     return p
 
@@ -268,6 +293,7 @@ def _projections(app: Minqing, args: argparse.Namespace) -> int:
     runner = ProjectionRunner(app, registry.all_projections())
     if args.projections_command == "rebuild" and args.name:
         report = runner.rebuild(args.name)
+        _warn_parked([report])
         rate = report.events / report.seconds if report.seconds else 0.0
         print(
             f"rebuilt {report.name}: {report.events} events to position {report.position}"
@@ -276,6 +302,7 @@ def _projections(app: Minqing, args: argparse.Namespace) -> int:
     elif args.projections_command == "rebuild":
         # Every read model in one pass over the log, swapped in together.
         reports = runner.rebuild_all()
+        _warn_parked(reports)
         for report in reports:
             print(f"rebuilt {report.name}: {report.events} events to position {report.position}")
         position, seconds = reports[0].position, reports[0].seconds
@@ -284,10 +311,55 @@ def _projections(app: Minqing, args: argparse.Namespace) -> int:
             f"rebuilt {len(reports)} read models in one pass: {position} log positions"
             f" in {seconds:.2f} s ({rate:,.0f} positions/s)"
         )
+    elif args.projections_command == "parked":
+        _print_parked(runner.parked(args.name))
+    elif args.projections_command == "retry":
+        return _retry(runner, args.name)
     else:
-        print(f"{'projection':<16} {'position':>10} {'head':>10} {'lag':>8}")
+        print(f"{'projection':<16} {'position':>10} {'head':>10} {'lag':>8} {'parked':>8}")
         for s in runner.status():
-            print(f"{s.name:<16} {s.position:>10} {s.head:>10} {s.lag:>8}")
+            print(f"{s.name:<16} {s.position:>10} {s.head:>10} {s.lag:>8} {s.parked:>8}")
+    return 0
+
+
+def _warn_parked(reports: Sequence[RebuildReport]) -> None:
+    for report in reports:
+        if report.parked:
+            shown = ", ".join(str(p) for p in report.parked[:10])
+            more = " …" if len(report.parked) > 10 else ""
+            print(
+                f"minqing: {report.name} parked {len(report.parked)} events it failed on"
+                f" (positions {shown}{more}); see `minqing projections parked`",
+                file=sys.stderr,
+            )
+
+
+def _print_parked(events: Sequence[ParkedEvent]) -> None:
+    if not events:
+        print("no parked events")
+        return
+    print(
+        f"{'projection':<16} {'position':>10}  {'event type':<24} {'parked at':<25}"
+        f" {'attempts':>8}  error"
+    )
+    for e in events:
+        print(
+            f"{e.projection:<16} {e.position:>10}  {e.event_type:<24} {e.parked_at:<25}"
+            f" {e.attempts:>8}  {e.error}"
+        )
+
+
+def _retry(runner: ProjectionRunner, name: str) -> int:
+    report = runner.retry(name)
+    print(
+        f"retried {name} by a rebuild: {report.rebuild.events} events to position"
+        f" {report.rebuild.position}; unparked {len(report.unparked)}"
+        + (f" (positions {', '.join(map(str, report.unparked))})" if report.unparked else "")
+    )
+    if report.still_parked:
+        print(f"still parked: {len(report.still_parked)}", file=sys.stderr)
+        _print_parked(report.still_parked)
+        return 1
     return 0
 
 
@@ -313,6 +385,7 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int)
     if app is None:
         return 0  # stopped while waiting for the database
     app.close()
+    security.install_log_filter()  # no tracking code in the access log
     uvicorn.run(
         "api.main:create_app",
         factory=True,
@@ -320,6 +393,9 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int)
         port=port or settings.port,
         workers=workers,
         log_level="info",
+        # Forwarded headers are believed only from MINQING_TRUSTED_PROXIES (api.security);
+        # uvicorn's own handling would trust any local process.
+        proxy_headers=False,
     )
     return 0
 

@@ -1,13 +1,24 @@
-"""Every error leaves the API as `{"error", "message", …details}`: the mapping lives here."""
+"""Every error leaves the API as `{"error", "message", …details}`: the mapping lives here.
+
+Besides the domain's refusals: a database that is down or restarting answers 503 with
+Retry-After, and anything else unexpected 500, both in the same JSON (the web UI's pages
+answer an HTML page instead, Open311's paths the spec's error list).
+"""
 
 from __future__ import annotations
 
+import logging
+import sqlite3
+from collections.abc import Iterator, Mapping
 from typing import Any
 
+import eventsourcing.persistence as es
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.responses import Response
 
 from domain.errors import (
     Conflict,
@@ -18,6 +29,7 @@ from domain.errors import (
     TransitionNotAllowed,
     VersionMismatch,
 )
+from domain.unreadable import UnreadableEvent
 
 
 class Unauthenticated(Exception):
@@ -30,6 +42,54 @@ class RateLimited(Exception):
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"too many requests; retry after {retry_after} s")
         self.retry_after = retry_after
+
+
+class BodyTooLarge(HTTPException):
+    """The request body is larger than the configured limit (api/limits.py)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the request body is larger than {limit} bytes")
+
+
+class BodyNotJson(HTTPException):
+    """A JSON body that is not UTF-8 or nests too deeply to be parsed safely."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(422, message)
+
+
+log = logging.getLogger("minqing.api")
+# A restarting PostgreSQL is back within seconds; a client may try again after this long.
+RETRY_AFTER_SECONDS = 5
+_UNAVAILABLE = "the database is unavailable (down or restarting); try again shortly"
+_INTERNAL = "an unexpected error occurred; it has been logged"
+# What SQLite says when another process holds the file or the file cannot be reached; its
+# other OperationalErrors (a missing table, bad SQL) are faults of ours, not outages.
+_SQLITE_OUTAGES = ("database is locked", "database is busy", "unable to open", "disk i/o")
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """True when `exc` is how a dead, restarting or locked database surfaces: a driver's
+    connection error (psycopg's, its pool's timeout, SQLite's lock), or eventsourcing's
+    wrapper of one."""
+    for cause in _causes(exc):
+        if isinstance(cause, sqlite3.OperationalError):
+            return any(text in str(cause).lower() for text in _SQLITE_OUTAGES)
+        # psycopg_pool's PoolTimeout and PoolClosed are OperationalErrors too.
+        if isinstance(cause, psycopg.OperationalError | psycopg.InterfaceError):
+            return True
+    # No driver error in the chain: eventsourcing's own classes say what happened.
+    wrapped = es.OperationalError | es.InterfaceError
+    return isinstance(exc, wrapped) or type(exc) is es.PersistenceError
 
 
 def error_body(code: str, message: str, **details: Any) -> dict[str, Any]:
@@ -60,11 +120,89 @@ def _domain(exc: DomainError) -> tuple[int, dict[str, Any]]:
     return 400, error_body("invalid", str(exc))
 
 
-def _field(loc: tuple[Any, ...]) -> str:
-    # ("body", "resident", "phone") -> "resident.phone"; ("query", "limit") -> "limit"
+def _field(error: dict[str, Any]) -> str:
+    # ("body", "resident", "phone") -> "resident.phone"; ("query", "limit") -> "limit"; a
+    # body that does not parse is the body's fault as a whole (its loc is a byte offset).
+    loc = tuple(error.get("loc", ()))
+    if error.get("type") == "json_invalid":
+        return "body"
     if loc and loc[0] in ("body", "query", "path", "header"):
         loc = loc[1:]
     return ".".join(str(p) for p in loc) or "body"
+
+
+_HTTP_CODES = {
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "invalid",
+    409: "conflict",
+    413: "too_large",
+    429: "rate_limited",
+    503: "unavailable",
+}
+
+
+def _open311(path: str) -> bool:
+    return path.startswith("/open311/")
+
+
+def _html_page(path: str) -> bool:
+    return path == "/ui" or (path.startswith("/ui/") and not path.startswith("/ui/static/"))
+
+
+def answer(
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    headers: Mapping[str, str] | None = None,
+    **details: Any,
+) -> Response:
+    """The error response in the format of the path: Open311's error list under
+    /open311/, the contract's JSON everywhere else."""
+    if _open311(request.url.path):
+        from api.routes import open311  # imported here: that module imports this one
+
+        # Open311's one error format, shared rather than written twice.
+        response = open311._error(
+            "xml" if request.url.path.endswith(".xml") else "json", status, message
+        )
+        response.headers.update(headers or {})
+        return response
+    return JSONResponse(
+        error_body(code, message, **details), status_code=status, headers=dict(headers or {})
+    )
+
+
+def _page_or_answer(
+    request: Request, status: int, key: str, code: str, message: str, headers: dict[str, str]
+) -> Response:
+    """A page of the web UI answers its failure as an HTML page; everything else as JSON."""
+    if _html_page(request.url.path):
+        try:
+            from api.ui.render import render  # the UI imports this module
+
+            # No session lookup: the database may be the thing that failed.
+            page = render(request, "error.html", {"key": key, "detail": None}, status=status)
+            page.headers.update(headers)
+            return page
+        except Exception:  # the page itself failed: the JSON answer still goes out
+            log.exception("the error page could not be rendered")
+    return answer(request, status, code, message, headers)
+
+
+def unexpected(request: Request, exc: Exception) -> Response:
+    """503 when the database is down or restarting, else 500; never text/plain."""
+    where = f"{request.method} {request.url.path}"
+    if database_unavailable(exc):
+        log.warning("%s: database unavailable: %s: %s", where, type(exc).__name__, exc)
+        retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        return _page_or_answer(
+            request, 503, "error.unavailable", "unavailable", _UNAVAILABLE, retry
+        )
+    log.error("%s: unhandled %s", where, type(exc).__name__, exc_info=exc)
+    return _page_or_answer(request, 500, "error.internal", "internal", _INTERNAL, {})
 
 
 def install(app: FastAPI) -> None:
@@ -75,12 +213,15 @@ def install(app: FastAPI) -> None:
         status, body = _domain(exc)
         return JSONResponse(body, status_code=status)
 
+    @app.exception_handler(UnreadableEvent)
+    async def unreadable_event(_: Request, exc: UnreadableEvent) -> JSONResponse:
+        # A stored event's bytes changed: the state cannot be built; say which event.
+        body = error_body("unreadable_event", str(exc), position=exc.position)
+        return JSONResponse(body, status_code=500)
+
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-        fields = [
-            {"field": _field(tuple(e.get("loc", ()))), "message": e.get("msg", "invalid")}
-            for e in exc.errors()
-        ]
+        fields = [{"field": _field(e), "message": e.get("msg", "invalid")} for e in exc.errors()]
         message = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
         return JSONResponse(error_body("invalid", message, fields=fields), status_code=422)
 
@@ -101,11 +242,32 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(HTTPException)
-    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
-        codes = {401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "invalid"}
-        code = codes.get(exc.status_code, "invalid" if exc.status_code < 500 else "error")
-        return JSONResponse(
-            error_body(code, str(exc.detail)),
-            status_code=exc.status_code,
-            headers=getattr(exc, "headers", None),
-        )
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        return refusal(request, exc)
+
+    # The database's failures: answered here (503, or 500 if not an outage) rather than
+    # by the catch-all below, which would also re-raise them into the server's log.
+    for kind in (
+        psycopg.OperationalError,
+        psycopg.InterfaceError,
+        sqlite3.OperationalError,
+        es.PersistenceError,
+    ):
+        app.add_exception_handler(kind, _unexpected)
+    # Anything else, wherever raised (a route, a dependency, a middleware, a page): Starlette
+    # gives this handler to its outermost ServerErrorMiddleware instead of its text/plain
+    # "Internal Server Error"; that middleware re-raises afterwards, so the server logs it.
+    app.add_exception_handler(Exception, _unexpected)
+
+
+def refusal(request: Request, exc: HTTPException) -> Response:
+    """An HTTPException (Starlette's 404 and 405, a body over the limit …) as an error."""
+    code = _HTTP_CODES.get(exc.status_code, "invalid" if exc.status_code < 500 else "internal")
+    fields = [{"field": "body", "message": exc.detail}] if isinstance(exc, BodyNotJson) else None
+    details = {"fields": fields} if fields else {}
+    return answer(request, exc.status_code, code, str(exc.detail), exc.headers, **details)
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    # Async, so Starlette calls it on the loop: it reads no database, renders at most a page.
+    return unexpected(request, exc)

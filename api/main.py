@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
-from api import errors, ui
+from api import errors, openapi, security, ui
 from api.bootstrap import SERVER_POOL, open_minqing
 from api.deps import RateLimiter
+from api.limits import BodyLimits
+from api.params import checked_params
 from api.routes import (
     audit,
     concern_list,
@@ -81,8 +83,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         version="1",
         summary="Residents' concerns, from the household visit to the achievement library.",
         lifespan=lifespan,
+        # The text policy for every query and path parameter of every route (api/params.py).
+        dependencies=[Depends(checked_params)],
     )
     errors.install(app)
+    app.add_middleware(BodyLimits, max_bytes=settings.max_body_bytes)
     for router in (
         concerns.router,
         concern_list.router,
@@ -103,4 +108,6 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     ):
         app.include_router(router)
     ui.install(app)  # the web UI: /ui/ (api/ui)
+    openapi.install(app)
+    security.install(app, settings)  # headers, trusted proxies, offline /docs (api/security)
     return app

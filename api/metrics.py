@@ -1,7 +1,8 @@
 """The Prometheus text exposition of /metrics: what operators watch, read from the database.
 
-Gauges only, computed at scrape time from the log, the read models' positions and the
-webhook outbox, so every API process answers alike (no per-process counters to sum).
+Gauges only, computed at scrape time from the log, the read models' positions and parked
+events, and the webhook outbox, so every API process answers alike (no per-process counters
+to sum).
 """
 
 from __future__ import annotations
@@ -62,6 +63,12 @@ def exposition(
             "Log positions each read model is behind the head.",
             "gauge",
             [({"projection": s.name}, s.lag) for s in projections],
+        ),
+        Family(
+            "minqing_projection_parked_events",
+            "Events each read model failed on and passed over (minqing projections parked).",
+            "gauge",
+            [({"projection": s.name}, s.parked) for s in projections],
         ),
         Family(
             "minqing_events",

@@ -99,13 +99,7 @@ def render(data: dict[str, Any], lang: str) -> str:
     return f"""<!doctype html>
 <html lang="{"zh-CN" if lang == "zh" else "en"}">
 <head><meta charset="utf-8"><title>{escape(m["title"])} — {t["minutes"]}</title>
-<style>
-body {{ font-family: system-ui, "Noto Sans CJK SC", sans-serif; max-width: 60rem; margin: 2rem auto;
-  padding: 0 1rem; line-height: 1.5; }}
-table {{ border-collapse: collapse; width: 100%; }}
-th, td {{ border: 1px solid #888; padding: .3rem .5rem; text-align: left; vertical-align: top; }}
-@media print {{ body {{ margin: 0; }} }}
-</style></head>
+<link rel="stylesheet" href="/ui/static/minutes.css"></head>
 <body>
 <h1>{escape(m["title"])} · {t["minutes"]}</h1>
 <dl>

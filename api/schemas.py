@@ -1,24 +1,74 @@
-"""Request and response bodies, with the contract's limits; unknown fields are refused."""
+"""Request and response bodies, with the contract's limits; unknown fields are refused.
+
+Every string field is one of the text types below, so it passes the text policy
+(domain/text.py: control characters refused, line breaks only in multi-line fields,
+bidirectional controls refused in single-line fields, NFC) before its length is counted,
+and every date is one of api/dates.py's windows.
+"""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections.abc import Callable
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StringConstraints
+from pydantic_core import PydanticCustomError
 
+from api.dates import Day, Moment, VisitDay
+from domain import text
 from domain.meeting import MeetingKind
 from domain.vocabulary import Category, Channel, DutyRole, Library, PriorityVisit, Satisfaction
 from domain.voting import Choice
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Description = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)
+
+def _policy(check: Callable[[str], str]) -> BeforeValidator:
+    """The text policy as a validator that runs before the string's own constraints, so
+    lengths count the normalised text."""
+
+    def validate(value: object) -> object:
+        if not isinstance(value, str):
+            return value  # the str schema refuses it with its own message
+        try:
+            return check(value)
+        except text.TextRefused as refused:
+            raise PydanticCustomError("text_policy", str(refused)) from None
+
+    return BeforeValidator(validate)
+
+
+SINGLE_LINE = _policy(text.check_single_line)
+MULTI_LINE = _policy(text.check_multi_line)
+
+
+# Single-line text (names, titles, grids …); the policy runs before the constraints.
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), SINGLE_LINE
 ]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
-Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Short = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), SINGLE_LINE
+]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), SINGLE_LINE
+]
+OptionalName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100), SINGLE_LINE]
+Phone = Annotated[str, StringConstraints(strip_whitespace=True, max_length=32), SINGLE_LINE]
+Address = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300), SINGLE_LINE]
+Building = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64), SINGLE_LINE]
+Place = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), SINGLE_LINE]
+Rule = Annotated[str, StringConstraints(max_length=40), SINGLE_LINE]
+Ballot = Annotated[str, StringConstraints(max_length=10), SINGLE_LINE]
+# Multi-line text (descriptions, notes, reasons, summaries, comments, minutes).
+Description = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000), MULTI_LINE
+]
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), MULTI_LINE
+]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000), MULTI_LINE]
+Minutes = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20000), MULTI_LINE
+]
 
 
 class Body(BaseModel):
@@ -28,9 +78,9 @@ class Body(BaseModel):
 
 
 class ResidentIn(Body):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
-    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = None
-    address: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] | None = None
+    name: OptionalName | None = None
+    phone: Phone | None = None
+    address: Address | None = None
 
 
 class ConcernIn(Body):
@@ -58,8 +108,8 @@ class ConcernIn(Body):
     library: Library
     channel: Channel
     grid: Short
-    building: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = None
-    address: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] | None = None
+    building: Building | None = None
+    address: Address | None = None
     resident: ResidentIn | None = None
     anonymous: StrictBool = False
     priority_visit: PriorityVisit | None = None
@@ -85,7 +135,7 @@ class AssignmentIn(Body):
 
     owner: UUID
     duty_role: DutyRole
-    due_on: date
+    due_on: Day
     note: Note | None = None
 
 
@@ -115,7 +165,7 @@ class ProgressIn(Body):
 
 
 class ExtendIn(Body):
-    due_on: date
+    due_on: Day
     reason: Text
 
 
@@ -159,7 +209,7 @@ class MemberIn(Body):
         },
     )
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    name: Name
     grids: list[Short] = Field(default_factory=list, max_length=50)
     duty_roles: list[DutyRole] = Field(default_factory=list, max_length=6)
     votes_in_branch: StrictBool
@@ -183,9 +233,9 @@ class Page(BaseModel):
 
 
 class RulesIn(Body):
-    quorum: Annotated[str, StringConstraints(max_length=40)] | None = None
-    threshold: Annotated[str, StringConstraints(max_length=40)] | None = None
-    ballot: Annotated[str, StringConstraints(max_length=10)] | None = None
+    quorum: Rule | None = None
+    threshold: Rule | None = None
+    ballot: Ballot | None = None
 
 
 class MeetingIn(Body):
@@ -208,9 +258,11 @@ class MeetingIn(Body):
 
     title: Title
     kind: MeetingKind
-    scheduled_for: datetime
-    place: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+    scheduled_for: Moment
+    place: Place = ""
     chair: UUID
+    # Optional: a member who may run the meeting in the chair's stead.
+    deputy_chair: UUID | None = None
     eligible_voters: list[UUID] = Field(min_length=1, max_length=500)
     rules: RulesIn | None = None
 
@@ -232,9 +284,7 @@ class VoteIn(Body):
 
 
 class CloseMeetingIn(Body):
-    minutes: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20000)
-    ]
+    minutes: Minutes
 
 
 class VisitIn(Body):
@@ -255,10 +305,8 @@ class VisitIn(Body):
     )
 
     grid: Short
-    household: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
-    ]
-    visited_on: date
+    household: Name
+    visited_on: VisitDay
     priority_visit: PriorityVisit | None = None
     notes: Note | None = None
     concern_ids: list[UUID] = Field(default_factory=list, max_length=50)

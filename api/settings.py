@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     host: str = "127.0.0.1"
     port: int = 8000
+    # Request bodies larger than this many bytes are refused (413) unread.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1)
     # Unauthenticated tracking endpoints: requests per client per minute.
     track_rate_limit: int = 60
     # Run the projections in a background thread of the API process (embedded mode, and
@@ -60,10 +62,16 @@ class Settings(BaseSettings):
     # newest checkpoint is older than this many hours.
     audit_checkpoint_hours: float = 24.0
     # Web UI (/ui/): a signed-in session lasts this long; this many failed sign-ins for one
-    # user name within the window lock that name until the window has passed.
+    # user name from one client address within the window lock that name from that address
+    # until the window has passed; name_failures from all addresses lock it everywhere.
     ui_session_hours: float = 12.0
     ui_lockout_failures: int = 5
     ui_lockout_minutes: float = 15.0
+    ui_lockout_name_failures: int = 50
+    # Addresses (or networks, CIDR) of reverse proxies whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed, comma-separated; none by default: the peer's address
+    # is the client's (rate limits, sign-in lock-out) and the scheme is the connection's.
+    trusted_proxies: str = ""
     # The deadline watcher (workers/deadlines.py): a resolved concern whose resident has not
     # been asked back this many days after the resolution is recorded FeedbackOverdue; it
     # looks for passed due dates and overdue feedback this often.

@@ -4,13 +4,16 @@ Staff who contact residents (collector, grid leader, staff, admin, the concern's
 the data by their role; a supervisor sees it only on giving a `reason` (with or without
 `reveal`); `reveal` without one is refused.
 Either way the read is written here before the data leaves, so a read that cannot be logged
-is not served. The log holds no personal data itself: only the resident's pseudonym.
+is not served. The log holds no personal data itself: only the resident's pseudonym. Each
+entry names the grid of what was read, so a supervisor limited to some grids reads only
+theirs; a visit's household is logged like a resident's data (`subject` "visit").
 """
 
 from __future__ import annotations
 
 import base64
 import weakref
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -23,6 +26,7 @@ from domain.vocabulary import Role
 if TYPE_CHECKING:
     from domain.application import Minqing
     from domain.concern import Concern
+    from domain.visit import Visit
 
 TABLE = "minqing_access_log"
 REASON_MAX = 500
@@ -32,6 +36,8 @@ _CASEWORK = (Role.COLLECTOR, Role.GRID_LEADER, Role.STAFF, Role.ADMIN)
 # The one dialect difference of this table: an ever-growing integer id for paging.
 _ID = {"sqlite": "INTEGER PRIMARY KEY AUTOINCREMENT", "postgres": "BIGSERIAL PRIMARY KEY"}
 _ready: weakref.WeakSet[Database] = weakref.WeakSet()
+# Columns added after the table was first made: (name, type).
+_ADDED = (("grid", "TEXT"), ("subject", "TEXT"))
 
 
 def ensure_tables(db: Database) -> None:
@@ -48,7 +54,21 @@ def ensure_tables(db: Database) -> None:
             " concern_reference TEXT, concern_version BIGINT NOT NULL)"
         )
         cur.execute(f"CREATE INDEX IF NOT EXISTS {TABLE}__resident ON {TABLE} (resident_ref, id)")
+        _add_columns(db, cur)
     _ready.add(db)
+
+
+def _add_columns(db: Database, cur: Any) -> None:
+    """Add the columns a table made by an older version lacks (grid, subject)."""
+    if db.dialect == "postgres":
+        for name, kind in _ADDED:
+            cur.execute(f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS {name} {kind}")
+        return
+    cur.execute(f"PRAGMA table_info({TABLE})")
+    have = {row["name"] for row in cur.fetchall()}
+    for name, kind in _ADDED:
+        if name not in have:
+            cur.execute(f"ALTER TABLE {TABLE} ADD COLUMN {name} {kind}")
 
 
 @dataclass(frozen=True)
@@ -59,9 +79,11 @@ class Access:
     basis: str
     reason: str | None
     resident_ref: str
-    concern_id: str
+    concern_id: str  # the visit's id when `subject` is "visit"
     concern_reference: str | None
     concern_version: int
+    grid: str | None = None
+    subject: str = "concern"
 
 
 def record(db: Database, access: Access, at: datetime | None = None) -> None:
@@ -69,8 +91,8 @@ def record(db: Database, access: Access, at: datetime | None = None) -> None:
     ensure_tables(db)
     db.execute(
         f"INSERT INTO {TABLE} (at, principal_id, principal_name, roles, basis, reason,"  # noqa: S608
-        " resident_ref, concern_id, concern_reference, concern_version)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " resident_ref, concern_id, concern_reference, concern_version, grid, subject)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             (at or datetime.now(UTC)).astimezone(UTC).isoformat(),
             access.principal.id,
@@ -82,6 +104,8 @@ def record(db: Database, access: Access, at: datetime | None = None) -> None:
             access.concern_id,
             access.concern_reference,
             access.concern_version,
+            access.grid,
+            access.subject,
         ),
     )
 
@@ -152,9 +176,39 @@ def disclose(
                 concern_id=str(concern.id),
                 concern_reference=concern.reference,
                 concern_version=concern.version,
+                grid=concern.grid,
             ),
         )
     return view
+
+
+def disclose_household(app: Minqing, principal: Principal, visit: Visit) -> dict[str, Any]:
+    """A visit's household for this reader: `household` (the text, or None) and
+    `household_state` (`shown`, `redacted` for readers whose work is not contacting
+    residents, `erased`); a sealed household shown is logged first, like a resident's data."""
+    basis = next((f"role:{r.value}" for r in _CASEWORK if r in principal.roles), None)
+    found: dict[str, Any] = {"household": None, "household_ref": visit.household_ref}
+    if basis is None:
+        return {**found, "household_state": "redacted"}
+    text = app.household_of(visit)
+    if text is None:
+        return {**found, "household_state": "erased"}
+    if visit.household_ref is not None:
+        record(
+            app.db,
+            Access(
+                principal=principal,
+                basis=basis,
+                reason=None,
+                resident_ref=visit.household_ref,
+                concern_id=str(visit.id),
+                concern_reference=None,
+                concern_version=visit.version,
+                grid=visit.grid,
+                subject="visit",
+            ),
+        )
+    return {**found, "household": text, "household_state": "shown"}
 
 
 def entries(
@@ -165,11 +219,19 @@ def entries(
     principal_id: str | None = None,
     cursor: str | None = None,
     limit: int = 50,
+    grids: Collection[str] = (),
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """A page of the access log, newest first, and the cursor of the next page (or None)."""
+    """A page of the access log, newest first, and the cursor of the next page (or None);
+    with `grids` (a reader's grid scope) only the entries about those grids. Entries written
+    before the log named grids have none: only readers of every grid see them (the log is
+    append-only, so they are not filled in later)."""
     ensure_tables(db)
     where: list[str] = ["1 = 1"]
     params: list[str | int] = []
+    if grids:
+        scope = sorted(grids)
+        where.append(f"grid IN ({', '.join('?' for _ in scope)})")
+        params.extend(scope)
     for column, value in (
         ("resident_ref", resident_ref),
         ("concern_id", concern_id),
@@ -193,6 +255,23 @@ def entries(
 
 
 def _item(row: Any) -> dict[str, Any]:
+    if (row["subject"] or "concern") == "visit":
+        return {
+            **_common(row),
+            "subject": "visit",
+            "visit_id": row["concern_id"],
+            "visit_version": int(row["concern_version"]),
+        }
+    return {
+        **_common(row),
+        "subject": "concern",
+        "concern_id": row["concern_id"],
+        "concern_reference": row["concern_reference"],
+        "concern_version": int(row["concern_version"]),
+    }
+
+
+def _common(row: Any) -> dict[str, Any]:
     return {
         "id": int(row["id"]),
         "at": row["at"],
@@ -202,9 +281,7 @@ def _item(row: Any) -> dict[str, Any]:
         "basis": row["basis"],
         "reason": row["reason"],
         "resident_ref": row["resident_ref"],
-        "concern_id": row["concern_id"],
-        "concern_reference": row["concern_reference"],
-        "concern_version": int(row["concern_version"]),
+        "grid": row["grid"],
     }
 
 

@@ -7,6 +7,7 @@ import random
 import secrets
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, cast
@@ -17,7 +18,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 from eventsourcing.utils import get_topic
 
-from domain import history_events
+from domain import history_events, unreadable
 from domain.accounts import Accounts, Principal
 from domain.concern import Actor, Assignment, Concern
 from domain.errors import Conflict, Forbidden, Invalid, NotFound, VersionMismatch
@@ -25,19 +26,21 @@ from domain.history_events import plain
 from domain.history_labels import describe
 from domain.index import Index
 from domain.lifecycle import TERMINAL, Action, Status
-from domain.meeting import Meeting, MeetingKind
+from domain.meeting import Meeting, MeetingKind, representative_names
 from domain.member import Member
 from domain.permissions import (
     actions_for,
     actor_for,
     actor_to_raise,
+    chair_actor,
     check_grid,
+    check_member_grids,
     meeting_actor,
     voting_actor,
 )
 from domain.residents import Keyring, ResidentData
 from domain.store import Database, SideWrite
-from domain.visit import Visit
+from domain.visit import SealedHousehold, Visit
 from domain.vocabulary import (
     Category,
     Channel,
@@ -339,14 +342,14 @@ class Minqing(Application[UUID]):
         idem: Idempotency | None = None,
     ) -> CommandResult:
         """Name the owner, duty role and due date."""
-        return self._change(
-            concern_id,
-            principal,
-            Action.ASSIGN,
-            expected_version,
-            idem,
-            lambda c, a, at: c.assign(a, self._assignment(owner, duty_role, due_on), note, at),
-        )
+
+        def command(c: Concern, a: Actor, at: datetime) -> None:
+            if a.role == Role.CHAIR and c.meeting_id is not None:
+                # After an adoption: the chair of the meeting that adopted it, not any chair.
+                self._chair(principal, self.get_meeting(c.meeting_id), "assigning after a vote")
+            c.assign(a, self._assignment(owner, duty_role, due_on), note, at)
+
+        return self._change(concern_id, principal, Action.ASSIGN, expected_version, idem, command)
 
     def record_progress(
         self,
@@ -507,10 +510,11 @@ class Minqing(Application[UUID]):
         """The concern's version as recorded at `moment` (0 if it did not exist yet)."""
         when = moment if moment.tzinfo else moment.replace(tzinfo=self.zone)
         version = 0
-        for e in self.events.get(concern_id):
-            if cast(Concern.Event, e).timestamp > when:
-                break
-            version = e.originator_version
+        with self._reading(concern_id):
+            for e in self.events.get(concern_id):
+                if cast(Concern.Event, e).timestamp > when:
+                    break
+                version = e.originator_version
         return version
 
     def concern_by_reference(self, reference: str) -> Concern:
@@ -545,6 +549,9 @@ class Minqing(Application[UUID]):
         found = history_events.entries(self.mapper, self.recorder.select_events(concern_id))
         if not found or not issubclass(found[0].event_class, Concern.Event):
             raise NotFound("concern", concern_id)
+        for e in found:
+            if e.data.get("unreadable"):  # listed in its place, by its position in the log
+                e.data["position"] = self.db.position_of(str(concern_id), e.data["version"])
         return describe("Concern", [e.data for e in found])
 
     def public_view(self, concern: Concern) -> dict[str, Any]:
@@ -605,13 +612,17 @@ class Minqing(Application[UUID]):
         eligible_voters: list[UUID],
         rules: dict[str, Any] | None = None,
         idem: Idempotency | None = None,
+        deputy_chair: UUID | None = None,
     ) -> CommandResult:
-        """Schedule a branch meeting or committee session."""
+        """Schedule a branch meeting or committee session; its chair (or the deputy chair,
+        if one is named) is the only one who may run it."""
         if (replay := self._replay(idem)) is not None:
             return replay
         actor = meeting_actor(principal, {Role.CHAIR, Role.COMMITTEE}, "scheduling a meeting")
         parsed = Rules.parse(rules)
         self._member(chair, "chair")
+        if deputy_chair is not None:
+            self._member(deputy_chair, "deputy_chair")
         for voter in eligible_voters:
             if not self._member(voter, "eligible_voters").votes_in_branch:
                 raise Invalid([("eligible_voters", f"member {voter} has no vote in the branch")])
@@ -626,6 +637,7 @@ class Minqing(Application[UUID]):
             rules=parsed,
             actor=actor,
             at=self.clock(),
+            deputy_chair=deputy_chair,
         )
         result = CommandResult(
             id=str(meeting.id), version=meeting.version, position=0, status=meeting.status
@@ -664,16 +676,33 @@ class Minqing(Application[UUID]):
         idem: Idempotency | None = None,
     ) -> CommandResult:
         """Open the meeting and record attendance."""
-        for member in present:
-            self._member(member, "present")
+
+        key_rows: list[SideWrite] = []
 
         def command(m: Meeting, actor: Actor, at: datetime) -> tuple[list[Concern], dict[str, Any]]:
-            m.open(actor, present, resident_representatives or [], at)
+            for member in present:  # after the chair was checked: 403 before 422
+                self._member(member, "present")
+            # Each representative's name is sealed under a key of their own (erasable like a
+            # resident's); the key rows go in the meeting's save.
+            key_rows.clear()
+            sealed = []
+            for name in representative_names(resident_representatives or []):
+                one = self.keyring.seal(ResidentData(name=name))
+                key_rows.append(one.key_row)
+                sealed.append({"resident_ref": one.resident_ref, "name": one.ciphertext})
+            m.open(actor, present, sealed, at)
             entitled = len(m.eligible_voters)
             return [], {"quorum": _quorum(m, entitled)}
 
         return self._change_meeting(
-            meeting_id, principal, {Role.CHAIR}, "opening a meeting", idem, command
+            meeting_id,
+            principal,
+            {Role.CHAIR},
+            "opening a meeting",
+            idem,
+            command,
+            run=True,
+            writes=key_rows,
         )
 
     def open_vote(
@@ -690,7 +719,7 @@ class Minqing(Application[UUID]):
             return [], {"concern_id": str(concern_id)}
 
         return self._change_meeting(
-            meeting_id, principal, {Role.CHAIR}, "opening a vote", idem, command
+            meeting_id, principal, {Role.CHAIR}, "opening a vote", idem, command, run=True
         )
 
     def cast_vote(
@@ -706,6 +735,8 @@ class Minqing(Application[UUID]):
         actor, member, by_chair = voting_actor(principal, voter)
 
         def command(m: Meeting, _: Actor, at: datetime) -> tuple[list[Concern], dict[str, Any]]:
+            if by_chair:  # a show of hands is recorded by this meeting's chair only
+                self._chair(principal, m, "recording another member's vote")
             m.cast_vote(actor, concern_id, member, choice, by_chair, at)
             tally = m.tally(concern_id).as_dict()
             keys = ("voted",) if m.parsed_rules.secret else ("for", "against", "abstain", "voted")
@@ -735,7 +766,7 @@ class Minqing(Application[UUID]):
             }
 
         return self._change_meeting(
-            meeting_id, principal, {Role.CHAIR}, "closing a vote", idem, command
+            meeting_id, principal, {Role.CHAIR}, "closing a vote", idem, command, run=True
         )
 
     def close_meeting(
@@ -757,7 +788,7 @@ class Minqing(Application[UUID]):
             return concerns, {"deferred": [str(c) for c in deferred]}
 
         return self._change_meeting(
-            meeting_id, principal, {Role.CHAIR}, "closing a meeting", idem, command
+            meeting_id, principal, {Role.CHAIR}, "closing a meeting", idem, command, run=True
         )
 
     def get_meeting(self, meeting_id: UUID) -> Meeting:
@@ -785,6 +816,11 @@ class Minqing(Application[UUID]):
                 e["data"].pop("choice", None)
         return describe("Meeting", events)
 
+    def _chair(self, principal: Principal, meeting: Meeting, doing: str) -> Actor:
+        """The actor for a step of the meeting's own chair, within its agenda's grids."""
+        grids = [self._find_concern(c).grid for c in meeting.agenda]
+        return chair_actor(principal, meeting, grids, doing)
+
     def _change_meeting(
         self,
         meeting_id: UUID,
@@ -793,7 +829,12 @@ class Minqing(Application[UUID]):
         doing: str,
         idem: Idempotency | None,
         command: Callable[[Meeting, Actor, datetime], tuple[list[Concern], dict[str, Any]]],
+        *,
+        run: bool = False,
+        writes: list[SideWrite] | None = None,
     ) -> CommandResult:
+        """Run a meeting command that needs one of `roles` (None: a vote, checked by the
+        command); with `run`, only the meeting's own chair or deputy chair may take it."""
         if (replay := self._replay(idem)) is not None:
             return replay
         actor = (
@@ -802,6 +843,8 @@ class Minqing(Application[UUID]):
         for attempt in range(ATTEMPTS):
             _back_off(attempt)
             meeting = self.get_meeting(meeting_id)
+            if run:
+                actor = self._chair(principal, meeting, doing)
             concerns, extra = command(meeting, actor, self.clock())
             result = CommandResult(
                 id=str(meeting.id),
@@ -810,7 +853,8 @@ class Minqing(Application[UUID]):
                 status=meeting.status,
                 extra=plain(extra),
             )
-            saved = self._save(meeting, concerns, result, idem, [])
+            # `writes` is filled by the command (key rows of what it sealed).
+            saved = self._save(meeting, concerns, result, idem, list(writes or []))
             if saved is not None:
                 return saved
         raise Conflict(f"meeting {meeting_id} kept changing; try again")
@@ -826,10 +870,14 @@ class Minqing(Application[UUID]):
         votes_in_branch: bool,
         idem: Idempotency | None = None,
     ) -> CommandResult:
-        """Add a member to the registry."""
+        """Add a member to the registry; a principal limited to some grids registers members
+        of those grids only."""
         if (replay := self._replay(idem)) is not None:
             return replay
-        role = next((r for r in (Role.ADMIN, Role.STAFF) if r in principal.roles), Role.STAFF)
+        role = next((r for r in (Role.ADMIN, Role.STAFF) if r in principal.roles), None)
+        if role is None:
+            raise Forbidden("registering a member needs one of the roles admin, staff")
+        check_member_grids(principal, grids)
         member = Member.register(
             name=name,
             grids=grids,
@@ -882,6 +930,15 @@ class Minqing(Application[UUID]):
                 )
         if problems:
             raise Invalid(problems)
+        key_rows: list[SideWrite] = []
+
+        def seal(grid: str, household: str) -> SealedHousehold:
+            # The household's key row is saved with the visit, in the same transaction.
+            sealed = self.keyring.seal(ResidentData(address=household))
+            key_rows.append(sealed.key_row)
+            key = self.keyring.household_key(grid, household)
+            return SealedHousehold(sealed.resident_ref, sealed.ciphertext, key)
+
         recorded = Visit.record(
             grid=visit.grid,
             household=visit.household,
@@ -892,9 +949,10 @@ class Minqing(Application[UUID]):
             actor_id=principal.id,
             actor_role=role.value,
             at=self.clock(),
+            seal=seal,
         )
         result = CommandResult(id=str(recorded.id), version=recorded.version, position=0)
-        saved = self._save(recorded, [], result, idem, [])
+        saved = self._save(recorded, [], result, idem, key_rows)
         if saved is None:  # a fresh UUID cannot collide: only the idempotency row can
             raise Conflict("the same Idempotency-Key is being used concurrently")
         return saved
@@ -908,6 +966,26 @@ class Minqing(Application[UUID]):
         if not isinstance(found, Visit):
             raise NotFound("visit", visit_id) from None
         return found
+
+    def representatives_of(self, meeting: Meeting) -> list[dict[str, Any]]:
+        """The meeting's resident representatives: `name` (None once erased) and their
+        pseudonym `resident_ref` (None for names recorded before they were sealed)."""
+        found: list[dict[str, Any]] = [
+            {"name": name, "resident_ref": None} for name in meeting.resident_representatives
+        ]
+        for sealed in meeting.sealed_representatives:
+            data = self.keyring.open(sealed["resident_ref"], sealed["name"])
+            found.append(
+                {"name": data.name if data else None, "resident_ref": sealed["resident_ref"]}
+            )
+        return found
+
+    def household_of(self, visit: Visit) -> str | None:
+        """The visit's household as text; None once its pseudonym was erased."""
+        if visit.household_ref is None or visit.household_sealed is None:
+            return visit.household  # recorded before households were sealed
+        data = self.keyring.open(visit.household_ref, visit.household_sealed)
+        return data.address if data else None
 
     # -- internals -----------------------------------------------------------------------
 
@@ -1000,9 +1078,10 @@ class Minqing(Application[UUID]):
         self, concern_id: UUID, version: int | None = None, field_name: str | None = None
     ) -> Concern:
         try:
-            found: Concern | Member | Index | None = self.repository.get(
-                concern_id, version=version
-            )
+            with self._reading(concern_id):
+                found: Concern | Member | Index | None = self.repository.get(
+                    concern_id, version=version
+                )
         except AggregateNotFoundError:
             found = None
         if not isinstance(found, Concern):
@@ -1013,12 +1092,17 @@ class Minqing(Application[UUID]):
 
     def _via_index(self, key: str, kind: str, shown: str) -> Concern:
         try:
-            index: Index | Concern | Member = self.repository.get(Index.create_id(key))
+            with self._reading(Index.create_id(key)):
+                index: Index | Concern | Member = self.repository.get(Index.create_id(key))
         except AggregateNotFoundError:
             raise NotFound(kind, shown) from None
         if not isinstance(index, Index):
             raise NotFound(kind, shown)
         return self._find_concern(index.target)
+
+    def _reading(self, aggregate_id: UUID) -> AbstractContextManager[None]:
+        # An event of the aggregate that no longer decodes is named by its position.
+        return unreadable.reading(self.mapper, self.recorder, self.db, aggregate_id)
 
     def _member(self, member_id: UUID, field_name: str, *, not_found: bool = False) -> Member:
         try:

@@ -363,7 +363,7 @@ def load_signing_key(
         return _private_key(path.read_text().strip(), str(path))
     if not create:
         return None
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # var/: owner only
     key = Ed25519PrivateKey.generate()
     raw = key.private_bytes_raw()
     try:

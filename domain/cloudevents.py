@@ -325,6 +325,7 @@ CONTRACTS: tuple[Contract, ...] = (
             "scheduled_for": DATETIME_STRING,
             "place": STRING,
             "chair": UUID_STRING,
+            "deputy_chair": _nullable(UUID_STRING),
             "eligible_voters": _array(UUID_STRING),
             "rules": RULES,
         },
@@ -333,7 +334,10 @@ CONTRACTS: tuple[Contract, ...] = (
     Contract(
         _of(Meeting, "Opened"),
         {"present": _array(UUID_STRING)},
-        withheld={"resident_representatives": "names of residents: personal"},
+        withheld={
+            "resident_representatives": "names of residents: personal",
+            "sealed_representatives": "names of residents, encrypted, and their pseudonyms",
+        },
     ),
     Contract(_of(Meeting, "VoteOpened"), {"concern_id": UUID_STRING}),
     Contract(
@@ -378,6 +382,9 @@ CONTRACTS: tuple[Contract, ...] = (
         },
         withheld={
             "household": "which household was visited: a resident's address, personal",
+            "household_ref": "the household's pseudonym: links visits to one address",
+            "household_sealed": "the household's address, encrypted: personal",
+            "household_key": "a keyed hash of the household: links visits to one address",
             "priority_visit": "the household's circumstances (hardship, petitioner, "
             "elderly or sick): sensitive personal data",
             "notes": "the collector's notes about the household: may be personal",
@@ -465,7 +472,9 @@ def to_cloudevent(
     )
     for name in contract.fields:
         if name not in hidden:
-            data[name] = _plain(getattr(event, name))
+            # A field added to an event class later (Meeting.Scheduled's deputy_chair) is
+            # missing from the events stored before: null, as its default.
+            data[name] = _plain(getattr(event, name, None))
     return {
         "specversion": SPECVERSION,
         "id": event_id(event.originator_id, event.originator_version),

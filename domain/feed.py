@@ -9,6 +9,7 @@ consumer keeps `next_after` and asks for what comes after it; it never expects
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -20,9 +21,12 @@ from eventsourcing.persistence import Notification
 from domain.application import Minqing
 from domain.cloudevents import DEFAULT_PUBLIC_URL, to_cloudevent, topics_for
 from domain.meeting import Meeting
+from domain.unreadable import UNDECODABLE, unreadable_cloudevent
 from domain.voting import Ballot
 
 MAX_LIMIT = 1000
+_UNREADABLE: tuple[type[Exception], ...] = (*UNDECODABLE, KeyError, TypeError, AttributeError)
+log = logging.getLogger("minqing.feed")
 
 
 @dataclass(frozen=True)
@@ -82,14 +86,21 @@ class EventFeed:
         return FeedPage(events, next_after)
 
     def render(self, notification: Notification) -> dict[str, Any]:
-        """One stored event as the CloudEvent every channel (pull, stream, webhook) sends."""
-        return to_cloudevent(
-            notification,
-            self.app.mapper.to_domain_event(notification),
-            self.source,
-            public_url=self.public_url,
-            is_secret_ballot=self.is_secret_ballot,
-        )
+        """One stored event as the CloudEvent every channel (pull, stream, webhook) sends;
+        an event whose stored bytes no longer decode as its stand-in, so no consumer is
+        blocked at its position."""
+        try:
+            return to_cloudevent(
+                notification,
+                self.app.mapper.to_domain_event(notification),
+                self.source,
+                public_url=self.public_url,
+                is_secret_ballot=self.is_secret_ballot,
+            )
+        except _UNREADABLE as exc:
+            # Bytes that do not decode, or decode to something its topic's class is not.
+            log.error("the stored event at position %d cannot be read: %r", notification.id, exc)
+            return unreadable_cloudevent(notification, self.source)
 
     def is_secret_ballot(self, meeting_id: UUID) -> bool:
         """True when the meeting votes by secret ballot (unknown meetings count as secret)."""
@@ -97,7 +108,10 @@ class EventFeed:
             known = self._secret.get(meeting_id)
         if known is not None:
             return known
-        first = next(iter(self.app.events.get(meeting_id, lte=1)), None)
+        try:
+            first = next(iter(self.app.events.get(meeting_id, lte=1)), None)
+        except UNDECODABLE:
+            return True  # the meeting's rules cannot be read: withhold, and ask again later
         if not isinstance(first, Meeting.Scheduled):  # type: ignore[attr-defined]
             return True  # not found: withhold rather than guess
         secret = bool(first.rules.get("ballot") != Ballot.OPEN.value)

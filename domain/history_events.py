@@ -20,6 +20,12 @@ from uuid import UUID
 from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import resolve_topic
 
+from domain.unreadable import UNDECODABLE
+
+# What building an entry raises when the stored bytes changed: they do not decode, or they
+# decode to something that is not the event its topic names.
+_UNREADABLE: tuple[type[Exception], ...] = (*UNDECODABLE, KeyError, TypeError, AttributeError)
+
 # Event attributes a history does not list under `data`: the envelope, and the resident's
 # sealed data.
 HIDDEN_EVENT_FIELDS = frozenset(
@@ -87,6 +93,30 @@ def entries(mapper: Mapper[UUID], stored_events: Sequence[StoredEvent]) -> list[
 
 def _entry(mapper: Mapper[UUID], stored: StoredEvent) -> Entry:
     cls = resolve_topic(stored.topic)
+    try:
+        return _decoded(mapper, stored, cls)
+    except _UNREADABLE:
+        # Its bytes changed (domain/unreadable.py): listed in its place and marked, so the
+        # rest of the history still reads.
+        return Entry(cls, unreadable_entry(stored.originator_version, cls.__name__))
+
+
+def unreadable_entry(version: int, stored_type: str) -> dict[str, Any]:
+    """The history entry of an event whose stored bytes no longer decode."""
+    return {
+        "version": version,
+        "type": "unreadable",
+        "unreadable": True,
+        "stored_type": stored_type,
+        "at": None,
+        "recorded_at": None,
+        "actor": None,
+        "role": None,
+        "data": {},
+    }
+
+
+def _decoded(mapper: Mapper[UUID], stored: StoredEvent, cls: type) -> Entry:
     if getattr(cls, "class_version", 1) != 1:
         return Entry(cls, event_entry(mapper.to_domain_event(stored)))
     raw = stored.state

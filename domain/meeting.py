@@ -34,6 +34,11 @@ class ItemStatus(Labelled):
     DECIDED = ("decided", "已表决", "Decided")
 
 
+def representative_names(names: list[str]) -> list[str]:
+    """The resident representatives' names as given: trimmed, blank ones left out."""
+    return [n.strip() for n in names if n.strip()]
+
+
 class Meeting(Aggregate):
     """A meeting that deliberates and votes on shortlisted concerns."""
 
@@ -51,19 +56,25 @@ class Meeting(Aggregate):
         actor_id: str,
         actor_role: str,
         at: datetime,
+        deputy_chair: UUID | None = None,
     ) -> None:
+        # deputy_chair came later: events scheduled before it have none (the default).
         self.title = title
         self.kind = kind
         self.scheduled_for = scheduled_for
         self.place = place
         self.chair = chair
+        self.deputy_chair = deputy_chair
         self.eligible_voters = eligible_voters
         self.rules = rules
         self.status = MeetingStatus.SCHEDULED.value
         self.agenda: list[UUID] = []
         self.items: dict[str, dict[str, Any]] = {}
         self.present: list[UUID] = []
+        # Plain names only in meetings opened before names were sealed; since then each
+        # representative is {"resident_ref", "name" (ciphertext)} in sealed_representatives.
         self.resident_representatives: list[str] = []
+        self.sealed_representatives: list[dict[str, str]] = []
         self.opened_at: datetime | None = None
         self.closed_at: datetime | None = None
         self.minutes: str | None = None
@@ -82,12 +93,16 @@ class Meeting(Aggregate):
         rules: Rules,
         actor: Actor,
         at: datetime,
+        deputy_chair: UUID | None = None,
     ) -> Meeting:
-        """Schedule a meeting with its chair, the members entitled to vote and its rules."""
+        """Schedule a meeting with its chair (and optionally a deputy who may run it in the
+        chair's stead), the members entitled to vote and its rules."""
         clean = title.strip()
         if not clean or len(clean) > TITLE_MAX:
             raise Invalid([("title", f"is required, at most {TITLE_MAX} characters")])
         voters = list(dict.fromkeys(eligible_voters))
+        if deputy_chair is not None and deputy_chair == chair:
+            raise Invalid([("deputy_chair", "must be another member than the chair")])
         if not voters:
             raise Invalid([("eligible_voters", "at least one member must be entitled to vote")])
         return cls(
@@ -101,6 +116,7 @@ class Meeting(Aggregate):
             actor_id=actor.id,
             actor_role=actor.role.value,
             at=at,
+            deputy_chair=deputy_chair,
         )
 
     # -- queries --------------------------------------------------------------------------
@@ -109,6 +125,10 @@ class Meeting(Aggregate):
     def parsed_rules(self) -> Rules:
         """The meeting's rules as a value."""
         return Rules(**self.rules)
+
+    def runners(self) -> frozenset[UUID]:
+        """The members who may run this meeting: its chair and its deputy, if named."""
+        return frozenset(m for m in (self.chair, self.deputy_chair) if m is not None)
 
     def entitled_present(self) -> list[UUID]:
         """Members both entitled to vote and present."""
@@ -138,13 +158,24 @@ class Meeting(Aggregate):
         self._item_added(concern_id, actor.id, actor.role.value, at)
 
     def open(
-        self, actor: Actor, present: list[UUID], representatives: list[str], at: datetime
+        self,
+        actor: Actor,
+        present: list[UUID],
+        representatives: list[dict[str, str]],
+        at: datetime,
     ) -> None:
-        """Open the meeting and record who attends."""
+        """Open the meeting and record who attends; resident representatives come sealed
+        ({"resident_ref", "name"}: see `representative_names`), never as plain names."""
         if self.status != MeetingStatus.SCHEDULED:
             raise Conflict(f"the meeting is {self.status}, not scheduled", rule="meeting_opened")
-        names = [r.strip() for r in representatives if r.strip()]
-        self._opened(list(dict.fromkeys(present)), names, actor.id, actor.role.value, at)
+        self._opened(
+            list(dict.fromkeys(present)),
+            [],
+            actor.id,
+            actor.role.value,
+            at,
+            sealed_representatives=list(representatives),
+        )
 
     def open_vote(self, actor: Actor, concern_id: UUID, at: datetime) -> None:
         """Open the vote on one agenda item."""
@@ -242,10 +273,12 @@ class Meeting(Aggregate):
         actor_id: str,
         actor_role: str,
         at: datetime,
+        sealed_representatives: list[dict[str, str]] | None = None,
     ) -> None:
         self.status = MeetingStatus.OPEN.value
         self.present = present
         self.resident_representatives = resident_representatives
+        self.sealed_representatives = sealed_representatives or []
         self.opened_at = at
 
     @event("VoteOpened")

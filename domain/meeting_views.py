@@ -23,6 +23,17 @@ def _names(app: Minqing, ids: list[UUID]) -> list[dict[str, str]]:
     return found
 
 
+def _representatives(app: Minqing, meeting: Meeting) -> dict[str, Any]:
+    """The representatives' names (decrypted; an erased one is counted, not named) and
+    their pseudonyms, which an admin erases like a resident's."""
+    found = app.representatives_of(meeting)
+    return {
+        "resident_representatives": [r["name"] for r in found if r["name"] is not None],
+        "resident_representatives_erased": sum(1 for r in found if r["name"] is None),
+        "resident_representative_refs": [r["resident_ref"] for r in found if r["resident_ref"]],
+    }
+
+
 def _decided_assignment(app: Minqing, meeting_id: UUID, concern_id: UUID) -> dict[str, Any]:
     """Owner, duty role and due date as named after this meeting adopted the item.
 
@@ -90,10 +101,11 @@ def meeting_view(app: Minqing, meeting: Meeting) -> dict[str, Any]:
         "scheduled_for": plain(meeting.scheduled_for),
         "place": meeting.place,
         "chair": str(meeting.chair),
+        "deputy_chair": plain(meeting.deputy_chair),
         "eligible_voters": [str(m) for m in meeting.eligible_voters],
         "rules": rules.as_dict(),
         "present": [str(m) for m in meeting.present],
-        "resident_representatives": meeting.resident_representatives,
+        **_representatives(app, meeting),
         "quorum": {
             "rule": rules.quorum,
             "entitled": entitled,
@@ -145,7 +157,8 @@ def minutes(app: Minqing, meeting: Meeting) -> dict[str, Any]:
             "entitled": _names(app, meeting.eligible_voters),
             "present": _names(app, meeting.present),
             "absent": _names(app, [m for m in meeting.eligible_voters if m not in present]),
-            "resident_representatives": meeting.resident_representatives,
+            "resident_representatives": view["resident_representatives"],
+            "resident_representatives_erased": view["resident_representatives_erased"],
             "quorum": view["quorum"],
         },
         "items": items,

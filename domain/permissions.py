@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from uuid import UUID
 
 from domain.accounts import Principal
 from domain.concern import Actor, Concern
 from domain.errors import Forbidden, Invalid
 from domain.lifecycle import RAISE_ROLES, TRANSITIONS, Action, Status, Transition, allowed_actions
+from domain.meeting import Meeting
 from domain.vocabulary import Role
 
 # When a principal holds several roles, the event records the first that allows the action.
@@ -40,6 +42,17 @@ def check_grid(principal: Principal, grid: str) -> None:
     if not principal.covers(grid):
         msg = f"{principal.name} is limited to grids {sorted(principal.grids)}, not {grid}"
         raise Forbidden(msg)
+
+
+def check_member_grids(principal: Principal, grids: Iterable[str]) -> None:
+    """Refuse registering a member outside the principal's grid scope; a member of no grid
+    belongs to every grid, so only a principal without a scope may register one."""
+    named = [g.strip() for g in grids if g.strip()]
+    if principal.grids and not named:
+        msg = f"{principal.name} is limited to grids {sorted(principal.grids)}: name the grids"
+        raise Forbidden(msg)
+    for grid in named:
+        check_grid(principal, grid)
 
 
 def actor_to_raise(principal: Principal, grid: str) -> Actor:
@@ -132,9 +145,36 @@ def meeting_actor(principal: Principal, roles: set[Role], doing: str) -> Actor:
     return Actor(principal.id, role)
 
 
+def runs_meeting(principal: Principal, meeting: Meeting) -> bool:
+    """True when the principal holds the role chair and is the member this meeting names as
+    its chair or deputy chair (the role alone runs no meeting)."""
+    return (
+        Role.CHAIR in principal.roles
+        and principal.member_id is not None
+        and principal.member_id in meeting.runners()
+    )
+
+
+def chair_actor(
+    principal: Principal, meeting: Meeting, agenda_grids: Iterable[str], doing: str
+) -> Actor:
+    """The actor for a step only the meeting's own chair (or deputy) may take, within the
+    grids of the concerns on its agenda; Forbidden otherwise."""
+    if Role.CHAIR not in principal.roles:
+        raise Forbidden(f"{doing} needs the role chair")
+    if not runs_meeting(principal, meeting):
+        raise Forbidden(
+            f"{doing} is for this meeting's chair or deputy chair; {principal.name} is neither"
+        )
+    for grid in sorted(set(agenda_grids)):
+        check_grid(principal, grid)
+    return Actor(principal.id, Role.CHAIR)
+
+
 def voting_actor(principal: Principal, voter: UUID | None) -> tuple[Actor, UUID, bool]:
     """Who votes and who records it: a member votes for themselves, the chair may record
-    a named member's show of hands. Returns (actor, voter, recorded by the chair)."""
+    a named member's show of hands. Returns (actor, voter, recorded by the chair); whether
+    the chair is this meeting's is checked once the meeting is loaded (`chair_actor`)."""
     own = principal.member_id
     if voter is None or voter == own:
         if own is None:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import os
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +20,15 @@ from domain.store import Database, SideWrite
 
 _NONCE = 12
 _VERSION = "v1"
+_HOUSEHOLD_CONTEXT = b"minqing:household-key:v1"
+
+
+def household_key(grid: str, household: str, secret: bytes) -> str:
+    """HMAC-SHA256 under `secret` of one household in one grid: the same text, however it
+    was spaced or typed (full-width digits, case), gives the same key."""
+    text = "".join(unicodedata.normalize("NFKC", household).split()).casefold()
+    message = f"{grid.strip()}\x1f{text}".encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -67,7 +79,7 @@ def load_master_key(value: str | None, path: Path | None, *, create: bool) -> by
     if not create:
         msg = f"master key file {path} does not exist; set MINQING_MASTER_KEY"
         raise ValueError(msg)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # var/: owner only
     key = AESGCM.generate_key(bit_length=256)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as f:
@@ -81,6 +93,14 @@ class Keyring:
     def __init__(self, master_key: bytes, db: Database) -> None:
         self._master = AESGCM(master_key)
         self._db = db
+        # Keys the households' hashes: without the master key a hash cannot be matched
+        # against guessed addresses.
+        self._household_secret = hmac.new(master_key, _HOUSEHOLD_CONTEXT, hashlib.sha256).digest()
+
+    def household_key(self, grid: str, household: str) -> str:
+        """A keyed hash of one household in one grid: the ledger counts households by it
+        without the address (`household_key`)."""
+        return household_key(grid, household, self._household_secret)
 
     def seal(self, data: ResidentData) -> Sealed:
         """Encrypt a new resident's data under a fresh key; the key row goes in the same save."""

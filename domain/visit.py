@@ -1,11 +1,15 @@
 """The Visit aggregate: one household visit (上门走访), recorded even when it yields no concern.
 
 The ledger counts households visited and priority visits (四访四问) from these events, and
-member points credit the collector who made the visit.
+member points credit the collector who made the visit. The household (a resident's address)
+is sealed with a key of its own (`household_ref`, erased like a resident's); the event keeps
+a keyed hash of it for the ledger. Visits recorded before that hold the household as text.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
 
@@ -18,6 +22,20 @@ GRID_MAX = 64
 HOUSEHOLD_MAX = 100
 NOTES_MAX = 2000
 CONCERNS_MAX = 50
+
+
+@dataclass(frozen=True)
+class SealedHousehold:
+    """What a visit's event holds of the household: its pseudonym, the ciphertext, and a
+    keyed hash the ledger counts households by."""
+
+    ref: str
+    ciphertext: str
+    key: str
+
+
+# Seals a household's text in its grid: made by the application from its keyring.
+Sealer = Callable[[str, str], SealedHousehold]
 
 
 class Visit(Aggregate):
@@ -36,9 +54,16 @@ class Visit(Aggregate):
         actor_id: str,
         actor_role: str,
         at: datetime,
+        household_ref: str | None = None,
+        household_sealed: str | None = None,
+        household_key: str | None = None,
     ) -> None:
         self.grid = grid
+        # The text only in visits recorded before households were sealed; "" since.
         self.household = household
+        self.household_ref = household_ref
+        self.household_sealed = household_sealed
+        self.household_key = household_key
         self.visited_on = visited_on
         self.priority_visit = priority_visit
         self.notes = notes
@@ -59,8 +84,10 @@ class Visit(Aggregate):
         actor_id: str,
         actor_role: str,
         at: datetime,
+        seal: Sealer,
     ) -> Visit:
-        """Record a visit; it may not lie in the future, and names each concern once."""
+        """Record a visit; it may not lie in the future, and names each concern once. The
+        household goes into the event only as `seal` makes it, never as text."""
         problems: list[tuple[str, str]] = []
         grid_name = grid.strip()
         if not grid_name or len(grid_name) > GRID_MAX:
@@ -79,9 +106,10 @@ class Visit(Aggregate):
             problems.append(("concern_ids", f"must name at most {CONCERNS_MAX} concerns"))
         if problems:
             raise Invalid(problems)
+        sealed = seal(grid_name, household_name)
         return cls(
             grid=grid_name,
-            household=household_name,
+            household="",
             visited_on=visited_on,
             priority_visit=priority_visit.value if priority_visit else None,
             notes=text,
@@ -89,4 +117,7 @@ class Visit(Aggregate):
             actor_id=actor_id,
             actor_role=actor_role,
             at=at,
+            household_ref=sealed.ref,
+            household_sealed=sealed.ciphertext,
+            household_key=sealed.key,
         )

@@ -4,8 +4,9 @@ A concern's row holds what the tallies count: its cohort keys (when it was raise
 category, library) and the facts and times of its history (referred, put on a meeting's
 agenda, adopted, first assigned, the owner's first action, resolved and on time or not,
 declined and why, the resident's latest answer, reopened and extended how often, the due
-date). A visit's row holds its grid, date, priority-visit kind and a hash of the household,
-so households can be counted without the address being copied here.
+date). A visit's row holds its grid, date, priority-visit kind and a keyed hash of the
+household (the event's own, or made from the text of a visit recorded before households were
+sealed), so households can be counted without the address being copied here.
 
 The projection stores raw times only (UTC text): the month in the community's time zone,
 the response window and "today" belong to the queries (projections.ledger_figures), which
@@ -14,8 +15,7 @@ know the settings and the clock.
 
 from __future__ import annotations
 
-import hashlib
-import unicodedata
+import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -26,6 +26,7 @@ from eventsourcing.utils import get_topic
 
 from domain.errors import Invalid
 from domain.lifecycle import Status
+from domain.residents import household_key as keyed_household_key
 from domain.store import Cursor, Database
 from domain.visit import Visit
 from domain.vocabulary import PriorityVisit
@@ -70,17 +71,19 @@ _FIRST_TIME = {
 _OWNER_ACTIONS = frozenset({"ProgressRecorded", "Resolved", "SentBack"})
 
 
-def household_key(grid: str, household: str) -> str:
+def household_key(grid: str, household: str, secret: bytes = b"") -> str:
     """A stable key for one household in one grid: the same text, however it was spaced or
-    typed (full-width digits, case), gives the same key; the text itself is not kept."""
-    text = "".join(unicodedata.normalize("NFKC", household).split()).casefold()
-    return hashlib.sha256(f"{grid.strip()}\x1f{text}".encode()).hexdigest()
+    typed (full-width digits, case), gives the same key; the text itself is not kept. The
+    service keys it with a secret of the master key's (`Keyring.household_key`)."""
+    return keyed_household_key(grid, household, secret)
 
 
 class Ledger(RowPerAggregate):
     """Concerns and visits with everything the ledger's tallies and drill-downs need."""
 
     name = "ledger"
+    # 2: households are counted by a keyed hash (1 hashed the text without a key).
+    version = 2
     topics = (*CONCERN_TOPICS, VISIT_TOPIC)
     tables = (
         Table(
@@ -211,10 +214,14 @@ _VISIT_COLUMNS = (
 def _visit(recorded: Recorded) -> Row:
     """A visit's row: the household as a key only."""
     e = recorded.event
+    # Visits recorded before households were sealed carry the text and no key.
+    key = getattr(e, "household_key", None) or recorded.app.keyring.household_key(
+        e.grid, e.household
+    )
     return {
         "id": str(e.originator_id),
         "grid": e.grid,
-        "household_key": household_key(e.grid, e.household),
+        "household_key": key,
         "visited_on": e.visited_on.isoformat(),
         "priority_visit": e.priority_visit,
         "recorded_by": e.actor_id,
@@ -322,8 +329,8 @@ def month_bounds(month: str, field: str = "month") -> tuple[date, date]:
         first = date.fromisoformat(f"{month}-01")
     except ValueError:
         raise Invalid([(field, "must be a month as YYYY-MM")]) from None
-    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-    return first, last
+    # monthrange, not "the next month's first day less one": that overflows in 9999-12.
+    return first, first.replace(day=calendar.monthrange(first.year, first.month)[1])
 
 
 def _within(selection: Selection, cell: Cell) -> Selection:

@@ -33,6 +33,14 @@ PG_ADMIN_URL = os.environ.get(
 BACKENDS = ["sqlite", "postgres"]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Tests take "today" as the service does, in the community's zone (the default
+    MINQING_TIMEZONE): from 16:00 to 24:00 UTC Asia/Shanghai is already the next day, and a
+    test reading the host's UTC date would disagree with the service by one day."""
+    os.environ["TZ"] = "Asia/Shanghai"
+    time.tzset()
+
+
 def _postgres_reachable() -> str | None:
     try:
         with psycopg.connect(PG_ADMIN_URL, connect_timeout=3) as conn:
@@ -163,7 +171,10 @@ def start_server(database_url: str, tmp: Path, **overrides: Any) -> Iterator[Ser
     )
     served = create_app(settings)
     server = uvicorn.Server(
-        uvicorn.Config(served, host="127.0.0.1", port=port, log_level="warning")
+        # As `minqing serve` runs it: forwarded headers only from MINQING_TRUSTED_PROXIES.
+        uvicorn.Config(
+            served, host="127.0.0.1", port=port, log_level="warning", proxy_headers=False
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -11,12 +11,14 @@ from fastapi import APIRouter, Query, Response, status
 from starlette.exceptions import HTTPException
 
 from api.deps import MinqingDep, SettingsDep, require
+from api.openapi import answers, errors
+from api.responses_registers import AccessLogPage, Checkpoint, Checkpoints, Verification
 from api.settings import Settings
 from domain import access_log, audit
 from domain.accounts import Principal
 from domain.vocabulary import Role
 
-router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+router = APIRouter(prefix="/api/v1/audit", tags=["audit"], responses=errors(401, 403, 503))
 Supervisor = Annotated[Principal, require(Role.SUPERVISOR)]
 
 
@@ -34,13 +36,13 @@ def _trusted_key(settings: Settings) -> str | None:
     return audit.public_key_b64(key) if key else None
 
 
-@router.get("/verify")
+@router.get("/verify", **answers(Verification))
 def verify(app: MinqingDep, settings: SettingsDep, _: Supervisor) -> dict[str, Any]:
     """Recompute the hash chain from the stored events; report the first that differs."""
     return audit.verify(app.db, _trusted_key(settings)).as_dict()
 
 
-@router.get("/checkpoints", response_model=None)
+@router.get("/checkpoints", **answers(Checkpoints))
 def list_checkpoints(
     app: MinqingDep,
     settings: SettingsDep,
@@ -68,7 +70,7 @@ def list_checkpoints(
     }
 
 
-@router.post("/checkpoints", status_code=status.HTTP_201_CREATED)
+@router.post("/checkpoints", **answers(Checkpoint, status=201))
 def make_checkpoint(
     app: MinqingDep,
     settings: SettingsDep,
@@ -84,17 +86,18 @@ def make_checkpoint(
     return audit.make_checkpoint(app.db, key).as_dict()
 
 
-@router.get("/access-log")
+@router.get("/access-log", **answers(AccessLogPage))
 def access_log_page(
     app: MinqingDep,
-    _: Supervisor,
+    principal: Supervisor,
     resident_ref: Annotated[str | None, Query(max_length=100)] = None,
     concern_id: Annotated[str | None, Query(max_length=100)] = None,
     principal_id: Annotated[str | None, Query(max_length=100)] = None,
     cursor: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=access_log.PAGE_MAX)] = 50,
 ) -> dict[str, Any]:
-    """Who read residents' personal data, when and why: newest first, `next_cursor` pages."""
+    """Who read residents' personal data, when and why: newest first, `next_cursor` pages;
+    a supervisor limited to some grids sees the reads of those grids only."""
     items, next_cursor = access_log.entries(
         app.db,
         resident_ref=resident_ref,
@@ -102,5 +105,6 @@ def access_log_page(
         principal_id=principal_id,
         cursor=cursor,
         limit=limit,
+        grids=principal.grids,
     )
     return {"items": items, "next_cursor": next_cursor}

@@ -14,8 +14,11 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
+from api.dates import Moment
 from api.deps import MinqingDep, require
 from api.errors import error_body
+from api.openapi import answers, errors
+from api.responses import ConcernPage
 from domain.accounts import Principal
 from domain.application import Minqing
 from domain.errors import Forbidden
@@ -27,7 +30,9 @@ from projections.concerns import DEFAULT_LIMIT, MAX_LIMIT, ConcernList, ConcernQ
 from projections.register_as_of import register_as_of
 from projections.runner import ProjectionRunner
 
-router = APIRouter(prefix="/api/v1", tags=["concern list and queues"])
+router = APIRouter(
+    prefix="/api/v1", tags=["concern list and queues"], responses=errors(401, 403, 503)
+)
 
 READ_YOUR_WRITES_SECONDS = 2.0
 
@@ -90,7 +95,7 @@ def _page(
     return {"items": page.items, "next_cursor": page.next_cursor, "position": position}
 
 
-@router.get("/concerns", response_model=None)
+@router.get("/concerns", **answers(ConcernPage))
 def list_concerns(
     app: MinqingDep,
     runner: ProjectionsDep,
@@ -106,7 +111,7 @@ def list_concerns(
     limit: Limit = DEFAULT_LIMIT,
     min_position: MinPosition = None,
     as_of: Annotated[
-        datetime | None,
+        Moment | None,
         Query(
             description="supervisors: the register as it stood at this time, read from the"
             " log (one pass over it per request)"
@@ -172,7 +177,7 @@ def _queue(
     return _page(app, runner, query, order, cursor, limit, min_position)
 
 
-@router.get("/queues/triage", response_model=None)
+@router.get("/queues/triage", **answers(ConcernPage))
 def triage_queue(
     app: MinqingDep,
     runner: ProjectionsDep,
@@ -185,7 +190,7 @@ def triage_queue(
     return _queue("triage", app, runner, principal, cursor, limit, min_position)
 
 
-@router.get("/queues/committee", response_model=None)
+@router.get("/queues/committee", **answers(ConcernPage))
 def committee_queue(
     app: MinqingDep,
     runner: ProjectionsDep,
@@ -198,7 +203,7 @@ def committee_queue(
     return _queue("committee", app, runner, principal, cursor, limit, min_position)
 
 
-@router.get("/queues/mine", response_model=None)
+@router.get("/queues/mine", **answers(ConcernPage))
 def my_queue(
     app: MinqingDep,
     runner: ProjectionsDep,
@@ -211,7 +216,7 @@ def my_queue(
     return _queue("mine", app, runner, principal, cursor, limit, min_position)
 
 
-@router.get("/queues/overdue", response_model=None)
+@router.get("/queues/overdue", **answers(ConcernPage))
 def overdue_queue(
     app: MinqingDep,
     runner: ProjectionsDep,

@@ -18,17 +18,19 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from api.asyncapi import asyncapi_document
 from api.deps import SettingsDep, require
+from api.openapi import SSE_EVENT, answers, errors
+from api.responses_registers import EventSchemas, FeedOut, JsonDocument
 from api.settings import Settings
 from domain import cloudevents
 from domain.accounts import Principal
 from domain.errors import Invalid, NotFound
 from domain.feed import MAX_LIMIT, EventFeed
 from domain.loghub import LogHub
+from domain.unreadable import UNREADABLE_TYPE, unreadable_schema
 from domain.vocabulary import Role
 
 DEFAULT_LIMIT = 100
@@ -91,6 +93,9 @@ Subject = Annotated[str | None, Query(description="an aggregate id: only its eve
 
 def _types(raw: list[str] | None) -> list[str]:
     names = [t.strip() for value in raw or [] for t in value.split(",") if t.strip()]
+    if UNREADABLE_TYPE in names:
+        message = "stands in for an event of any type: filter by the types you follow"
+        raise Invalid([("type", f"{UNREADABLE_TYPE} {message}")])
     unknown = sorted(set(names) - set(cloudevents.BY_TYPE))
     if unknown:
         known = "; see /api/v1/events/schemas"
@@ -107,17 +112,10 @@ def _subject(raw: str | None) -> UUID | None:
         raise Invalid([("subject", "must be an aggregate id (a UUID)")]) from None
 
 
-class FeedOut(BaseModel):
-    """A page of the pull feed."""
-
-    events: list[dict[str, Any]]
-    next_after: int
-
-
 @router.get(
     "/api/v1/events",
     response_class=JSONResponse,
-    responses={200: {"model": FeedOut, "description": "CloudEvents, oldest first"}},
+    **answers(FeedOut, 401, 403, 503, description="CloudEvents, oldest first"),
 )
 def pull(
     feed: FeedDep,
@@ -138,20 +136,26 @@ def pull(
     return JSONResponse({"events": page.events, "next_after": page.next_after})
 
 
-@router.get("/api/v1/events/schemas")
+@router.get("/api/v1/events/schemas", **answers(EventSchemas))
 def all_schemas(settings: SettingsDep) -> dict[str, Any]:
-    """The JSON Schema of `data` for every published event type and version."""
+    """The JSON Schema of `data` for every published event type and version, and of the
+    stand-in for an event that can no longer be read (it has no data)."""
     return {
         "specversion": cloudevents.SPECVERSION,
-        "types": sorted(cloudevents.BY_TYPE),
-        "schemas": cloudevents.schemas(settings.public_url),
+        "types": sorted([*cloudevents.BY_TYPE, UNREADABLE_TYPE]),
+        "schemas": {
+            **cloudevents.schemas(settings.public_url),
+            UNREADABLE_TYPE: unreadable_schema(settings.public_url),
+        },
         "withheld": {c.type: dict(c.withheld) for c in cloudevents.CONTRACTS if c.withheld},
     }
 
 
-@router.get("/api/v1/events/schemas/{event_type}")
+@router.get("/api/v1/events/schemas/{event_type}", **answers(JsonDocument, 404))
 def one_schema(event_type: str, settings: SettingsDep) -> dict[str, Any]:
     """The JSON Schema of one event type's `data` (each event's `dataschema` points here)."""
+    if event_type == UNREADABLE_TYPE:
+        return unreadable_schema(settings.public_url)
     contract = cloudevents.BY_TYPE.get(event_type)
     if contract is None:
         raise NotFound("event type", event_type)
@@ -161,7 +165,13 @@ def one_schema(event_type: str, settings: SettingsDep) -> dict[str, Any]:
 @router.get(
     "/api/v1/events/stream",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {}}, "description": "events as SSE"}},
+    responses={
+        200: {
+            "content": {"text/event-stream": {"itemSchema": SSE_EVENT}},
+            "description": "events as SSE",
+        },
+        **errors(401, 403, 503),
+    },
 )
 async def stream(
     request: Request,
@@ -230,7 +240,7 @@ async def _sse(
             await hub.wait_async(position, wait)
 
 
-@router.get("/asyncapi.json")
+@router.get("/asyncapi.json", **answers(JsonDocument))
 def asyncapi(request: Request, settings: SettingsDep) -> dict[str, Any]:
     """An AsyncAPI 3.0 document: the pull feed, the SSE stream and webhooks."""
     return asyncapi_document(str(request.base_url).rstrip("/"), settings.public_url)

@@ -12,7 +12,10 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
 from api import ledger_export
+from api.dates import check_day
 from api.deps import MinqingDep, SettingsDep, require
+from api.openapi import answers, errors
+from api.responses_registers import LedgerOpened, LedgerOut
 from api.routes.concern_list import MinPosition, ProjectionsDep, caught_up
 from api.settings import Settings
 from domain.accounts import Principal
@@ -24,7 +27,7 @@ from projections.ledger import Cell, Ledger, Selection, month_bounds, open_figur
 from projections.ledger_figures import Clock, Subject, parse_group_by
 from projections.runner import ProjectionRunner
 
-router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"])
+router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"], responses=errors(401, 403, 503))
 
 
 class LedgerFormat(StrEnum):
@@ -55,13 +58,15 @@ def _day(text: str | None, field: str, *, last: bool) -> date | None:
     text = text.strip()
     if len(text) == 7:
         first, final = month_bounds(text, field)
+        check_day(first, field)
         return final if last else first
     try:
         if len(text) != 10:
             raise ValueError(text)
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise Invalid([(field, "must be a date as YYYY-MM-DD (or a month as YYYY-MM)")]) from None
+    return check_day(day, field)
 
 
 def selection(
@@ -88,7 +93,16 @@ def _filename(ledger: dict[str, Any], extension: str) -> str:
     return f"minqing-ledger-{span}.{extension}"
 
 
-@router.get("", response_model=None)
+@router.get(
+    "",
+    **answers(
+        LedgerOut,
+        content={
+            "text/csv": {"schema": {"type": "string"}},
+            XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
+        },
+    ),
+)
 def get_ledger(
     app: MinqingDep,
     settings: SettingsDep,
@@ -138,6 +152,8 @@ def _open(
 ) -> Out:
     if cell.grid is not None:
         check_grid(principal, cell.grid)
+    if cell.month is not None:
+        _day(cell.month, "month", last=False)
     chosen = selection(principal, span[0], span[1], None)
     position = caught_up(runner, Ledger.name, min_position)
     if isinstance(position, JSONResponse):
@@ -151,7 +167,7 @@ Month = Annotated[str | None, Query(max_length=7, description="the cell's month,
 CellGrid = Annotated[str | None, Query(max_length=64, description="the cell's grid")]
 
 
-@router.get("/concerns", response_model=None)
+@router.get("/concerns", **answers(LedgerOpened))
 def ledger_concerns(
     app: MinqingDep,
     settings: SettingsDep,
@@ -171,7 +187,7 @@ def ledger_concerns(
     return _open(app, settings, runner, principal, figure, "concerns", cell, span, min_position)
 
 
-@router.get("/visits", response_model=None)
+@router.get("/visits", **answers(LedgerOpened))
 def ledger_visits(
     app: MinqingDep,
     settings: SettingsDep,

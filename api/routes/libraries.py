@@ -6,13 +6,16 @@ Every endpoint accepts `min_position` (a command's `position`), as the concern l
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
+from api.dates import Day
 from api.deps import MinqingDep, RateLimitDep, require
+from api.openapi import answers, errors
+from api.responses import ConcernPage
+from api.responses_registers import AchievementPage
 from api.routes.concern_list import (
     CursorParam,
     Limit,
@@ -32,14 +35,16 @@ from projections.achievements import AchievementQuery, Achievements
 from projections.concerns import DEFAULT_LIMIT, ConcernList, ConcernQuery, Order, list_concerns
 from projections.runner import ProjectionRunner
 
-router = APIRouter(prefix="/api/v1/libraries", tags=["libraries"])
-public_router = APIRouter(prefix="/public", tags=["public"], dependencies=[RateLimitDep])
+router = APIRouter(prefix="/api/v1/libraries", tags=["libraries"], responses=errors(401, 403, 503))
+public_router = APIRouter(
+    prefix="/public", tags=["public"], dependencies=[RateLimitDep], responses=errors(429, 503)
+)
 
 Staff = Annotated[Principal, require(*STAFF_ROLES)]
 Categories = Annotated[list[Category] | None, Query()]
 Grids = Annotated[list[str] | None, Query()]
-Since = Annotated[date | None, Query(alias="from", description="resolved on or after (YYYY-MM-DD)")]
-Until = Annotated[date | None, Query(alias="to", description="resolved on or before (YYYY-MM-DD)")]
+Since = Annotated[Day | None, Query(alias="from", description="resolved on or after (YYYY-MM-DD)")]
+Until = Annotated[Day | None, Query(alias="to", description="resolved on or before (YYYY-MM-DD)")]
 
 
 def _achievements(
@@ -57,7 +62,7 @@ def _achievements(
     return {"items": page.items, "next_cursor": page.next_cursor, "position": position}
 
 
-@router.get("/achievement", response_model=None)
+@router.get("/achievement", **answers(AchievementPage))
 def achievement_library(
     app: MinqingDep,
     runner: ProjectionsDep,
@@ -84,7 +89,7 @@ def achievement_library(
     return _achievements(app, runner, query, cursor, limit, min_position)
 
 
-@router.get("/{library}", response_model=None)
+@router.get("/{library}", **answers(ConcernPage, 404))
 def library_concerns(
     library: str,
     app: MinqingDep,
@@ -127,7 +132,7 @@ def library_concerns(
     return {"items": page.items, "next_cursor": page.next_cursor, "position": position}
 
 
-@public_router.get("/achievements", response_model=None)
+@public_router.get("/achievements", **answers(AchievementPage))
 def public_achievements(
     app: MinqingDep,
     runner: ProjectionsDep,

@@ -5,11 +5,19 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from api import minutes_html
 from api.deps import IdempotencyDep, MinqingDep, PrincipalDep, require
+from api.openapi import answers, errors
+from api.responses import (
+    HistoryOut,
+    MeetingCommandOut,
+    MeetingList,
+    MeetingOut,
+    MinutesOut,
+)
 from api.routes.concerns import concern_id
 from api.schemas import AgendaIn, CloseMeetingIn, MeetingIn, OpenMeetingIn, VoteIn
 from domain.accounts import Principal
@@ -19,10 +27,12 @@ from domain.meeting import Meeting
 from domain.meeting_views import meeting_view, minutes
 from domain.vocabulary import STAFF_ROLES, Role
 
-router = APIRouter(prefix="/api/v1/meetings", tags=["meetings"])
+router = APIRouter(prefix="/api/v1/meetings", tags=["meetings"], responses=errors(401, 403, 503))
 Reader = Annotated[Principal, require(*STAFF_ROLES, Role.MEMBER, Role.SUPERVISOR)]
 Chair = Annotated[Principal, require(Role.CHAIR)]
 Out = dict[str, Any]
+# A command on one meeting: unknown meeting or item, or not allowed now.
+COMMAND = answers(MeetingCommandOut, 404, 409)
 
 
 def _meeting(app: Minqing, raw: str) -> Meeting:
@@ -36,14 +46,15 @@ def _id(app: Minqing, raw: str) -> UUID:
     return _meeting(app, raw).id
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", **answers(MeetingCommandOut, 409, status=201))
 def schedule(
     body: MeetingIn,
     app: MinqingDep,
     principal: Annotated[Principal, require(Role.CHAIR, Role.COMMITTEE)],
     idem: IdempotencyDep,
 ) -> Out:
-    """Schedule a meeting: title, kind, time, place, chair, members entitled to vote, rules."""
+    """Schedule a meeting: title, kind, time, place, chair (and optional deputy chair: only
+    they may run it), members entitled to vote, rules."""
     rules = body.rules.model_dump(exclude_none=True) if body.rules else None
     return app.schedule_meeting(
         principal,
@@ -55,10 +66,11 @@ def schedule(
         list(body.eligible_voters),
         rules,
         idem,
+        deputy_chair=body.deputy_chair,
     ).body()
 
 
-@router.get("")
+@router.get("", **answers(MeetingList))
 def list_meetings(app: MinqingDep, _: Reader) -> Out:
     """Every meeting, oldest first."""
     return {
@@ -76,13 +88,13 @@ def list_meetings(app: MinqingDep, _: Reader) -> Out:
     }
 
 
-@router.get("/{meeting_id}")
+@router.get("/{meeting_id}", **answers(MeetingOut, 404))
 def get_meeting(meeting_id: str, app: MinqingDep, _: Reader) -> Out:
     """The meeting with its agenda, attendance, quorum, live tallies and outcomes."""
     return meeting_view(app, _meeting(app, meeting_id))
 
 
-@router.get("/{meeting_id}/history", response_class=JSONResponse)
+@router.get("/{meeting_id}/history", response_class=JSONResponse, **answers(HistoryOut, 404))
 def meeting_history(
     meeting_id: str,
     app: MinqingDep,
@@ -94,7 +106,10 @@ def meeting_history(
     return JSONResponse({"id": str(mid), "events": app.meeting_history(mid)})
 
 
-@router.get("/{meeting_id}/minutes", response_model=None)
+@router.get(
+    "/{meeting_id}/minutes",
+    **answers(MinutesOut, 404, content={"text/html": {"schema": {"type": "string"}}}),
+)
 def get_minutes(
     meeting_id: str,
     app: MinqingDep,
@@ -109,7 +124,7 @@ def get_minutes(
     return data
 
 
-@router.post("/{meeting_id}/agenda")
+@router.post("/{meeting_id}/agenda", **COMMAND)
 def add_to_agenda(
     meeting_id: str,
     body: AgendaIn,
@@ -121,7 +136,7 @@ def add_to_agenda(
     return app.shortlist(_id(app, meeting_id), principal, body.concern_id, idem).body()
 
 
-@router.post("/{meeting_id}/open")
+@router.post("/{meeting_id}/open", **COMMAND)
 def open_meeting(
     meeting_id: str, body: OpenMeetingIn, app: MinqingDep, principal: Chair, idem: IdempotencyDep
 ) -> Out:
@@ -135,7 +150,7 @@ def open_meeting(
     ).body()
 
 
-@router.post("/{meeting_id}/items/{concern_ref}/open-vote")
+@router.post("/{meeting_id}/items/{concern_ref}/open-vote", **COMMAND)
 def open_vote(
     meeting_id: str, concern_ref: str, app: MinqingDep, principal: Chair, idem: IdempotencyDep
 ) -> Out:
@@ -143,7 +158,7 @@ def open_vote(
     return app.open_vote(_id(app, meeting_id), principal, concern_id(app, concern_ref), idem).body()
 
 
-@router.post("/{meeting_id}/items/{concern_ref}/votes")
+@router.post("/{meeting_id}/items/{concern_ref}/votes", **COMMAND)
 def cast_vote(
     meeting_id: str,
     concern_ref: str,
@@ -158,7 +173,7 @@ def cast_vote(
     ).body()
 
 
-@router.post("/{meeting_id}/items/{concern_ref}/close-vote")
+@router.post("/{meeting_id}/items/{concern_ref}/close-vote", **COMMAND)
 def close_vote(
     meeting_id: str, concern_ref: str, app: MinqingDep, principal: Chair, idem: IdempotencyDep
 ) -> Out:
@@ -168,7 +183,7 @@ def close_vote(
     ).body()
 
 
-@router.post("/{meeting_id}/close")
+@router.post("/{meeting_id}/close", **COMMAND)
 def close_meeting(
     meeting_id: str,
     body: CloseMeetingIn,

@@ -9,7 +9,10 @@ from uuid import UUID
 from fastapi import APIRouter, Query, status
 from fastapi.responses import JSONResponse
 
+from api.dates import Day
 from api.deps import IdempotencyDep, MinqingDep, SettingsDep, require
+from api.openapi import answers, errors
+from api.responses import MemberList, MemberOut, PointsList, PointsOut
 from api.routes.concern_list import MinPosition, Out, ProjectionsDep, caught_up
 from api.schemas import CommandOut, MemberIn
 from api.settings import Settings
@@ -20,12 +23,14 @@ from domain.vocabulary import STAFF_ROLES, Role
 from projections import member_points
 from projections.member_points import MemberPoints, Period, PointKind, Weights
 
-router = APIRouter(prefix="/api/v1/members", tags=["members"])
+router = APIRouter(prefix="/api/v1/members", tags=["members"], responses=errors(401, 403, 503))
 # Every member's points, highest first: /api/v1/points.
-points_router = APIRouter(prefix="/api/v1/points", tags=["members"])
+points_router = APIRouter(
+    prefix="/api/v1/points", tags=["members"], responses=errors(401, 403, 503)
+)
 Reader = Annotated[Principal, require(*STAFF_ROLES)]
-Since = Annotated[date | None, Query(alias="from", description="work on or after (YYYY-MM-DD)")]
-Until = Annotated[date | None, Query(alias="to", description="work on or before (YYYY-MM-DD)")]
+Since = Annotated[Day | None, Query(alias="from", description="work on or after (YYYY-MM-DD)")]
+Until = Annotated[Day | None, Query(alias="to", description="work on or before (YYYY-MM-DD)")]
 
 
 def _view(m: Member) -> dict[str, Any]:
@@ -40,7 +45,12 @@ def _view(m: Member) -> dict[str, Any]:
     }
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=CommandOut)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CommandOut,
+    responses=errors(409),
+)
 def register_member(
     body: MemberIn,
     app: MinqingDep,
@@ -53,13 +63,13 @@ def register_member(
     ).body()
 
 
-@router.get("")
+@router.get("", **answers(MemberList))
 def list_members(app: MinqingDep, _: Reader) -> dict[str, Any]:
     """Every member of the registry."""
     return {"items": [_view(m) for m in app.list_members()]}
 
 
-@router.get("/{member_id}")
+@router.get("/{member_id}", **answers(MemberOut, 404))
 def get_member(member_id: str, app: MinqingDep, _: Reader) -> dict[str, Any]:
     """One member."""
     return _view(app.get_member(_member_id(member_id)))
@@ -87,7 +97,7 @@ def _period(since: date | None, until: date | None) -> Period:
     return Period(since, until)
 
 
-@router.get("/{member_id}/points", response_model=None)
+@router.get("/{member_id}/points", **answers(PointsOut, 404))
 def member_points_of(
     member_id: str,
     app: MinqingDep,
@@ -116,7 +126,7 @@ def member_points_of(
     }
 
 
-@points_router.get("", response_model=None)
+@points_router.get("", **answers(PointsList))
 def every_members_points(
     app: MinqingDep,
     settings: SettingsDep,

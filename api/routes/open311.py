@@ -27,9 +27,18 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from api.dates import outside
 from api.errors import RateLimited
+from api.openapi import XML, answers
+from api.responses_registers import (
+    Open311RequestList,
+    Open311ServiceList,
+    Open311TokenList,
+    Open311UpdateList,
+)
 from api.routes.concern_list import READ_YOUR_WRITES_SECONDS
 from api.settings import Settings
+from domain import text
 from domain.application import Minqing, NewConcern
 from domain.concern import Concern
 from domain.errors import DomainError, Forbidden, Invalid, NotFound
@@ -128,9 +137,21 @@ def _error(fmt: str, code: int, description: str) -> Response:
     return _answer("xml" if fmt == "xml" else "json", "errors", "error", rows, status=code)
 
 
-def _guarded(fmt: str, produce: Callable[[str], Response]) -> Response:
-    """Run `produce(format)`, turning every refusal into the spec's error body."""
+def _checked(request: Request) -> None:
+    """The text policy (domain/text.py) on the path and query parameters: these paths are
+    left out of api/params.py's check so the refusal comes in the spec's format."""
+    params = [*request.path_params.items(), *request.query_params.multi_items()]
+    for name, value in params:
+        problem = text.problem(value) if isinstance(value, str) else None
+        if problem:
+            raise Open311Error(400, f"{name} {problem}")
+
+
+def _guarded(fmt: str, produce: Callable[[str], Response], request: Request) -> Response:
+    """Check the parameters and run `produce(format)`, turning every refusal into the
+    spec's error body."""
     try:
+        _checked(request)
         return produce(_format(fmt))
     except Open311Error as exc:
         return _error(fmt, exc.code, exc.description)
@@ -166,10 +187,10 @@ def _services() -> list[Row]:
     ]
 
 
-@router.get("/services.{fmt}")
-def services(fmt: str) -> Response:
+@router.get("/services.{fmt}", **answers(Open311ServiceList, 404, open311=True, content=XML))
+def services(fmt: str, request: Request) -> Response:
     """The six categories as Open311 services."""
-    return _guarded(fmt, lambda f: _answer(f, "services", "service", _services()))
+    return _guarded(fmt, lambda f: _answer(f, "services", "service", _services()), request)
 
 
 # -- reading requests ------------------------------------------------------------------------
@@ -250,6 +271,9 @@ def _moment(raw: str | None, name: str, app: Minqing) -> datetime | None:
     except ValueError:
         msg = f"{name} must be a W3C date-time, e.g. 2026-03-01T00:00:00+08:00"
         raise Open311Error(400, msg) from None
+    problem = outside(value.date())  # before a time zone or 90 days are added to it
+    if problem:
+        raise Open311Error(400, f"{name} {problem}")
     return value if value.tzinfo else value.replace(tzinfo=app.zone)
 
 
@@ -325,7 +349,9 @@ def _find_requests(app: Minqing, params: Mapping[str, str]) -> list[Row]:
     return [_request_row(app, r) for r in rows]
 
 
-@router.get("/requests.{fmt}")
+@router.get(
+    "/requests.{fmt}", **answers(Open311RequestList, 400, 404, 503, open311=True, content=XML)
+)
 def requests(fmt: str, request: Request) -> Response:
     """Service requests: by id (comma list), or by code, status and date (90 days at most,
     the last 90 days by default), newest first, at most 1000."""
@@ -336,10 +362,13 @@ def requests(fmt: str, request: Request) -> Response:
         rows = _find_requests(_minqing(request), params)
         return _answer(f, "service_requests", "request", rows)
 
-    return _guarded(fmt, produce)
+    return _guarded(fmt, produce, request)
 
 
-@router.get("/requests/{request_id}.{fmt}")
+@router.get(
+    "/requests/{request_id}.{fmt}",
+    **answers(Open311RequestList, 404, 503, open311=True, content=XML),
+)
 def one_request(request_id: str, fmt: str, request: Request) -> Response:
     """One service request by its id (the concern's reference, MQ-…)."""
 
@@ -350,10 +379,12 @@ def one_request(request_id: str, fmt: str, request: Request) -> Response:
             raise Open311Error(404, f"no service request {request_id}")
         return _answer(f, "service_requests", "request", rows)
 
-    return _guarded(fmt, produce)
+    return _guarded(fmt, produce, request)
 
 
-@router.get("/tokens/{token}.{fmt}")
+@router.get(
+    "/tokens/{token}.{fmt}", **answers(Open311TokenList, 404, 429, 503, open311=True, content=XML)
+)
 def token(token: str, fmt: str, request: Request) -> Response:
     """The service request a token (the tracking code POST returned) belongs to."""
 
@@ -368,7 +399,7 @@ def token(token: str, fmt: str, request: Request) -> Response:
         row = {"service_request_id": concern.reference, "token": token}
         return _answer(f, "service_requests", "request", [row])
 
-    return _guarded(fmt, produce)
+    return _guarded(fmt, produce, request)
 
 
 # -- the servicerequestupdates extension -------------------------------------------------
@@ -394,7 +425,10 @@ def _updates(app: Minqing, params: Mapping[str, str]) -> list[Row]:
     return rows
 
 
-@router.get("/servicerequestupdates.{fmt}")
+@router.get(
+    "/servicerequestupdates.{fmt}",
+    **answers(Open311UpdateList, 400, 404, 503, open311=True, content=XML),
+)
 def updates(fmt: str, request: Request) -> Response:
     """Status changes of service requests between start_date and end_date (90 days at most,
     the last 90 days by default), oldest first, at most 1000."""
@@ -405,13 +439,25 @@ def updates(fmt: str, request: Request) -> Response:
         rows = _updates(_minqing(request), params)
         return _answer(f, "service_request_updates", "request_update", rows)
 
-    return _guarded(fmt, produce)
+    return _guarded(fmt, produce, request)
 
 
 # -- creating a request ----------------------------------------------------------------------
 
 
 async def _form(request: Request) -> dict[str, str]:
+    """The posted fields, each through the text policy (`description` multi-line)."""
+    fields = await _fields(request)
+    for name, value in fields.items():
+        try:
+            check = text.check_multi_line if name == "description" else text.check_single_line
+            fields[name] = check(value)
+        except text.TextRefused as refused:
+            raise Open311Error(400, f"{name} {refused}") from None
+    return fields
+
+
+async def _fields(request: Request) -> dict[str, str]:
     raw = await request.body()
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "application/json":
@@ -514,7 +560,10 @@ def _create(app: Minqing, settings: Settings, form: Mapping[str, str], bearer: s
     }
 
 
-@router.post("/requests.{fmt}")
+@router.post(
+    "/requests.{fmt}",
+    **answers(Open311TokenList, 400, 403, 404, 503, open311=True, content=XML),
+)
 async def create_request(fmt: str, request: Request) -> Response:
     """Create a service request: a concern in intake, channel online (api_key = a token)."""
     try:
@@ -530,7 +579,7 @@ async def create_request(fmt: str, request: Request) -> Response:
         return _answer(f, "service_requests", "request", [_create(app, settings, form, bearer)])
 
     # Raising a concern writes to the database: off the event loop.
-    return await run_in_threadpool(_guarded, chosen, produce)
+    return await run_in_threadpool(_guarded, chosen, produce, request)
 
 
 _RESOURCES = frozenset({"services", "requests", "tokens", "servicerequestupdates"})

@@ -7,14 +7,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter
 
 from api.deps import MinqingDep, require
+from api.openapi import answers, errors
+from api.responses import ErasureOut
 from domain.accounts import Principal
 from domain.resident_record import erase_personal_data
 from domain.vocabulary import Role
 
-router = APIRouter(prefix="/api/v1/residents", tags=["residents"])
+router = APIRouter(prefix="/api/v1/residents", tags=["residents"], responses=errors(401, 403, 503))
 
 
-@router.post("/{resident_ref}/erase")
+@router.post("/{resident_ref}/erase", **answers(ErasureOut, 404, 409))
 def erase(
     resident_ref: str, app: MinqingDep, principal: Annotated[Principal, require(Role.ADMIN)]
 ) -> dict[str, Any]:

@@ -7,18 +7,25 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header
 
 from api.deps import FingerprintDep, MinqingDep, RateLimitDep
+from api.openapi import answers, errors
+from api.responses import TrackOut
 from api.schemas import CommandOut, FeedbackIn
 
-router = APIRouter(prefix="/api/v1/track", tags=["residents"], dependencies=[RateLimitDep])
+router = APIRouter(
+    prefix="/api/v1/track",
+    tags=["residents"],
+    dependencies=[RateLimitDep],
+    responses=errors(404, 429, 503),
+)
 
 
-@router.get("/{tracking_code}")
+@router.get("/{tracking_code}", **answers(TrackOut))
 def track(tracking_code: str, app: MinqingDep) -> dict[str, Any]:
     """Reference, title, status, dates and public notes: nothing personal."""
     return app.public_view(app.track(tracking_code))
 
 
-@router.post("/{tracking_code}/feedback", response_model=CommandOut)
+@router.post("/{tracking_code}/feedback", response_model=CommandOut, responses=errors(409))
 def feedback(
     tracking_code: str,
     body: FeedbackIn,

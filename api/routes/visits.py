@@ -9,9 +9,12 @@ from fastapi import APIRouter, Query, status
 from fastapi.responses import JSONResponse
 
 from api.deps import IdempotencyDep, MinqingDep, require
+from api.openapi import answers, errors
+from api.responses_registers import VisitOut, VisitPage
 from api.routes.concern_list import CursorParam, Limit, MinPosition, ProjectionsDep, caught_up
 from api.routes.ledger import DateText, From, Grids, selection
 from api.schemas import CommandOut, VisitIn
+from domain import access_log
 from domain.accounts import Principal
 from domain.application import NewVisit
 from domain.errors import NotFound
@@ -21,16 +24,17 @@ from domain.vocabulary import STAFF_ROLES, PriorityVisit, Role
 from projections.concerns import DEFAULT_LIMIT
 from projections.ledger import Ledger, VisitQuery, list_visits
 
-router = APIRouter(prefix="/api/v1/visits", tags=["visits"])
+router = APIRouter(prefix="/api/v1/visits", tags=["visits"], responses=errors(401, 403, 503))
 
 
-def visit_view(v: Visit) -> dict[str, Any]:
-    """A visit as staff read it (the household and notes stay inside the community)."""
+def visit_view(v: Visit, household: dict[str, Any]) -> dict[str, Any]:
+    """A visit as staff read it (the household and notes stay inside the community);
+    `household` is what access_log.disclose_household gave this reader."""
     kind = PriorityVisit(v.priority_visit) if v.priority_visit else None
     return {
         "id": str(v.id),
         "grid": v.grid,
-        "household": v.household,
+        **household,
         "visited_on": v.visited_on.isoformat(),
         "priority_visit": v.priority_visit,
         "priority_visit_label": {"zh": kind.zh, "en": kind.en} if kind else None,
@@ -42,7 +46,12 @@ def visit_view(v: Visit) -> dict[str, Any]:
     }
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=CommandOut)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CommandOut,
+    responses=errors(409),
+)
 def record_visit(
     body: VisitIn,
     app: MinqingDep,
@@ -61,7 +70,7 @@ def record_visit(
     return app.record_visit(principal, visit, idem).body()
 
 
-@router.get("", response_model=None)
+@router.get("", **answers(VisitPage))
 def visits_register(
     app: MinqingDep,
     runner: ProjectionsDep,
@@ -84,17 +93,19 @@ def visits_register(
     return {"items": page.items, "next_cursor": page.next_cursor, "position": position}
 
 
-@router.get("/{visit_id}")
+@router.get("/{visit_id}", **answers(VisitOut, 404))
 def get_visit(
     visit_id: str,
     app: MinqingDep,
     principal: Annotated[Principal, require(*STAFF_ROLES)],
 ) -> dict[str, Any]:
-    """One recorded visit; only within the caller's grids."""
+    """One recorded visit; only within the caller's grids. The household (a resident's
+    address) is shown to collectors, grid leaders, staff and admins, and each such read is
+    written to the access log first; other readers get `household_state: redacted`."""
     try:
         ident = UUID(visit_id)
     except ValueError:
         raise NotFound("visit", visit_id) from None
     visit = app.get_visit(ident)
     check_grid(principal, visit.grid)
-    return visit_view(visit)
+    return visit_view(visit, access_log.disclose_household(app, principal, visit))

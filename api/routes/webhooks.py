@@ -10,10 +10,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
-from pydantic import ConfigDict, Field, StrictBool
+from pydantic import ConfigDict, Field, StrictBool, StringConstraints
 
 from api.deps import require
-from api.schemas import Body
+from api.openapi import answers, errors
+from api.responses_registers import Deliveries, Replayed, WebhookList, WebhookOut
+from api.schemas import MULTI_LINE, SINGLE_LINE, Body
 from domain.accounts import Principal
 from domain.errors import Invalid
 from domain.vocabulary import Role
@@ -27,8 +29,13 @@ from domain.webhooks import (
 )
 from workers.webhooks import Dispatcher
 
-router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
+router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"], responses=errors(401, 403, 503))
 Manager = Annotated[Principal, require(Role.INTEGRATOR, Role.ADMIN)]
+# The text policy (domain/text.py) on every field, as on every other body.
+Url = Annotated[str, StringConstraints(max_length=MAX_URL_LENGTH), SINGLE_LINE]
+EventType = Annotated[str, StringConstraints(max_length=200), SINGLE_LINE]
+Description = Annotated[str, StringConstraints(max_length=MAX_DESCRIPTION_LENGTH), MULTI_LINE]
+Secret = Annotated[str, StringConstraints(max_length=200), SINGLE_LINE]
 
 
 def _dispatcher(request: Request) -> Dispatcher:
@@ -56,12 +63,11 @@ class WebhookIn(Body):
         },
     )
 
-    url: str = Field(max_length=MAX_URL_LENGTH)
-    event_types: list[str] = Field(default_factory=list, max_length=100)
-    description: str = Field(default="", max_length=MAX_DESCRIPTION_LENGTH)
-    secret: str | None = Field(
+    url: Url
+    event_types: list[EventType] = Field(default_factory=list, max_length=100)
+    description: Description = ""
+    secret: Secret | None = Field(
         default=None,
-        max_length=200,
         description="your own whsec_… secret (24 to 64 bytes); one is made if absent",
     )
 
@@ -69,8 +75,8 @@ class WebhookIn(Body):
 class WebhookPatch(Body):
     """Fields to change; absent fields stay."""
 
-    url: str | None = Field(default=None, max_length=MAX_URL_LENGTH)
-    event_types: list[str] | None = Field(default=None, max_length=100)
+    url: Url | None = None
+    event_types: list[EventType] | None = Field(default=None, max_length=100)
     status: Status | None = None
 
 
@@ -91,13 +97,13 @@ def _view(sub: Subscription, secret: str | None = None) -> dict[str, Any]:
     return body
 
 
-@router.get("")
+@router.get("", **answers(WebhookList))
 def list_webhooks(request: Request, principal: Manager) -> dict[str, Any]:
     """The subscriptions the caller may see (admins: every one)."""
     return {"items": [_view(s) for s in _store(request).all(principal)]}
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", **answers(WebhookOut, status=201))
 def create_webhook(
     body: WebhookIn, request: Request, response: Response, principal: Manager
 ) -> dict[str, Any]:
@@ -110,13 +116,13 @@ def create_webhook(
     return _view(sub, secret)
 
 
-@router.get("/{webhook_id}")
+@router.get("/{webhook_id}", **answers(WebhookOut, 404))
 def get_webhook(webhook_id: str, request: Request, principal: Manager) -> dict[str, Any]:
     """One subscription (without its secret)."""
     return _view(_store(request).get(webhook_id, principal))
 
 
-@router.patch("/{webhook_id}")
+@router.patch("/{webhook_id}", **answers(WebhookOut, 404))
 def update_webhook(
     webhook_id: str, body: WebhookPatch, request: Request, principal: Manager
 ) -> dict[str, Any]:
@@ -129,14 +135,14 @@ def update_webhook(
     return _view(sub)
 
 
-@router.delete("/{webhook_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{webhook_id}", **answers(None, 404, status=204, description="deleted"))
 def delete_webhook(webhook_id: str, request: Request, principal: Manager) -> Response:
     """Delete the subscription; its delivery log stays readable."""
     _store(request).delete(webhook_id, principal)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/{webhook_id}/rotate-secret")
+@router.post("/{webhook_id}/rotate-secret", **answers(WebhookOut, 404))
 def rotate_secret(
     webhook_id: str, request: Request, response: Response, principal: Manager
 ) -> dict[str, Any]:
@@ -146,7 +152,7 @@ def rotate_secret(
     return _view(sub, secret)
 
 
-@router.get("/{webhook_id}/deliveries")
+@router.get("/{webhook_id}/deliveries", **answers(Deliveries, 404))
 def deliveries(
     webhook_id: str,
     request: Request,
@@ -163,7 +169,7 @@ def deliveries(
     return {"items": page.deliveries, "counts": page.counts, "next_after": page.next_after}
 
 
-@router.post("/{webhook_id}/replay", status_code=status.HTTP_202_ACCEPTED)
+@router.post("/{webhook_id}/replay", **answers(Replayed, 404, status=202))
 def replay(webhook_id: str, body: ReplayIn, request: Request, principal: Manager) -> dict[str, Any]:
     """Send again the events at positions `from`..`to` (inclusive), or every parked one."""
     if body.parked and (body.start is not None or body.end is not None):

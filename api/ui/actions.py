@@ -25,6 +25,7 @@ from api.schemas import (
 )
 from api.ui.forms import parse, payload
 from api.ui.web import Form
+from domain import text as policy
 from domain.accounts import Principal
 from domain.application import CommandResult, Minqing
 from domain.errors import DomainError, Invalid
@@ -78,6 +79,9 @@ def _concern_ref(app: Minqing, raw: str, name: str) -> UUID:
     text = raw.strip()
     if not text:
         raise Invalid([(name, "Field required")])
+    problem = policy.problem(text)
+    if problem:
+        raise Invalid([(name, problem)])
     try:
         return UUID(text)
     except ValueError:

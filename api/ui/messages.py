@@ -76,6 +76,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "error.not_found": "找不到该页面或记录。",
         "error.csrf": "表单已失效（缺少或错误的安全令牌），请返回刷新页面后重试。",
         "error.rate_limited": "请求过于频繁，请稍后再试。",
+        "error.invalid": "地址中的参数无效，未作任何更改。",
+        "error.unavailable": "数据库暂时无法访问（可能正在重启），请稍后再试。",
+        "error.internal": "系统出现意外错误，已记录，请稍后再试。",
         # fields
         "f.title": "标题",
         "f.description": "具体情况",
@@ -117,6 +120,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "f.scheduled_for": "会议时间",
         "f.place": "地点",
         "f.chair": "主持人",
+        "f.deputy_chair": "副主持人（可代为主持）",
+        "supervision.visit_read": "走访记录（门牌）",
         "f.eligible_voters": "有表决权的党员",
         "f.quorum": "到会要求",
         "f.threshold": "通过要求",
@@ -340,6 +345,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
             " go back, reload the page and try again."
         ),
         "error.rate_limited": "Too many requests; please try again shortly.",
+        "error.invalid": "The address holds a parameter that is not valid; nothing was changed.",
+        "error.unavailable": (
+            "The database cannot be reached (it may be restarting); please try again shortly."
+        ),
+        "error.internal": (
+            "Something unexpected failed; it has been logged. Please try again shortly."
+        ),
         "f.title": "Title",
         "f.description": "What the resident said",
         "f.category": "Category",
@@ -380,6 +392,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "f.scheduled_for": "Date and time",
         "f.place": "Place",
         "f.chair": "Chair",
+        "f.deputy_chair": "Deputy chair (may run it instead)",
+        "supervision.visit_read": "A visit (household)",
         "f.eligible_voters": "Members entitled to vote",
         "f.quorum": "Quorum",
         "f.threshold": "Threshold",

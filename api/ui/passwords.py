@@ -2,8 +2,10 @@
 
 Passwords live in a table of their own beside the principals; bearer tokens are untouched.
 Failed attempts are counted per user name (known or not, so the answer never tells which
-names exist) in a sliding window; at the limit the name is locked until the oldest failure
-in the window has aged out.
+names exist) and client address in a sliding window: at the limit that name is locked *from
+that address* until the oldest failure in the window has aged out, so someone elsewhere who
+knows a name cannot lock its owner out. A higher limit per name over every address bounds a
+brute force spread over many addresses.
 """
 
 from __future__ import annotations
@@ -42,15 +44,24 @@ def ensure_tables(db: Database) -> None:
         )
         cur.execute(f"CREATE TABLE IF NOT EXISTS {FAILURES} (name TEXT NOT NULL, at TEXT NOT NULL)")
         cur.execute(f"CREATE INDEX IF NOT EXISTS {FAILURES}__name ON {FAILURES} (name, at)")
+        # Added later: failures recorded before it have no address (count for the name only).
+        if db.dialect == "postgres":
+            cur.execute(f"ALTER TABLE {FAILURES} ADD COLUMN IF NOT EXISTS address TEXT")
+        else:
+            cur.execute(f"PRAGMA table_info({FAILURES})")
+            if "address" not in {row["name"] for row in cur.fetchall()}:
+                cur.execute(f"ALTER TABLE {FAILURES} ADD COLUMN address TEXT")
     _ready.add(db)
 
 
 @dataclass(frozen=True)
 class Limits:
-    """How many failures within how long lock a user name."""
+    """How many failures within how long lock a user name: from one client address
+    (`failures`), and from all addresses together (`name_failures`)."""
 
     failures: int = 5
     window: timedelta = timedelta(minutes=15)
+    name_failures: int = 50
 
 
 class SignInRefused(Exception):
@@ -94,18 +105,25 @@ def sign_in(
     password: str,
     limits: Limits,
     now: datetime | None = None,
+    *,
+    address: str = "",
 ) -> Principal:
-    """The principal whose name and password these are, or SignInRefused."""
+    """The principal whose name and password these are, or SignInRefused; `address` is
+    the client's (the lock-out counts failures per name and address)."""
     ensure_tables(db)
     now = now or _now()
     name = name.strip()
     since = (now - limits.window).isoformat()
-    rows = db.fetchall(
-        f"SELECT at FROM {FAILURES} WHERE name = ? AND at >= ? ORDER BY at",  # noqa: S608
+    every = db.fetchall(
+        f"SELECT at, address FROM {FAILURES} WHERE name = ? AND at >= ? ORDER BY at",  # noqa: S608
         (name, since),
     )
+    rows = [r for r in every if r["address"] == address]
+    # The per-name limit: its lock lifts when enough of the oldest failures have aged out.
+    if len(every) >= limits.name_failures:
+        raise SignInRefused(_until(every[len(every) - limits.name_failures]["at"], limits))
     if len(rows) >= limits.failures:
-        raise SignInRefused(_until(rows[0]["at"], limits))
+        raise SignInRefused(_until(rows[len(rows) - limits.failures]["at"], limits))
     principal, stored = _stored(db, accounts, name)
     try:
         _hasher.verify(stored or _DUMMY, password)
@@ -113,14 +131,25 @@ def sign_in(
     except (VerificationError, InvalidHashError):
         ok = False
     if ok and principal is not None and stored is not None:
-        db.execute(f"DELETE FROM {FAILURES} WHERE name = ?", (name,))  # noqa: S608
+        # A success forgets the failures from this address; those from elsewhere still
+        # count towards the name's limit.
+        db.execute(
+            f"DELETE FROM {FAILURES} WHERE name = ? AND address = ?",  # noqa: S608
+            (name, address),
+        )
         if _hasher.check_needs_rehash(stored):
             set_password(db, accounts, principal.name, password)
         return principal
-    db.execute(f"INSERT INTO {FAILURES} (name, at) VALUES (?, ?)", (name, now.isoformat()))  # noqa: S608
-    if len(rows) + 1 >= limits.failures:
-        first = rows[0]["at"] if rows else now.isoformat()
-        raise SignInRefused(_until(first, limits))
+    db.execute(
+        f"INSERT INTO {FAILURES} (name, at, address) VALUES (?, ?, ?)",  # noqa: S608
+        (name, now.isoformat(), address),
+    )
+    rows.append({"at": now.isoformat(), "address": address})
+    every.append(rows[-1])
+    if len(every) >= limits.name_failures:
+        raise SignInRefused(_until(every[len(every) - limits.name_failures]["at"], limits))
+    if len(rows) >= limits.failures:
+        raise SignInRefused(_until(rows[len(rows) - limits.failures]["at"], limits))
     raise SignInRefused()
 
 

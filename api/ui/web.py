@@ -19,7 +19,7 @@ from api.ui import sessions
 from api.ui.render import FORM_COOKIE, SESSION_COOKIE, render
 from api.ui.sessions import UiSession
 from domain.application import Minqing
-from domain.errors import Forbidden, NotFound
+from domain.errors import Forbidden, Invalid, NotFound
 from domain.vocabulary import Role
 
 
@@ -187,6 +187,9 @@ class UiRoute(APIRoute):
                 return await run_in_threadpool(
                     error_page, request, 404, "error.not_found", str(exc)
                 )
+            except Invalid as exc:  # a query or path parameter (api/params.py); forms
+                # catch their own refusals and show them on the form
+                return await run_in_threadpool(error_page, request, 422, "error.invalid", str(exc))
             except RateLimited as exc:
                 response = await run_in_threadpool(
                     error_page, request, 429, "error.rate_limited", str(exc)

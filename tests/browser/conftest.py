@@ -79,6 +79,8 @@ class Site:
     server: Server
     browser: Browser
     contexts: list[BrowserContext] = field(default_factory=list)
+    # What the Content-Security-Policy blocked on any page: every test ends with none.
+    csp_violations: list[str] = field(default_factory=list)
 
     @property
     def base(self) -> str:
@@ -112,15 +114,24 @@ class Site:
         page = context.new_page()
         # Any script the page runs that opens a dialog (alert) fails the test.
         page.on("dialog", lambda d: pytest.fail(f"a dialog opened: {d.message}"))
+        page.on("console", self._note_csp)
         if lang:
             page.goto(f"{self.base}/ui/track?lang={lang}")
         if name:
             sign_in(page, self.base, name)
         return page
 
+    def _note_csp(self, message: Any) -> None:
+        text = message.text
+        # ReDoc's logo from Redocly's CDN is blocked on purpose (and then hidden).
+        if "Content Security Policy" in text and "cdn.redoc.ly" not in text:
+            self.csp_violations.append(text)
+
     def close(self) -> None:
         for context in self.contexts:
             context.close()
+        violations, self.csp_violations = self.csp_violations, []
+        assert violations == [], "the Content-Security-Policy blocked something"
 
 
 def sign_in(page: Page, base: str, name: str, password: str = PASSWORD) -> None:

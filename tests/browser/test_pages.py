@@ -134,6 +134,7 @@ def _world(site: Site, lang: str) -> list[str]:
         "社区" if zh else "Hall",
         UUID(chen),
         [UUID(li), UUID(chen)],
+        deputy_chair=UUID(li),  # boss is linked to Li: as deputy chair he runs the meeting
     )
     shortlisted = app.raise_concern(boss, concern)
     app.refer(UUID(shortlisted.id), boss)

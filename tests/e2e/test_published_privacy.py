@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -123,11 +123,16 @@ def meeting(app: Minqing, members: list[UUID], ballot: str) -> UUID:
     )
 
 
+def chair_of(app: Minqing, at: UUID) -> Principal:
+    """BOSS linked to the member the meeting names as its chair: only they run it."""
+    return replace(BOSS, member_id=app.get_meeting(at).chair)
+
+
 def vote(app: Minqing, at: UUID, item: UUID, members: list[UUID], choice: Choice) -> None:
-    app.open_vote(at, BOSS, item)
+    app.open_vote(at, chair_of(app, at), item)
     for m in members:
         app.cast_vote(at, member(m), item, choice)
-    app.close_vote(at, BOSS, item)
+    app.close_vote(at, chair_of(app, at), item)
 
 
 def play(app: Minqing, clock: Clock) -> list[str]:
@@ -147,10 +152,10 @@ def play(app: Minqing, clock: Clock) -> list[str]:
     app.refer(worked, BOSS)
     adopting = meeting(app, members, "secret")
     app.shortlist(adopting, BOSS, worked)
-    app.open_meeting(adopting, BOSS, members, [REPRESENTATIVE])
+    app.open_meeting(adopting, chair_of(app, adopting), members, [REPRESENTATIVE])
     vote(app, adopting, worked, members, Choice.FOR)
-    app.close_meeting(adopting, BOSS, "通过一项")
-    app.assign(worked, BOSS, first, DutyRole.MEDIATOR, due(10))
+    app.close_meeting(adopting, chair_of(app, adopting), "通过一项")
+    app.assign(worked, chair_of(app, adopting), first, DutyRole.MEDIATOR, due(10))
     app.record_progress(worked, BOSS, "已联系物业")
     app.extend_deadline(worked, BOSS, due(20), "配件延期")
     app.reassign(worked, BOSS, second, DutyRole.MEDIATOR, "李卫国出差")
@@ -170,9 +175,9 @@ def play(app: Minqing, clock: Clock) -> list[str]:
     for c in (rejected, deferred):
         app.refer(c, BOSS)
         app.shortlist(deciding, BOSS, c)
-    app.open_meeting(deciding, BOSS, members)
+    app.open_meeting(deciding, chair_of(app, deciding), members)
     vote(app, deciding, rejected, members, Choice.AGAINST)
-    app.close_meeting(deciding, BOSS, "否决一项，暂缓一项")
+    app.close_meeting(deciding, chair_of(app, deciding), "否决一项，暂缓一项")
 
     handled, declined, withdrawn, merged = (concern(app) for _ in range(4))
     app.handle_now(handled, BOSS, first, DutyRole.MEDIATOR, due(3))

@@ -37,8 +37,10 @@ def _meeting(server: Server, ballot: str) -> tuple[UUID, UUID, list[str]]:
     )
     mid = UUID(meeting.id)
     app.shortlist(mid, STAFF, cid)
-    app.open_meeting(mid, CHAIR, [UUID(members[0]), UUID(members[1])])
-    app.open_vote(mid, CHAIR, cid)
+    # The meeting's chair is members[0]: only a principal linked to them runs it.
+    chair = replace(CHAIR, member_id=UUID(members[0]))
+    app.open_meeting(mid, chair, [UUID(members[0]), UUID(members[1])])
+    app.open_vote(mid, chair, cid)
     return mid, cid, members
 
 
@@ -53,7 +55,7 @@ def test_members_vote_once_and_the_tally_follows(shared_server: Server) -> None:
     mid, cid, members = _meeting(shared_server, "open")
     first = ui_user(shared_server, [Role.MEMBER], ["2"], members[0])
     absent = ui_user(shared_server, [Role.MEMBER], ["2"], members[2])
-    chair = ui_user(shared_server, [Role.CHAIR])
+    chair = ui_user(shared_server, [Role.CHAIR], member=members[0])
     with (
         signed_in(shared_server, first) as a,
         signed_in(shared_server, absent) as c,
@@ -84,7 +86,7 @@ def test_members_vote_once_and_the_tally_follows(shared_server: Server) -> None:
 def test_a_secret_ballot_shows_counts_only_until_it_closes(shared_server: Server) -> None:
     mid, cid, members = _meeting(shared_server, "secret")
     voter = ui_user(shared_server, [Role.MEMBER], ["2"], members[1])
-    chair = ui_user(shared_server, [Role.CHAIR])
+    chair = ui_user(shared_server, [Role.CHAIR], member=members[0])
     with signed_in(shared_server, voter) as v, signed_in(shared_server, chair) as ch:
         r = _vote(v, mid, cid, "against")
         screen = v.get(r.headers["location"]).text

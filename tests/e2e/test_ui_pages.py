@@ -144,7 +144,7 @@ def test_recording_a_visit_raises_its_concerns_and_shows_their_tracking_codes(
         visit = query["visit"][0]
         recorded = shared_server.app.get_visit(UUID(visit))
         assert [str(x) for x in recorded.concern_ids] == concern_ids
-        assert recorded.household == "5号楼2单元301"
+        assert shared_server.app.household_of(recorded) == "5号楼2单元301"  # sealed
         second = shared_server.app.get_concern(UUID(concern_ids[1]))
         assert second.tracking_code == codes[1]
         assert second.channel == "visit"

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
 
 from api.ui import sessions
 from api.ui.render import FORM_COOKIE, SESSION_COOKIE
 from domain.vocabulary import Role
-from tests.conftest import Server
+from tests.conftest import BACKENDS, Server, _database, start_server
 from tests.e2e.ui_client import PASSWORD, browser, csrf_of, sign_in, signed_in, text_of, ui_user
 
 
@@ -41,13 +46,20 @@ def test_signing_in_sets_an_httponly_lax_session_cookie_and_stores_only_its_hash
         assert p.name in home.text
 
 
+@pytest.fixture(params=BACKENDS)
+def behind_proxy(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
+    """A server whose TLS-terminating proxy is on loopback (MINQING_TRUSTED_PROXIES)."""
+    for url in _database(request.param, request, tmp_path):
+        yield from start_server(url, tmp_path, trusted_proxies="127.0.0.1")
+
+
 def test_the_session_cookie_is_secure_when_the_request_came_over_https(
-    shared_server: Server,
+    behind_proxy: Server,
 ) -> None:
-    p = ui_user(shared_server, [Role.COLLECTOR], ["2"])
-    # uvicorn trusts X-Forwarded-Proto from loopback, as from a TLS-terminating proxy.
+    p = ui_user(behind_proxy, [Role.COLLECTOR], ["2"])
+    # The trusted proxy says the browser's request came over HTTPS.
     https = {"X-Forwarded-Proto": "https"}
-    with browser(shared_server) as client:
+    with browser(behind_proxy) as client:
         page = client.get("/ui/sign-in", headers=https)
         form_cookie = _set_cookie(page.headers.get_list("set-cookie"), FORM_COOKIE)
         assert "secure" in form_cookie.lower()
@@ -92,6 +104,20 @@ def test_five_failures_lock_the_name_even_against_the_right_password(
         assert client.get("/ui/").status_code == 303
         # The lock is per user name: another name signs in as usual.
         assert sign_in(client, other.name).status_code == 303
+
+
+def test_someone_elsewhere_who_knows_the_name_cannot_lock_its_owner_out(
+    shared_server: Server,
+) -> None:
+    p = ui_user(shared_server, [Role.COLLECTOR], ["2"])
+    # The attacker's requests come from another address (loopback has the whole 127/8).
+    elsewhere = httpx.HTTPTransport(local_address="127.0.0.2")
+    with httpx.Client(base_url=shared_server.base_url, transport=elsewhere) as attacker:
+        answers = [sign_in(attacker, p.name, f"guess {n}").status_code for n in range(6)]
+        assert answers == [401, 401, 401, 401, 429, 429]
+        assert sign_in(attacker, p.name, PASSWORD).status_code == 429  # locked there
+    with browser(shared_server) as owner:
+        assert sign_in(owner, p.name).status_code == 303
 
 
 def test_forms_without_their_csrf_token_are_refused(shared_server: Server) -> None:

@@ -148,3 +148,26 @@ def table_names(url: str) -> set[str]:
 
 def fixed_clock(moment: datetime) -> Callable[[], datetime]:
     return lambda: moment
+
+
+def corrupt_event(url: str, position: int, state: bytes = b'{"title": "\xe8\xb7') -> None:
+    """Change the stored bytes of the event at `position` so they no longer decode (cut
+    JSON, half a UTF-8 character), as someone with the database's credentials could; on
+    PostgreSQL the append-only triggers are lifted for the statement, as the table's owner
+    can."""
+    table = events_table(url)
+    if is_postgres(url):
+        with psycopg.connect(url, autocommit=True) as conn, conn.transaction():
+            conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+            conn.execute(
+                f"UPDATE {table} SET state = %s WHERE notification_id = %s",  # noqa: S608
+                (state, position),
+            )
+            conn.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+        return
+    lite = sqlite3.connect(unquote(urlsplit(url).path)[1:])
+    try:
+        with lite:
+            lite.execute(f"UPDATE {table} SET state = ? WHERE rowid = ?", (state, position))  # noqa: S608
+    finally:
+        lite.close()

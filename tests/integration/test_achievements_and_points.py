@@ -274,7 +274,7 @@ def test_an_adopted_suggestion_is_listed_from_its_adoption_until_its_adoption_en
     assert entry["adopted_on"] == office.clock.now.date().isoformat()
     assert (entry["summary"], entry["resolved_on"], entry["days_taken"]) == (None, None, None)
 
-    app.assign(adopted, BOSS, office.members[1], DutyRole.PROJECT_COORDINATOR, office.due())
+    app.assign(adopted, office.chair, office.members[1], DutyRole.PROJECT_COORDINATOR, office.due())
     app.resolve(adopted, BOSS, "已在3号楼旁增设10个充电桩")
     caught_up(app)
     [entry] = library(app)
@@ -304,7 +304,7 @@ def test_a_later_meeting_that_defers_an_adopted_suggestion_takes_it_out(
     cid = UUID(app.raise_concern(BOSS, draft(library=Library.SUGGESTION)).id)
     app.refer(cid, BOSS)
     office.meeting(cid, [Choice.FOR, Choice.FOR])
-    app.assign(cid, BOSS, office.members[0], DutyRole.MEDIATOR, office.due())
+    app.assign(cid, office.chair, office.members[0], DutyRole.MEDIATOR, office.due())
     app.send_back(cid, office.owner_principal(cid), "需要重新议定")
     caught_up(app)
     assert [e["stage"] for e in library(app)] == ["adopted"]

@@ -5,7 +5,7 @@ that version and the one before; labels, role labels and reasons are present thr
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -75,11 +75,16 @@ def _meeting(app: Minqing, members: list[UUID], title: str) -> UUID:
     )
 
 
+def chair_of(app: Minqing, meeting: UUID) -> Principal:
+    """The chair principal linked to the member the meeting names as its chair."""
+    return replace(CHAIR, member_id=app.get_meeting(meeting).chair)
+
+
 def _vote(app: Minqing, meeting: UUID, concern: UUID, members: list[UUID], c: Choice) -> None:
-    app.open_vote(meeting, CHAIR, concern)
+    app.open_vote(meeting, chair_of(app, meeting), concern)
     for m in members:
         app.cast_vote(meeting, member_principal(m), concern, c)
-    app.close_vote(meeting, CHAIR, concern)
+    app.close_vote(meeting, chair_of(app, meeting), concern)
 
 
 def play(app: Minqing, clock: Clock) -> Scenario:
@@ -105,10 +110,10 @@ def play(app: Minqing, clock: Clock) -> Scenario:
     app.refer(worked, STAFF)
     adopting = _meeting(app, members, "3月主题党日")
     app.shortlist(adopting, COMMITTEE, worked)
-    app.open_meeting(adopting, CHAIR, members)
+    app.open_meeting(adopting, chair_of(app, adopting), members)
     _vote(app, adopting, worked, members, Choice.FOR)
-    app.close_meeting(adopting, CHAIR, "通过一项")
-    app.assign(worked, CHAIR, first, DutyRole.MEDIATOR, today(10))
+    app.close_meeting(adopting, chair_of(app, adopting), "通过一项")
+    app.assign(worked, chair_of(app, adopting), first, DutyRole.MEDIATOR, today(10))
     app.record_progress(worked, STAFF, "called the lighting contractor")
     app.extend_deadline(worked, COMMITTEE, today(20), "parts delayed")
     app.reassign(worked, COMMITTEE, second, DutyRole.MEDIATOR, "first owner on leave")
@@ -130,9 +135,9 @@ def play(app: Minqing, clock: Clock) -> Scenario:
     for c in (rejected, deferred):
         app.refer(c, STAFF)
         app.shortlist(deciding, COMMITTEE, c)
-    app.open_meeting(deciding, CHAIR, members)
+    app.open_meeting(deciding, chair_of(app, deciding), members)
     _vote(app, deciding, rejected, members, Choice.AGAINST)
-    app.close_meeting(deciding, CHAIR, "否决一项，暂缓一项")
+    app.close_meeting(deciding, chair_of(app, deciding), "否决一项，暂缓一项")
 
     # The short ways out of intake.
     handled, declined, withdrawn, merged = raised(), raised(), raised(), raised()

@@ -26,7 +26,6 @@ from projections.ledger import (
     VISITS,
     Cell,
     Selection,
-    household_key,
     open_figure,
     read_ledger,
 )
@@ -238,7 +237,8 @@ def folded_visit(app: Minqing, visit_id: UUID) -> dict[str, Any]:
     return {
         "id": str(v.id),
         "grid": v.grid,
-        "household_key": household_key(v.grid, v.household),
+        # Keyed with the service's secret; the household itself is read from its seal.
+        "household_key": app.keyring.household_key(v.grid, app.household_of(v) or ""),
         "visited_on": v.visited_on.isoformat(),
         "priority_visit": v.priority_visit,
         "recorded_by": v.recorded_by,
@@ -274,7 +274,9 @@ def assert_totals_recount_the_aggregates(app: Minqing, clock: Clock) -> None:
             "satisfied": sum(1 for f in answered if f["satisfaction"] == "satisfied"),
             "reopened": sum(1 for c in mine if c.round > 1),
             "visits": len(walked),
-            "households_visited": len({(v.household.replace(" ", "")) for v in walked}),
+            "households_visited": len(
+                {(app.household_of(v) or "").replace(" ", "") for v in walked}
+            ),
             "priority_visits": sum(1 for v in walked if v.priority_visit),
         }
         figures = row_of(ledger, grid=grid)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import timedelta
 from functools import partial
 from itertools import cycle
@@ -29,6 +30,12 @@ COMMITTEE = Principal(
     id="committee-1", name="committee", roles=frozenset({Role.COMMITTEE}), grids=frozenset()
 )
 CHAIR = Principal(id="chair-1", name="chair", roles=frozenset({Role.CHAIR}), grids=frozenset())
+
+
+def chair_of(app: Minqing, meeting: UUID) -> Principal:
+    """The chair principal linked to the member the meeting names as its chair."""
+    return replace(CHAIR, member_id=app.get_meeting(meeting).chair)
+
 
 # "one": every thread shares the application; "many": four applications on one database.
 SHARING = ["one", "many"]
@@ -88,8 +95,8 @@ def open_vote_with(app: Minqing, voters: int) -> tuple[UUID, UUID, list[UUID]]:
         ).id
     )
     app.shortlist(meeting, COMMITTEE, concern)
-    app.open_meeting(meeting, CHAIR, members, ["居民代表张秀英"])
-    app.open_vote(meeting, CHAIR, concern)
+    app.open_meeting(meeting, chair_of(app, meeting), members, ["居民代表张秀英"])
+    app.open_vote(meeting, chair_of(app, meeting), concern)
     return meeting, concern, members
 
 
@@ -152,7 +159,7 @@ def test_fifty_members_vote_at_once_and_every_vote_is_counted_exactly_once(
         expected["against"],
         expected["abstain"],
     )
-    closed = first.close_vote(meeting, CHAIR, concern)
+    closed = first.close_vote(meeting, chair_of(first, meeting), concern)
     tally = (closed.extra or {})["tally"]
     assert (tally["for"], tally["against"], tally["abstain"], tally["voted"]) == (30, 12, 8, N)
     assert tally["outcome"] == "adopted"  # 30 > 50/2
@@ -197,7 +204,7 @@ def test_votes_racing_the_close_are_either_counted_or_refused_as_closed(
         partial(retrying, call) for call in vote_calls(apps, meeting, concern, members)
     ]
     close: Callable[[], CommandResult] = partial(
-        retrying, partial(first.close_vote, meeting, CHAIR, concern)
+        retrying, partial(first.close_vote, meeting, chair_of(first, meeting), concern)
     )
 
     outcomes = run_together([*votes, close])

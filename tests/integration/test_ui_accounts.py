@@ -76,6 +76,75 @@ def test_names_without_a_password_or_account_are_refused_and_locked_alike(
         assert locked.value.locked_until is not None
 
 
+def test_failures_lock_a_name_from_their_address_only(minqing: Minqing) -> None:
+    minqing.accounts.add("owner", [Role.COLLECTOR], ["2"])
+    passwords.set_password(minqing.db, minqing.accounts, "owner", "the right one")
+    now = datetime.now(UTC)
+
+    def attempt(password: str, address: str) -> str:
+        try:
+            passwords.sign_in(
+                minqing.db, minqing.accounts, "owner", password, LIMITS, now, address=address
+            )
+        except SignInRefused as refused:
+            return "locked" if refused.locked_until else "wrong"
+        return "in"
+
+    assert [attempt("guess", "203.0.113.5") for _ in range(6)] == [
+        *["wrong"] * 4,
+        "locked",
+        "locked",
+    ]
+    assert attempt("the right one", "203.0.113.5") == "locked"
+    # The owner, at their own address, is not locked out by someone elsewhere.
+    assert attempt("the right one", "198.51.100.1") == "in"
+
+
+def test_many_addresses_together_lock_the_name_everywhere(minqing: Minqing) -> None:
+    minqing.accounts.add("target", [Role.COLLECTOR], ["2"])
+    passwords.set_password(minqing.db, minqing.accounts, "target", "the right one")
+    limits = Limits(failures=5, window=timedelta(minutes=15), name_failures=12)
+    start = datetime.now(UTC)
+    outcomes = []
+    for n in range(12):  # four tries from each of three addresses: none reaches 5 alone
+        try:
+            passwords.sign_in(
+                minqing.db,
+                minqing.accounts,
+                "target",
+                "guess",
+                limits,
+                start,
+                address=f"203.0.113.{n % 3}",
+            )
+        except SignInRefused as refused:
+            outcomes.append(refused.locked_until)
+    assert outcomes[:11] == [None] * 11
+    assert outcomes[11] == start + limits.window
+    with pytest.raises(SignInRefused) as everywhere:
+        passwords.sign_in(
+            minqing.db,
+            minqing.accounts,
+            "target",
+            "the right one",
+            limits,
+            start,
+            address="198.51.100.1",
+        )
+    assert everywhere.value.locked_until is not None
+    later = start + limits.window + timedelta(seconds=1)
+    signed = passwords.sign_in(
+        minqing.db,
+        minqing.accounts,
+        "target",
+        "the right one",
+        limits,
+        later,
+        address="198.51.100.1",
+    )
+    assert signed.name == "target"
+
+
 def test_sessions_end_at_expiry_at_sign_out_and_when_the_password_changes(
     minqing: Minqing,
 ) -> None:

@@ -28,7 +28,7 @@ from domain.index import Index
 from domain.meeting import Meeting, MeetingKind
 from domain.member import Member
 from domain.resident_record import Resident
-from domain.visit import Visit
+from domain.visit import SealedHousehold, Visit
 from domain.vocabulary import (
     Category,
     Channel,
@@ -163,7 +163,9 @@ def _story() -> Story:
     main.refer(STAFF, None, AT)
     secret.add_item(COMMITTEE, main.id, AT)
     main.shortlist(COMMITTEE, secret.id, secret.title, AT)
-    secret.open(CHAIR, voters, [REPRESENTATIVE], AT)
+    # Plain text stands in for the ciphertext here, so the publisher is seen to withhold
+    # the sealed fields whatever they hold.
+    secret.open(CHAIR, voters, [{"resident_ref": "R-rep", "name": REPRESENTATIVE}], AT)
     secret.open_vote(CHAIR, main.id, AT)
     secret.cast_vote(OWNER, main.id, member.id, Choice.FOR, False, AT)
     secret.cast_vote(OWNER, main.id, other.id, Choice.FOR, False, AT)
@@ -219,6 +221,7 @@ def _story() -> Story:
         actor_id=COLLECTOR.id,
         actor_role=COLLECTOR.role.value,
         at=AT,
+        seal=lambda grid, text: SealedHousehold("R-household", text, f"key of {grid}/{text}"),
     )
     # The resident's data erased: the record names only the pseudonym.
     erased = Resident(resident_ref=RESIDENT_REF, actor_id="admin", actor_role="admin", at=later)

@@ -16,7 +16,13 @@ from uuid import UUID, uuid4
 import pytest
 
 from domain.errors import Conflict, Invalid
-from domain.meeting import ItemStatus, Meeting, MeetingKind, MeetingStatus
+from domain.meeting import (
+    ItemStatus,
+    Meeting,
+    MeetingKind,
+    MeetingStatus,
+    representative_names,
+)
 from domain.voting import Choice, Outcome, Rules
 from tests.unit.builders import AT, CHAIR, COMMITTEE, OWNER
 
@@ -32,6 +38,11 @@ class Branch:
     probationary: UUID
     meeting: Meeting
     items: list[UUID]
+
+
+def sealed(names: list[str]) -> list[dict[str, str]]:
+    """Stand-ins for sealed names (the application seals them with the keyring)."""
+    return [{"resident_ref": f"R-{i}", "name": f"sealed:{n}"} for i, n in enumerate(names)]
 
 
 def schedule(entitled: list[UUID], rules: Rules | None = None) -> Meeting:
@@ -62,7 +73,7 @@ def opened(rules: Rules | None = None, present: int = 11) -> Branch:
     """The worked story's meeting, open: 11 of 15 present (and the probationary member)."""
     b = branch(rules)
     attending = [*b.entitled[:present], b.probationary]
-    b.meeting.open(CHAIR, attending, ["居民代表张秀英", "居民代表刘建国"], MEETING_AT)
+    b.meeting.open(CHAIR, attending, sealed(["居民代表张秀英", "居民代表刘建国"]), MEETING_AT)
     b.meeting.collect_events()
     return b
 
@@ -194,11 +205,15 @@ def test_opening_records_attendance_and_resident_representatives() -> None:
     b = branch()
     present = [*b.entitled[:11], b.entitled[0], b.probationary]
 
-    b.meeting.open(CHAIR, present, ["  居民代表张秀英 ", "", "居民代表刘建国"], MEETING_AT)
+    names_given = representative_names(["  居民代表张秀英 ", "", "居民代表刘建国"])
+    b.meeting.open(CHAIR, present, sealed(names_given), MEETING_AT)
 
+    assert names_given == ["居民代表张秀英", "居民代表刘建国"]
     assert b.meeting.status == MeetingStatus.OPEN
     assert b.meeting.present == [*b.entitled[:11], b.probationary]  # each once
-    assert b.meeting.resident_representatives == ["居民代表张秀英", "居民代表刘建国"]
+    # The names are kept only as sealed: no plain name in the meeting (or its event).
+    assert b.meeting.resident_representatives == []
+    assert b.meeting.sealed_representatives == sealed(names_given)
     # Only entitled members count towards the quorum: the probationary member does not.
     assert b.meeting.entitled_present() == b.entitled[:11]
     assert b.meeting.opened_at == MEETING_AT
@@ -269,7 +284,7 @@ def test_the_meeting_rebuilds_from_its_events() -> None:
     fresh = schedule(b.entitled)
     events += fresh.collect_events()
     fresh.add_item(COMMITTEE, b.items[0], AT)
-    fresh.open(CHAIR, b.entitled[:9], ["居民代表"], MEETING_AT)
+    fresh.open(CHAIR, b.entitled[:9], sealed(["居民代表"]), MEETING_AT)
     fresh.open_vote(CHAIR, b.items[0], MEETING_AT)
     for i, member in enumerate(b.entitled[:9]):
         fresh.cast_vote(CHAIR, b.items[0], member, [FOR, AGAINST, ABSTAIN][i % 3], True, MEETING_AT)

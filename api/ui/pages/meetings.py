@@ -12,17 +12,17 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from api import minutes_html
-from api.schemas import MeetingIn, OpenMeetingIn, RulesIn, VoteIn
+from api.schemas import CloseMeetingIn, MeetingIn, OpenMeetingIn, RulesIn, VoteIn
 from api.ui import data
 from api.ui.forms import Errors, errors_of, parse, payload
 from api.ui.render import lang_of, render
 from api.ui.sessions import UiSession
 from api.ui.web import Form, Posted, PostedDep, SessionDep, UiRoute, minqing, need, redirect
 from domain.application import Minqing
-from domain.errors import DomainError, Forbidden, Invalid, NotFound
+from domain.errors import DomainError, Forbidden, NotFound
 from domain.meeting import ItemStatus, Meeting, MeetingStatus
 from domain.meeting_views import meeting_view, minutes
-from domain.permissions import actions_for
+from domain.permissions import actions_for, runs_meeting
 from domain.vocabulary import STAFF_ROLES, Role
 from domain.voting import QUORUMS, THRESHOLDS
 
@@ -98,6 +98,7 @@ def schedule(request: Request, posted: PostedDep) -> Response:
             m.chair,
             list(m.eligible_voters),
             m.rules.model_dump(exclude_none=True) if m.rules else None,
+            deputy_chair=m.deputy_chair,
         )
     except DomainError as exc:
         return _list_page(request, session, errors_of(exc), values)
@@ -117,7 +118,9 @@ def _chair_page(
     view = meeting_view(app, meeting)
     people = data.members(app)
     names = data.names(people)
-    chairing = Role.CHAIR in session.principal.roles
+    # Only the meeting's own chair or deputy chair gets the controls (the commands refuse
+    # anyone else anyway).
+    chairing = runs_meeting(session.principal, meeting)
     for item in view["agenda"]:
         concern = app.get_concern(UUID(item["concern_id"]))
         item["card"] = {
@@ -224,10 +227,8 @@ def close_meeting(request: Request, meeting_id: str, posted: PostedDep) -> Respo
     """Close the meeting with its minutes."""
 
     def step(app: Minqing, meeting: Meeting) -> None:
-        text = posted.form.get("minutes")
-        if not text.strip():
-            raise Invalid([("minutes", "String should have at least 1 character")])
-        app.close_meeting(meeting.id, posted.session.principal, text)
+        body = parse(CloseMeetingIn, {"minutes": posted.form.get("minutes")})
+        app.close_meeting(meeting.id, posted.session.principal, body.minutes)
 
     return _chair_step(request, posted, meeting_id, "close", step)
 

@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from api.settings import Settings
 from api.ui import passwords, sessions
+from api.ui.forms import errors_of
 from api.ui.passwords import Limits, SignInRefused
 from api.ui.render import COOKIE_PATH, SESSION_COOKIE, render
 from api.ui.web import (
@@ -22,7 +23,8 @@ from api.ui.web import (
     redirect,
     safe_next,
 )
-from domain.errors import DomainError
+from domain import text
+from domain.errors import DomainError, Invalid
 
 router = APIRouter(prefix="/ui", route_class=UiRoute, include_in_schema=False)
 
@@ -59,9 +61,23 @@ def sign_in(request: Request, form: AnonymousFormDep) -> Response:
     settings = _settings(request)
     name = form.get("name").strip()
     target = safe_next(form.get("next"), "/ui/")
-    limits = Limits(settings.ui_lockout_failures, timedelta(minutes=settings.ui_lockout_minutes))
     try:
-        principal = passwords.sign_in(app.db, app.accounts, name, form.get("password"), limits)
+        name = text.check_single_line(name)
+    except text.TextRefused as refused_name:
+        errors = errors_of(Invalid([("name", str(refused_name))]))
+        context = {"next": target, "name": "", "errors": errors}
+        return render(request, "sign_in.html", context, status=errors.status)
+    limits = Limits(
+        settings.ui_lockout_failures,
+        timedelta(minutes=settings.ui_lockout_minutes),
+        settings.ui_lockout_name_failures,
+    )
+    # The address as api.security saw it: a trusted proxy's X-Forwarded-For, else the peer.
+    address = request.client.host if request.client else ""
+    try:
+        principal = passwords.sign_in(
+            app.db, app.accounts, name, form.get("password"), limits, address=address
+        )
     except SignInRefused as refused:
         minutes = 0
         if refused.locked_until is not None:

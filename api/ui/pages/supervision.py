@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from api.dates import check_day
 from api.routes.audit import signing_key
 from api.settings import Settings
 from api.ui import data, timeline
@@ -30,6 +31,7 @@ def _moment(raw: str, app_zone: ZoneInfo) -> datetime:
         moment = datetime.fromisoformat(raw.strip())
     except ValueError:
         raise Invalid([("as_of", "Input should be a valid datetime")]) from None
+    check_day(moment.date(), "as_of")  # before a time zone is applied to it
     return moment if moment.tzinfo else moment.replace(tzinfo=app_zone)
 
 
@@ -95,7 +97,7 @@ def supervision(
         key = signing_key(settings, create=False)
         trusted = audit.public_key_b64(key) if key else None
         context["report"] = audit.verify(app.db, trusted).as_dict()
-    log, _ = access_log.entries(app.db, limit=ACCESS_LOG_ROWS)
+    log, _ = access_log.entries(app.db, limit=ACCESS_LOG_ROWS, grids=session.principal.grids)
     context["access_log"] = log
     context["problems"] = problems
     return render(request, "supervision.html", context, session=session)

@@ -1,0 +1,226 @@
+"""Who may call what: one row per HTTP operation of the API (and per web UI route), with the
+roles that pass its door and how the grid scope applies.
+
+The routes enforce these rules (api.deps.require, domain.permissions); this table states
+them in one place. The OpenAPI document publishes each operation's row (`x-minqing-roles`,
+`x-minqing-grid-scope`), and tests/e2e/test_doors.py walks every operation of
+`app.openapi()` against it: an operation without a row, or one that answers otherwise than
+its row says, fails the suite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from fastapi import FastAPI
+
+from domain.vocabulary import STAFF_ROLES, Role
+
+R = Role
+# How the grid scope applies: "object" — the concern, visit, meeting agenda or body names a
+# grid, and a principal limited to other grids is refused 403; "filter" — a list that shows
+# only the caller's grids; None — not grid-scoped.
+GridScope = Literal["object", "filter"] | None
+# How the caller proves who they are: a bearer token, nothing (public), or Open311's
+# `api_key` form field (a Minqing token).
+Credential = Literal["bearer", "none", "open311_key"]
+
+
+@dataclass(frozen=True)
+class Door:
+    """Who passes one operation's door."""
+
+    roles: frozenset[Role]
+    grid: GridScope = None
+    credential: Credential = "bearer"
+    # The concern's owner (the member it is assigned to) passes too.
+    owner: bool = False
+    # Any principal linked to a member passes (their own vote, their own queue).
+    linked: bool = False
+    # Only the meeting's named chair or deputy chair (holding one of `roles`) passes.
+    meeting_chair: bool = False
+
+    def as_openapi(self) -> dict[str, Any]:
+        """The row as OpenAPI extension fields."""
+        return {
+            "x-minqing-roles": sorted(r.value for r in self.roles),
+            "x-minqing-grid-scope": self.grid,
+            "x-minqing-credential": self.credential,
+            **({"x-minqing-owner-may": True} if self.owner else {}),
+            **({"x-minqing-member-may": True} if self.linked else {}),
+            **({"x-minqing-meeting-chair-only": True} if self.meeting_chair else {}),
+        }
+
+
+def public() -> Door:
+    """No token needed."""
+    return Door(frozenset(), credential="none")
+
+
+def door(*roles: Role, grid: GridScope = None, **more: Any) -> Door:
+    """A bearer-token door for `roles`."""
+    return Door(frozenset(roles), grid, **more)
+
+
+VIEW = frozenset({*STAFF_ROLES, R.SUPERVISOR})  # domain.permissions.VIEW_ROLES
+STAFF = STAFF_ROLES
+READERS = frozenset({*STAFF_ROLES, R.MEMBER, R.SUPERVISOR})
+CONCERN = "/api/v1/concerns/{concern_ref}"
+MEETING = "/api/v1/meetings/{meeting_id}"
+ITEM = MEETING + "/items/{concern_ref}"
+WEBHOOK = "/api/v1/webhooks/{webhook_id}"
+
+API: dict[tuple[str, str], Door] = {
+    # concerns
+    ("POST", "/api/v1/concerns"): door(R.COLLECTOR, R.STAFF, R.GRID_LEADER, grid="object"),
+    ("GET", "/api/v1/concerns"): Door(VIEW, "filter"),
+    ("GET", CONCERN): Door(VIEW, "object", owner=True),
+    ("GET", CONCERN + "/history"): door(R.SUPERVISOR, R.STAFF, grid="object"),
+    ("POST", CONCERN + "/refer"): door(R.GRID_LEADER, R.STAFF, grid="object"),
+    ("POST", CONCERN + "/handle-now"): door(R.GRID_LEADER, R.STAFF, grid="object"),
+    ("POST", CONCERN + "/decline"): door(R.STAFF, R.COMMITTEE, R.CHAIR, grid="object"),
+    ("POST", CONCERN + "/merge"): door(R.STAFF, grid="object"),
+    ("POST", CONCERN + "/withdraw"): door(R.STAFF, grid="object"),
+    ("POST", CONCERN + "/return-for-info"): door(R.COMMITTEE, grid="object"),
+    # The chair only after a meeting adopted it, and only that meeting's chair.
+    ("POST", CONCERN + "/assign"): door(R.COMMITTEE, R.CHAIR, grid="object"),
+    ("POST", CONCERN + "/record-progress"): door(R.STAFF, grid="object", owner=True),
+    ("POST", CONCERN + "/extend-deadline"): door(R.COMMITTEE, grid="object"),
+    ("POST", CONCERN + "/reassign"): door(R.COMMITTEE, grid="object"),
+    ("POST", CONCERN + "/send-back"): door(grid="object", owner=True),
+    ("POST", CONCERN + "/resolve"): door(R.STAFF, grid="object", owner=True),
+    ("POST", CONCERN + "/record-feedback"): door(R.COLLECTOR, R.STAFF, grid="object"),
+    ("POST", CONCERN + "/reopen"): door(R.STAFF, grid="object"),
+    # queues
+    ("GET", "/api/v1/queues/triage"): Door(STAFF, "filter"),
+    ("GET", "/api/v1/queues/committee"): Door(STAFF, "filter"),
+    ("GET", "/api/v1/queues/mine"): Door(STAFF, "filter", linked=True),
+    ("GET", "/api/v1/queues/overdue"): Door(STAFF, "filter"),
+    # members
+    ("POST", "/api/v1/members"): door(R.ADMIN, R.STAFF, grid="object"),
+    ("GET", "/api/v1/members"): Door(STAFF),
+    ("GET", "/api/v1/members/{member_id}"): Door(STAFF),
+    ("GET", "/api/v1/members/{member_id}/points"): Door(STAFF),
+    ("GET", "/api/v1/points"): Door(STAFF),
+    # meetings
+    ("POST", "/api/v1/meetings"): door(R.CHAIR, R.COMMITTEE),
+    ("GET", "/api/v1/meetings"): Door(READERS),
+    ("GET", MEETING): Door(READERS),
+    ("GET", MEETING + "/history"): door(R.SUPERVISOR, R.STAFF),
+    ("GET", MEETING + "/minutes"): Door(READERS),
+    ("POST", MEETING + "/agenda"): door(R.COMMITTEE, grid="object"),
+    ("POST", MEETING + "/open"): door(R.CHAIR, grid="object", meeting_chair=True),
+    ("POST", ITEM + "/open-vote"): door(R.CHAIR, grid="object", meeting_chair=True),
+    # A member's own vote (linked to an entitled member); the chair names another's.
+    ("POST", ITEM + "/votes"): door(R.MEMBER, R.CHAIR),
+    ("POST", ITEM + "/close-vote"): door(R.CHAIR, grid="object", meeting_chair=True),
+    ("POST", MEETING + "/close"): door(R.CHAIR, grid="object", meeting_chair=True),
+    # residents, with no token
+    ("GET", "/api/v1/track/{tracking_code}"): public(),
+    ("POST", "/api/v1/track/{tracking_code}/feedback"): public(),
+    ("POST", "/api/v1/residents/{resident_ref}/erase"): door(R.ADMIN),
+    # operations
+    ("GET", "/healthz"): public(),
+    ("GET", "/readyz"): public(),
+    ("GET", "/metrics"): public(),
+    ("GET", "/workflow"): public(),
+    ("GET", "/workflow.mmd"): public(),
+    # integrators
+    ("GET", "/api/v1/events"): door(R.INTEGRATOR, R.SUPERVISOR),
+    ("GET", "/api/v1/events/stream"): door(R.INTEGRATOR, R.SUPERVISOR),
+    ("GET", "/api/v1/events/schemas"): public(),
+    ("GET", "/api/v1/events/schemas/{event_type}"): public(),
+    ("GET", "/asyncapi.json"): public(),
+    ("GET", "/open311/v2/services.{fmt}"): public(),
+    ("GET", "/open311/v2/requests.{fmt}"): public(),
+    ("POST", "/open311/v2/requests.{fmt}"): Door(
+        frozenset({R.COLLECTOR, R.GRID_LEADER, R.STAFF}), "object", credential="open311_key"
+    ),
+    ("GET", "/open311/v2/requests/{request_id}.{fmt}"): public(),
+    ("GET", "/open311/v2/tokens/{token}.{fmt}"): public(),
+    ("GET", "/open311/v2/servicerequestupdates.{fmt}"): public(),
+    ("GET", "/api/v1/webhooks"): door(R.INTEGRATOR, R.ADMIN),
+    ("POST", "/api/v1/webhooks"): door(R.INTEGRATOR, R.ADMIN),
+    ("GET", WEBHOOK): door(R.INTEGRATOR, R.ADMIN),
+    ("PATCH", WEBHOOK): door(R.INTEGRATOR, R.ADMIN),
+    ("DELETE", WEBHOOK): door(R.INTEGRATOR, R.ADMIN),
+    ("POST", WEBHOOK + "/rotate-secret"): door(R.INTEGRATOR, R.ADMIN),
+    ("GET", WEBHOOK + "/deliveries"): door(R.INTEGRATOR, R.ADMIN),
+    ("POST", WEBHOOK + "/replay"): door(R.INTEGRATOR, R.ADMIN),
+    # audit
+    ("GET", "/api/v1/audit/verify"): door(R.SUPERVISOR),
+    ("GET", "/api/v1/audit/checkpoints"): door(R.SUPERVISOR),
+    ("POST", "/api/v1/audit/checkpoints"): door(R.SUPERVISOR, R.ADMIN),
+    ("GET", "/api/v1/audit/access-log"): door(R.SUPERVISOR, grid="filter"),
+    # visits, libraries, ledger
+    ("POST", "/api/v1/visits"): door(R.COLLECTOR, R.STAFF, grid="object"),
+    ("GET", "/api/v1/visits"): Door(STAFF, "filter"),
+    ("GET", "/api/v1/visits/{visit_id}"): Door(STAFF, "object"),
+    ("GET", "/api/v1/libraries/achievement"): Door(STAFF, "filter"),
+    ("GET", "/api/v1/libraries/{library}"): Door(STAFF, "filter"),
+    ("GET", "/public/achievements"): public(),
+    ("GET", "/api/v1/ledger"): Door(VIEW, "filter"),
+    ("GET", "/api/v1/ledger/concerns"): Door(VIEW, "filter"),
+    ("GET", "/api/v1/ledger/visits"): Door(VIEW, "filter"),
+}
+
+UI_CHAIR_STEPS = door(R.CHAIR, grid="object", meeting_chair=True)
+# The web UI's pages (not in the OpenAPI document): a session cookie instead of a token.
+UI: dict[tuple[str, str], Door] = {
+    ("GET", "/ui"): public(),
+    ("GET", "/ui/"): Door(frozenset(Role) - {R.RESIDENT, R.SYSTEM}),
+    ("GET", "/ui/sign-in"): public(),
+    ("POST", "/ui/sign-in"): public(),
+    ("POST", "/ui/sign-out"): Door(frozenset(Role) - {R.RESIDENT, R.SYSTEM}),
+    ("GET", "/ui/record"): door(R.COLLECTOR, R.STAFF),
+    ("POST", "/ui/record"): door(R.COLLECTOR, R.STAFF, grid="object"),
+    ("GET", "/ui/record/done"): door(R.COLLECTOR, R.STAFF),
+    ("GET", "/ui/triage"): door(R.GRID_LEADER, R.STAFF, R.ADMIN, grid="filter"),
+    ("GET", "/ui/committee"): door(R.COMMITTEE, R.CHAIR, R.STAFF, grid="filter"),
+    ("GET", "/ui/tasks"): Door(frozenset(Role) - {R.RESIDENT, R.SYSTEM}, "filter"),
+    ("GET", "/ui/concerns"): Door(VIEW, "filter"),
+    ("GET", "/ui/concerns/{ref}"): Door(VIEW, "object", owner=True),
+    # Which roles depends on the action: the lifecycle's table (domain.lifecycle), as the API's.
+    ("POST", "/ui/concerns/{ref}/act/{action}"): Door(VIEW, "object", owner=True),
+    ("GET", "/ui/meetings"): Door(READERS),
+    ("POST", "/ui/meetings"): door(R.CHAIR, R.COMMITTEE),
+    ("GET", "/ui/meetings/{meeting_id}"): Door(READERS, linked=True),
+    ("POST", "/ui/meetings/{meeting_id}/open"): UI_CHAIR_STEPS,
+    ("POST", "/ui/meetings/{meeting_id}/items/{concern_id}/open-vote"): UI_CHAIR_STEPS,
+    ("POST", "/ui/meetings/{meeting_id}/items/{concern_id}/close-vote"): UI_CHAIR_STEPS,
+    ("POST", "/ui/meetings/{meeting_id}/close"): UI_CHAIR_STEPS,
+    ("GET", "/ui/meetings/{meeting_id}/minutes"): Door(READERS),
+    ("POST", "/ui/meetings/{meeting_id}/items/{concern_id}/votes"): door(R.MEMBER, R.CHAIR),
+    ("GET", "/ui/meetings/{meeting_id}/vote"): Door(frozenset(), linked=True),
+    ("GET", "/ui/vote"): door(R.MEMBER, R.CHAIR),
+    ("GET", "/ui/meetings/{meeting_id}/live"): Door(READERS),
+    ("GET", "/ui/track"): public(),
+    ("GET", "/ui/track/{code}"): public(),
+    ("POST", "/ui/track/{code}/feedback"): public(),
+    ("GET", "/ui/public/achievements"): public(),
+    ("GET", "/ui/supervision"): door(R.SUPERVISOR),
+    ("GET", "/ui/ledger"): Door(VIEW, "filter"),
+    ("GET", "/ui/ledger.csv"): Door(VIEW, "filter"),
+    ("GET", "/ui/ledger.xlsx"): Door(VIEW, "filter"),
+}
+
+
+def install(app: FastAPI) -> None:
+    """Publish each operation's row in the OpenAPI document (`x-minqing-roles` …)."""
+    make: Callable[[], dict[str, Any]] = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = make()
+        for path, operations in schema.get("paths", {}).items():
+            for method, operation in operations.items():
+                row = API.get((method.upper(), path))
+                if row is not None:
+                    operation.update(row.as_openapi())
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,411 @@
+"""What the API answers, as OpenAPI schemas: one model per response body, field for field.
+
+These models only document: routes return their plain data as before (FastAPI neither
+filters nor re-encodes it), and the Schemathesis run (tests/e2e/test_schemathesis.py)
+checks that what they return matches. Parts that are open by nature (an event's `data`,
+a JSON Schema, the ledger's figures) are objects without a fixed list of fields.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, RootModel
+
+from api.schemas import CommandOut
+
+Object = dict[str, Any]
+
+
+class Label(BaseModel):
+    """A value's name in Chinese and English."""
+
+    zh: str
+    en: str
+
+
+# -- errors ---------------------------------------------------------------------------------
+
+
+class FieldError(BaseModel):
+    """One input that was refused, and why."""
+
+    field: str = Field(description="the field's name (`resident.phone`), or `body`")
+    message: str
+
+
+class Error(BaseModel):
+    """Every error: a code, a human message, and the details its code has."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"error": "not_found", "message": "no concern X"}]}
+    )
+
+    error: Literal[
+        "unauthenticated",
+        "forbidden",
+        "not_found",
+        "transition_not_allowed",
+        "conflict",
+        "version_mismatch",
+        "invalid",
+        "too_large",
+        "rate_limited",
+        "unavailable",
+        "internal",
+    ]
+    message: str
+    fields: list[FieldError] | None = Field(default=None, description="422: each bad input")
+    rule: str | None = Field(default=None, description="conflict: the rule that refused it")
+    status: str | None = Field(default=None, description="transition_not_allowed: the state")
+    action: str | None = Field(default=None, description="transition_not_allowed: the action")
+    allowed_actions: list[str] | None = Field(
+        default=None, description="transition_not_allowed: what this state allows"
+    )
+    current_version: int | None = Field(
+        default=None, description="version_mismatch: the aggregate's version now"
+    )
+    position: int | None = Field(
+        default=None, description="unavailable (min_position): the read model's position"
+    )
+
+
+class Open311ErrorItem(BaseModel):
+    """Open311's error: the HTTP status and a description."""
+
+    code: int
+    description: str
+
+
+class Open311Errors(RootModel[list[Open311ErrorItem]]):
+    """Open311's paths answer errors in the spec's format."""
+
+
+# -- commands -------------------------------------------------------------------------------
+
+
+class MeetingCommandOut(CommandOut):
+    """A meeting command; a vote adds the item's tally, closing it the outcome."""
+
+    concern_id: str | None = None
+    by_chair: bool | None = None
+    tally: Object | None = None
+    outcome: str | None = None
+    concern_status: str | None = None
+    deferred: list[str] | None = None
+
+
+class ErasureOut(BaseModel):
+    """A resident's personal data crypto-erased."""
+
+    id: str
+    version: int
+    position: int
+    resident_ref: str
+    erased: bool
+    erased_at: str
+
+
+# -- concerns -------------------------------------------------------------------------------
+
+
+class DueDate(BaseModel):
+    due_on: str
+    set_at: str
+    reason: str | None
+
+
+class Progress(BaseModel):
+    note: str
+    at: str
+    by: str
+    round: int
+
+
+class Feedback(BaseModel):
+    solved: bool
+    satisfaction: str
+    at: str
+    round: int
+    comment: str | None = None
+
+
+class Resident(BaseModel):
+    """Shown only to those allowed, and each showing is logged."""
+
+    name: str | None
+    phone: str | None
+    address: str | None
+    email: str | None = None
+
+
+class ConcernOut(BaseModel):
+    """A concern now (or as it was), with what the caller may do next."""
+
+    id: str
+    reference: str
+    version: int
+    status: str
+    status_label: Label
+    title: str
+    description: str
+    category: str
+    library: str
+    channel: str
+    grid: str
+    building: str | None
+    priority_visit: str | None
+    anonymous: bool
+    resident_ref: str | None
+    raised_at: str
+    raised_by: str
+    updated_at: str
+    owner: str | None
+    duty_role: str | None
+    due_on: str | None
+    due_history: list[DueDate]
+    round: int
+    progress: list[Progress]
+    summary: str | None
+    resolved_at: str | None
+    feedback: list[Feedback]
+    awaiting_feedback: bool
+    reason: str | None
+    missing: str | None
+    merged_into: str | None
+    meeting_id: str | None
+    allowed_actions: list[str]
+    resident: Resident | Object | None
+
+
+class HistoryEvent(BaseModel):
+    """One event of an aggregate's history, as it was recorded."""
+
+    version: int
+    type: str
+    at: str
+    recorded_at: str
+    actor: str | None
+    role: str | None
+    data: Object
+    label: Label
+    role_label: Label | None
+    reason: str | None
+    changes: Object
+
+
+class HistoryOut(BaseModel):
+    id: str
+    events: list[HistoryEvent]
+
+
+class ConcernSummary(BaseModel):
+    """A concern as lists and queues show it."""
+
+    id: str
+    reference: str
+    title: str
+    status: str
+    status_label: Label
+    category: str
+    library: str
+    channel: str
+    grid: str
+    owner: str | None
+    duty_role: str | None
+    due_on: str | None
+    overdue: bool
+    raised_at: str
+    updated_at: str
+    resolved_at: str | None
+    round: int
+    version: int
+    position: int
+
+
+class ConcernPage(BaseModel):
+    """A page of concerns; `next_cursor` asks for the next, `position` is the read model's."""
+
+    items: list[ConcernSummary]
+    next_cursor: str | None
+    position: int
+    as_of: str | None = Field(default=None, description="with ?as_of: the moment read")
+
+
+class TrackStep(BaseModel):
+    type: str
+    at: str
+    status: str
+
+
+class TrackOut(BaseModel):
+    """What a resident sees of their concern: nothing personal."""
+
+    reference: str
+    title: str
+    status: str
+    status_label: Label
+    category: str
+    raised_on: str
+    due_on: str | None
+    resolved_on: str | None
+    public_notes: list[str]
+    awaiting_feedback: bool
+    steps: list[TrackStep]
+
+
+# -- members and points ---------------------------------------------------------------------
+
+
+class MemberOut(BaseModel):
+    id: str
+    name: str
+    grids: list[str]
+    duty_roles: list[str]
+    votes_in_branch: bool
+    registered_at: str
+    version: int
+
+
+class MemberList(BaseModel):
+    items: list[MemberOut]
+
+
+class PointLine(BaseModel):
+    """One kind of work: how often, its weight, the points."""
+
+    kind: str
+    label: Label
+    count: int
+    weight: int
+    points: int
+
+
+class MemberPoints(BaseModel):
+    member_id: str
+    name: str
+    total: int
+    items: list[PointLine]
+
+
+class PointsOut(MemberPoints):
+    """A member's points (党员积分) over `from`..`to`."""
+
+    from_: str | None = Field(alias="from")
+    to: str | None
+    position: int
+
+
+class PointsList(BaseModel):
+    """Every member's points, highest total first."""
+
+    items: list[MemberPoints]
+    from_: str | None = Field(alias="from")
+    to: str | None
+    position: int
+
+
+# -- meetings -------------------------------------------------------------------------------
+
+
+class MeetingSummary(BaseModel):
+    id: str
+    title: str
+    kind: str
+    status: str
+    scheduled_for: str
+    agenda: int = Field(description="the number of items on the agenda")
+
+
+class MeetingList(BaseModel):
+    items: list[MeetingSummary]
+
+
+class Quorum(BaseModel):
+    rule: str
+    entitled: int
+    present: int
+    reached: bool
+
+
+class Vote(BaseModel):
+    voter: str
+    choice: str
+    by_chair: bool
+
+
+class AgendaItem(BaseModel):
+    concern_id: str
+    reference: str
+    title: str
+    category: str
+    status: str
+    tally: Object | None = None
+    outcome: str | None = None
+    concern_status: str | None = None
+    owner: str | None = None
+    duty_role: str | None = None
+    due_on: str | None = None
+    votes: list[Vote] | None = None
+
+
+class MeetingOut(BaseModel):
+    """A meeting: agenda, attendance, quorum, live tallies (counts only if secret)."""
+
+    id: str
+    version: int
+    title: str
+    kind: str
+    kind_label: Label
+    status: str
+    scheduled_for: str
+    place: str
+    chair: str
+    eligible_voters: list[str]
+    rules: Object
+    present: list[str]
+    resident_representatives: list[str]
+    quorum: Quorum
+    agenda: list[AgendaItem]
+    opened_at: str | None = None
+    closed_at: str | None = None
+    minutes: str | None = None
+
+
+class Person(BaseModel):
+    id: str
+    name: str
+
+
+class Attendance(BaseModel):
+    entitled: list[Person]
+    present: list[Person]
+    absent: list[Person]
+    resident_representatives: list[str]
+    quorum: Quorum
+
+
+class MinutesItem(BaseModel):
+    reference: str
+    title: str
+    category: str
+    tally: Object | None
+    decision: str
+    decision_label: Label
+    owner: Person | None = None
+    duty_role: str | None = None
+    due_on: str | None = None
+    votes: list[Vote] | None = None
+
+
+class MinutesOut(BaseModel):
+    """The record of a meeting."""
+
+    meeting: Object
+    chair: Person | None
+    rules: Object
+    attendance: Attendance
+    items: list[MinutesItem]
+    minutes: str | None
+    opened_at: str | None
+    closed_at: str | None
