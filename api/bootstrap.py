@@ -23,10 +23,8 @@ from domain.vocabulary import Role
 SERVER_POOL = Pool(size=2, overflow=18)
 # A worker (or a command): its loop and helpers (the webhook dispatcher's deliveries) take
 # turns on 1 connection kept open and 2 more under load; its own session (LISTEN, leader
-# locks) is outside the pool. Its transactions are short, so a wait for a connection longer
-# than 2 s means the database is gone: a call caught by the start of an outage then gives
-# up within about 20 s (eventsourcing's retries included), not 100.
-WORKER_POOL = Pool(size=1, overflow=2, wait=2)
+# locks) is outside the pool.
+WORKER_POOL = Pool(size=1, overflow=2)
 
 
 def pool_for(settings: Settings, default: Pool) -> Pool:
@@ -35,7 +33,6 @@ def pool_for(settings: Settings, default: Pool) -> Pool:
     return Pool(
         size=default.size if size is None else size,
         overflow=default.overflow if overflow is None else overflow,
-        wait=default.wait,
     )
 
 

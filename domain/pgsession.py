@@ -28,13 +28,11 @@ from psycopg import sql
 
 from domain.application import Minqing
 from domain.outage import Outage
+from domain.pgpool import CONNECT_TIMEOUT_SECONDS
 from domain.store import Database
 
 log = logging.getLogger("minqing.session")
 
-# A connection attempt to a host that does not answer at all gives up after this long
-# (libpq would wait for the operating system's TCP timeout), so a stop is never stuck.
-CONNECT_TIMEOUT_SECONDS = 5
 # How long one wait for a notification lasts at most, so a stop (or a kick) is prompt.
 SLICE_SECONDS = 0.1
 KICKED_SLICE_SECONDS = 0.05
@@ -236,6 +234,7 @@ def open_session(
 def connect_kwargs(pool_kwargs: Mapping[str, Any]) -> dict[str, Any]:
     """psycopg.connect's arguments for a connection beside the recorder's pool."""
     kwargs = {k: v for k, v in pool_kwargs.items() if k != "row_factory"}
+    # A host that does not answer at all would hold libpq for the system's TCP timeout.
     kwargs.setdefault("connect_timeout", CONNECT_TIMEOUT_SECONDS)
     return kwargs
 

@@ -13,18 +13,10 @@ from urllib.parse import unquote, urlsplit
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
+from domain import pgpool
+
 Dialect = Literal["sqlite", "postgres"]
 
-# A pooled connection above the pool's size that stayed unused this long is closed (psycopg
-# closes one such connection per period), so a burst of requests leaves no crowd of idle
-# connections behind. psycopg's default is 10 minutes.
-POOL_MAX_IDLE_SECONDS = 30.0
-# The pool gives up a connection attempt that kept failing after this long (psycopg retries
-# it with a doubling delay for 5 minutes by default). A longer outage would leave its next
-# try due minutes after the database is back, and every thread waiting for it; once given
-# up, the next thread that needs a connection makes one at once. The workers pace their own
-# retries (domain/outage.py).
-POOL_RECONNECT_SECONDS = 5.0
 # Taken (per transaction) by whatever creates tables when a process starts: PostgreSQL's
 # CREATE … IF NOT EXISTS fails when another session creates the same object at the same
 # moment, and workers that waited for the database all start at once when it answers.
@@ -34,13 +26,10 @@ SCHEMA_LOCK = 0x6D71_736D  # "mqsm"
 @dataclass(frozen=True)
 class Pool:
     """One process's pool of PostgreSQL connections: `size` kept open while idle, up to
-    `overflow` more opened under load (and closed again once idle); a thread waits up to
-    `wait` seconds for one (eventsourcing retries its reads and inserts 10 times after that,
-    so while the database is down one such call takes about ten waits)."""
+    `overflow` more opened under load (and closed again once idle: domain/pgpool.py)."""
 
     size: int = 2
     overflow: int = 18
-    wait: int = 10
 
     def __post_init__(self) -> None:
         if self.size < 0 or self.overflow < 0 or self.size + self.overflow < 1:
@@ -101,7 +90,7 @@ def event_store_env(database_url: str, pool: Pool | None = None) -> dict[str, st
             "POSTGRES_MAX_OVERFLOW": overflow,
             "MINQING_POSTGRES_MAX_OVERFLOW": overflow,
             # How long a thread waits for a pooled connection (not a connect timeout).
-            "POSTGRES_CONNECT_TIMEOUT": str(pool.wait),
+            "POSTGRES_CONNECT_TIMEOUT": "10",
             "POSTGRES_LOCK_TIMEOUT": "10",
             "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "10",
             "APPLICATION_RECORDER_TOPIC": "domain.store:PostgresRecorder",
@@ -151,10 +140,8 @@ class PostgresRecorder(PostgresApplicationRecorder):
     """
 
     def __init__(self, datastore: Any, **kwargs: Any) -> None:
-        # Set before the library's constructor opens the pool (its idle check is scheduled
-        # then); eventsourcing has no setting for either.
-        datastore.pool.max_idle = POOL_MAX_IDLE_SECONDS
-        datastore.pool.reconnect_timeout = POOL_RECONNECT_SECONDS
+        # Before the library's constructor opens the pool (its idle check is scheduled then).
+        pgpool.tune(datastore.pool)
         super().__init__(datastore, **kwargs)
 
     def _create_table(self, curs: Any) -> None:

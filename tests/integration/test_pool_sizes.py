@@ -15,7 +15,7 @@ import pytest
 
 from api.bootstrap import SERVER_POOL, WORKER_POOL, open_minqing
 from api.settings import Settings
-from domain import store
+from domain import pgpool
 from domain.application import Minqing
 from domain.store import Pool, event_store_env
 from tests.conftest import create_database, drop_database
@@ -97,7 +97,7 @@ def test_connections_above_the_pool_size_close_once_idle(
     pg_url: str, postgres_admin: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # psycopg closes one idle connection above the size per period: 30 s in service.
-    monkeypatch.setattr(store, "POOL_MAX_IDLE_SECONDS", 0.3)
+    monkeypatch.setattr(pgpool, "POOL_MAX_IDLE_SECONDS", 0.3)
     app = Minqing(event_store_env(pg_url, Pool(size=1, overflow=5)), master_key=os.urandom(32))
     try:
         assert busy(app, 6, postgres_admin, pg_url) > 2  # grown past its size
