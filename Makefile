@@ -42,6 +42,7 @@ db-init: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/minqing demo
 
-# Needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust auth); see docs/performance.md.
+# Needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust auth) and wrk (`apt-get install
+# wrk`); see docs/performance.md.
 bench: $(STAMP)
 	$(BIN)/python bench/commands.py --seconds $(BENCH_SECONDS)

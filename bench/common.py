@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import importlib
 import os
+import pwd
 import secrets
 import shutil
 import signal
@@ -18,11 +19,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from itertools import cycle
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar
 
 import httpx
 import psycopg
@@ -37,6 +39,7 @@ from domain.vocabulary import Category, Channel, Library
 
 REPO = Path(__file__).resolve().parent.parent
 SERVER_START_TIMEOUT = 60.0
+T = TypeVar("T")
 CLI_TIMEOUT = 120.0
 
 
@@ -62,6 +65,85 @@ def percentile(sorted_values: Sequence[float], q: float) -> float:
         return 0.0
     rank = max(1, min(len(sorted_values), int(-(-q * len(sorted_values) // 100))))
     return sorted_values[rank - 1]
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The summary of one measured phase: operations that succeeded, failures by kind."""
+
+    count: int
+    elapsed: float
+    p50_ms: float
+    p99_ms: float
+    errors: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def rate(self) -> float:
+        return self.count / self.elapsed if self.elapsed > 0 else 0.0
+
+
+# --- CPU: what the measured processes used, and what everything else on the machine did ---
+
+
+def _processes() -> dict[int, tuple[int, int, float]]:
+    """Every process on the machine: pid → (parent pid, owner uid, CPU seconds so far)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    found: dict[int, tuple[int, int, float]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_text()
+            uid = entry.stat().st_uid
+        except OSError:  # it ended meanwhile
+            continue
+        # After the command's ")": state, ppid, … utime and stime are fields 14 and 15.
+        fields = stat.rsplit(")", 1)[1].split()
+        found[int(entry.name)] = (int(fields[1]), uid, (int(fields[11]) + int(fields[12])) / tick)
+    return found
+
+
+def _outside(
+    before: dict[int, tuple[int, int, float]], after: dict[int, tuple[int, int, float]]
+) -> float:
+    """CPU seconds used between two snapshots by processes that are neither this bench nor its
+    descendants (servers, workers, wrk) nor PostgreSQL's: other sessions' work, the noise.
+    Processes that ended in between are missed, so it is a lower bound."""
+    try:
+        postgres_uid = pwd.getpwnam("postgres").pw_uid
+    except KeyError:
+        postgres_uid = -1
+    ours = {os.getpid()}
+    grew = True
+    while grew:
+        more = {pid for pid, (ppid, _, _) in after.items() if ppid in ours} - ours
+        ours |= more
+        grew = bool(more)
+    used = 0.0
+    for pid, (_, uid, cpu) in after.items():
+        if pid not in ours and uid != postgres_uid:
+            used += max(0.0, cpu - before.get(pid, (0, 0, 0.0))[2])
+    return used
+
+
+@dataclass(frozen=True)
+class CpuUse:
+    """CPU over a measured span, in % of one core: each watched process's, and the rest of
+    the machine's outside this bench and PostgreSQL."""
+
+    processes: list[float]
+    outside: float
+
+
+def measure_cpu(processes: Sequence[Process], measure: Callable[[], T]) -> tuple[T, CpuUse]:
+    """Run `measure`; its result and the CPU used meanwhile."""
+    machine = _processes()
+    before = [p.cpu_seconds() for p in processes]
+    began = time.monotonic()
+    result = measure()
+    elapsed = time.monotonic() - began
+    shares = [(p.cpu_seconds() - b) / elapsed * 100 for p, b in zip(processes, before, strict=True)]
+    return result, CpuUse(shares, _outside(machine, _processes()) / elapsed * 100)
 
 
 # --- PostgreSQL ------------------------------------------------------------------------
@@ -134,13 +216,13 @@ def free_port() -> int:
         return port
 
 
-class MinqingProcess:
-    """`minqing ARGS` running in the background, its output kept in a temporary file."""
+class Process:
+    """A command running in the background, its output kept in a temporary file."""
 
-    def __init__(self, env: dict[str, str], args: Sequence[str]) -> None:
+    def __init__(self, env: dict[str, str], argv: Sequence[str]) -> None:
         self._log: IO[str] = tempfile.TemporaryFile("a+", prefix="minqing-bench-")  # noqa: SIM115
-        self._proc = subprocess.Popen(  # noqa: S603 - our own command, arguments from this file
-            [*minqing_command(), *args],
+        self._proc = subprocess.Popen(  # noqa: S603 - our own commands, arguments from bench/
+            list(argv),
             env=env,
             cwd=REPO,
             stdin=subprocess.DEVNULL,
@@ -148,6 +230,15 @@ class MinqingProcess:
             stderr=subprocess.STDOUT,
             text=True,
         )
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the process has used so far (Linux /proc; 0 elsewhere)."""
+        try:
+            fields = Path(f"/proc/{self._proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        # Fields 14 and 15 of stat(5), counted from the state (field 3) here.
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def running(self) -> bool:
         return self._proc.poll() is None
@@ -172,23 +263,20 @@ class MinqingProcess:
                 self._proc.wait(15)
 
 
-class Server(MinqingProcess):
-    """`minqing serve` on a free loopback port."""
+class MinqingProcess(Process):
+    """`minqing ARGS` running in the background."""
 
-    def __init__(self, env: dict[str, str], workers: int = 1) -> None:
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        super().__init__(
-            env,
-            [
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                *(["--workers", str(workers)] if workers != 1 else []),
-            ],
-        )
+    def __init__(self, env: dict[str, str], args: Sequence[str]) -> None:
+        super().__init__(env, [*minqing_command(), *args])
+
+
+class HttpProcess(Process):
+    """A background command serving HTTP on loopback `port`, with a `/healthz` route."""
+
+    def __init__(self, env: dict[str, str], argv: Sequence[str], port: int) -> None:
+        self.port = port
+        self.base_url = f"http://127.0.0.1:{port}"
+        super().__init__(env, argv)
 
     def wait_ready(self) -> None:
         deadline = time.monotonic() + SERVER_START_TIMEOUT
@@ -203,6 +291,26 @@ class Server(MinqingProcess):
                     pass
                 time.sleep(0.2)
         self.fail(f"server not ready after {SERVER_START_TIMEOUT:.0f} s")
+
+
+class Server(HttpProcess):
+    """`minqing serve` on a free loopback port."""
+
+    def __init__(self, env: dict[str, str], workers: int = 1) -> None:
+        port = free_port()
+        super().__init__(
+            env,
+            [
+                *minqing_command(),
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                *(["--workers", str(workers)] if workers != 1 else []),
+            ],
+            port,
+        )
 
 
 def minqing_env(pg: Postgres, dbname: str) -> dict[str, str]:
