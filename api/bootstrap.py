@@ -1,34 +1,86 @@
-"""Opening the application from settings, and the first-start admin token."""
+"""Opening the application from settings (waiting for the database if need be), and the
+first-start admin token."""
 
 from __future__ import annotations
 
 import os
 import sys
+import threading
 
 from api.settings import Settings
 from domain.application import Clock, Minqing
 from domain.audit import install_guards
+from domain.outage import Outage, patiently
+from domain.pgsession import probe_env
 from domain.residents import load_master_key
-from domain.store import event_store_env
+from domain.store import Pool, event_store_env
 from domain.vocabulary import Role
+
+# PostgreSQL connections per process, from the threads that use them (README: "Connections").
+# `minqing serve`: its request threads (FastAPI's pool of 40, plus the embedded workers' loops)
+# spend most of a request outside the database, and a small server is no faster with more
+# connections at once, so 20 at most; 2 stay open while idle.
+SERVER_POOL = Pool(size=2, overflow=18)
+# A worker (or a command): its loop and helpers (the webhook dispatcher's deliveries) take
+# turns on 1 connection kept open and 2 more under load; its own session (LISTEN, leader
+# locks) is outside the pool.
+WORKER_POOL = Pool(size=1, overflow=2)
+
+
+def pool_for(settings: Settings, default: Pool) -> Pool:
+    """`default`, with MINQING_POSTGRES_POOL_SIZE / MINQING_POSTGRES_MAX_OVERFLOW if set."""
+    size, overflow = settings.postgres_pool_size, settings.postgres_max_overflow
+    return Pool(
+        size=default.size if size is None else size,
+        overflow=default.overflow if overflow is None else overflow,
+    )
 
 
 def open_minqing(
-    settings: Settings, *, first_start: bool = False, clock: Clock | None = None
+    settings: Settings,
+    *,
+    first_start: bool = False,
+    clock: Clock | None = None,
+    pool: Pool = WORKER_POOL,
 ) -> Minqing:
     """The Minqing application on the configured store (tables created if missing); with
-    `clock`, a test's clock instead of the wall clock."""
+    `clock`, a test's clock instead of the wall clock; `pool` sized for the process."""
     key = load_master_key(settings.master_key, settings.master_key_file, create=settings.embedded)
     app = Minqing(
-        event_store_env(settings.database_url),
+        event_store_env(settings.database_url, pool_for(settings, pool)),
         master_key=key,
         clock=clock,
         timezone=settings.timezone,
     )
-    install_guards(app.db)  # audit tables; on PostgreSQL, the append-only triggers
-    if first_start and settings.embedded:
-        ensure_admin(app, settings)
+    try:
+        install_guards(app.db)  # audit tables; on PostgreSQL, the append-only triggers
+        if first_start and settings.embedded:
+            ensure_admin(app, settings)
+    except BaseException:
+        app.close()  # its pool, before an attempt again makes another
+        raise
     return app
+
+
+def open_when_ready(
+    settings: Settings,
+    stop: threading.Event,
+    outage: Outage,
+    *,
+    first_start: bool = False,
+    pool: Pool = WORKER_POOL,
+) -> Minqing | None:
+    """`open_minqing`, waiting while the database is unavailable (retried with backoff, the
+    outage logged once on `outage`); None when `stop` is set first. Each attempt first
+    makes one plain connection, which a refusing server fails at once, so `stop` is heeded
+    promptly (the pool would wait for its own attempts)."""
+    env = event_store_env(settings.database_url)
+
+    def attempt() -> Minqing:
+        probe_env(env)
+        return open_minqing(settings, first_start=first_start, pool=pool)
+
+    return patiently(attempt, stop, outage)
 
 
 def ensure_admin(app: Minqing, settings: Settings) -> None:

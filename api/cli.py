@@ -12,15 +12,17 @@ from collections.abc import Sequence
 from uuid import UUID
 
 from api import audit_cli, security
-from api.bootstrap import open_minqing
+from api.bootstrap import open_minqing, open_when_ready
 from api.settings import Settings
 from domain import text
 from domain.application import Minqing
 from domain.errors import DomainError
+from domain.outage import Outage, patiently, reason, unavailable
+from domain.pgsession import probe
 from domain.vocabulary import Role
 from projections import registry
 from projections.parking import ParkedEvent
-from projections.runner import BATCH_SIZE, ProjectionRunner, RebuildReport
+from projections.runner import BATCH_SIZE, ProjectionRunner, ProjectionStatus, RebuildReport
 from workers import checkpoints, deadlines
 from workers.webhooks import run_worker as run_webhook_worker
 
@@ -44,7 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
 
     db = sub.add_parser("db", help="database").add_subparsers(dest="db_command", required=True)
-    db.add_parser("init", help="create the event store and side tables")
+    db.add_parser(
+        "init", help="create the event store, the side tables and the read models' tables"
+    )
 
     users = sub.add_parser("users", help="principals").add_subparsers(
         dest="users_command", required=True
@@ -143,6 +147,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `minqing` console command."""
     args = _parser().parse_args(argv)
     settings = Settings()
+    try:
+        return _command(args, settings)
+    except Exception as exc:
+        if not unavailable(exc):
+            raise
+        # A one-off command (the long-running ones wait instead): one line, no traceback.
+        print(f"minqing: database unavailable: {reason(exc)}", file=sys.stderr)
+        return 1
+
+
+def _command(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "serve":
         return _serve(settings, args.host, args.port, args.workers)
     if args.command == "audit":  # opens the database itself: `verify --bundle` needs none
@@ -153,6 +168,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_webhook_worker(settings)
     if args.command == "worker" and args.worker_command == "deadlines":
         return deadlines.run_worker(settings, once=args.once)
+    if args.command == "worker" and args.worker_command == "projections":
+        return _feed_projections(settings, args.batch_size)
     # The demo is often the very first command: it makes the admin (and its token file)
     # first, as `minqing serve` would on an empty embedded store.
     app = open_minqing(settings, first_start=args.command == "demo")
@@ -167,6 +184,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace, app: Minqing, settings: Settings) -> int:
     if args.command == "db":
+        # The read models' tables too: workers started next (the deadline watcher reads the
+        # concern list) must not find them missing while the projections worker starts.
+        ProjectionRunner(app, registry.all_projections())
         print(f"minqing: tables ready on {app.db.dialect} ({app.db.events_table})")
     elif args.command == "users" and args.users_command == "add":
         member = UUID(args.member) if args.member else None
@@ -195,8 +215,6 @@ def _run(args: argparse.Namespace, app: Minqing, settings: Settings) -> int:
             print(f"  revoked {t['revoked_at']}" if t["revoked_at"] else "")
     elif args.command == "demo":
         _demo(app, settings)
-    elif args.command == "worker" and args.worker_command == "projections":
-        return _feed_projections(app, args.batch_size)
     elif args.command == "projections":
         return _projections(app, args)
     return 0
@@ -238,27 +256,59 @@ def _passwd(app: Minqing, name: str, from_stdin: bool) -> int:
     return 0
 
 
-def _feed_projections(app: Minqing, batch_size: int) -> int:
+def _feed_projections(settings: Settings, batch_size: int) -> int:
+    """`minqing worker projections`: waits for the database while it is unavailable."""
     logging.basicConfig(level=logging.INFO, format="minqing worker: %(message)s")
-    runner = ProjectionRunner(app, registry.all_projections(), batch_size=batch_size)
+    log = logging.getLogger("minqing.projections")
     stop = threading.Event()
 
     def request_stop(signum: int, _: object) -> None:
         # Graceful: the batch in hand commits (or rolls back) before the loop ends.
-        logging.getLogger("minqing.projections").info("%s: stopping", signal.Signals(signum).name)
+        log.info("%s: stopping", signal.Signals(signum).name)
         stop.set()
 
+    # From the start: a stop while waiting for the database is graceful too.
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    names = ", ".join(p.name for p in runner.projections)
-    how = "LISTEN/NOTIFY; standby while another leads" if runner.leader_election else "polling"
-    logging.getLogger("minqing.projections").info(
-        "feeding %s on %s (%s)", names, app.db.dialect, how
-    )
-    runner.run(stop)
-    for s in runner.status():
-        print(f"minqing worker: {s.name} stopped at position {s.position}", file=sys.stderr)
+    outage = Outage("projection runner", log)
+    app = open_when_ready(settings, stop, outage)
+    if app is None:
+        log.info("projection runner stopped before the database answered")
+        return 0
+    try:
+        # Making the runner makes the read models' tables: the database may be gone again.
+        runner = patiently(
+            lambda: ProjectionRunner(
+                app, registry.all_projections(), batch_size=batch_size, outage=outage
+            ),
+            stop,
+            outage,
+            lambda: probe(app.db),
+        )
+        if runner is None:
+            log.info("projection runner stopped before the database answered")
+            return 0
+        names = ", ".join(p.name for p in runner.projections)
+        how = "LISTEN/NOTIFY; standby while another leads" if runner.leader_election else "polling"
+        log.info("feeding %s on %s (%s)", names, app.db.dialect, how)
+        runner.run(stop)
+        for s in _final_status(runner, outage):
+            print(f"minqing worker: {s.name} stopped at position {s.position}", file=sys.stderr)
+    finally:
+        app.close()
     return 0
+
+
+def _final_status(runner: ProjectionRunner, outage: Outage) -> list[ProjectionStatus]:
+    # During an outage the positions are unknown, and a stop must not wait for them.
+    if outage.down:
+        return []
+    try:
+        return runner.status()
+    except Exception as exc:
+        if unavailable(exc):
+            return []
+        raise
 
 
 def _projections(app: Minqing, args: argparse.Namespace) -> int:
@@ -338,8 +388,25 @@ def _retry(runner: ProjectionRunner, name: str) -> int:
 def _serve(settings: Settings, host: str | None, port: int | None, workers: int) -> int:
     import uvicorn
 
-    # Open once before serving so a bad configuration fails here, with its message.
-    open_minqing(settings, first_start=True).close()
+    # Open once before serving, so a bad configuration fails here with its message, and a
+    # database that is not up yet is waited for (uvicorn's own signal handlers come later).
+    stop = threading.Event()
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    for sig in handlers:
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        app = open_when_ready(
+            settings,
+            stop,
+            Outage("minqing serve", logging.getLogger("minqing.serve")),
+            first_start=True,
+        )
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    if app is None:
+        return 0  # stopped while waiting for the database
+    app.close()
     security.install_log_filter()  # no tracking code in the access log
     uvicorn.run(
         "api.main:create_app",

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from api import errors, openapi, security, ui
-from api.bootstrap import open_minqing
+from api.bootstrap import SERVER_POOL, open_minqing
 from api.deps import RateLimiter
 from api.limits import BodyLimits
 from api.params import checked_params
@@ -46,7 +46,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
-        app.state.minqing = open_minqing(settings, first_start=True, clock=clock)
+        app.state.minqing = open_minqing(settings, first_start=True, clock=clock, pool=SERVER_POOL)
         app.state.rate_limiter = RateLimiter(settings.track_rate_limit)
         # The runner also creates the read models' tables, so it is made even when the
         # projections run in `minqing worker projections` instead of in this process.

@@ -14,6 +14,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MINQING_", extra="ignore")
 
     database_url: str = "sqlite:///var/minqing.db"
+    # PostgreSQL connections this process keeps open while idle, and how many more it may
+    # open under load (closed again once idle). Unset: sized for the process's threads, 2 +
+    # 18 for `minqing serve` and 1 + 2 for a worker or a command (api/bootstrap.py).
+    postgres_pool_size: int | None = Field(default=None, ge=0)
+    postgres_max_overflow: int | None = Field(default=None, ge=0)
     master_key: str | None = None
     master_key_file: Path = Path("var/master.key")
     admin_token_file: Path = Path("var/admin-token")

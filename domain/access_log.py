@@ -45,6 +45,7 @@ def ensure_tables(db: Database) -> None:
     if db in _ready:
         return
     with db.transaction() as cur:
+        cur.lock_schema()
         cur.execute(
             f"CREATE TABLE IF NOT EXISTS {TABLE} ("
             f" id {_ID[db.dialect]}, at TEXT NOT NULL, principal_id TEXT NOT NULL,"

@@ -143,9 +143,17 @@ class Minqing(Application[UUID]):
         clock: Clock | None = None,
         timezone: str = "Asia/Shanghai",
     ) -> None:
-        super().__init__(env)
-        self.db = Database(self.recorder)
-        self.db.create_tables()
+        try:
+            super().__init__(env)
+            self.db = Database(self.recorder)
+            self.db.create_tables()
+        except BaseException:
+            # The database did not answer (or refused the tables): release the pool the
+            # library opened, or its threads would connect later for nobody.
+            factory = getattr(self, "factory", None)
+            if factory is not None:
+                factory.close()
+            raise
         self.keyring = Keyring(master_key, self.db)
         self.accounts = Accounts(self.db)
         self.zone = ZoneInfo(timezone)

@@ -48,6 +48,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from eventsourcing.persistence import IntegrityError, OperationalError
 
 from domain import access_log
+from domain.outage import unavailable
 from domain.store import Database
 
 CHAIN_LAYOUT = "minqing-chain-v1"
@@ -131,6 +132,7 @@ def ensure_tables(db: Database) -> None:
     if db in _ready:
         return
     with db.transaction() as cur:
+        cur.lock_schema()
         for statement in _TABLES:
             cur.execute(statement)
     _ready.add(db)
@@ -295,11 +297,12 @@ def extend_chain(db: Database, batch: int = BATCH) -> int:
     while True:
         try:
             done = _extend_once(db, batch)
-        except (IntegrityError, OperationalError):
+        except (IntegrityError, OperationalError) as exc:
             # Another process chained the same positions first, or held the write lock too
-            # long: read the new head and carry on from there.
+            # long: read the new head and carry on from there. Not when the database is
+            # unavailable: that is the caller's to wait out (each try here waits for the pool).
             failures += 1
-            if failures > _RETRIES:
+            if failures > _RETRIES or unavailable(exc):
                 raise
             continue
         if done == 0:

@@ -19,6 +19,7 @@ import logging
 import threading
 
 from domain.application import Minqing
+from domain.outage import Outage, unavailable
 from domain.pgsession import open_session
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,7 @@ SQLITE_POLL_SECONDS = 0.2
 # With LISTEN the head is re-read on every notification; this slower re-read only covers a
 # lost notification.
 SAFETY_POLL_SECONDS = 5.0
+# After a failure that is not the database being away (those are retried with backoff).
 RECONNECT_SECONDS = 1.0
 
 
@@ -41,6 +43,7 @@ class LogHub:
         self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.outage = Outage("the log hub", log)
 
     @property
     def head(self) -> int:
@@ -106,16 +109,22 @@ class LogHub:
         # Each wait ends on a notification, on a connection made anew (LISTEN comes first,
         # so nothing committed after the re-read is missed), or after the interval: in
         # every case the head is re-read.
-        session = open_session(self.app, "the log hub", logger=log)
+        session = open_session(self.app, self.outage)
         interval = SAFETY_POLL_SECONDS if session.listens else self.poll_seconds
         try:
             while not self._stop.is_set():
+                if not self.outage.ready(self._stop, session.ping):
+                    continue
                 session.wait(interval, self._stop)
                 if self._stop.is_set():
                     break
                 try:
                     self.refresh()
-                except Exception:  # keep watching: the database may be restarting
+                    self.outage.recovered()
+                except Exception as exc:  # keep watching: the database may be restarting
+                    if unavailable(exc):  # logged once per outage, retried with backoff
+                        self.outage.failed(exc)
+                        continue
                     log.exception("reading the event log's head failed")
                     self._stop.wait(RECONNECT_SECONDS)
         finally:

@@ -13,7 +13,31 @@ from urllib.parse import unquote, urlsplit
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
+from domain import pgpool
+
 Dialect = Literal["sqlite", "postgres"]
+
+# Taken (per transaction) by whatever creates tables when a process starts: PostgreSQL's
+# CREATE … IF NOT EXISTS fails when another session creates the same object at the same
+# moment, and workers that waited for the database all start at once when it answers.
+SCHEMA_LOCK = 0x6D71_736D  # "mqsm"
+
+
+@dataclass(frozen=True)
+class Pool:
+    """One process's pool of PostgreSQL connections: `size` kept open while idle, up to
+    `overflow` more opened under load (and closed again once idle: domain/pgpool.py)."""
+
+    size: int = 2
+    overflow: int = 18
+
+    def __post_init__(self) -> None:
+        if self.size < 0 or self.overflow < 0 or self.size + self.overflow < 1:
+            msg = (
+                "MINQING_POSTGRES_POOL_SIZE and MINQING_POSTGRES_MAX_OVERFLOW must not be"
+                " negative, and together at least 1"
+            )
+            raise ValueError(msg)
 
 
 @dataclass(frozen=True)
@@ -24,8 +48,9 @@ class SideWrite:
     params: tuple[Any, ...]
 
 
-def event_store_env(database_url: str) -> dict[str, str]:
-    """The eventsourcing environment for a `sqlite:///…` or `postgresql://…` URL."""
+def event_store_env(database_url: str, pool: Pool | None = None) -> dict[str, str]:
+    """The eventsourcing environment for a `sqlite:///…` or `postgresql://…` URL; on
+    PostgreSQL with `pool`'s sizes (default: an API process's)."""
     parts = urlsplit(database_url)
     if parts.scheme == "sqlite":
         path = unquote(parts.path)
@@ -48,6 +73,8 @@ def event_store_env(database_url: str) -> dict[str, str]:
         if not parts.path.strip("/"):
             msg = "MINQING_DATABASE_URL: postgresql URL needs a database name"
             raise ValueError(msg)
+        pool = pool or Pool()
+        size, overflow = str(pool.size), str(pool.overflow)
         return {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "POSTGRES_DBNAME": unquote(parts.path.lstrip("/")),
@@ -55,8 +82,14 @@ def event_store_env(database_url: str) -> dict[str, str]:
             "POSTGRES_PORT": str(parts.port or 5432),
             "POSTGRES_USER": unquote(parts.username or "postgres"),
             "POSTGRES_PASSWORD": unquote(parts.password or ""),
-            "POSTGRES_POOL_SIZE": "10",
-            "POSTGRES_MAX_OVERFLOW": "30",
+            # eventsourcing reads MINQING_<KEY> before <KEY> (the application's name first),
+            # from os.environ too, where our settings of the same names live: set both, so
+            # the sizes chosen here are the ones used.
+            "POSTGRES_POOL_SIZE": size,
+            "MINQING_POSTGRES_POOL_SIZE": size,
+            "POSTGRES_MAX_OVERFLOW": overflow,
+            "MINQING_POSTGRES_MAX_OVERFLOW": overflow,
+            # How long a thread waits for a pooled connection (not a connect timeout).
             "POSTGRES_CONNECT_TIMEOUT": "10",
             "POSTGRES_LOCK_TIMEOUT": "10",
             "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "10",
@@ -105,6 +138,15 @@ class PostgresRecorder(PostgresApplicationRecorder):
     is. Written before the lock, its failure could leave later statements of the pipeline
     aborted, and the pipeline's exit would raise "pipeline aborted" in its place.
     """
+
+    def __init__(self, datastore: Any, **kwargs: Any) -> None:
+        # Before the library's constructor opens the pool (its idle check is scheduled then).
+        pgpool.tune(datastore.pool)
+        super().__init__(datastore, **kwargs)
+
+    def _create_table(self, curs: Any) -> None:
+        curs.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+        super()._create_table(curs)
 
     def _insert_events(self, curs: Any, stored_events: Sequence[Any], **kwargs: Any) -> None:
         if not stored_events:  # the library inserts no events, so nothing follows
@@ -206,6 +248,7 @@ class Database:
         # Not self.transaction(): on SQLite that writes to minqing_counters, made here.
         with self.recorder.datastore.transaction(commit=True) as c:
             cur = Cursor(c, self.dialect)
+            cur.lock_schema()
             for statement in _SIDE_TABLES["common"]:
                 cur.execute(statement)
 
@@ -265,6 +308,12 @@ class Cursor:
             self._cursor.execute(_to_pg(sql), storable(params))
         else:
             self._cursor.execute(sql, params)
+
+    def lock_schema(self) -> None:
+        """Wait for any other process creating tables (PostgreSQL; SQLite's write lock
+        already serialises them), until this transaction ends."""
+        if self._dialect == "postgres":
+            self.execute("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK,))
 
     def executemany(self, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
         """Run one statement for each row of parameters (psycopg pipelines them)."""

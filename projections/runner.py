@@ -22,7 +22,8 @@ pause.
 PostgreSQL: the runner wakes on LISTEN for the events table's channel (the recorder NOTIFYs
 on every insert) with a slow poll as fallback, and leads each projection under a session
 advisory lock on a dedicated connection (domain/pgsession.py); another instance waits as
-standby. SQLite polls.
+standby. SQLite polls. While the database is unavailable the loop retries with backoff and
+logs the outage once (domain/outage.py).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from contextlib import contextmanager
 from eventsourcing.persistence import Notification
 
 from domain.application import Minqing
+from domain.outage import Outage, unavailable
 from domain.pgsession import Session, advisory_key, open_session
 from domain.store import Database
 from projections import batches, parking
@@ -94,6 +96,7 @@ class ProjectionRunner:
         park_after: int = parking.PARK_AFTER,
         retry_seconds: float = parking.RETRY_SECONDS,
         error_backoff_seconds: float = ERROR_BACKOFF_SECONDS,
+        outage: Outage | None = None,
     ) -> None:
         names = [p.name for p in projections]
         if len(set(names)) != len(names):
@@ -113,6 +116,7 @@ class ProjectionRunner:
         self.leader_election = leader_election and self.db.dialect == "postgres"
         self.leading: set[str] = set()
         self.last_error: str | None = None
+        self.outage = outage or Outage("projection runner", log)
         # Batches dropped because another runner moved the position first.
         self.superseded = 0
         # Notified after every committed batch, so read-your-writes waits wake at once.
@@ -335,6 +339,8 @@ class ProjectionRunner:
         next_election = 0.0
         try:
             while not stop.is_set():
+                if not self.outage.ready(stop, session.ping):
+                    continue
                 if self.leader_election and time.monotonic() >= next_election:
                     self._elect(session)
                     next_election = time.monotonic() + self.standby_retry_seconds
@@ -344,10 +350,14 @@ class ProjectionRunner:
                     try:
                         moved = self.run_once(led)
                         self.last_error = None
+                        self.outage.recovered()
                     except Exception as exc:  # keep the worker alive; the batch rolled back
                         # The database's availability (a read model's own failures are
                         # parked in the round): wait, then try again, for as long as it takes.
                         self.last_error = f"{type(exc).__name__}: {exc}"
+                        if unavailable(exc):  # logged once per outage, retried with backoff
+                            self.outage.failed(exc)
+                            continue
                         log.exception("projection batch failed; retrying")
                         stop.wait(self.error_backoff_seconds)
                         continue
@@ -368,7 +378,7 @@ class ProjectionRunner:
             log.debug("standby for %s", ", ".join(standby))
 
     def _session(self) -> Session:
-        return open_session(self.app, "projection runner", on_lost=self._lost, logger=log)
+        return open_session(self.app, self.outage, on_lost=self._lost)
 
     def _lost(self) -> None:
         self.leading = set()  # the advisory locks died with the session's connection

@@ -10,7 +10,9 @@ to commit, then sees the new checkpoint and signs nothing. At most one checkpoin
 period, whoever's clock fires first.
 
 Run it as `minqing worker checkpoints` (one process of its own), or in an API process with
-`start_checkpoint_thread(app, settings)`, which returns the callable that stops it.
+`start_checkpoint_thread(app, settings)`, which returns the callable that stops it. While the
+database is unavailable (also when the worker starts) it waits with backoff and logs the
+outage once.
 """
 
 from __future__ import annotations
@@ -26,10 +28,12 @@ from datetime import UTC, datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from api.bootstrap import open_minqing
+from api.bootstrap import open_minqing, open_when_ready
 from api.settings import Settings
 from domain import audit
 from domain.application import Minqing
+from domain.outage import Outage, patiently, unavailable
+from domain.pgsession import probe
 from domain.store import Database
 
 Clock = Callable[[], datetime]
@@ -81,6 +85,7 @@ class CheckpointScheduler:
         key: Ed25519PrivateKey | None,
         period: timedelta,
         clock: Clock = utc_now,
+        outage: Outage | None = None,
     ) -> None:
         if period <= timedelta(0):
             msg = f"the checkpoint period must be positive, not {period}"
@@ -89,6 +94,7 @@ class CheckpointScheduler:
         self.key = key
         self.period = period
         self.clock = clock
+        self.outage = outage or Outage("checkpoint scheduler", log)
         audit.ensure_tables(db)
 
     def last_signed_at(self) -> datetime | None:
@@ -140,17 +146,24 @@ class CheckpointScheduler:
         """Until `stop` is set: extend the chain every `follow` seconds (it follows the log
         like a projection, so a change to a stored event is caught from moments after it was
         recorded), and check whether a checkpoint is due now and then every `poll` seconds.
-        A failure (the database away, say) is logged and tried again at the next round."""
+        While the database is unavailable it retries with backoff (the outage logged once);
+        another failure is logged and tried again at the next round."""
         wait = poll if poll is not None else poll_seconds(self.period)
         next_check = 0.0
         while not stop.is_set():
+            if not self.outage.ready(stop, lambda: probe(self.db)):
+                continue
             try:
                 audit.extend_chain(self.db)
                 if time.monotonic() >= next_check:
-                    next_check = time.monotonic() + wait
                     self._sign_if_due()
-            except Exception:
+                    next_check = time.monotonic() + wait
+                self.outage.recovered()
+            except Exception as exc:
                 # The thread must outlive a database restart; the next round tries again.
+                if unavailable(exc):
+                    self.outage.failed(exc)
+                    continue
                 log.exception("checkpoint round failed; trying again in %.0f s", follow)
             stop.wait(min(follow, wait))
 
@@ -190,30 +203,48 @@ def start_checkpoint_thread(app: Minqing, settings: Settings) -> Callable[[], No
 
 
 def run_worker(settings: Settings, *, once: bool = False) -> int:
-    """`minqing worker checkpoints`: check until SIGTERM/SIGINT, or once with `once`."""
+    """`minqing worker checkpoints`: check until SIGTERM/SIGINT, waiting for the database
+    while it is unavailable; or check once with `once`."""
     logging.basicConfig(level=logging.INFO, format="minqing worker: %(message)s")
     key = signing_key(settings)
     if key is None:
         print("minqing: set MINQING_AUDIT_SIGNING_KEY to sign checkpoints", file=sys.stderr)
         return 2
-    app = open_minqing(settings)
+    period = timedelta(hours=settings.audit_checkpoint_hours)
+    if once:
+        one_off = open_minqing(settings)
+        try:
+            cp = CheckpointScheduler(one_off.db, key, period).run_once()
+        finally:
+            one_off.close()
+        print(f"minqing worker: {'signed ' + cp.signed_at if cp else 'no checkpoint due'}")
+        return 0
+    stop = threading.Event()
+
+    def request_stop(signum: int, _: object) -> None:
+        log.info("%s: stopping", signal.Signals(signum).name)
+        stop.set()
+
+    # From the start: a stop while waiting for the database is graceful too.
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    outage = Outage("checkpoint scheduler", log)
+    app = open_when_ready(settings, stop, outage)
+    if app is None:
+        log.info("checkpoint scheduler stopped before the database answered")
+        return 0
     try:
-        scheduler = CheckpointScheduler(
-            app.db, key, timedelta(hours=settings.audit_checkpoint_hours)
+        db = app.db
+        scheduler = patiently(
+            lambda: CheckpointScheduler(db, key, period, outage=outage),
+            stop,
+            outage,
+            lambda: probe(db),
         )
-        if once:
-            cp = scheduler.run_once()
-            print(f"minqing worker: {'signed ' + cp.signed_at if cp else 'no checkpoint due'}")
-            return 0
-        stop = threading.Event()
-
-        def request_stop(signum: int, _: object) -> None:
-            log.info("%s: stopping", signal.Signals(signum).name)
-            stop.set()
-
-        signal.signal(signal.SIGTERM, request_stop)
-        signal.signal(signal.SIGINT, request_stop)
-        scheduler.run(stop)
+        if scheduler is not None:
+            log.info("checkpoint scheduler: signing every %g h", settings.audit_checkpoint_hours)
+            scheduler.run(stop)
+        log.info("checkpoint scheduler stopped")
         return 0
     finally:
         app.close()

@@ -17,7 +17,8 @@ The clock is the application's (`Minqing(clock=…)`), so tests move time instea
 One watcher sweeps at a time on PostgreSQL: the leader holds an advisory lock on a
 connection of its own and the others wait as standby (for economy: correctness never
 depends on the lock). Run it as `minqing worker deadlines`, or in the API process's
-embedded background thread (`MINQING_EMBEDDED_WORKERS`).
+embedded background thread (`MINQING_EMBEDDED_WORKERS`). While the database is unavailable
+(also when the worker starts) it waits with backoff and logs the outage once.
 """
 
 from __future__ import annotations
@@ -30,9 +31,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from api.bootstrap import open_minqing
+from api.bootstrap import open_minqing, open_when_ready
 from api.settings import Settings
 from domain.application import Minqing
+from domain.outage import Outage, unavailable
 from domain.pgsession import advisory_key, open_session
 from projections.concerns import WATCH_PAGE, deadline_candidates
 
@@ -83,9 +85,12 @@ class Sweep:
 class DeadlineWatcher:
     """Records missed due dates and overdue feedback; in a thread or in the foreground."""
 
-    def __init__(self, app: Minqing, config: WatcherConfig | None = None) -> None:
+    def __init__(
+        self, app: Minqing, config: WatcherConfig | None = None, outage: Outage | None = None
+    ) -> None:
         self.app = app
         self.config = config or WatcherConfig()
+        self.outage = outage or Outage("deadline watcher", log)
         self.leader_election = self.config.leader_election and app.db.dialect == "postgres"
         self.leading = not self.leader_election
         self.last_sweep: Sweep | None = None
@@ -107,7 +112,9 @@ class DeadlineWatcher:
             done.checked += 1
             try:
                 recorded = self.app.record_missed_deadlines(UUID(concern_id), window)
-            except Exception:  # one bad concern must not stop the others
+            except Exception as exc:  # one bad concern must not stop the others
+                if unavailable(exc):
+                    raise  # nor can they be recorded: the loop waits for the database
                 done.failed += 1
                 log.exception("recording the deadline facts of concern %s failed", concern_id)
                 continue
@@ -120,12 +127,12 @@ class DeadlineWatcher:
 
     def run(self, stop: threading.Event) -> None:
         """Sweep every interval until `stop` is set; the concern in hand is finished first."""
-        session = open_session(
-            self.app, "deadline watcher", listen=False, on_lost=self._lost, logger=log
-        )
+        session = open_session(self.app, self.outage, listen=False, on_lost=self._lost)
         next_election = 0.0
         try:
             while not stop.is_set():
+                if not self.outage.ready(stop, session.ping):
+                    continue
                 if not self.leading:
                     if time.monotonic() >= next_election:
                         self.leading = session.try_lock(LEADER_KEY)
@@ -138,8 +145,12 @@ class DeadlineWatcher:
                 try:
                     self.last_sweep = self.sweep(stop)
                     self.last_error = None
+                    self.outage.recovered()
                 except Exception as exc:  # keep the worker alive: the database may be away
                     self.last_error = f"{type(exc).__name__}: {exc}"
+                    if unavailable(exc):  # logged once per outage, retried with backoff
+                        self.outage.failed(exc)
+                        continue
                     log.exception("deadline sweep failed; trying again at the next one")
                 with self.swept:
                     self.sweeps += 1
@@ -187,8 +198,18 @@ def embedded_watcher(app: Minqing, settings: Settings) -> DeadlineWatcher:
 
 def run_worker(settings: Settings, *, once: bool = False) -> int:
     """`minqing worker deadlines`: sweep until SIGTERM/SIGINT (standby if another leads),
-    or sweep once and exit with `once`."""
+    waiting for the database while it is unavailable; or sweep once and exit with `once`."""
     logging.basicConfig(level=logging.INFO, format="minqing worker: %(message)s")
+    config = WatcherConfig.from_settings(settings)
+    if once:
+        one_off = open_minqing(settings)
+        try:
+            done = DeadlineWatcher(one_off, config).sweep()
+        finally:
+            one_off.close()
+        facts = ", ".join(f"{n} {kind}" for kind, n in sorted(done.recorded.items()))
+        print(f"minqing worker: checked {done.checked}, recorded {facts or 'nothing'}")
+        return 1 if done.failed else 0
     stop = threading.Event()
 
     def request_stop(signum: int, _: object) -> None:
@@ -196,18 +217,16 @@ def run_worker(settings: Settings, *, once: bool = False) -> int:
         log.info("%s: stopping", signal.Signals(signum).name)
         stop.set()
 
-    if not once:  # from the start: a stop while connecting is graceful too
-        signal.signal(signal.SIGTERM, request_stop)
-        signal.signal(signal.SIGINT, request_stop)
-    config = WatcherConfig.from_settings(settings)
-    app = open_minqing(settings)
+    # From the start: a stop while waiting for the database is graceful too.
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    outage = Outage("deadline watcher", log)
+    app = open_when_ready(settings, stop, outage)
+    if app is None:
+        log.info("deadline watcher stopped before the database answered")
+        return 0
     try:
-        watcher = DeadlineWatcher(app, config)
-        if once:
-            done = watcher.sweep()
-            facts = ", ".join(f"{n} {kind}" for kind, n in sorted(done.recorded.items()))
-            print(f"minqing worker: checked {done.checked}, recorded {facts or 'nothing'}")
-            return 1 if done.failed else 0
+        watcher = DeadlineWatcher(app, config, outage)
         how = "one leader, others standby" if watcher.leader_election else "no leader election"
         log.info(
             "deadline watcher: every %g s, feedback window %d days (%s)",

@@ -23,7 +23,9 @@ forgotten: its events are still queued, and are sent in order once it is enabled
 
 One dispatcher delivers at a time: on PostgreSQL the leader holds an advisory lock on a
 connection of its own (which also LISTENs for new events), and others wait as standby; on
-SQLite one process (the API's embedded thread, or `minqing worker webhooks`) runs it.
+SQLite one process (the API's embedded thread, or `minqing worker webhooks`) runs it. While
+the database is unavailable (also when the worker starts) it waits with backoff and logs the
+outage once; an attempt it could not record is sent again.
 """
 
 from __future__ import annotations
@@ -42,13 +44,14 @@ from typing import Any
 
 import httpx
 
-from api.bootstrap import open_minqing
+from api.bootstrap import open_when_ready
 from api.settings import Settings
 from domain import cloudevents
 from domain.application import Minqing
 from domain.errors import Invalid
 from domain.feed import EventFeed
-from domain.pgsession import Session, open_session
+from domain.outage import Outage, patiently, unavailable
+from domain.pgsession import Session, open_session, probe
 from domain.webhooks import (
     DEFAULT_SCHEDULE,
     ROTATION_GRACE_SECONDS,
@@ -150,8 +153,10 @@ class Dispatcher:
         config: DispatcherConfig | None = None,
         *,
         transport: httpx.BaseTransport | None = None,
+        outage: Outage | None = None,
     ) -> None:
         self.app = app
+        self.outage = outage or Outage("webhook dispatcher", log)
         self.config = config = config or DispatcherConfig()
         if config.concurrency < 1:
             msg = "MINQING_WEBHOOKS_CONCURRENCY must be at least 1"
@@ -260,7 +265,10 @@ class Dispatcher:
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         except Exception as exc:  # a bad row must count as a failed attempt, not loop
-            log.exception("webhook %s position %d", due.subscription_id, due.position)
+            if unavailable(exc):  # reading the event or the keys; the loop waits it out
+                self.outage.failed(exc)
+            else:
+                log.exception("webhook %s position %d", due.subscription_id, due.position)
             error = f"{type(exc).__name__}: {exc}"
         attempt = Attempt(
             at=now,
@@ -270,8 +278,11 @@ class Dispatcher:
         )
         try:
             return self._record(due, attempt, retry_after)
-        except Exception:  # the database is away: the row stays pending and is sent again
-            log.exception("recording an attempt of webhook %s failed", due.subscription_id)
+        except Exception as exc:  # the database is away: the row stays pending and is sent again
+            if unavailable(exc):
+                self.outage.failed(exc)
+            else:
+                log.exception("recording an attempt of webhook %s failed", due.subscription_id)
             return DeliveryStatus.PENDING
 
     def _record(self, due: Due, attempt: Attempt, retry_after: float | None) -> DeliveryStatus:
@@ -388,8 +399,9 @@ class Dispatcher:
         ][:room]
         try:
             self._prefetch([due.position for due in rows])
-        except Exception:  # each delivery reads its own body then, and records a failure
-            log.exception("reading the events of a round of deliveries failed")
+        except Exception as exc:  # each delivery reads its own body then, and records a failure
+            if not unavailable(exc):
+                log.exception("reading the events of a round of deliveries failed")
         for due in rows:
             future = pool.submit(self.deliver, due)
             future.add_done_callback(lambda _: self._kick.set())
@@ -408,6 +420,8 @@ class Dispatcher:
         follow_at = 0.0  # when to look at the log next
         try:
             while not stop.is_set():
+                if not self.outage.ready(stop, session.ping):
+                    continue
                 if self.leader_election and not self.leading:
                     if time.monotonic() >= next_election:
                         self.leading = session.try_lock(lock_key())
@@ -426,15 +440,20 @@ class Dispatcher:
                         follow_at = 0.0 if moved else time.monotonic() + self._poll
                     inflight = {k: f for k, f in inflight.items() if not f.done()}
                     submitted = self._submit(pool, inflight)
+                    wait = 0.0 if moved or submitted else self._wait_seconds(inflight)
                     self.last_error = None
                 except Exception as exc:  # keep the worker alive: the database may be away
                     self.last_error = f"{type(exc).__name__}: {exc}"
+                    if unavailable(exc):  # logged once per outage, retried with backoff
+                        self.outage.failed(exc)
+                        continue
                     log.exception("webhook dispatcher round failed; retrying")
                     stop.wait(ERROR_BACKOFF_SECONDS)
                     continue
+                self.outage.recovered()
                 if moved or submitted:
                     continue
-                if session.wait(self._wait_seconds(inflight), stop, self._kick):
+                if session.wait(wait, stop, self._kick):
                     follow_at = 0.0  # new events were committed
         finally:
             # Let the attempts under way finish and be recorded (each bounded by the
@@ -454,7 +473,7 @@ class Dispatcher:
         return max(0.0, longest)
 
     def _session(self) -> Session:
-        return open_session(self.app, "webhook dispatcher", on_lost=self._lost, logger=log)
+        return open_session(self.app, self.outage, on_lost=self._lost)
 
     def _lost(self) -> None:
         self.leading = False  # the advisory lock died with the session's connection
@@ -496,10 +515,10 @@ def embedded_dispatcher(app: Minqing, settings: Settings) -> Dispatcher:
 
 
 def run_worker(settings: Settings, stop: threading.Event | None = None) -> int:
-    """`minqing worker webhooks`: dispatch until SIGTERM/SIGINT (standby if another leads)."""
+    """`minqing worker webhooks`: dispatch until SIGTERM/SIGINT (standby if another leads),
+    waiting for the database while it is unavailable."""
     logging.basicConfig(level=logging.INFO, format="minqing worker: %(message)s")
     config = DispatcherConfig.from_settings(settings)
-    app = open_minqing(settings)
     stop = stop or threading.Event()
 
     def request_stop(signum: int, _: object) -> None:
@@ -507,14 +526,29 @@ def run_worker(settings: Settings, stop: threading.Event | None = None) -> int:
         log.info("%s: stopping", signal.Signals(signum).name)
         stop.set()
 
+    # From the start: a stop while waiting for the database is graceful too.
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    dispatcher = Dispatcher(app, config)
+    outage = Outage("webhook dispatcher", log)
+    app = open_when_ready(settings, stop, outage)
+    if app is None:
+        log.info("webhook dispatcher stopped before the database answered")
+        return 0
+    dispatcher: Dispatcher | None = None
     try:
-        log.info("webhook dispatcher following from position %d", dispatcher.webhooks.position())
+        # Making the dispatcher makes the webhook tables: the database may be gone again.
+        dispatcher = patiently(
+            lambda: Dispatcher(app, config, outage=outage), stop, outage, lambda: probe(app.db)
+        )
+        if dispatcher is None:
+            log.info("webhook dispatcher stopped before the database answered")
+            return 0
+        start = patiently(dispatcher.webhooks.position, stop, outage, lambda: probe(app.db))
+        log.info("webhook dispatcher following from position %s", start)
         dispatcher.run(stop)
-        log.info("webhook dispatcher stopped at position %d", dispatcher.webhooks.position())
+        log.info("webhook dispatcher stopped")
     finally:
-        dispatcher.client.close()
+        if dispatcher is not None:
+            dispatcher.client.close()
         app.close()
     return 0

@@ -130,7 +130,11 @@ def test_a_database_from_before_projection_versions_gets_the_new_concern_list_at
 
     runner = ProjectionRunner(office.app, all_projections())
 
-    assert [(r.name, r.position) for r in runner.rebuilt] == [("concern_list", runner.head())]
+    # Every read model whose version moved past 1 since that database was made (the concern
+    # list's watcher columns, the ledger's keyed household hashes) is rebuilt to the head.
+    newer = [p.name for p in runner.projections if p.version > 1]
+    assert "concern_list" in newer
+    assert [(r.name, r.position) for r in runner.rebuilt] == [(n, runner.head()) for n in newer]
     stored = {p.name: runner.version(p.name) for p in runner.projections}
     assert stored == {p.name: p.version for p in runner.projections}
     assert stored["concern_list"] == 2
