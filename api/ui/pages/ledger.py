@@ -12,6 +12,7 @@ from api import ledger_export
 from api.routes.ledger import XLSX_TYPE, clock, selection
 from api.settings import Settings
 from api.ui.data import READ_YOUR_WRITES_SECONDS
+from api.ui.forms import errors_of
 from api.ui.render import label, lang_of, render
 from api.ui.sessions import UiSession
 from api.ui.web import SessionDep, UiRoute, minqing, need
@@ -93,7 +94,8 @@ def ledger(
     try:
         table, chosen = _ledger(request, session, start, to, group_by)
     except Invalid as exc:
-        refused: dict[str, Any] = {"query": query, "problems": exc.fields, "table": None}
+        problems = [message for _, message in errors_of(exc, lang).summary]
+        refused: dict[str, Any] = {"query": query, "problems": problems, "table": None}
         return render(request, "ledger.html", refused, session=session, status=422)
     app = minqing(request)
     settings: Settings = request.app.state.settings
