@@ -43,7 +43,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "signin.submit": "登录",
         "signin.wrong": "用户名或密码不正确。",
         "signin.locked": "登录失败次数过多，该用户名已暂时锁定，请在 {minutes} 分钟后再试。",
-        "signin.hint": "密码由管理员用 minqing users passwd 设置。",
+        "signin.hint": "忘记密码或还没有账号，请联系社区的系统管理员。",
         "signed_out": "您已退出。",
         # home
         "home.title": "工作台",
@@ -298,7 +298,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "sup.find_label": "编号或ID",
         "sup.as_of": "在某一时间点的状态",
         "sup.as_of_none": "该时间点时此民情尚未登记。",
-        "sup.as_of_state": "截至 {when} 的状态（第 {version} 版）",
+        "sup.as_of_state": "系统记录时间截至 {when} 的状态（第 {version} 版）",
+        "sup.as_of_recorded": "按系统记录时间查看",
+        "sup.clock": (
+            "“按系统记录时间查看”按系统保存事件的时间计算，不是事件所记的发生时间"
+            "（补录的事件两者不同，办理经过中两者都列出）。"
+            "要看某一步之后的状态，请填版本号，或点办理经过中的“查看第 N 版”。"
+        ),
+        "sup.happened": "发生于",
+        "sup.recorded": "系统记录于",
+        "sup.see_version": "查看第 {version} 版",
         "sup.as_of_version": "第 {version} 版时的状态",
         "sup.version": "或版本号",
         "sup.verify": "存证校验",
@@ -393,7 +402,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
             "Too many failed sign-ins: this user name is locked for now."
             " Try again in {minutes} minutes."
         ),
-        "signin.hint": "An administrator sets passwords with minqing users passwd.",
+        "signin.hint": "Forgot your password or have no account? Ask your administrator.",
         "signed_out": "You have signed out.",
         "home.title": "Work",
         "home.intro": "Choose what to do:",
@@ -663,7 +672,17 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "sup.find_label": "Reference or id",
         "sup.as_of": "State at a chosen time",
         "sup.as_of_none": "The concern had not been raised yet at that time.",
-        "sup.as_of_state": "As of {when} (version {version})",
+        "sup.as_of_state": "As recorded by {when} (version {version})",
+        "sup.as_of_recorded": "As recorded by",
+        "sup.clock": (
+            "“As recorded by” goes by the time the system stored each event, not the time the"
+            " event says it happened (they differ for work entered later; the timeline shows"
+            " both). To see the state after a given step, choose its version, or follow"
+            " “version N” on the timeline."
+        ),
+        "sup.happened": "Happened",
+        "sup.recorded": "recorded",
+        "sup.see_version": "version {version}",
         "sup.as_of_version": "As of version {version}",
         "sup.version": "or version",
         "sup.verify": "Verify the record",
