@@ -187,6 +187,9 @@ UI: dict[tuple[str, str], Door] = {
     # Which roles depends on the action: the lifecycle's table (domain.lifecycle), as the API's.
     ("POST", "/ui/concerns/{ref}/act/{action}"): Door(VIEW, "object", owner=True),
     ("GET", "/ui/concerns/{ref}/act/{action}"): Door(VIEW, "object", owner=True),
+    ("GET", "/ui/concerns/{ref}/slip"): Door(VIEW, "object", owner=True),
+    # Only whoever recorded the concern (it shows the tracking code): no role passes as such.
+    ("GET", "/ui/concerns/{ref}/receipt"): Door(frozenset(), "object"),
     ("POST", "/ui/concerns/{ref}/reveal"): door(R.SUPERVISOR, grid="object"),
     ("GET", "/ui/meetings"): Door(READERS),
     ("POST", "/ui/meetings"): door(R.CHAIR, R.COMMITTEE),

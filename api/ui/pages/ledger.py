@@ -143,6 +143,7 @@ def ledger(
             ),
         },
         "download": "&".join(f"{k}={v}" for k, v in query.items() if v),
+        "printed_at": now,
     }
     return render(request, "ledger.html", context, session=session)
 

@@ -10,9 +10,8 @@ from urllib.parse import quote
 from uuid import UUID
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 
-from api import minutes_html
 from api.schemas import CloseMeetingIn, MeetingIn, OpenMeetingIn, RulesIn, VoteIn
 from api.ui import data
 from api.ui.forms import Errors, errors_of, parse, payload
@@ -22,7 +21,7 @@ from api.ui.web import Form, Posted, PostedDep, SessionDep, UiRoute, minqing, ne
 from domain.application import Minqing
 from domain.errors import DomainError, Forbidden, NotFound
 from domain.meeting import ItemStatus, Meeting, MeetingStatus
-from domain.meeting_views import meeting_view, minutes
+from domain.meeting_views import meeting_view
 from domain.permissions import actions_for, runs_meeting
 from domain.vocabulary import STAFF_ROLES, Role
 from domain.voting import QUORUMS, THRESHOLDS
@@ -273,15 +272,6 @@ def close_meeting(request: Request, meeting_id: str, posted: PostedDep) -> Respo
         app.close_meeting(meeting.id, posted.session.principal, body.minutes)
 
     return _chair_step(request, posted, meeting_id, "close", step, "close")
-
-
-@router.get("/meetings/{meeting_id}/minutes")
-def print_minutes(request: Request, meeting_id: str, session: SessionDep) -> HTMLResponse:
-    """The printable minutes in the reader's language."""
-    need(session, *READERS)
-    app = minqing(request)
-    record = minutes(app, _meeting(app, meeting_id))
-    return HTMLResponse(minutes_html.render(record, lang_of(request)))
 
 
 # -- votes: the member's screen and the chair's show of hands -------------------------------
