@@ -124,6 +124,7 @@ def concern_page(
         "revealed": reveal_reason is not None,
         "reveal_errors": reveal_errors,
         "may_reveal": _may_reveal(principal, view),
+        "mine_to_print": concern.raised_by == principal.id and bool(concern.tracking_code),
     }
     return render(request, "concern.html", context, session=session, status=status, here=here)
 
