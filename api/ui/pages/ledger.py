@@ -143,7 +143,7 @@ def ledger(
             ),
         },
         "download": "&".join(f"{k}={v}" for k, v in query.items() if v),
-        "printed_at": now,
+        "printed_at": app.clock(),
     }
     return render(request, "ledger.html", context, session=session)
 
