@@ -100,8 +100,18 @@ def ledger(
     app = minqing(request)
     settings: Settings = request.app.state.settings
     now = clock(app, settings)
-    by_category = read_ledger(app.db, chosen, ("category",), now)["rows"]
-    by_month = read_ledger(app.db, chosen, ("month",), now)["rows"]
+    # The charts' tallies, read once each; the table's own when it is grouped the same way.
+    keys = tuple(table["group_by"])
+    by_category = (
+        table["rows"]
+        if keys == ("category",)
+        else read_ledger(app.db, chosen, ("category",), now)["rows"]
+    )
+    by_month = (
+        table["rows"]
+        if keys == ("month",)
+        else read_ledger(app.db, chosen, ("month",), now)["rows"]
+    )
     categories = [r for r in by_category if r.get("category")]
     definitions = {f["name"]: f for f in table["figures"]}
 

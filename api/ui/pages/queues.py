@@ -37,6 +37,14 @@ TASK_ACTIONS = (Action.RECORD_PROGRESS, Action.RESOLVE, Action.SEND_BACK)
 
 
 OFFERED = {"triage": TRIAGE_ACTIONS, "committee": COMMITTEE_ACTIONS, "tasks": TASK_ACTIONS}
+# The form a card carries inline: the queue's everyday action (and, on the owner's short
+# list, all three). The others link to the action's own page, so a page of 30 cards stays
+# light (docs/performance.md).
+INLINE = {
+    "triage": (Action.REFER,),
+    "committee": (Action.SHORTLIST,),
+    "tasks": TASK_ACTIONS,
+}
 _QUEUE_OF_PAGE = {"triage": "triage", "committee": "committee", "tasks": "mine"}
 
 
@@ -99,13 +107,13 @@ def queue_page(
         notes=True,
         contact=name == "mine",
     )
-    inline = [a for a in offered if a not in ON_THEIR_OWN_PAGE]
+    inline = [a for a in INLINE[page_name] if a not in ON_THEIR_OWN_PAGE]
     context: dict[str, Any] = {
         "queue": name,
         "listing": page,
         "paging": paging(request, query, order, page),
         "offered": [a.value for a in offered],
-        "linked": [a.value for a in offered if a in ON_THEIR_OWN_PAGE],
+        "linked": [a.value for a in offered if a not in inline],
         # Inline forms need no member picker: those actions link to their own page.
         "members": [],
         "meetings": data.upcoming_meetings(app) if Action.SHORTLIST in inline else [],
