@@ -9,6 +9,7 @@ stays in force for the page itself and is not bypassed.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,14 @@ def test_every_page_has_no_serious_or_critical_axe_violation(site: Site, lang: s
     pages = _world(site, lang)
     meeting = next(p for p in pages if p.startswith("/ui/meetings/") and "/vote" not in p)
     pages.append(f"{meeting}/minutes")
+    intake, assigned = [p for p in pages if re.fullmatch(r"/ui/concerns/[0-9a-f-]{36}", p)][:2]
+    pages += [
+        f"{intake}/act/decline?next=/ui/triage",
+        f"{intake}/act/merge_into?next=/ui/triage",
+        f"{intake}/receipt",
+        f"{assigned}/slip",
+        "/ui/concerns?q=nothing-matches",
+    ]
     # Chinese on a phone, English on a desktop: each layout is checked once.
     page = site.page(f"boss-{lang}", lang=lang, phone=lang == "zh")
     found = {}
@@ -61,5 +70,9 @@ def test_every_page_has_no_serious_or_critical_axe_violation(site: Site, lang: s
         problems = violations(anonymous, source)
         if problems:
             found[path] = problems
-    lines = [f"{path}: {v['id']} ({v['impact']}) at {v['nodes']}" for path, vs in found.items() for v in vs]
+    lines = [
+        f"{path}: {v['id']} ({v['impact']}) at {v['nodes']}"
+        for path, vs in found.items()
+        for v in vs
+    ]
     assert not lines, "\n".join(lines)

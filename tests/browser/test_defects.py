@@ -22,8 +22,11 @@ from tests.integration.support import STAFF, draft
 CHAIR = replace(STAFF, roles=STAFF.roles | {Role.CHAIR})
 
 
-def _raise(site: Site, title: str, grid: str = "2", **kw: object) -> tuple[UUID, str]:
-    found = site.server.app.raise_concern(STAFF, replace(draft(title=title), grid=grid, **kw))
+def _raise(
+    site: Site, title: str, grid: str = "2", resident: ResidentData | None = None
+) -> tuple[UUID, str]:
+    concern = replace(draft(resident, title=title), grid=grid)
+    found = site.server.app.raise_concern(STAFF, concern)
     return UUID(found.id), found.reference or ""
 
 

@@ -172,9 +172,7 @@ def test_a_refused_action_shows_the_form_again_with_the_reason_in_words(
         assert "请填写「理由」。" in blank.text
         ok = s.post(f"/ui/concerns/{cid}/act/refer", data={"csrf": token, "version": "1"})
         assert ok.status_code == 303
-        assert ok.headers["location"].startswith(
-            f"/ui/concerns/{cid}?done=refer&concern={cid}&at="
-        )
+        assert ok.headers["location"].startswith(f"/ui/concerns/{cid}?done=refer&concern={cid}&at=")
         stale = s.post(
             f"/ui/concerns/{cid}/act/decline",
             data={"csrf": token, "version": "1", "reason": "重复"},
