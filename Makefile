@@ -7,10 +7,12 @@ VENV = .venv
 BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed
 BENCH_SECONDS = 20
+# axe-core (npm) for the browser tests' accessibility checks, pinned by package-lock.json.
+AXE = tests/browser/node_modules/axe-core/axe.min.js
 
 .PHONY: install run test lint db-init demo docs bench
 
-install: $(STAMP)
+install: $(STAMP) $(AXE)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,10 +22,14 @@ $(STAMP): pyproject.toml $(BIN)/python
 	$(BIN)/python -m pip install --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
 
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	npm ci --prefix tests/browser --no-audit --no-fund
+	touch $(AXE)
+
 run: $(STAMP)
 	$(BIN)/minqing serve
 
-test: $(STAMP)
+test: $(STAMP) $(AXE)
 	$(BIN)/pytest
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -7,7 +7,17 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.ui.actions import FIELDS
-from api.ui.pages import concern, ledger, meetings, public, queues, record, signin, supervision
+from api.ui.pages import (
+    concern,
+    ledger,
+    meetings,
+    printouts,
+    public,
+    queues,
+    record,
+    signin,
+    supervision,
+)
 from api.ui.render import ENV, STATIC, as_date
 
 ROUTERS = (
@@ -19,6 +29,7 @@ ROUTERS = (
     public.router,
     supervision.router,
     ledger.router,
+    printouts.router,
 )
 
 

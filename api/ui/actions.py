@@ -52,7 +52,7 @@ FIELDS: dict[str, tuple[Field, ...]] = {
     Action.REFER: (_NOTE,),
     Action.HANDLE_NOW: (_OWNER, _DUTY, _DUE, _NOTE),
     Action.DECLINE: (_REASON,),
-    Action.MERGE_INTO: (Field("into", "text"), _NOTE),
+    Action.MERGE_INTO: (Field("into", "concern"), _NOTE),
     Action.WITHDRAW: (_REASON,),
     Action.SHORTLIST: (Field("meeting", "meeting"),),
     Action.ASSIGN: (_OWNER, _DUTY, _DUE, _NOTE),
@@ -69,6 +69,13 @@ FIELDS: dict[str, tuple[Field, ...]] = {
     ),
     Action.REOPEN: (_REASON,),
 }
+
+
+# Actions whose form needs a picker (every member, or the open concerns): a list card links
+# to the action's own page for them rather than carrying the picker once per card.
+ON_THEIR_OWN_PAGE = frozenset(
+    {Action.HANDLE_NOW, Action.ASSIGN, Action.REASSIGN, Action.MERGE_INTO}
+)
 
 
 def _body(form: Form, model: type[BaseModel]) -> Any:

@@ -1,5 +1,6 @@
 """Forms to commands and back: form fields validated with the API's own request models, and
-every refusal turned into the messages the API would send, by field where it names one."""
+every refusal turned into messages in the reader's words (api/ui/refusals.py), by field
+where it names one."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from api.ui.refusals import FormInvalid, Problem, problems_of, say, say_problem
 from api.ui.web import Form
 from domain.errors import (
     Conflict,
@@ -26,12 +28,14 @@ _FALSE = {"false", "off", "no", "0"}
 
 @dataclass
 class Errors:
-    """What to show with a form that was refused: messages by field, others at the top."""
+    """What to show with a form that was refused: messages by field, others at the top;
+    `first` is the field the page puts the focus on."""
 
     status: int
     fields: dict[str, list[str]] = field(default_factory=dict)
     top: list[str] = field(default_factory=list)
     summary: list[tuple[str, str]] = field(default_factory=list)
+    first: str | None = None
 
     def of(self, name: str) -> list[str]:
         """The messages for one field (empty if none)."""
@@ -51,8 +55,16 @@ def parse(model: type[M], data: dict[str, Any]) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise Invalid(
-            [(field_name(tuple(e.get("loc", ()))), e.get("msg", "invalid")) for e in exc.errors()]
+        raise FormInvalid(
+            [
+                Problem(
+                    field_name(tuple(e.get("loc", ()))),
+                    e.get("type", "value_error"),
+                    e.get("msg", "invalid"),
+                    {**(e.get("ctx") or {}), "input": e.get("input")},
+                )
+                for e in exc.errors()
+            ]
         ) from None
 
 
@@ -78,13 +90,17 @@ def payload(
     return data
 
 
-def errors_of(exc: DomainError, prefix: str = "") -> Errors:
-    """The page's errors for a refused command, with the API's status and message."""
+def errors_of(exc: DomainError, lang: str, prefix: str = "") -> Errors:
+    """The page's errors for a refused command: the API's status, and messages in the
+    reader's language that name the field."""
     if isinstance(exc, Invalid):
         errors = Errors(422)
-        for name, message in exc.fields:
-            errors.fields.setdefault(prefix + name, []).append(message)
-            errors.summary.append((prefix + name, message))
+        for problem in problems_of(exc):
+            name = prefix + problem.field
+            message = say_problem(lang, problem)
+            errors.fields.setdefault(name, []).append(message)
+            errors.summary.append((name, message))
+            errors.first = errors.first or name
         return errors
     status = 409
     if isinstance(exc, Forbidden):
@@ -95,4 +111,4 @@ def errors_of(exc: DomainError, prefix: str = "") -> Errors:
         status = 412
     elif isinstance(exc, TransitionNotAllowed | Conflict):
         status = 409
-    return Errors(status, top=[str(exc)])
+    return Errors(status, top=[say(lang, exc)])

@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from api.ui import data
 from api.ui.messages import CATALOGUE, DEFAULT_LANG, HTML_LANG, LANGS, translate
 from api.ui.sessions import UiSession
 from domain.lifecycle import Action, Status
@@ -164,10 +165,51 @@ def navigation(session: UiSession | None) -> list[NavItem]:
     return items
 
 
-def _switch_url(request: Request, lang: str) -> str:
-    query = [(k, v) for k, v in request.query_params.multi_items() if k not in ("lang", "done")]
+# Query parameters that belong to one visit of a page (the message after an action, the
+# position to wait for), not to the page itself.
+_ONCE = ("lang", "done", "at", "concern")
+
+
+def current_url(request: Request) -> str:
+    """The address of the page being shown, fit to come back to with a GET: the request's
+    own for a GET; for a page answering a POST (a refused form shown again) the page the
+    form came from, else the same-site page that sent the browser here, else home."""
+    if request.method in ("GET", "HEAD"):
+        query = [(k, v) for k, v in request.query_params.multi_items() if k not in _ONCE]
+        return request.url.path + (f"?{urlencode(query)}" if query else "")
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc == request.url.netloc and referer.path.startswith("/ui"):
+        return referer.path + (f"?{referer.query}" if referer.query else "")
+    return "/ui/"
+
+
+def _with_lang(url: str, lang: str) -> str:
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k not in _ONCE]
     query.append(("lang", lang))
-    return f"{request.url.path}?{urlencode(query)}"
+    return f"{parts.path}?{urlencode(query)}"
+
+
+def flash(request: Request, session: UiSession | None, lang: str) -> str | None:
+    """The message after an action (`?done=`), naming the concern it was done on."""
+    done = request.query_params.get("done")
+    if not done:
+        return None
+    if done in {a.value for a in Action}:
+        what = label(lang, "action", done)
+    elif f"done.{done}" in CATALOGUE[lang]:
+        what = translate(lang, f"done.{done}")
+    else:
+        return translate(lang, "done.recorded")
+    subject = None
+    if session is not None:
+        # Looked up, never taken from the address: a link cannot make the page say anything.
+        subject = data.subject(
+            request.app.state.minqing, session.principal, request.query_params.get("concern")
+        )
+    if subject is None:
+        return translate(lang, "done", what=what)
+    return translate(lang, "done.concern", what=what, **subject)
 
 
 def render(
@@ -177,9 +219,15 @@ def render(
     *,
     session: UiSession | None = None,
     status: int = 200,
+    here: str | None = None,
 ) -> HTMLResponse:
-    """A page: the template with the layout's data; remembers a language chosen by `?lang=`."""
+    """A page: the template with the layout's data; remembers a language chosen by `?lang=`.
+
+    `here` is the address the page stands for (see current_url): forms on it send the
+    browser back there, and the language switch reloads it.
+    """
     lang = lang_of(request)
+    here = here or current_url(request)
     zone: ZoneInfo = request.app.state.minqing.zone
     form_token = request.cookies.get(FORM_COOKIE) or secrets.token_urlsafe(24)
     other = "en" if lang == "zh" else "zh"
@@ -194,7 +242,8 @@ def render(
         "html_lang": HTML_LANG[lang],
         "other_lang": other,
         "other_html_lang": HTML_LANG[other],
-        "switch_url": _switch_url(request, other),
+        "switch_url": _with_lang(here, other),
+        "here": here,
         "t": t,
         "label": lambda kind, value: label(lang, kind, value),
         "options": options,
@@ -204,7 +253,7 @@ def render(
         "principal": session.principal if session else None,
         "csrf": session.csrf if session else form_token,
         "nav": navigation(session),
-        "done": request.query_params.get("done"),
+        "flash": flash(request, session, lang),
         "errors": None,
         "values": {},
         "form_errors": {},

@@ -99,6 +99,7 @@ def rows(
                 "version": e.get("version"),
                 "type": e.get("type"),
                 "at": e.get("at"),
+                "recorded_at": e.get("recorded_at"),
                 "label": (e.get("label") or {}).get(lang, e.get("type")),
                 "who": who(e.get("actor"), people, lang),
                 "role": role.get(lang) if isinstance(role, Mapping) else (e.get("role") or ""),

@@ -77,7 +77,7 @@ def test_each_page_refuses_roles_it_is_not_for(shared_server: Server) -> None:
         assert r.headers["location"] == "/ui/sign-in?next=/ui/triage"
 
 
-def test_a_refused_record_shows_the_apis_message_next_to_the_field(
+def test_a_refused_record_says_why_in_words_next_to_the_field(
     shared_server: Server,
 ) -> None:
     collector = ui_user(shared_server, [Role.COLLECTOR], ["2"])
@@ -105,9 +105,13 @@ def test_a_refused_record_shows_the_apis_message_next_to_the_field(
     library_error = re.search(r'id="c0-library-error">([^<]*)<', r.text)
     assert title_error
     assert library_error
-    assert title_error.group(1) == fields["title"]
-    assert text_of(library_error.group(1)) == fields["library"]
-    assert 'aria-invalid="true" aria-describedby="c0-title-error"' in r.text
+    # The API keeps its codes and English; the page says it in words, naming the field.
+    assert set(fields) == {"title", "library"}
+    assert title_error.group(1) == "请填写「标题」。"
+    assert text_of(library_error.group(1)) == "请选择「入库」。"
+    assert "String should" not in r.text
+    assert "Input should" not in r.text
+    assert 'aria-invalid="true" aria-describedby="c0-title-error" autofocus' in r.text
     assert 'value="5号楼2单元301"' in r.text  # what was typed is kept
     assert shared_server.event_count() == before
 
@@ -154,7 +158,7 @@ def test_recording_a_visit_raises_its_concerns_and_shows_their_tracking_codes(
         assert "tracking-code" not in shown.text  # only whoever raised them sees the codes
 
 
-def test_a_refused_action_shows_the_form_again_with_the_apis_message(
+def test_a_refused_action_shows_the_form_again_with_the_reason_in_words(
     shared_server: Server,
 ) -> None:
     cid = _raise(shared_server)
@@ -165,19 +169,19 @@ def test_a_refused_action_shows_the_form_again_with_the_apis_message(
         blank = s.post(f"/ui/concerns/{cid}/act/decline", data={"csrf": token, "reason": " "})
         assert blank.status_code == 422
         assert 'data-action="decline" open' in blank.text
-        assert "String should have at least 1 character" in blank.text
+        assert "请填写「理由」。" in blank.text
         ok = s.post(f"/ui/concerns/{cid}/act/refer", data={"csrf": token, "version": "1"})
         assert ok.status_code == 303
-        assert ok.headers["location"].startswith(f"/ui/concerns/{cid}?done=refer&at=")
+        assert ok.headers["location"].startswith(f"/ui/concerns/{cid}?done=refer&concern={cid}&at=")
         stale = s.post(
             f"/ui/concerns/{cid}/act/decline",
             data={"csrf": token, "version": "1", "reason": "重复"},
         )
         assert stale.status_code == 412
-        assert "expected version 1, but the current version is 2" in stale.text
+        assert "在您打开页面后已有新的办理" in stale.text
         again = s.post(f"/ui/concerns/{cid}/act/refer", data={"csrf": token})
         assert again.status_code == 409
-        assert "cannot refer a concern in status committee" in again.text
+        assert "这条民情目前是「支委会研究」，不能「提交支委会」" in text_of(again.text)
     assert shared_server.app.get_concern(cid).status == "committee"
 
 
@@ -217,7 +221,8 @@ def test_the_tracking_page_shows_nothing_personal_and_takes_the_answer(
         token = csrf_of(page.text)
         missing = resident.post(f"/ui/track/{code}/feedback", data={"csrf": token})
         assert missing.status_code == 422
-        assert "Field required" in missing.text
+        assert "请选择「问题是否解决」。" in missing.text
+        assert "请选择「满意度」。" in missing.text
         assert (
             resident.post(
                 f"/ui/track/{code}/feedback", data={"solved": "true", "satisfaction": "satisfied"}
@@ -262,11 +267,11 @@ def test_supervision_shows_a_concern_as_it_was_and_verifies_the_chain(
         assert "第 2 版时的状态" in by_version.text
         assert 'class="past-status">支委会研究<' in by_version.text
         wrong = s.get("/ui/supervision", params={"concern": reference, "version": "9"})
-        assert "must be a version from 1 to 2" in wrong.text
+        assert "「版本」须在 1 到 2 之间。" in text_of(wrong.text)
         checked = s.get("/ui/supervision", params={"verify": "true"})
         assert "校验通过" in text_of(checked.text)
         bad = s.get("/ui/supervision", params={"concern": "MQ-1999-000001"})
-        assert "no concern MQ-1999-000001" in bad.text
+        assert "找不到这条民情。" in bad.text
 
 
 def test_an_unknown_concern_is_a_404_page(shared_server: Server) -> None:
@@ -291,7 +296,9 @@ def test_triage_handles_now_and_merges_by_reference_from_its_forms(shared_server
             data={"csrf": token, "owner": "", "duty_role": "environment_monitor", "due_on": due},
         )
         assert missing.status_code == 422
-        assert re.search(r'id="a-[0-9a-f]{8}-handle_now-owner-error">[^<]*UUID', missing.text)
+        found = re.search(r'id="a-[0-9a-f]{8}-handle_now-owner-error">([^<]*)<', missing.text)
+        assert found
+        assert found.group(1) == "请选择「责任人」。"
         handled = s.post(
             f"/ui/concerns/{first}/act/handle_now",
             data={
@@ -303,7 +310,9 @@ def test_triage_handles_now_and_merges_by_reference_from_its_forms(shared_server
             },
         )
         assert handled.status_code == 303
-        assert handled.headers["location"].startswith("/ui/triage?done=handle_now&at=")
+        assert handled.headers["location"].startswith(
+            f"/ui/triage?done=handle_now&concern={first}&at="
+        )
         assert app.get_concern(first).status == "assigned"
         assert str(app.get_concern(first).owner) == owner
         reference = app.get_concern(first).reference
@@ -315,6 +324,7 @@ def test_triage_handles_now_and_merges_by_reference_from_its_forms(shared_server
         assert app.get_concern(duplicate).status == "merged"
         assert app.get_concern(duplicate).merged_into == first
         triage = s.get(merged.headers["location"])
-        assert reference not in triage.text
-        assert app.get_concern(duplicate).reference not in triage.text
-        assert "已完成：合并" in triage.text
+        assert f'data-reference="{reference}"' not in triage.text
+        assert f'data-reference="{app.get_concern(duplicate).reference}"' not in triage.text
+        merged_ref = app.get_concern(duplicate).reference
+        assert f"已完成：合并 — {merged_ref}「楼道灯不亮（重复）」" in triage.text

@@ -12,6 +12,7 @@ from api import ledger_export
 from api.routes.ledger import XLSX_TYPE, clock, selection
 from api.settings import Settings
 from api.ui.data import READ_YOUR_WRITES_SECONDS
+from api.ui.forms import errors_of
 from api.ui.render import label, lang_of, render
 from api.ui.sessions import UiSession
 from api.ui.web import SessionDep, UiRoute, minqing, need
@@ -93,13 +94,24 @@ def ledger(
     try:
         table, chosen = _ledger(request, session, start, to, group_by)
     except Invalid as exc:
-        refused: dict[str, Any] = {"query": query, "problems": exc.fields, "table": None}
+        problems = [message for _, message in errors_of(exc, lang).summary]
+        refused: dict[str, Any] = {"query": query, "problems": problems, "table": None}
         return render(request, "ledger.html", refused, session=session, status=422)
     app = minqing(request)
     settings: Settings = request.app.state.settings
     now = clock(app, settings)
-    by_category = read_ledger(app.db, chosen, ("category",), now)["rows"]
-    by_month = read_ledger(app.db, chosen, ("month",), now)["rows"]
+    # The charts' tallies, read once each; the table's own when it is grouped the same way.
+    keys = tuple(table["group_by"])
+    by_category = (
+        table["rows"]
+        if keys == ("category",)
+        else read_ledger(app.db, chosen, ("category",), now)["rows"]
+    )
+    by_month = (
+        table["rows"]
+        if keys == ("month",)
+        else read_ledger(app.db, chosen, ("month",), now)["rows"]
+    )
     categories = [r for r in by_category if r.get("category")]
     definitions = {f["name"]: f for f in table["figures"]}
 
@@ -141,6 +153,7 @@ def ledger(
             ),
         },
         "download": "&".join(f"{k}={v}" for k, v in query.items() if v),
+        "printed_at": app.clock(),
     }
     return render(request, "ledger.html", context, session=session)
 

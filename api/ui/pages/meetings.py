@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 from uuid import UUID
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 
-from api import minutes_html
 from api.schemas import CloseMeetingIn, MeetingIn, OpenMeetingIn, RulesIn, VoteIn
 from api.ui import data
 from api.ui.forms import Errors, errors_of, parse, payload
@@ -21,7 +21,7 @@ from api.ui.web import Form, Posted, PostedDep, SessionDep, UiRoute, minqing, ne
 from domain.application import Minqing
 from domain.errors import DomainError, Forbidden, NotFound
 from domain.meeting import ItemStatus, Meeting, MeetingStatus
-from domain.meeting_views import meeting_view, minutes
+from domain.meeting_views import meeting_view
 from domain.permissions import actions_for, runs_meeting
 from domain.vocabulary import STAFF_ROLES, Role
 from domain.voting import QUORUMS, THRESHOLDS
@@ -101,7 +101,7 @@ def schedule(request: Request, posted: PostedDep) -> Response:
             deputy_chair=m.deputy_chair,
         )
     except DomainError as exc:
-        return _list_page(request, session, errors_of(exc), values)
+        return _list_page(request, session, errors_of(exc, lang_of(request)), values)
     return redirect(f"/ui/meetings/{result.id}", done="scheduled")
 
 
@@ -113,6 +113,11 @@ def _chair_page(
     session: UiSession,
     meeting: Meeting,
     errors: dict[str, Errors] | None = None,
+    *,
+    form_errors: dict[str, Errors] | None = None,
+    form_values: dict[str, dict[str, str]] | None = None,
+    status: int | None = None,
+    here: str | None = None,
 ) -> Response:
     app = minqing(request)
     view = meeting_view(app, meeting)
@@ -140,9 +145,38 @@ def _chair_page(
         "is_voter": _is_voter(session, meeting),
         "meeting_errors": errors or {},
         "live_seconds": LIVE_SECONDS,
+        "form_errors": form_errors or {},
+        "form_values": form_values or {},
     }
-    status = max((e.status for e in (errors or {}).values()), default=200)
-    return render(request, "meeting_chair.html", context, session=session, status=status)
+    if status is None:
+        status = max((e.status for e in (errors or {}).values()), default=200)
+    here = here or f"/ui/meetings/{meeting.id}"
+    return render(request, "meeting_chair.html", context, session=session, status=status, here=here)
+
+
+def chair_page_of(
+    request: Request,
+    session: UiSession,
+    meeting_id: str,
+    *,
+    form_errors: dict[str, Errors],
+    form_values: dict[str, dict[str, str]],
+    status: int,
+    here: str,
+) -> Response:
+    """The meeting room again with a refused concern action's form (the assignment on
+    adoption) and its messages."""
+    need(session, *READERS)
+    meeting = _meeting(minqing(request), meeting_id)
+    return _chair_page(
+        request,
+        session,
+        meeting,
+        form_errors=form_errors,
+        form_values=form_values,
+        status=status,
+        here=here,
+    )
 
 
 @router.get("/meetings/{meeting_id}")
@@ -162,16 +196,19 @@ def _chair_step(
     meeting_id: str,
     key: str,
     step: Callable[[Minqing, Meeting], None],
+    done: str,
+    concern: str | None = None,
 ) -> Response:
-    """Run one chair step; on refusal show the screen again with the message by the form."""
+    """Run one chair step; on refusal show the screen again with the message by the form;
+    done, back to the meeting room with a message naming the item."""
     app = minqing(request)
     meeting = _meeting(app, meeting_id)
     try:
         step(app, meeting)
     except DomainError as exc:
         fresh = _meeting(app, meeting_id)
-        return _chair_page(request, posted.session, fresh, {key: errors_of(exc)})
-    return redirect(f"/ui/meetings/{meeting.id}")
+        return _chair_page(request, posted.session, fresh, {key: errors_of(exc, lang_of(request))})
+    return redirect(f"/ui/meetings/{meeting.id}", done=done, concern=concern)
 
 
 @router.post("/meetings/{meeting_id}/open")
@@ -192,7 +229,7 @@ def open_meeting(request: Request, meeting_id: str, posted: PostedDep) -> Respon
             list(body.resident_representatives),
         )
 
-    return _chair_step(request, posted, meeting_id, "open", step)
+    return _chair_step(request, posted, meeting_id, "open", step, "open")
 
 
 def _item(raw: str) -> UUID:
@@ -209,7 +246,9 @@ def open_vote(request: Request, meeting_id: str, concern_id: str, posted: Posted
     def step(app: Minqing, meeting: Meeting) -> None:
         app.open_vote(meeting.id, posted.session.principal, _item(concern_id))
 
-    return _chair_step(request, posted, meeting_id, f"item:{concern_id}", step)
+    return _chair_step(
+        request, posted, meeting_id, f"item:{concern_id}", step, "open_vote", concern_id
+    )
 
 
 @router.post("/meetings/{meeting_id}/items/{concern_id}/close-vote")
@@ -219,7 +258,9 @@ def close_vote(request: Request, meeting_id: str, concern_id: str, posted: Poste
     def step(app: Minqing, meeting: Meeting) -> None:
         app.close_vote(meeting.id, posted.session.principal, _item(concern_id))
 
-    return _chair_step(request, posted, meeting_id, f"item:{concern_id}", step)
+    return _chair_step(
+        request, posted, meeting_id, f"item:{concern_id}", step, "close_vote", concern_id
+    )
 
 
 @router.post("/meetings/{meeting_id}/close")
@@ -230,16 +271,7 @@ def close_meeting(request: Request, meeting_id: str, posted: PostedDep) -> Respo
         body = parse(CloseMeetingIn, {"minutes": posted.form.get("minutes")})
         app.close_meeting(meeting.id, posted.session.principal, body.minutes)
 
-    return _chair_step(request, posted, meeting_id, "close", step)
-
-
-@router.get("/meetings/{meeting_id}/minutes")
-def print_minutes(request: Request, meeting_id: str, session: SessionDep) -> HTMLResponse:
-    """The printable minutes in the reader's language."""
-    need(session, *READERS)
-    app = minqing(request)
-    record = minutes(app, _meeting(app, meeting_id))
-    return HTMLResponse(minutes_html.render(record, lang_of(request)))
+    return _chair_step(request, posted, meeting_id, "close", step, "close")
 
 
 # -- votes: the member's screen and the chair's show of hands -------------------------------
@@ -261,14 +293,32 @@ def cast_vote(request: Request, meeting_id: str, concern_id: str, posted: Posted
         vote = _vote_body(posted.form)
         app.cast_vote(meeting.id, posted.session.principal, item, vote.choice, vote.voter)
     except DomainError as exc:
-        errors = errors_of(exc)
+        errors = errors_of(exc, lang_of(request))
         fresh = _meeting(app, meeting_id)
         if from_chair:
             return _chair_page(request, posted.session, fresh, {f"item:{concern_id}": errors})
         return _member_page(request, posted.session, fresh, {concern_id: errors})
     if from_chair:
-        return redirect(f"/ui/meetings/{meeting.id}")
+        return redirect(f"/ui/meetings/{meeting.id}", done="vote", concern=concern_id)
     return redirect(f"/ui/meetings/{meeting.id}/vote")
+
+
+# -- the forms' addresses asked for with GET (a reload, a bookmark): the page they are on --
+
+
+@router.get("/meetings/{meeting_id}/open")
+@router.get("/meetings/{meeting_id}/close")
+def meeting_step_page(meeting_id: str) -> Response:
+    """A chair step's address is a form's; GET goes to the meeting room."""
+    return redirect(f"/ui/meetings/{quote(meeting_id)}")
+
+
+@router.get("/meetings/{meeting_id}/items/{concern_id}/open-vote")
+@router.get("/meetings/{meeting_id}/items/{concern_id}/close-vote")
+@router.get("/meetings/{meeting_id}/items/{concern_id}/votes")
+def item_step_page(meeting_id: str, concern_id: str) -> Response:
+    """A vote's address is a form's; GET goes to the meeting room."""
+    return redirect(f"/ui/meetings/{quote(meeting_id)}")
 
 
 def _member_page(

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -96,8 +97,14 @@ def feedback(
     except DomainError as exc:
         if isinstance(exc, NotFound):
             raise
-        return _track_page(request, session, code, errors_of(exc), form.flat())
+        return _track_page(request, session, code, errors_of(exc, lang_of(request)), form.flat())
     return redirect(f"/ui/track/{code}", thanks=1)
+
+
+@router.get("/track/{code}/feedback")
+def feedback_page(code: str) -> Response:
+    """The answer's address is a form's; GET goes to the tracking page."""
+    return redirect(f"/ui/track/{quote(code)}")
 
 
 @router.get("/public/achievements")

@@ -1,17 +1,22 @@
 """The work queues and the concern list: /ui/triage, /ui/committee, /ui/tasks, /ui/concerns.
 
-Each reads the concern-list read model within the caller's grids and shows, on every
-concern, the forms of the actions the caller may take on it now.
+Each reads the concern-list read model within the caller's grids, says how many match in
+all, pages forwards and back, and shows on every concern the start of its description, its
+latest note, and the actions the caller may take on it now: a short form inline, or a link
+to the action's own page when its form needs a picker (so a card stays light).
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from api.ui import data
+from api.ui.actions import ON_THEIR_OWN_PAGE
+from api.ui.forms import Errors
 from api.ui.render import render
 from api.ui.sessions import UiSession
 from api.ui.web import SessionDep, UiRoute, minqing, need
@@ -31,35 +36,99 @@ COMMITTEE_ACTIONS = (Action.SHORTLIST, Action.ASSIGN, Action.DECLINE, Action.RET
 TASK_ACTIONS = (Action.RECORD_PROGRESS, Action.RESOLVE, Action.SEND_BACK)
 
 
-def _queue(
+OFFERED = {"triage": TRIAGE_ACTIONS, "committee": COMMITTEE_ACTIONS, "tasks": TASK_ACTIONS}
+# The form a card carries inline: the queue's everyday action (and, on the owner's short
+# list, all three). The others link to the action's own page, so a page of 30 cards stays
+# light (docs/performance.md).
+INLINE = {
+    "triage": (Action.REFER,),
+    "committee": (Action.SHORTLIST,),
+    "tasks": TASK_ACTIONS,
+}
+_QUEUE_OF_PAGE = {"triage": "triage", "committee": "committee", "tasks": "mine"}
+
+
+def paging(
+    request: Request, query: ConcernQuery, order: concern_list.Order, page: data.Listing
+) -> dict[str, Any]:
+    """Links to the previous and next pages (the query kept), and the page's place."""
+    app = minqing(request)
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k in _KEPT]
+    has_previous, previous = (
+        data.previous_cursor(app, query, order, page.cards[0]["id"])
+        if page.cards and request.query_params.get("cursor")
+        else (False, None)
+    )
+
+    def link(cursor: str | None) -> str:
+        params = [*kept, *([("cursor", cursor)] if cursor else [])]
+        return request.url.path + (f"?{urlencode(params)}" if params else "")
+
+    return {
+        "previous": link(previous) if has_previous else None,
+        "next": link(page.next_cursor) if page.next_cursor else None,
+        "total": page.total,
+        "shown": len(page.cards),
+    }
+
+
+_KEPT = ("q", "status", "category", "library")
+
+
+def queue_page(
     request: Request,
     session: UiSession,
-    name: str,
-    offered: tuple[Action, ...],
+    page_name: str,
     cursor: str | None,
-    at: int | None,
+    *,
+    at: int | None = None,
+    form_errors: dict[str, Errors] | None = None,
+    form_values: dict[str, dict[str, str]] | None = None,
+    status: int = 200,
+    here: str | None = None,
 ) -> Response:
+    """A work queue (triage, committee, tasks), also with a refused form shown again."""
     app = minqing(request)
     p = session.principal
+    if page_name == "tasks" and p.member_id is None:
+        return render(request, "queue.html", _not_member(), session=session)
+    name = _QUEUE_OF_PAGE[page_name]
+    offered = OFFERED[page_name]
     query, order = concern_list.queue_query(name, p.member_id, p.grids)
-    people = data.members(app)
-    page = data.listing(request, p, query, order, cursor=cursor, at=at, owners=data.names(people))
+    owners = {str(m.id): m.name for m in app.list_members()}
+    page = data.listing(
+        request,
+        p,
+        query,
+        order,
+        cursor=cursor,
+        at=at,
+        owners=owners,
+        notes=True,
+        contact=name == "mine",
+    )
+    inline = [a for a in INLINE[page_name] if a not in ON_THEIR_OWN_PAGE]
     context: dict[str, Any] = {
         "queue": name,
         "listing": page,
+        "paging": paging(request, query, order, page),
         "offered": [a.value for a in offered],
-        "members": people,
-        "meetings": data.upcoming_meetings(app) if Action.SHORTLIST in offered else [],
+        "linked": [a.value for a in offered if a not in inline],
+        # Inline forms need no member picker: those actions link to their own page.
+        "members": [],
+        "meetings": data.upcoming_meetings(app) if Action.SHORTLIST in inline else [],
         "today": app.clock().date(),
+        "form_errors": form_errors or {},
+        "form_values": form_values or {},
     }
-    return render(request, "queue.html", context, session=session)
+    return render(request, "queue.html", context, session=session, status=status, here=here)
 
 
 @router.get("/triage")
 def triage(request: Request, session: SessionDep, cursor: Cursor = None, at: At = None) -> Response:
     """The intake queue, oldest first: refer, handle now, decline, merge."""
     need(session, Role.GRID_LEADER, Role.STAFF, Role.ADMIN)
-    return _queue(request, session, "triage", TRIAGE_ACTIONS, cursor, at)
+    return queue_page(request, session, "triage", cursor, at=at)
 
 
 @router.get("/committee")
@@ -68,22 +137,22 @@ def committee(
 ) -> Response:
     """The committee's queue, oldest first: shortlist onto a meeting, or assign."""
     need(session, Role.COMMITTEE, Role.CHAIR, Role.STAFF)
-    return _queue(request, session, "committee", COMMITTEE_ACTIONS, cursor, at)
+    return queue_page(request, session, "committee", cursor, at=at)
 
 
 @router.get("/tasks")
 def tasks(request: Request, session: SessionDep, cursor: Cursor = None, at: At = None) -> Response:
     """The signed-in member's assignments, earliest due first, overdue marked."""
-    if session.principal.member_id is None:
-        return render(request, "queue.html", _not_member(), session=session)
-    return _queue(request, session, "mine", TASK_ACTIONS, cursor, at)
+    return queue_page(request, session, "tasks", cursor, at=at)
 
 
 def _not_member() -> dict[str, Any]:
     return {
         "queue": "mine",
         "listing": data.Listing([], None),
+        "paging": {"previous": None, "next": None, "total": 0, "shown": 0},
         "offered": [],
+        "linked": [],
         "members": [],
         "meetings": [],
         "today": None,
@@ -105,6 +174,8 @@ def concerns(
     """Every concern in the caller's grids, newest first, with a search and filters."""
     need(session, *VIEW_ROLES)
     app = minqing(request)
+    # A reference (MQ-2026-000001) finds its concern, whatever the other filters say.
+    found = data.by_reference(app, session.principal, q or "")
     query = ConcernQuery(
         statuses=[status] if status in {s.value for s in Status} else [],
         categories=[category] if category in {c.value for c in Category} else [],
@@ -112,20 +183,28 @@ def concerns(
         q=q or None,
         scope=session.principal.grids,
     )
-    people = data.members(app)
-    page = data.listing(
-        request,
-        session.principal,
-        query,
-        concern_list.Order.NEWEST,
-        cursor=cursor,
-        at=at,
-        owners=data.names(people),
-    )
+    owners = {str(m.id): m.name for m in app.list_members()}
+    if found is not None:
+        page = data.Listing([data.card(app, session.principal, found, owners)], None, 1)
+    else:
+        page = data.listing(
+            request,
+            session.principal,
+            query,
+            concern_list.Order.NEWEST,
+            cursor=cursor,
+            at=at,
+            owners=owners,
+        )
     filters = {
         "q": q or "",
         "status": status or "",
         "category": category or "",
         "library": library or "",
     }
-    return render(request, "concerns.html", {"listing": page, "filters": filters}, session=session)
+    context = {
+        "listing": page,
+        "filters": filters,
+        "paging": paging(request, query, concern_list.Order.NEWEST, page),
+    }
+    return render(request, "concerns.html", context, session=session)

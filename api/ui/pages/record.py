@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
@@ -10,7 +11,9 @@ from fastapi.responses import Response
 
 from api.schemas import ConcernIn, ResidentIn, VisitIn
 from api.ui.forms import Errors, errors_of, parse, payload
-from api.ui.render import render
+from api.ui.messages import translate
+from api.ui.refusals import FormInvalid, Problem, problems_of
+from api.ui.render import lang_of, render
 from api.ui.sessions import UiSession
 from api.ui.web import Form, PostedDep, SessionDep, UiRoute, minqing, need, redirect
 from domain.application import NewConcern, NewVisit
@@ -84,14 +87,14 @@ def record(request: Request, posted: PostedDep) -> Response:
     if form.get("action") == "add":
         return _page(request, session, min(MAX_CONCERNS, n + 1), form.flat())
     visit_data = payload(form, VisitIn, lists=("concern_ids",))
-    problems: list[tuple[str, str]] = []
+    problems: list[Problem] = []
     visit = None
     try:
         visit = parse(VisitIn, visit_data)
         if visit.visited_on > app.clock().date():
-            problems.append(("visited_on", "must not be in the future"))
+            problems.append(Problem("visited_on", "domain", "must not be in the future"))
     except Invalid as exc:
-        problems += exc.fields
+        problems += problems_of(exc)
     drafts: list[NewConcern] = []
     grid = form.get("grid").strip()
     for i in range(n):
@@ -100,7 +103,7 @@ def record(request: Request, posted: PostedDep) -> Response:
         try:
             body = parse(ConcernIn, _concern_body(form, i, grid, form.get("priority_visit")))
         except Invalid as exc:
-            problems += [(f"c{i}.{name}", message) for name, message in exc.fields]
+            problems += [replace(p, field=f"c{i}.{p.field}") for p in problems_of(exc)]
             continue
         resident = ResidentData(
             name=(body.resident.name if body.resident else None) or None,
@@ -108,7 +111,11 @@ def record(request: Request, posted: PostedDep) -> Response:
         )
         if body.anonymous and not resident.is_empty():
             problems.append(
-                (f"c{i}.anonymous", "an anonymous concern cannot carry the resident's data")
+                Problem(
+                    f"c{i}.anonymous",
+                    "domain",
+                    "an anonymous concern cannot carry the resident's data",
+                )
             )
         drafts.append(
             NewConcern(
@@ -125,11 +132,15 @@ def record(request: Request, posted: PostedDep) -> Response:
             )
         )
     if problems or visit is None:
-        return _page(request, session, n, form.flat(), errors_of(Invalid(problems)))
+        errors = errors_of(FormInvalid(problems), lang_of(request))
+        return _page(request, session, n, form.flat(), errors)
     raised: list[str] = []
+    references: list[str] = []
     try:
         for draft in drafts:
-            raised.append(app.raise_concern(session.principal, draft).id)
+            result = app.raise_concern(session.principal, draft)
+            raised.append(result.id)
+            references.append(result.reference or "")
         result = app.record_visit(
             session.principal,
             NewVisit(
@@ -142,9 +153,10 @@ def record(request: Request, posted: PostedDep) -> Response:
             ),
         )
     except DomainError as exc:
-        errors = errors_of(exc)
+        lang = lang_of(request)
+        errors = errors_of(exc, lang)
         if raised:  # said plainly: these are recorded even though the visit is not
-            errors.top.append("raised: " + ", ".join(raised))
+            errors.top.append(translate(lang, "record.raised_anyway", refs="、".join(references)))
         return _page(request, session, n, form.flat(), errors)
     return redirect("/ui/record/done", visit=result.id, concerns=",".join(raised))
 

@@ -12,7 +12,7 @@ from api.settings import Settings
 from api.ui import passwords, sessions
 from api.ui.forms import errors_of
 from api.ui.passwords import Limits, SignInRefused
-from api.ui.render import COOKIE_PATH, SESSION_COOKIE, render
+from api.ui.render import COOKIE_PATH, SESSION_COOKIE, lang_of, render
 from api.ui.web import (
     AnonymousFormDep,
     MaybeSessionDep,
@@ -64,7 +64,7 @@ def sign_in(request: Request, form: AnonymousFormDep) -> Response:
     try:
         name = text.check_single_line(name)
     except text.TextRefused as refused_name:
-        errors = errors_of(Invalid([("name", str(refused_name))]))
+        errors = errors_of(Invalid([("name", str(refused_name))]), lang_of(request))
         context = {"next": target, "name": "", "errors": errors}
         return render(request, "sign_in.html", context, status=errors.status)
     limits = Limits(
@@ -102,6 +102,12 @@ def sign_in(request: Request, form: AnonymousFormDep) -> Response:
         secure=request.url.scheme == "https",
     )
     return response
+
+
+@router.get("/sign-out")
+def sign_out_page() -> Response:
+    """Signing out is a form's (it needs its token); GET goes home."""
+    return redirect("/ui/")
 
 
 @router.post("/sign-out")

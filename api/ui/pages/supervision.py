@@ -14,6 +14,7 @@ from api.dates import check_day
 from api.routes.audit import signing_key
 from api.settings import Settings
 from api.ui import data, timeline
+from api.ui.forms import errors_of
 from api.ui.pages.concern import find_concern, meeting_titles, people
 from api.ui.render import lang_of, render
 from api.ui.web import SessionDep, UiRoute, minqing, need
@@ -56,7 +57,8 @@ def supervision(
     app = minqing(request)
     query = {"concern": concern, "as_of": as_of, "version": version}
     context: dict[str, Any] = {"query": query, "found": None}
-    problems: list[tuple[str, str]] = []
+    lang = lang_of(request)
+    problems: list[str] = []
     if concern.strip():
         try:
             found = find_concern(app, concern)
@@ -66,7 +68,7 @@ def supervision(
             context["found"] = app.concern_view(found, session.principal)
             context["timeline"] = timeline.rows(
                 entries,
-                lang_of(request),
+                lang,
                 people(app, members),
                 members,
                 meeting_titles(app, entries),
@@ -89,9 +91,9 @@ def supervision(
                     else None
                 )
         except Invalid as exc:
-            problems += exc.fields
+            problems += [message for _, message in errors_of(exc, lang).summary]
         except DomainError as exc:
-            problems.append(("concern", str(exc)))
+            problems += errors_of(exc, lang).top
     if verify:
         settings: Settings = request.app.state.settings
         key = signing_key(settings, create=False)
