@@ -11,14 +11,14 @@ import threading
 from collections.abc import Sequence
 from uuid import UUID
 
+from adapters.outage import Outage, patiently, reason, unavailable
+from adapters.sessions import probe
 from api import audit_cli, security
-from api.bootstrap import open_minqing, open_when_ready
-from api.settings import Settings
+from application.bootstrap import open_minqing, open_when_ready
+from application.minqing import Minqing
+from application.settings import Settings
 from domain import text
-from domain.application import Minqing
 from domain.errors import DomainError
-from domain.outage import Outage, patiently, reason, unavailable
-from domain.pgsession import probe
 from domain.vocabulary import Role
 from projections import registry
 from projections.parking import ParkedEvent

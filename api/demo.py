@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from uuid import UUID
 
-from domain.application import Minqing, NewConcern, NewVisit
+from application.minqing import Minqing, NewConcern, NewVisit
 from domain.meeting import MeetingKind
 from domain.residents import ResidentData
 from domain.vocabulary import Category, Channel, DutyRole, Library, Role, Satisfaction

@@ -13,10 +13,10 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 
 from api.errors import RateLimited, Unauthenticated
-from api.settings import Settings
-from domain.accounts import Principal
-from domain.application import Idempotency, Minqing
+from application.minqing import Idempotency, Minqing
+from application.settings import Settings
 from domain.errors import Forbidden, Invalid
+from domain.principal import Principal
 from domain.vocabulary import Role
 
 

@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from api import errors, openapi, security, ui
-from api.bootstrap import SERVER_POOL, open_minqing
 from api.deps import RateLimiter
 from api.limits import BodyLimits
 from api.params import checked_params
@@ -28,8 +27,9 @@ from api.routes import (
     visits,
     webhooks,
 )
-from api.settings import Settings
-from domain.application import Clock
+from application.bootstrap import SERVER_POOL, open_minqing
+from application.minqing import Clock
+from application.settings import Settings
 from projections.registry import all_projections
 from projections.runner import ProjectionRunner
 from workers.checkpoints import start_checkpoint_thread

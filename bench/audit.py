@@ -43,11 +43,12 @@ import psycopg
 from common import Postgres, Server, add_principal, minqing_env, percentile
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from api.bootstrap import open_minqing
-from api.settings import Settings
-from domain import audit
-from domain.application import Minqing
-from domain.concern import Actor, Assignment, Concern
+from adapters import audit
+from application.bootstrap import open_minqing
+from application.minqing import Minqing
+from application.settings import Settings
+from domain.concern import Assignment, Concern
+from domain.principal import Actor
 from domain.residents import ResidentData
 from domain.vocabulary import Category, Channel, DutyRole, Library, Role
 

@@ -11,27 +11,19 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.errors import Invalid
 from domain.lifecycle import Action, Facts, Status, next_status
+from domain.principal import Actor
 from domain.vocabulary import (
     Category,
     Channel,
     DutyRole,
     Library,
     PriorityVisit,
-    Role,
     Satisfaction,
 )
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 5000
 TEXT_MAX = 2000
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who did something: the principal's id and the role they acted in."""
-
-    id: str
-    role: Role
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ from typing import Any, ClassVar
 
 from eventsourcing.persistence import Notification
 
-from domain.application import Minqing
-from domain.store import Cursor, Database
+from adapters.database import Cursor, Database
+from application.minqing import Minqing
 
 POSITIONS_TABLE = "minqing_projection_positions"
 # PostgreSQL identifiers are cut at 63 bytes; a rebuild suffix must still fit.

@@ -38,7 +38,7 @@ from eventsourcing.persistence import (
     OperationalError,
 )
 
-from domain.store import Cursor, Database
+from adapters.database import Cursor, Database
 from projections.base import RebuildReport, Recorded
 
 log = logging.getLogger("minqing.projections")

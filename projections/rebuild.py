@@ -20,7 +20,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from domain.store import Cursor, Database
+from adapters.database import Cursor, Database
 from projections import batches, parking
 from projections.base import POSITIONS_TABLE, Projection, RebuildReport, Recorded, identifier
 

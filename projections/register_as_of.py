@@ -23,8 +23,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from domain.application import Minqing
-from domain.store import Cursor, Database
+from adapters.database import Cursor, Database
+from application.minqing import Minqing
 from projections.concerns import CONCERN_TOPICS, ConcernList
 from projections.runner import Recorded
 

@@ -36,10 +36,10 @@ from contextlib import contextmanager
 
 from eventsourcing.persistence import Notification
 
-from domain.application import Minqing
-from domain.outage import Outage, unavailable
-from domain.pgsession import Session, advisory_key, open_session
-from domain.store import Database
+from adapters.database import Database
+from adapters.outage import Outage, unavailable
+from adapters.sessions import Session, advisory_key, open_session
+from application.minqing import Minqing
 from projections import batches, parking
 from projections.base import (
     POSITIONS_TABLE,

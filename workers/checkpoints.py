@@ -28,13 +28,13 @@ from datetime import UTC, datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from api.bootstrap import open_minqing, open_when_ready
-from api.settings import Settings
-from domain import audit
-from domain.application import Minqing
-from domain.outage import Outage, patiently, unavailable
-from domain.pgsession import probe
-from domain.store import Database
+from adapters import audit
+from adapters.database import Database
+from adapters.outage import Outage, patiently, unavailable
+from adapters.sessions import probe
+from application.bootstrap import open_minqing, open_when_ready
+from application.minqing import Minqing
+from application.settings import Settings
 
 Clock = Callable[[], datetime]
 log = logging.getLogger("minqing.checkpoints")

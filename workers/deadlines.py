@@ -31,11 +31,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from api.bootstrap import open_minqing, open_when_ready
-from api.settings import Settings
-from domain.application import Minqing
-from domain.outage import Outage, unavailable
-from domain.pgsession import advisory_key, open_session
+from adapters.outage import Outage, unavailable
+from adapters.sessions import advisory_key, open_session
+from application.bootstrap import open_minqing, open_when_ready
+from application.minqing import Minqing
+from application.settings import Settings
 from projections.concerns import WATCH_PAGE, deadline_candidates
 
 log = logging.getLogger("minqing.deadlines")

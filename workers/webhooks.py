@@ -44,15 +44,10 @@ from typing import Any
 
 import httpx
 
-from api.bootstrap import open_when_ready
-from api.settings import Settings
-from domain import cloudevents
-from domain.application import Minqing
-from domain.errors import Invalid
-from domain.feed import EventFeed
-from domain.outage import Outage, patiently, unavailable
-from domain.pgsession import Session, open_session, probe
-from domain.webhooks import (
+from adapters.feed import EventFeed
+from adapters.outage import Outage, patiently, unavailable
+from adapters.sessions import Session, open_session, probe
+from adapters.webhooks import (
     DEFAULT_SCHEDULE,
     ROTATION_GRACE_SECONDS,
     Attempt,
@@ -63,6 +58,11 @@ from domain.webhooks import (
     lock_key,
     signature_header,
 )
+from application.bootstrap import open_when_ready
+from application.minqing import Minqing
+from application.settings import Settings
+from domain import cloudevents
+from domain.errors import Invalid
 
 log = logging.getLogger("minqing.webhooks")
 

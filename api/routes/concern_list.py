@@ -19,11 +19,11 @@ from api.deps import MinqingDep, require
 from api.errors import error_body
 from api.openapi import answers, errors
 from api.responses import ConcernPage
-from domain.accounts import Principal
-from domain.application import Minqing
+from application.minqing import Minqing
 from domain.errors import Forbidden
 from domain.lifecycle import Status
 from domain.permissions import VIEW_ROLES, check_grid
+from domain.principal import Principal
 from domain.vocabulary import STAFF_ROLES, Category, Library, Role
 from projections import concerns as concern_list
 from projections.concerns import DEFAULT_LIMIT, MAX_LIMIT, ConcernList, ConcernQuery, Order

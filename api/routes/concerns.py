@@ -10,6 +10,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import JSONResponse
 
+from adapters import access_log
 from api.dates import Moment
 from api.deps import IdempotencyDep, IfMatchDep, MinqingDep, require
 from api.openapi import answers, errors
@@ -28,12 +29,11 @@ from api.schemas import (
     ReassignIn,
     ResolveIn,
 )
-from domain import access_log
-from domain.accounts import Principal
-from domain.application import Minqing, NewConcern
+from application.minqing import Minqing, NewConcern
 from domain.errors import Forbidden, NotFound
 from domain.lifecycle import RAISE_ROLES, TRANSITIONS, Action
 from domain.permissions import VIEW_ROLES, check_grid, check_view
+from domain.principal import Principal
 from domain.residents import ResidentData
 from domain.unreadable import UnreadableEvent
 from domain.vocabulary import Role

@@ -17,11 +17,11 @@ from api.deps import MinqingDep, SettingsDep, require
 from api.openapi import answers, errors
 from api.responses_registers import LedgerOpened, LedgerOut
 from api.routes.concern_list import MinPosition, ProjectionsDep, caught_up
-from api.settings import Settings
-from domain.accounts import Principal
-from domain.application import Minqing
+from application.minqing import Minqing
+from application.settings import Settings
 from domain.errors import Invalid
 from domain.permissions import VIEW_ROLES, check_grid
+from domain.principal import Principal
 from domain.vocabulary import Category
 from projections.ledger import Cell, Ledger, Selection, month_bounds, open_figure, read_ledger
 from projections.ledger_figures import Clock, Subject, parse_group_by

@@ -24,11 +24,11 @@ from api.routes.concern_list import (
     ProjectionsDep,
     caught_up,
 )
-from domain.accounts import Principal
-from domain.application import Minqing
+from application.minqing import Minqing
 from domain.errors import NotFound
 from domain.lifecycle import Status
 from domain.permissions import check_grid
+from domain.principal import Principal
 from domain.vocabulary import STAFF_ROLES, Category, Library
 from projections import achievements
 from projections.achievements import AchievementQuery, Achievements

@@ -15,10 +15,10 @@ from api.openapi import answers, errors
 from api.responses import MemberList, MemberOut, PointsList, PointsOut
 from api.routes.concern_list import MinPosition, Out, ProjectionsDep, caught_up
 from api.schemas import CommandOut, MemberIn
-from api.settings import Settings
-from domain.accounts import Principal
+from application.settings import Settings
 from domain.errors import Invalid, NotFound
 from domain.member import Member
+from domain.principal import Principal
 from domain.vocabulary import STAFF_ROLES, Role
 from projections import member_points
 from projections.member_points import MemberPoints, Period, PointKind, Weights

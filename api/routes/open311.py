@@ -37,9 +37,9 @@ from api.responses_registers import (
     Open311UpdateList,
 )
 from api.routes.concern_list import READ_YOUR_WRITES_SECONDS
-from api.settings import Settings
+from application.minqing import Minqing, NewConcern
+from application.settings import Settings
 from domain import text
-from domain.application import Minqing, NewConcern
 from domain.concern import Concern
 from domain.errors import DomainError, Forbidden, Invalid, NotFound
 from domain.lifecycle import Status

@@ -8,17 +8,17 @@ from uuid import UUID
 from fastapi import APIRouter, Query, status
 from fastapi.responses import JSONResponse
 
+from adapters import access_log
 from api.deps import IdempotencyDep, MinqingDep, require
 from api.openapi import answers, errors
 from api.responses_registers import VisitOut, VisitPage
 from api.routes.concern_list import CursorParam, Limit, MinPosition, ProjectionsDep, caught_up
 from api.routes.ledger import DateText, From, Grids, selection
 from api.schemas import CommandOut, VisitIn
-from domain import access_log
-from domain.accounts import Principal
-from domain.application import NewVisit
+from application.minqing import NewVisit
 from domain.errors import NotFound
 from domain.permissions import check_grid
+from domain.principal import Principal
 from domain.visit import Visit
 from domain.vocabulary import STAFF_ROLES, PriorityVisit, Role
 from projections.concerns import DEFAULT_LIMIT

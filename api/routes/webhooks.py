@@ -12,14 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import ConfigDict, Field, StrictBool, StringConstraints
 
-from api.deps import require
-from api.openapi import answers, errors
-from api.responses_registers import Deliveries, Replayed, WebhookList, WebhookOut
-from api.schemas import MULTI_LINE, SINGLE_LINE, Body
-from domain.accounts import Principal
-from domain.errors import Invalid
-from domain.vocabulary import Role
-from domain.webhooks import (
+from adapters.webhooks import (
     MAX_DESCRIPTION_LENGTH,
     MAX_URL_LENGTH,
     DeliveryStatus,
@@ -27,6 +20,13 @@ from domain.webhooks import (
     Subscription,
     Webhooks,
 )
+from api.deps import require
+from api.openapi import answers, errors
+from api.responses_registers import Deliveries, Replayed, WebhookList, WebhookOut
+from api.schemas import MULTI_LINE, SINGLE_LINE, Body
+from domain.errors import Invalid
+from domain.principal import Principal
+from domain.vocabulary import Role
 from workers.webhooks import Dispatcher
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"], responses=errors(401, 403, 503))

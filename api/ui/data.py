@@ -9,12 +9,12 @@ from uuid import UUID
 
 from fastapi import Request
 
-from domain.accounts import Principal
-from domain.application import Minqing
+from application.minqing import Minqing
 from domain.errors import DomainError
 from domain.lifecycle import Status
 from domain.meeting import MeetingStatus
 from domain.permissions import actions_for
+from domain.principal import Principal
 from domain.vocabulary import DUTY_ROLE_FOR_CATEGORY, Category
 from projections import concerns as concern_list
 from projections.concerns import ConcernList, ConcernQuery, Order

@@ -17,9 +17,10 @@ from datetime import UTC, datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from domain.accounts import Accounts, Principal
+from adapters.accounts import Accounts
+from adapters.database import Database
 from domain.errors import Invalid, NotFound
-from domain.store import Database
+from domain.principal import Principal
 
 PASSWORDS = "minqing_ui_passwords"
 FAILURES = "minqing_ui_signin_failures"

@@ -12,9 +12,10 @@ import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from domain.accounts import Accounts, Principal
+from adapters.accounts import Accounts
+from adapters.database import Database
 from domain.errors import NotFound
-from domain.store import Database
+from domain.principal import Principal
 
 TABLE = "minqing_ui_sessions"
 _ready: weakref.WeakSet[Database] = weakref.WeakSet()

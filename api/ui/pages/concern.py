@@ -10,14 +10,14 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from adapters import access_log
 from api.ui import data, timeline
 from api.ui.actions import perform
 from api.ui.forms import Errors, errors_of
 from api.ui.render import lang_of, render
 from api.ui.sessions import UiSession
 from api.ui.web import PostedDep, SessionDep, UiRoute, minqing, redirect, safe_next
-from domain import access_log
-from domain.application import Minqing
+from application.minqing import Minqing
 from domain.concern import Concern
 from domain.errors import DomainError, NotFound
 from domain.lifecycle import Action

@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlsplit
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
-from domain import pgpool
+from adapters import pgpool
 
 Dialect = Literal["sqlite", "postgres"]
 
@@ -67,7 +67,7 @@ def event_store_env(database_url: str, pool: Pool | None = None) -> dict[str, st
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": path,
             "SQLITE_LOCK_TIMEOUT": "10",
-            "APPLICATION_RECORDER_TOPIC": "domain.store:SQLiteRecorder",
+            "APPLICATION_RECORDER_TOPIC": "adapters.database:SQLiteRecorder",
         }
     if parts.scheme in ("postgresql", "postgres"):
         if not parts.path.strip("/"):
@@ -93,7 +93,7 @@ def event_store_env(database_url: str, pool: Pool | None = None) -> dict[str, st
             "POSTGRES_CONNECT_TIMEOUT": "10",
             "POSTGRES_LOCK_TIMEOUT": "10",
             "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "10",
-            "APPLICATION_RECORDER_TOPIC": "domain.store:PostgresRecorder",
+            "APPLICATION_RECORDER_TOPIC": "adapters.database:PostgresRecorder",
         }
     msg = f"MINQING_DATABASE_URL: unsupported scheme {parts.scheme!r} (use sqlite or postgresql)"
     raise ValueError(msg)

@@ -18,7 +18,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import Notification
 
-from domain.application import Minqing
+from application.minqing import Minqing
 from domain.cloudevents import DEFAULT_PUBLIC_URL, to_cloudevent, topics_for
 from domain.meeting import Meeting
 from domain.unreadable import UNDECODABLE, unreadable_cloudevent

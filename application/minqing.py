@@ -18,11 +18,13 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 from eventsourcing.utils import get_topic
 
-from domain import history_events, unreadable
-from domain.accounts import Accounts, Principal
-from domain.concern import Actor, Assignment, Concern
+from adapters import history_events
+from adapters.accounts import Accounts
+from adapters.database import Database, SideWrite
+from adapters.keyring import Keyring
+from application import unreadable
+from domain.concern import Assignment, Concern
 from domain.errors import Conflict, Forbidden, Invalid, NotFound, VersionMismatch
-from domain.history_events import plain
 from domain.history_labels import describe
 from domain.index import Index
 from domain.lifecycle import TERMINAL, Action, Status
@@ -38,8 +40,9 @@ from domain.permissions import (
     meeting_actor,
     voting_actor,
 )
-from domain.residents import Keyring, ResidentData
-from domain.store import Database, SideWrite
+from domain.plain import plain
+from domain.principal import Actor, Principal
+from domain.residents import ResidentData
 from domain.visit import SealedHousehold, Visit
 from domain.vocabulary import (
     Category,
@@ -1102,7 +1105,7 @@ class Minqing(Application[UUID]):
 
     def _reading(self, aggregate_id: UUID) -> AbstractContextManager[None]:
         # An event of the aggregate that no longer decodes is named by its position.
-        return unreadable.reading(self.mapper, self.recorder, self.db, aggregate_id)
+        return unreadable.reading(self.mapper, self.recorder, self.db.position_of, aggregate_id)
 
     def _member(self, member_id: UUID, field_name: str, *, not_found: bool = False) -> Member:
         try:

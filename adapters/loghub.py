@@ -18,9 +18,9 @@ import contextlib
 import logging
 import threading
 
-from domain.application import Minqing
-from domain.outage import Outage, unavailable
-from domain.pgsession import open_session
+from adapters.outage import Outage, unavailable
+from adapters.sessions import open_session
+from application.minqing import Minqing
 
 log = logging.getLogger(__name__)
 

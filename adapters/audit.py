@@ -47,9 +47,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from eventsourcing.persistence import IntegrityError, OperationalError
 
-from domain import access_log
-from domain.outage import unavailable
-from domain.store import Database
+from adapters import access_log
+from adapters.database import Database
+from adapters.outage import unavailable
 
 CHAIN_LAYOUT = "minqing-chain-v1"
 BUNDLE_FORMAT = "minqing-audit-bundle-v1"

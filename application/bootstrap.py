@@ -7,13 +7,13 @@ import os
 import sys
 import threading
 
-from api.settings import Settings
-from domain.application import Clock, Minqing
-from domain.audit import install_guards
-from domain.outage import Outage, patiently
-from domain.pgsession import probe_env
-from domain.residents import load_master_key
-from domain.store import Pool, event_store_env
+from adapters.audit import install_guards
+from adapters.database import Pool, event_store_env
+from adapters.keyring import load_master_key
+from adapters.outage import Outage, patiently
+from adapters.sessions import probe_env
+from application.minqing import Clock, Minqing
+from application.settings import Settings
 from domain.vocabulary import Role
 
 # PostgreSQL connections per process, from the threads that use them (README: "Connections").

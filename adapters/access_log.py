@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from domain.accounts import Principal
+from adapters.database import Database
 from domain.errors import Forbidden, Invalid
-from domain.store import Database
+from domain.principal import Principal
 from domain.vocabulary import Role
 
 if TYPE_CHECKING:
-    from domain.application import Minqing
+    from application.minqing import Minqing
     from domain.concern import Concern
     from domain.visit import Visit
 

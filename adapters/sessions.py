@@ -26,10 +26,10 @@ from typing import Any, Protocol
 import psycopg
 from psycopg import sql
 
-from domain.application import Minqing
-from domain.outage import Outage
-from domain.pgpool import CONNECT_TIMEOUT_SECONDS
-from domain.store import Database
+from adapters.database import Database
+from adapters.outage import Outage
+from adapters.pgpool import CONNECT_TIMEOUT_SECONDS
+from application.minqing import Minqing
 
 log = logging.getLogger("minqing.session")
 

@@ -6,40 +6,15 @@ import hashlib
 import json
 import secrets
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
 
+from adapters.database import Database
 from domain.errors import Conflict, Invalid, NotFound
-from domain.store import Database
+from domain.principal import Principal
 from domain.vocabulary import Role
 
 TOKEN_PREFIX = "mq_"  # noqa: S105 - a prefix that marks Minqing tokens, not a secret
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Someone (or some system) that calls the API, with roles and an optional grid scope."""
-
-    id: str
-    name: str
-    roles: frozenset[Role]
-    grids: frozenset[str]
-    member_id: UUID | None = None
-
-    def covers(self, grid: str) -> bool:
-        """True when the principal's grid scope includes `grid` (no scope: every grid)."""
-        return not self.grids or grid in self.grids
-
-    def as_dict(self) -> dict[str, object]:
-        """Plain data for the API and the CLI."""
-        return {
-            "id": self.id,
-            "name": self.name,
-            "roles": sorted(r.value for r in self.roles),
-            "grids": sorted(self.grids),
-            "member_id": str(self.member_id) if self.member_id else None,
-        }
 
 
 def hash_token(token: str) -> str:

@@ -43,12 +43,12 @@ from uuid import UUID
 
 from eventsourcing.persistence import Notification
 
-from domain.accounts import Principal
-from domain.application import Minqing
+from adapters.database import Cursor
+from adapters.sessions import advisory_key
+from application.minqing import Minqing
 from domain.cloudevents import BY_TOPIC, BY_TYPE, event_id, topics_for
 from domain.errors import Invalid, NotFound
-from domain.pgsession import advisory_key
-from domain.store import Cursor
+from domain.principal import Principal
 from domain.vocabulary import Role
 
 SUBSCRIPTIONS_TABLE = "minqing_webhooks"
