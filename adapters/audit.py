@@ -61,7 +61,6 @@ CHECKPOINTS_TABLE = "minqing_audit_checkpoints"
 _RETRIES = 20
 # Any constant will do: it only has to be the same in every process that extends the chain.
 _CHAIN_LOCK = 0x6D71_6368  # "mqch"
-_GUARD_LOCK = 0x6D71_6764  # "mqgd"
 
 _TABLES = (
     f"CREATE TABLE IF NOT EXISTS {CHAIN_TABLE} ("
@@ -147,40 +146,16 @@ def install_guards(db: Database) -> None:
     """
     ensure_tables(db)
     access_log.ensure_tables(db)
-    if db.dialect != "postgres":
-        return
     tables = [db.events_table, CHAIN_TABLE, CHECKPOINTS_TABLE, access_log.TABLE]
     with db.transaction() as cur:
-        # Serialise concurrent starts: CREATE OR REPLACE FUNCTION races otherwise.
-        cur.execute("SELECT pg_advisory_xact_lock(?)", (_GUARD_LOCK,))
-        cur.execute(
-            "CREATE OR REPLACE FUNCTION minqing_refuse_change() RETURNS trigger"
-            " LANGUAGE plpgsql AS $$ BEGIN"
-            " RAISE EXCEPTION 'minqing: % on % refused: the table is append-only',"
-            " TG_OP, TG_TABLE_NAME;"
-            " END $$"
-        )
-        for table in tables:
-            for name, when, each in (
-                ("minqing_append_only", "BEFORE UPDATE OR DELETE", "ROW"),
-                ("minqing_no_truncate", "BEFORE TRUNCATE", "STATEMENT"),
-            ):
-                cur.execute(
-                    "SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass(?) AND tgname = ?",
-                    (table, name),
-                )
-                if cur.fetchone() is None:
-                    cur.execute(
-                        f"CREATE TRIGGER {name} {when} ON {table}"
-                        f" FOR EACH {each} EXECUTE FUNCTION minqing_refuse_change()"
-                    )
+        db.dialect.protect(cur, tables)
 
 
 # -- reading the log and the chain -------------------------------------------------------
 
 
 def _position_column(db: Database) -> str:
-    return "notification_id" if db.dialect == "postgres" else "rowid"
+    return db.dialect.position_column
 
 
 def _entry(row: Any) -> LogEntry:
@@ -313,12 +288,9 @@ def extend_chain(db: Database, batch: int = BATCH) -> int:
 def _extend_once(db: Database, batch: int) -> int:
     column = _position_column(db)
     with db.transaction() as cur:
-        if db.dialect == "postgres":
-            cur.execute("SELECT pg_advisory_xact_lock(?)", (_CHAIN_LOCK,))
-        else:
-            # A write that matches nothing still takes SQLite's write lock, so two
-            # extenders queue here instead of both reading the same head.
-            cur.execute(f"UPDATE {CHAIN_TABLE} SET link = link WHERE 1 = 0")  # noqa: S608
+        # Two extenders queue here instead of both reading the same head (on SQLite the
+        # transaction's write lock already does it).
+        cur.lock(_CHAIN_LOCK)
         cur.execute(
             f"SELECT position, link FROM {CHAIN_TABLE} ORDER BY position DESC LIMIT 1"  # noqa: S608
         )
@@ -648,10 +620,6 @@ def _walk(
 # -- export bundles and the offline verifier ---------------------------------------------
 
 
-def _originator_text(db: Database, aggregate_id: UUID) -> str | UUID:
-    return aggregate_id if db.dialect == "postgres" else aggregate_id.hex
-
-
 def export_bundle(
     db: Database,
     *,
@@ -674,7 +642,7 @@ def export_bundle(
         rows = db.fetchall(
             f"SELECT {column} AS position FROM {db.events_table}"  # noqa: S608
             f" WHERE originator_id = ? ORDER BY {column}",
-            (_originator_text(db, concern),),
+            (db.dialect.originator_id(concern),),
         )
         selected = {int(r["position"]) for r in rows}
         if not selected:

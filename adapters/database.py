@@ -1,21 +1,23 @@
-"""Persistence: the event store settings, the side tables, and the two SQL dialects in one place."""
+"""Plain SQL on the event store's own connections, the same on SQLite and PostgreSQL.
+
+Everyone writes SQL once, with qmark (`?`) placeholders, through a `Database` or a `Cursor`,
+and asks the `Dialect` for whatever differs between the two stores (the position column,
+the form of an originator id, locks, COPY, the catalogue, triggers, sessions). The two
+dialects are adapters/sqlite.py and adapters/postgres.py: the only modules with SQL of one
+store only (tests/unit/test_layers.py checks that).
+"""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator, Mapping, Sequence
+from abc import abstractmethod
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Literal, Protocol
-from urllib.parse import unquote, urlsplit
+from typing import TYPE_CHECKING, Any, Protocol
+from uuid import UUID
 
-from eventsourcing.postgres import PostgresApplicationRecorder
-from eventsourcing.sqlite import SQLiteApplicationRecorder
-
-from adapters import pgpool
-
-Dialect = Literal["sqlite", "postgres"]
+if TYPE_CHECKING:
+    from adapters.outage import Outage
+    from adapters.sessions import Session
 
 # Taken (per transaction) by whatever creates tables when a process starts: PostgreSQL's
 # CREATE … IF NOT EXISTS fails when another session creates the same object at the same
@@ -23,173 +25,92 @@ Dialect = Literal["sqlite", "postgres"]
 SCHEMA_LOCK = 0x6D71_736D  # "mqsm"
 
 
-@dataclass(frozen=True)
-class Pool:
-    """One process's pool of PostgreSQL connections: `size` kept open while idle, up to
-    `overflow` more opened under load (and closed again once idle: domain/pgpool.py)."""
+class DriverCursor(Protocol):
+    """What a driver's cursor offers (sqlite3's, psycopg's)."""
 
-    size: int = 2
-    overflow: int = 18
-
-    def __post_init__(self) -> None:
-        if self.size < 0 or self.overflow < 0 or self.size + self.overflow < 1:
-            msg = (
-                "MINQING_POSTGRES_POOL_SIZE and MINQING_POSTGRES_MAX_OVERFLOW must not be"
-                " negative, and together at least 1"
-            )
-            raise ValueError(msg)
-
-
-@dataclass(frozen=True)
-class SideWrite:
-    """A row written in the same transaction as the events it belongs to."""
-
-    sql: str
-    params: tuple[Any, ...]
-
-
-def event_store_env(database_url: str, pool: Pool | None = None) -> dict[str, str]:
-    """The eventsourcing environment for a `sqlite:///…` or `postgresql://…` URL; on
-    PostgreSQL with `pool`'s sizes (default: an API process's)."""
-    parts = urlsplit(database_url)
-    if parts.scheme == "sqlite":
-        path = unquote(parts.path)
-        # sqlite:///var/x.db is relative; sqlite:////abs/x.db is absolute.
-        path = path[1:] if path.startswith("/") else path
-        if not path:
-            msg = (
-                "MINQING_DATABASE_URL: sqlite URL needs a file path, e.g. sqlite:///var/minqing.db"
-            )
-            raise ValueError(msg)
-        if path != ":memory:":
-            _private_database_file(Path(path))
-        return {
-            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-            "SQLITE_DBNAME": path,
-            "SQLITE_LOCK_TIMEOUT": "10",
-            "APPLICATION_RECORDER_TOPIC": "adapters.database:SQLiteRecorder",
-        }
-    if parts.scheme in ("postgresql", "postgres"):
-        if not parts.path.strip("/"):
-            msg = "MINQING_DATABASE_URL: postgresql URL needs a database name"
-            raise ValueError(msg)
-        pool = pool or Pool()
-        size, overflow = str(pool.size), str(pool.overflow)
-        return {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
-            "POSTGRES_DBNAME": unquote(parts.path.lstrip("/")),
-            "POSTGRES_HOST": parts.hostname or "127.0.0.1",
-            "POSTGRES_PORT": str(parts.port or 5432),
-            "POSTGRES_USER": unquote(parts.username or "postgres"),
-            "POSTGRES_PASSWORD": unquote(parts.password or ""),
-            # eventsourcing reads MINQING_<KEY> before <KEY> (the application's name first),
-            # from os.environ too, where our settings of the same names live: set both, so
-            # the sizes chosen here are the ones used.
-            "POSTGRES_POOL_SIZE": size,
-            "MINQING_POSTGRES_POOL_SIZE": size,
-            "POSTGRES_MAX_OVERFLOW": overflow,
-            "MINQING_POSTGRES_MAX_OVERFLOW": overflow,
-            # How long a thread waits for a pooled connection (not a connect timeout).
-            "POSTGRES_CONNECT_TIMEOUT": "10",
-            "POSTGRES_LOCK_TIMEOUT": "10",
-            "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "10",
-            "APPLICATION_RECORDER_TOPIC": "adapters.database:PostgresRecorder",
-        }
-    msg = f"MINQING_DATABASE_URL: unsupported scheme {parts.scheme!r} (use sqlite or postgresql)"
-    raise ValueError(msg)
-
-
-def _private_database_file(path: Path) -> None:
-    """Make the database's directory (mode 700) and its empty file (mode 600) if missing:
-    it holds residents' wrapped keys as the key files do. SQLite gives the -wal and -shm
-    files it makes the database file's mode."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return
-    os.close(fd)
-
-
-class _Cursor(Protocol):
     def execute(self, sql: Any, params: Any = ..., /) -> Any: ...
     def executemany(self, sql: Any, params_seq: Any, /) -> Any: ...
     def fetchone(self) -> Any: ...
     def fetchall(self) -> Any: ...
 
 
-class SQLiteRecorder(SQLiteApplicationRecorder):
-    """The library's SQLite recorder, also writing side rows in the events' transaction."""
+class Dialect(str):
+    """One store's SQL: its name (the string itself, as the CLI and /readyz show it) and
+    everything that differs from the other store's."""
 
-    def _insert_events(
-        self, c: Any, stored_events: Sequence[Any], **kwargs: Any
-    ) -> Sequence[int] | None:
-        for w in kwargs.get("side_writes", ()):
-            c.execute(w.sql, w.params)
-        return super()._insert_events(c, stored_events, **kwargs)
+    # The events table's column that holds a stored event's log position.
+    position_column: str
+    # A column type for an ever-growing integer id (the access log's paging).
+    serial_id: str
+    # True when processes can hold advisory locks and LISTEN for new events; else one
+    # process runs the workers and polls.
+    shared: bool
+    # True when an index can be renamed (a rebuild builds them before the swap).
+    renames_indexes: bool
 
+    @abstractmethod
+    def execute(self, cursor: DriverCursor, sql: str, params: tuple[Any, ...]) -> None:
+        """Run one qmark statement on a driver cursor."""
 
-class PostgresRecorder(PostgresApplicationRecorder):
-    """The library's PostgreSQL recorder (default insert path), also writing side rows.
+    @abstractmethod
+    def executemany(self, cursor: DriverCursor, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Run one qmark statement for each row of parameters."""
 
-    The side rows go in after the events, under the events table's lock, as the last
-    statements of the library's pipeline: a side row that breaks a unique constraint (a
-    concurrent request with the same Idempotency-Key) then fails as the IntegrityError it
-    is. Written before the lock, its failure could leave later statements of the pipeline
-    aborted, and the pipeline's exit would raise "pipeline aborted" in its place.
-    """
+    @abstractmethod
+    def insert_new(
+        self,
+        cursor: DriverCursor,
+        table: str,
+        columns: Sequence[str],
+        rows: Sequence[tuple[Any, ...]],
+    ) -> None:
+        """Insert rows that are not in `table` yet, the fastest way the store has."""
 
-    def __init__(self, datastore: Any, **kwargs: Any) -> None:
-        # Before the library's constructor opens the pool (its idle check is scheduled then).
-        pgpool.tune(datastore.pool)
-        super().__init__(datastore, **kwargs)
+    @abstractmethod
+    def begin_write(self, cursor: Cursor) -> None:
+        """Start a transaction that will write (SQLite takes its write lock at once)."""
 
-    def _create_table(self, curs: Any) -> None:
-        curs.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
-        super()._create_table(curs)
+    @abstractmethod
+    def begin_snapshot(self, cursor: Cursor) -> None:
+        """Start a read-only transaction whose statements all see one moment."""
 
-    def _insert_events(self, curs: Any, stored_events: Sequence[Any], **kwargs: Any) -> None:
-        if not stored_events:  # the library inserts no events, so nothing follows
-            _write_sides(curs, kwargs)
-        super()._insert_events(curs, stored_events, **kwargs)
+    @abstractmethod
+    def lock(self, cursor: Cursor, key: int) -> None:
+        """Hold lock `key` until the transaction ends (SQLite's write lock already does)."""
 
-    def _insert_stored_events(self, curs: Any, stored_events: Sequence[Any], **kwargs: Any) -> None:
-        super()._insert_stored_events(curs, stored_events, **kwargs)
-        # A cursor of its own: the library reads the new positions from `curs` next.
-        with curs.connection.cursor() as side:
-            _write_sides(side, kwargs)
+    @abstractmethod
+    def originator_id(self, aggregate_id: UUID) -> Any:
+        """An aggregate id as the events table stores it."""
 
+    @abstractmethod
+    def table_exists_sql(self) -> str:
+        """A query that finds a row when table ? exists."""
 
-def _write_sides(curs: Any, kwargs: dict[str, Any]) -> None:
-    for w in kwargs.get("side_writes", ()):
-        curs.execute(_to_pg(w.sql), w.params)
+    @abstractmethod
+    def column_exists_sql(self) -> str:
+        """A query that finds a row when table ? has a column named ?."""
 
+    @abstractmethod
+    def add_column(self, cursor: Cursor, table: str, column: str, kind: str) -> None:
+        """Add a column to a table made by an older version, if it lacks it."""
 
-def _to_pg(sql: str) -> str:
-    # Side-table SQL is written once with qmark placeholders; psycopg wants %s.
-    return sql.replace("%", "%%").replace("?", "%s")
+    @abstractmethod
+    def index_renames(self, cursor: Cursor, live: str, fresh: str, indexes: Any) -> list[str]:
+        """The statements that give a rebuilt table's indexes their live names."""
 
+    @abstractmethod
+    def protect(self, cursor: Cursor, tables: Sequence[str]) -> None:
+        """Make `tables` append-only (refuse UPDATE, DELETE, TRUNCATE), if the store can."""
 
-_SIDE_TABLES: Mapping[str, Sequence[str]] = {
-    "common": (
-        "CREATE TABLE IF NOT EXISTS minqing_counters ("
-        " name TEXT PRIMARY KEY, value BIGINT NOT NULL)",
-        "CREATE TABLE IF NOT EXISTS minqing_idempotency ("
-        " principal_id TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL,"
-        " body TEXT NOT NULL, aggregate_id TEXT NOT NULL, version BIGINT NOT NULL,"
-        " created_at TEXT NOT NULL, PRIMARY KEY (principal_id, key))",
-        "CREATE TABLE IF NOT EXISTS minqing_resident_keys ("
-        " resident_ref TEXT PRIMARY KEY, wrapped_key TEXT, created_at TEXT NOT NULL,"
-        " erased_at TEXT)",
-        "CREATE TABLE IF NOT EXISTS minqing_principals ("
-        " id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, roles TEXT NOT NULL,"
-        " grids TEXT NOT NULL, member_id TEXT, created_at TEXT NOT NULL)",
-        "CREATE TABLE IF NOT EXISTS minqing_tokens ("
-        " id TEXT PRIMARY KEY, principal_id TEXT NOT NULL REFERENCES minqing_principals(id),"
-        " token_hash TEXT NOT NULL UNIQUE, label TEXT NOT NULL, created_at TEXT NOT NULL,"
-        " revoked_at TEXT)",
-    ),
-}
+    @abstractmethod
+    def session(
+        self, db: Database, outage: Outage, *, listen: bool, on_lost: Callable[[], None] | None
+    ) -> Session:
+        """A worker's own session: wakes on new events, holds leader locks."""
+
+    @abstractmethod
+    def probe(self, db: Database) -> None:
+        """Raise unless the database answers a fresh connection (outside the pool)."""
 
 
 class Database:
@@ -197,7 +118,7 @@ class Database:
 
     def __init__(self, recorder: Any) -> None:
         self.recorder = recorder
-        self.dialect: Dialect = "postgres" if isinstance(recorder, PostgresRecorder) else "sqlite"
+        self.dialect: Dialect = recorder.dialect
         self.events_table = recorder.events_table_name
 
     @contextmanager
@@ -205,23 +126,15 @@ class Database:
         """One committed transaction; rolled back if the block raises."""
         with self.recorder.datastore.transaction(commit=True) as c:
             cursor = Cursor(c, self.dialect)
-            if self.dialect == "sqlite":
-                # A write first takes SQLite's write lock at once (waiting for another
-                # writer); a transaction that read first would fail when it came to write.
-                cursor.execute("UPDATE minqing_counters SET value = value WHERE 1 = 0")
+            self.dialect.begin_write(cursor)
             yield cursor
 
     @contextmanager
     def snapshot(self) -> Iterator[Cursor]:
-        """One read-only transaction whose statements all see the same moment.
-
-        PostgreSQL's default isolation takes a new snapshot per statement; SQLite (WAL) keeps
-        the one its first read took until the transaction ends.
-        """
+        """One read-only transaction whose statements all see the same moment."""
         with self.recorder.datastore.transaction(commit=False) as c:
             cursor = Cursor(c, self.dialect)
-            if self.dialect == "postgres":
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            self.dialect.begin_snapshot(cursor)
             yield cursor
 
     def fetchone(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
@@ -243,104 +156,71 @@ class Database:
         with self.transaction() as cur:
             cur.execute(sql, params)
 
-    def create_tables(self) -> None:
-        """Create the side tables (the event store creates its own)."""
-        # Not self.transaction(): on SQLite that writes to minqing_counters, made here.
+    def create(self, statements: Sequence[str], added: Sequence[tuple[str, str, str]] = ()) -> None:
+        """Create tables (and add columns: table, column, type) if missing, in one
+        transaction under the schema lock."""
+        # Not self.transaction(): on SQLite that writes to a table made here.
         with self.recorder.datastore.transaction(commit=True) as c:
             cur = Cursor(c, self.dialect)
             cur.lock_schema()
-            for statement in _SIDE_TABLES["common"]:
+            for statement in statements:
                 cur.execute(statement)
+            for table, column, kind in added:
+                self.dialect.add_column(cur, table, column, kind)
+
+    def table_exists(self, name: str) -> bool:
+        """True when the database has a table called `name`."""
+        return self.fetchone(self.dialect.table_exists_sql(), (name,)) is not None
 
     def position_of(self, aggregate_id: str, version: int) -> int | None:
         """The log position of one stored event."""
-        column = "notification_id" if self.dialect == "postgres" else "rowid"
+        column = self.dialect.position_column
         row = self.fetchone(
             f"SELECT {column} AS position FROM {self.events_table}"  # noqa: S608
             " WHERE originator_id = ? AND originator_version = ?",
-            (_originator(aggregate_id, self.dialect), version),
+            (self.dialect.originator_id(UUID(aggregate_id)), version),
         )
         return int(row["position"]) if row else None
 
-    def next_counter(self, name: str) -> int:
-        """Take the next number of a named counter; a number taken is never given again."""
-        with self.transaction() as cur:
-            cur.execute(
-                "INSERT INTO minqing_counters (name, value) VALUES (?, 1)"
-                " ON CONFLICT (name) DO UPDATE SET value = minqing_counters.value + 1"
-                " RETURNING value",
-                (name,),
-            )
-            row = cur.fetchone()
-        return int(row["value"])
-
-
-def _originator(aggregate_id: str, dialect: Dialect) -> str:
-    # The SQLite recorder stores UUIDs as 32 hex digits, PostgreSQL as uuid.
-    return aggregate_id.replace("-", "") if dialect == "sqlite" else aggregate_id
-
-
-def storable(params: tuple[Any, ...]) -> tuple[Any, ...]:
-    """`params` with NUL in any text replaced by U+FFFD REPLACEMENT CHARACTER.
-
-    PostgreSQL's text cannot hold NUL. The edge refuses it (domain/text.py), but an event
-    already in the log (recorded by older code) must still project, not stop its read model
-    for good, so every parameter sent through a Cursor on PostgreSQL passes here."""
-    # `__class__ is str`, not isinstance or type(): the cheapest test (≈ 0.6 µs a row of 21
-    # values), and it runs on every row a rebuild writes. Enum values cannot hold NUL.
-    for value in params:
-        if value.__class__ is str and "\x00" in value:
-            return tuple(v.replace("\x00", "\ufffd") if v.__class__ is str else v for v in params)
-    return params
+    def head(self, cur: Cursor) -> int:
+        """The highest log position, read in `cur`'s transaction (0 when empty)."""
+        column = self.dialect.position_column
+        cur.execute(f"SELECT MAX({column}) AS head FROM {self.events_table}")  # noqa: S608
+        row = cur.fetchone()
+        return int(row["head"]) if row and row["head"] is not None else 0
 
 
 class Cursor:
-    """A cursor that takes qmark SQL on either dialect (and, on PostgreSQL, never sends it a
-    NUL in text: `storable`)."""
+    """A cursor that takes qmark SQL on either dialect."""
 
-    def __init__(self, cursor: _Cursor, dialect: Dialect) -> None:
+    def __init__(self, cursor: DriverCursor, dialect: Dialect) -> None:
         self._cursor = cursor
-        self._dialect = dialect
+        self.dialect = dialect
 
     def execute(self, sql: str, params: tuple[Any, ...] = ()) -> None:
         """Run one statement."""
-        if self._dialect == "postgres":
-            self._cursor.execute(_to_pg(sql), storable(params))
-        else:
-            self._cursor.execute(sql, params)
+        self.dialect.execute(self._cursor, sql, params)
 
     def lock_schema(self) -> None:
-        """Wait for any other process creating tables (PostgreSQL; SQLite's write lock
-        already serialises them), until this transaction ends."""
-        if self._dialect == "postgres":
-            self.execute("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK,))
+        """Wait for any other process creating tables, until this transaction ends."""
+        self.dialect.lock(self, SCHEMA_LOCK)
+
+    def lock(self, key: int) -> None:
+        """Hold lock `key` until this transaction ends (processes that share it queue)."""
+        self.dialect.lock(self, key)
 
     def executemany(self, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
         """Run one statement for each row of parameters (psycopg pipelines them)."""
-        if not rows:
-            return
-        if self._dialect == "postgres":
-            self._cursor.executemany(_to_pg(sql), [storable(row) for row in rows])
-        else:
-            self._cursor.executemany(sql, rows)
+        if rows:
+            self.dialect.executemany(self._cursor, sql, rows)
 
     def insert_new(
         self, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
     ) -> None:
-        """Insert rows that are not in `table` yet: PostgreSQL's COPY (a sixth of the
-        client's work per row of an INSERT, and one round trip), an INSERT per row on SQLite
-        (where that is as cheap)."""
-        if not rows:
-            return
-        names = ", ".join(columns)
-        if self._dialect == "postgres":
-            cursor: Any = self._cursor
-            with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(storable(row))
-        else:
-            marks = ", ".join("?" * len(columns))
-            self._cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)  # noqa: S608
+        """Insert rows that are not in `table` yet (PostgreSQL: COPY, a sixth of the
+        client's work per row of an INSERT, and one round trip)."""
+        if rows:
+            self.dialect.insert_new(self._cursor, table, columns, rows)
 
     def fetchone(self) -> Any:
         """The next row, or None."""

@@ -10,28 +10,19 @@ import hmac
 import json
 import os
 import secrets
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from adapters.database import Database, SideWrite
+from adapters.database import Database
+from application.ports import KeyState, ResidentKeyRow, Sealed
 from domain.residents import ResidentData, household_key
 
 _NONCE = 12
 _VERSION = "v1"
 _HOUSEHOLD_CONTEXT = b"minqing:household-key:v1"
-
-
-@dataclass(frozen=True)
-class Sealed:
-    """What may be stored in an event for a resident: a pseudonym and a ciphertext."""
-
-    resident_ref: str
-    ciphertext: str
-    key_row: SideWrite
 
 
 def load_master_key(value: str | None, path: Path | None, *, create: bool) -> bytes:
@@ -79,12 +70,7 @@ class Keyring:
         key = AESGCM.generate_key(bit_length=256)
         wrapped = _encrypt(self._master, key, ref)
         ciphertext = _encrypt(AESGCM(key), json.dumps(data.as_dict()).encode(), ref)
-        row = SideWrite(
-            "INSERT INTO minqing_resident_keys (resident_ref, wrapped_key, created_at)"
-            " VALUES (?, ?, ?)",
-            (ref, wrapped, datetime.now(UTC).isoformat()),
-        )
-        return Sealed(ref, ciphertext, row)
+        return Sealed(ref, ciphertext, ResidentKeyRow(ref, wrapped, datetime.now(UTC).isoformat()))
 
     def open(self, resident_ref: str, ciphertext: str) -> ResidentData | None:
         """Decrypt a resident's data; None when the key was destroyed (erased)."""
@@ -100,6 +86,17 @@ class Keyring:
         except (InvalidTag, ValueError):
             return None
         return ResidentData(**plain)
+
+    def key_state(self, resident_ref: str) -> KeyState | None:
+        """The resident's key as kept (None: no such resident)."""
+        row = self._db.fetchone(
+            "SELECT wrapped_key, erased_at FROM minqing_resident_keys WHERE resident_ref = ?",
+            (resident_ref,),
+        )
+        if row is None:
+            return None
+        erased = row["erased_at"] is not None or row["wrapped_key"] is None
+        return KeyState(erased, row["erased_at"])
 
     def encrypt(self, plain: bytes, context: str) -> str:
         """Encrypt one of Minqing's own secrets (not a resident's) under the master key.

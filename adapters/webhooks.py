@@ -394,9 +394,8 @@ class Webhooks:
     def setup(self) -> None:
         """Create the tables and the dispatcher's position row (idempotent)."""
         with self.db.transaction() as cur:
-            if self.db.dialect == "postgres":
-                # Two processes starting together would race on CREATE TABLE IF NOT EXISTS.
-                cur.execute("SELECT pg_advisory_xact_lock(?)", (_lock_key("setup"),))
+            # Two processes starting together would race on CREATE TABLE IF NOT EXISTS.
+            cur.lock(_lock_key("setup"))
             for statement in _DDL:
                 cur.execute(statement)
             cur.execute(
@@ -437,7 +436,7 @@ class Webhooks:
                 f"UPDATE {POSITIONS_TABLE} SET position = position WHERE name = ?",  # noqa: S608
                 (DISPATCHER,),
             )
-            start_after = _head(cur, self.db.dialect, self.db.events_table)
+            start_after = self.db.head(cur)
             cur.execute(
                 f"INSERT INTO {SUBSCRIPTIONS_TABLE} (id, url, event_types, description,"  # noqa: S608
                 " secret, status, start_after, created_at, created_by, updated_at)"
@@ -954,13 +953,6 @@ def _check_secret(secret: str) -> None:
     if not MIN_SECRET_BYTES <= len(key) <= MAX_SECRET_BYTES:
         msg = f"the key must be {MIN_SECRET_BYTES} to {MAX_SECRET_BYTES} bytes"
         raise Invalid([("secret", msg)])
-
-
-def _head(cur: Cursor, dialect: str, events_table: str) -> int:
-    column = "notification_id" if dialect == "postgres" else "rowid"
-    cur.execute(f"SELECT MAX({column}) AS head FROM {events_table}")  # noqa: S608
-    row = cur.fetchone()
-    return int(row["head"]) if row and row["head"] is not None else 0
 
 
 def _outbox_row(sub_id: str, n: Notification, now: float, stamp: str | None) -> tuple[Any, ...]:

@@ -5,18 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from eventsourcing.persistence import IntegrityError
 
-from adapters.database import SideWrite
+from application.base import MinqingBase
+from application.ports import ResidentKeyErased
 from domain.errors import Conflict, Forbidden, NotFound
 from domain.principal import Principal
 from domain.resident_record import Resident
 from domain.vocabulary import Role
-
-if TYPE_CHECKING:
-    from application.minqing import Minqing
 
 
 @dataclass(frozen=True)
@@ -41,30 +39,23 @@ class Erasure:
         }
 
 
-def erase_personal_data(app: Minqing, principal: Principal, resident_ref: str) -> Erasure:
+def erase_personal_data(app: MinqingBase, principal: Principal, resident_ref: str) -> Erasure:
     """Destroy the resident's key and record `DataErased`, in one transaction."""
     if Role.ADMIN not in principal.roles:
         raise Forbidden("erasing a resident's personal data needs the role admin")
-    row = app.db.fetchone(
-        "SELECT wrapped_key, erased_at FROM minqing_resident_keys WHERE resident_ref = ?",
-        (resident_ref,),
-    )
-    if row is None:
+    key = app.keyring.key_state(resident_ref)
+    if key is None:
         raise NotFound("resident", resident_ref)
-    if row["erased_at"] is not None or row["wrapped_key"] is None:
-        raise _already(resident_ref, row["erased_at"])
+    if key.erased:
+        raise _already(resident_ref, key.erased_at)
     at = app.clock()
     record = Resident(
         resident_ref=resident_ref, actor_id=principal.id, actor_role=Role.ADMIN.value, at=at
     )
     erased_at = at.astimezone(UTC).isoformat()
-    destroy = SideWrite(
-        "UPDATE minqing_resident_keys SET wrapped_key = NULL, erased_at = ? WHERE resident_ref = ?",
-        (erased_at, resident_ref),
-    )
     try:
         # The key goes in the same transaction as the event: both happen or neither.
-        recordings = app.save(record, side_writes=[destroy])
+        recordings = app.save(record, side_rows=[ResidentKeyErased(resident_ref, erased_at)])
     except IntegrityError:
         # A concurrent erasure saved the resident's first event before us.
         raise _already(resident_ref, None) from None

@@ -113,7 +113,7 @@ class ProjectionRunner:
         # Each read model's failing event: how often it failed, when to try it again.
         self.failures = parking.Failures(park_after, retry_seconds)
         # Leader election needs PostgreSQL's advisory locks; on SQLite one process runs them.
-        self.leader_election = leader_election and self.db.dialect == "postgres"
+        self.leader_election = leader_election and self.db.dialect.shared
         self.leading: set[str] = set()
         self.last_error: str | None = None
         self.outage = outage or Outage("projection runner", log)

@@ -20,7 +20,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from adapters.database import event_store_env
+from adapters.store import event_store_env
 from api.main import create_app
 from application.minqing import Minqing
 from application.settings import Settings

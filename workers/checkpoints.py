@@ -112,12 +112,9 @@ class CheckpointScheduler:
         if self.key is None:
             return None  # no key configured: the chain is kept, nothing is signed
         with self.db.transaction() as cur:
-            if self.db.dialect == "postgres":
-                cur.execute("SELECT pg_advisory_xact_lock(?)", (_CHECKPOINT_LOCK,))
-            else:
-                # A write that matches nothing takes SQLite's write lock, so a second
-                # scheduler queues here and then reads the checkpoint the first one made.
-                cur.execute(f"UPDATE {audit.CHECKPOINTS_TABLE} SET link = link WHERE 1 = 0")  # noqa: S608
+            # A second scheduler queues here, then reads the checkpoint the first one made
+            # (on SQLite the transaction's write lock already does it).
+            cur.lock(_CHECKPOINT_LOCK)
             # Read under the lock (read committed takes a new snapshot per statement).
             cur.execute(_NEWEST)
             row = cur.fetchone()

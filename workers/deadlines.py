@@ -91,7 +91,7 @@ class DeadlineWatcher:
         self.app = app
         self.config = config or WatcherConfig()
         self.outage = outage or Outage("deadline watcher", log)
-        self.leader_election = self.config.leader_election and app.db.dialect == "postgres"
+        self.leader_election = self.config.leader_election and app.db.dialect.shared
         self.leading = not self.leader_election
         self.last_sweep: Sweep | None = None
         self.last_error: str | None = None

@@ -178,12 +178,10 @@ class Dispatcher:
             headers={"user-agent": USER_AGENT},
             transport=transport,
         )
-        self.leader_election = config.leader_election and app.db.dialect == "postgres"
+        self.leader_election = config.leader_election and app.db.dialect.shared
         # How often to look at the log and the outbox when nothing wakes the loop: on
         # PostgreSQL a NOTIFY wakes it for new events, so the fallback can be slow.
-        self._poll = (
-            PG_FALLBACK_POLL_SECONDS if app.db.dialect == "postgres" else config.poll_seconds
-        )
+        self._poll = PG_FALLBACK_POLL_SECONDS if app.db.dialect.shared else config.poll_seconds
         self._keys: dict[str, tuple[float, str, list[bytes]]] = {}
         self._checked: dict[str, float] = {}
         self.leading = not self.leader_election

@@ -10,7 +10,6 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import JSONResponse
 
-from adapters import access_log
 from api.dates import Moment
 from api.deps import IdempotencyDep, IfMatchDep, MinqingDep, require
 from api.openapi import answers, errors
@@ -29,6 +28,7 @@ from api.schemas import (
     ReassignIn,
     ResolveIn,
 )
+from application import disclosure
 from application.minqing import Minqing, NewConcern
 from domain.errors import Forbidden, NotFound
 from domain.lifecycle import RAISE_ROLES, TRANSITIONS, Action
@@ -126,7 +126,7 @@ def get_concern(
     response.headers["ETag"] = f'"{concern.version}"'
     # Reveals to a supervisor with a reason, and logs every read of personal data.
     view = app.concern_view(concern, principal)
-    return access_log.disclose(app, principal, concern, view, reveal=reveal, reason=reason)
+    return disclosure.disclose(app, principal, concern, view, reveal=reveal, reason=reason)
 
 
 @router.get("/{concern_ref}/history", response_class=JSONResponse, **answers(HistoryOut, 404))

@@ -15,7 +15,7 @@ from uuid import UUID
 
 import psycopg
 
-from adapters.database import event_store_env
+from adapters.store import event_store_env
 from application.minqing import Clock, Minqing, NewConcern
 from domain.principal import Principal
 from domain.residents import ResidentData

@@ -15,7 +15,8 @@ import psycopg
 import pytest
 from eventsourcing.persistence import PersistenceError
 
-from adapters.database import Cursor, event_store_env
+from adapters.database import Cursor
+from adapters.store import event_store_env
 from application.minqing import Minqing
 from projections.concerns import ConcernList
 from projections.event_counts import EventCounts

@@ -14,7 +14,7 @@ import psycopg
 import pytest
 
 from adapters import pgpool
-from adapters.database import Pool, event_store_env
+from adapters.store import Pool, event_store_env
 from application.bootstrap import SERVER_POOL, WORKER_POOL, open_minqing
 from application.minqing import Minqing
 from application.settings import Settings

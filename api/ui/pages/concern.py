@@ -10,13 +10,13 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from adapters import access_log
 from api.ui import data, timeline
 from api.ui.actions import perform
 from api.ui.forms import Errors, errors_of
 from api.ui.render import lang_of, render
 from api.ui.sessions import UiSession
 from api.ui.web import PostedDep, SessionDep, UiRoute, minqing, redirect, safe_next
+from application import disclosure
 from application.minqing import Minqing
 from domain.concern import Concern
 from domain.errors import DomainError, NotFound
@@ -74,7 +74,7 @@ def concern_page(
     principal = session.principal
     check_view(principal, concern)
     # Reads of the resident's personal data are logged before the page is made.
-    view = access_log.disclose(app, principal, concern, app.concern_view(concern, principal))
+    view = disclosure.disclose(app, principal, concern, app.concern_view(concern, principal))
     members = data.members(app)
     member_names = data.names(members)
     entries = app.history(concern.id)
