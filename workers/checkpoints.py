@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import signal
 import sys
 import threading
 import time
@@ -30,11 +29,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from adapters import audit
 from adapters.database import Database
-from adapters.outage import Outage, patiently, unavailable
+from adapters.outage import Outage
+from adapters.service import Service
 from adapters.sessions import probe
-from application.bootstrap import open_minqing, open_when_ready
+from application.bootstrap import open_minqing
 from application.minqing import Minqing
 from application.settings import Settings
+from workers.process import run_service
 
 Clock = Callable[[], datetime]
 log = logging.getLogger("minqing.checkpoints")
@@ -76,8 +77,10 @@ def signing_key(settings: Settings) -> Ed25519PrivateKey | None:
     )
 
 
-class CheckpointScheduler:
+class CheckpointScheduler(Service):
     """Signs the chain's head when the newest checkpoint is at least `period` old."""
+
+    thread_name = "minqing-checkpoints"
 
     def __init__(
         self,
@@ -90,11 +93,11 @@ class CheckpointScheduler:
         if period <= timedelta(0):
             msg = f"the checkpoint period must be positive, not {period}"
             raise ValueError(msg)
+        super().__init__(outage or Outage("checkpoint scheduler", log), log)
         self.db = db
         self.key = key
         self.period = period
         self.clock = clock
-        self.outage = outage or Outage("checkpoint scheduler", log)
         audit.ensure_tables(db)
 
     def last_signed_at(self) -> datetime | None:
@@ -147,21 +150,20 @@ class CheckpointScheduler:
         another failure is logged and tried again at the next round."""
         wait = poll if poll is not None else poll_seconds(self.period)
         next_check = 0.0
+
+        def one_round() -> None:
+            nonlocal next_check
+            audit.extend_chain(self.db)
+            if time.monotonic() >= next_check:
+                self._sign_if_due()
+                next_check = time.monotonic() + wait
+
         while not stop.is_set():
             if not self.outage.ready(stop, lambda: probe(self.db)):
                 continue
-            try:
-                audit.extend_chain(self.db)
-                if time.monotonic() >= next_check:
-                    self._sign_if_due()
-                    next_check = time.monotonic() + wait
-                self.outage.recovered()
-            except Exception as exc:
-                # The thread must outlive a database restart; the next round tries again.
-                if unavailable(exc):
-                    self.outage.failed(exc)
-                    continue
-                log.exception("checkpoint round failed; trying again in %.0f s", follow)
+            failed = f"checkpoint round failed; trying again in {follow:.0f} s"
+            if self.attempt(one_round, stop, failed).outage:
+                continue
             stop.wait(min(follow, wait))
 
 
@@ -186,29 +188,20 @@ def start_checkpoint_thread(app: Minqing, settings: Settings) -> Callable[[], No
     if key is None:
         log.warning("no audit signing key (MINQING_AUDIT_SIGNING_KEY): no daily checkpoints")
     scheduler = CheckpointScheduler(app.db, key, timedelta(hours=settings.audit_checkpoint_hours))
-    stop = threading.Event()
-    thread = threading.Thread(
-        target=scheduler.run, args=(stop,), name="minqing-checkpoints", daemon=True
-    )
-    thread.start()
-
-    def stop_thread(timeout: float = 10.0) -> None:
-        stop.set()
-        thread.join(timeout)
-
-    return stop_thread
+    scheduler.start()
+    return scheduler.stop
 
 
 def run_worker(settings: Settings, *, once: bool = False) -> int:
     """`minqing worker checkpoints`: check until SIGTERM/SIGINT, waiting for the database
     while it is unavailable; or check once with `once`."""
-    logging.basicConfig(level=logging.INFO, format="minqing worker: %(message)s")
     key = signing_key(settings)
     if key is None:
         print("minqing: set MINQING_AUDIT_SIGNING_KEY to sign checkpoints", file=sys.stderr)
         return 2
     period = timedelta(hours=settings.audit_checkpoint_hours)
     if once:
+        logging.basicConfig(level=logging.INFO, format="minqing worker: %(message)s")
         one_off = open_minqing(settings)
         try:
             cp = CheckpointScheduler(one_off.db, key, period).run_once()
@@ -216,32 +209,13 @@ def run_worker(settings: Settings, *, once: bool = False) -> int:
             one_off.close()
         print(f"minqing worker: {'signed ' + cp.signed_at if cp else 'no checkpoint due'}")
         return 0
-    stop = threading.Event()
-
-    def request_stop(signum: int, _: object) -> None:
-        log.info("%s: stopping", signal.Signals(signum).name)
-        stop.set()
-
-    # From the start: a stop while waiting for the database is graceful too.
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
-    outage = Outage("checkpoint scheduler", log)
-    app = open_when_ready(settings, stop, outage)
-    if app is None:
-        log.info("checkpoint scheduler stopped before the database answered")
-        return 0
-    try:
-        db = app.db
-        scheduler = patiently(
-            lambda: CheckpointScheduler(db, key, period, outage=outage),
-            stop,
-            outage,
-            lambda: probe(db),
-        )
-        if scheduler is not None:
-            log.info("checkpoint scheduler: signing every %g h", settings.audit_checkpoint_hours)
-            scheduler.run(stop)
-        log.info("checkpoint scheduler stopped")
-        return 0
-    finally:
-        app.close()
+    return run_service(
+        "checkpoint scheduler",
+        settings,
+        log,
+        lambda app, outage: CheckpointScheduler(app.db, key, period, outage=outage),
+        started=lambda _: log.info(
+            "checkpoint scheduler: signing every %g h", settings.audit_checkpoint_hours
+        ),
+        stopped=lambda _: log.info("checkpoint scheduler stopped"),
+    )
