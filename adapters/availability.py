@@ -24,6 +24,14 @@ import eventsourcing.persistence as es
 import psycopg
 from psycopg_pool import PoolClosed
 
+# What the drivers and the library raise when a statement could not be carried out.
+DATABASE_ERRORS: tuple[type[Exception], ...] = (
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    sqlite3.OperationalError,
+    es.PersistenceError,
+)
+
 
 class Trouble(Enum):
     """What a failure says of the database."""

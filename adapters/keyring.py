@@ -10,8 +10,10 @@ import hmac
 import json
 import os
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -49,12 +51,43 @@ def load_master_key(value: str | None, path: Path | None, *, create: bool) -> by
     return key
 
 
-class Keyring:
-    """Makes, wraps and uses the per-resident keys kept in `minqing_resident_keys`."""
+class KeyVault(Protocol):
+    """Where the wrapped keys are kept (written as `ResidentKeyRow`s with the events)."""
 
-    def __init__(self, master_key: bytes, db: Database) -> None:
-        self._master = AESGCM(master_key)
+    def stored(self, resident_ref: str) -> StoredKey | None:
+        """The resident's key as kept, or None."""
+        ...
+
+
+@dataclass(frozen=True)
+class StoredKey:
+    """A resident's key as kept: wrapped (None once destroyed), and when it was erased."""
+
+    wrapped_key: str | None
+    erased_at: str | None
+
+
+class SqlKeyVault:
+    """The wrapped keys in `minqing_resident_keys`."""
+
+    def __init__(self, db: Database) -> None:
         self._db = db
+
+    def stored(self, resident_ref: str) -> StoredKey | None:
+        """The resident's row, or None."""
+        row = self._db.fetchone(
+            "SELECT wrapped_key, erased_at FROM minqing_resident_keys WHERE resident_ref = ?",
+            (resident_ref,),
+        )
+        return StoredKey(row["wrapped_key"], row["erased_at"]) if row else None
+
+
+class Keyring:
+    """Makes, wraps and uses the per-resident keys (the `Keyring` port) kept in a vault."""
+
+    def __init__(self, master_key: bytes, vault: KeyVault) -> None:
+        self._master = AESGCM(master_key)
+        self._vault = vault
         # Keys the households' hashes: without the master key a hash cannot be matched
         # against guessed addresses.
         self._household_secret = hmac.new(master_key, _HOUSEHOLD_CONTEXT, hashlib.sha256).digest()
@@ -74,14 +107,11 @@ class Keyring:
 
     def open(self, resident_ref: str, ciphertext: str) -> ResidentData | None:
         """Decrypt a resident's data; None when the key was destroyed (erased)."""
-        row = self._db.fetchone(
-            "SELECT wrapped_key FROM minqing_resident_keys WHERE resident_ref = ?",
-            (resident_ref,),
-        )
-        if row is None or row["wrapped_key"] is None:
+        stored = self._vault.stored(resident_ref)
+        if stored is None or stored.wrapped_key is None:
             return None
         try:
-            key = _decrypt(self._master, row["wrapped_key"], resident_ref)
+            key = _decrypt(self._master, stored.wrapped_key, resident_ref)
             plain = json.loads(_decrypt(AESGCM(key), ciphertext, resident_ref))
         except (InvalidTag, ValueError):
             return None
@@ -89,14 +119,11 @@ class Keyring:
 
     def key_state(self, resident_ref: str) -> KeyState | None:
         """The resident's key as kept (None: no such resident)."""
-        row = self._db.fetchone(
-            "SELECT wrapped_key, erased_at FROM minqing_resident_keys WHERE resident_ref = ?",
-            (resident_ref,),
-        )
-        if row is None:
+        stored = self._vault.stored(resident_ref)
+        if stored is None:
             return None
-        erased = row["erased_at"] is not None or row["wrapped_key"] is None
-        return KeyState(erased, row["erased_at"])
+        erased = stored.erased_at is not None or stored.wrapped_key is None
+        return KeyState(erased, stored.erased_at)
 
     def encrypt(self, plain: bytes, context: str) -> str:
         """Encrypt one of Minqing's own secrets (not a resident's) under the master key.

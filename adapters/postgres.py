@@ -291,6 +291,12 @@ def probe_env(env: Mapping[str, str]) -> None:
     psycopg.connect(**kwargs).close()
 
 
+def probe(url: str) -> None:
+    """Connect once to the database the URL names, and hang up: raises when PostgreSQL
+    does not answer."""
+    probe_env(env(url))
+
+
 class PostgresSession:
     """A dedicated PostgreSQL connection: LISTEN for new events, hold advisory locks.
 

@@ -14,7 +14,7 @@ from typing import Any
 from adapters.access_log import SqlAccessLog, ensure_tables
 from adapters.accounts import Accounts
 from adapters.database import Database
-from adapters.keyring import Keyring
+from adapters.keyring import Keyring, SqlKeyVault
 from application.ports import (
     IdempotencyRow,
     Ports,
@@ -148,7 +148,7 @@ def sql_ports(db: Database, master_key: bytes) -> Ports:
         counters=SqlCounters(db),
         idempotency=SqlIdempotency(db),
         positions=db,
-        keyring=Keyring(master_key, db),
+        keyring=Keyring(master_key, SqlKeyVault(db)),
         accounts=Accounts(db),
         access_log=SqlAccessLog(db),
         sql=db,

@@ -133,8 +133,8 @@ class SQLiteStore(SQLiteFactory):
         return side_tables.sql_ports(Database(recorder), master_key)
 
 
-def env(url: str) -> dict[str, str]:
-    """The eventsourcing environment for a `sqlite:///…` URL."""
+def env(url: str, pool: object = None) -> dict[str, str]:
+    """The eventsourcing environment for a `sqlite:///…` URL (no pool: one file)."""
     path = unquote(urlsplit(url).path)
     # sqlite:///var/x.db is relative; sqlite:////abs/x.db is absolute.
     path = path[1:] if path.startswith("/") else path
@@ -149,6 +149,10 @@ def env(url: str) -> dict[str, str]:
         "SQLITE_LOCK_TIMEOUT": "10",
         "APPLICATION_RECORDER_TOPIC": "adapters.sqlite:SQLiteRecorder",
     }
+
+
+def probe(url: str) -> None:
+    """Nothing to ask: an embedded file is always there."""
 
 
 def _private_database_file(path: Path) -> None:

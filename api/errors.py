@@ -8,19 +8,17 @@ answer an HTML page instead, Open311's paths the spec's error list).
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
-import eventsourcing.persistence as es
-import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from adapters.availability import transient
+from adapters.availability import DATABASE_ERRORS, transient
+from api import open311_format
 from domain.errors import (
     Conflict,
     DomainError,
@@ -136,10 +134,8 @@ def answer(
     """The error response in the format of the path: Open311's error list under
     /open311/, the contract's JSON everywhere else."""
     if _open311(request.url.path):
-        from api.routes import open311  # imported here: that module imports this one
-
-        # Open311's one error format, shared rather than written twice.
-        response = open311._error(
+        # Open311's one error format, shared with its routes.
+        response = open311_format.error(
             "xml" if request.url.path.endswith(".xml") else "json", status, message
         )
         response.headers.update(headers or {})
@@ -221,12 +217,7 @@ def install(app: FastAPI) -> None:
 
     # The database's failures: answered here (503, or 500 if not an outage) rather than
     # by the catch-all below, which would also re-raise them into the server's log.
-    for kind in (
-        psycopg.OperationalError,
-        psycopg.InterfaceError,
-        sqlite3.OperationalError,
-        es.PersistenceError,
-    ):
+    for kind in DATABASE_ERRORS:
         app.add_exception_handler(kind, _unexpected)
     # Anything else, wherever raised (a route, a dependency, a middleware, a page): Starlette
     # gives this handler to its outermost ServerErrorMiddleware instead of its text/plain

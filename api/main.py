@@ -54,6 +54,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             app.state.projections.start()
         # Made in any case: it creates the webhook tables and serves /api/v1/webhooks.
         app.state.webhook_dispatcher = embedded_dispatcher(app.state.minqing, settings)
+        app.state.webhooks = app.state.webhook_dispatcher.webhooks
+        # A route that queued rows wakes the dispatcher (if it runs here; else its poll).
+        app.state.wake_dispatcher = app.state.webhook_dispatcher.kick
         if settings.embedded_workers:
             app.state.webhook_dispatcher.start()
         # Reads the concern list, so it starts after the runner has made the tables.

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from api import minutes_html
-from api.deps import IdempotencyDep, MinqingDep, PrincipalDep, require
+from api.deps import IdempotencyDep, MinqingDep, PrincipalDep, concern_id, require
 from api.openapi import answers, errors
 from api.responses import (
     HistoryOut,
@@ -18,7 +18,6 @@ from api.responses import (
     MeetingOut,
     MinutesOut,
 )
-from api.routes.concerns import concern_id
 from api.schemas import AgendaIn, CloseMeetingIn, MeetingIn, OpenMeetingIn, VoteIn
 from application.meeting_views import meeting_view, minutes
 from application.minqing import Minqing

@@ -10,10 +10,18 @@ from fastapi import APIRouter, Query, status
 from fastapi.responses import JSONResponse
 
 from api.dates import Day
-from api.deps import IdempotencyDep, MinqingDep, SettingsDep, require
+from api.deps import (
+    IdempotencyDep,
+    MinqingDep,
+    Out,
+    ProjectionsDep,
+    SettingsDep,
+    caught_up,
+    require,
+)
 from api.openapi import answers, errors
+from api.params import MinPosition
 from api.responses import MemberList, MemberOut, PointsList, PointsOut
-from api.routes.concern_list import MinPosition, Out, ProjectionsDep, caught_up
 from api.schemas import CommandOut, MemberIn
 from application.settings import Settings
 from domain.errors import Invalid, NotFound

@@ -8,11 +8,10 @@ from uuid import UUID
 from fastapi import APIRouter, Query, status
 from fastapi.responses import JSONResponse
 
-from api.deps import IdempotencyDep, MinqingDep, require
+from api.deps import IdempotencyDep, MinqingDep, ProjectionsDep, caught_up, require
 from api.openapi import answers, errors
+from api.params import CursorParam, DateText, From, Grids, Limit, MinPosition, selection
 from api.responses_registers import VisitOut, VisitPage
-from api.routes.concern_list import CursorParam, Limit, MinPosition, ProjectionsDep, caught_up
-from api.routes.ledger import DateText, From, Grids, selection
 from api.schemas import CommandOut, VisitIn
 from application import disclosure
 from application.minqing import NewVisit

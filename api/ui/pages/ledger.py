@@ -9,7 +9,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from api import ledger_export
-from api.routes.ledger import XLSX_TYPE, clock, selection
+from api.params import selection
+from api.routes.ledger import XLSX_TYPE, clock
 from api.ui.data import READ_YOUR_WRITES_SECONDS
 from api.ui.render import label, lang_of, render
 from api.ui.sessions import UiSession
