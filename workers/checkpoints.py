@@ -17,7 +17,6 @@ outage once.
 
 from __future__ import annotations
 
-import base64
 import logging
 import sys
 import threading
@@ -131,7 +130,7 @@ class CheckpointScheduler(Service):
             head = cur.fetchone()
             if head is None:
                 return None  # an empty log: nothing to attest yet
-            cp = _sign(self.key, int(head["position"]), str(head["link"]), now)
+            cp = audit.sign(self.key, int(head["position"]), str(head["link"]), now)
             cur.execute(
                 f"INSERT INTO {audit.CHECKPOINTS_TABLE}"  # noqa: S608
                 " (position, link, signed_at, signature, public_key) VALUES (?, ?, ?, ?, ?)",
@@ -170,14 +169,6 @@ class CheckpointScheduler(Service):
 def _parse(signed_at: str) -> datetime:
     moment = datetime.fromisoformat(signed_at)
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _sign(key: Ed25519PrivateKey, position: int, link: str, now: datetime) -> audit.Checkpoint:
-    signed_at = now.astimezone(UTC).isoformat()
-    signature = key.sign(audit.checkpoint_message(position, link, signed_at))
-    return audit.Checkpoint(
-        position, link, signed_at, base64.b64encode(signature).decode(), audit.public_key_b64(key)
-    )
 
 
 def start_checkpoint_thread(app: Minqing, settings: Settings) -> Callable[[], None]:

@@ -113,3 +113,22 @@ def test_sql_of_one_store_lives_in_the_two_dialect_modules_only() -> None:
                 if name.split(".")[0] in DRIVERS
             ]
     assert not wrong, "\n".join(wrong)
+
+
+def test_stored_topics_keep_their_module_paths() -> None:
+    """The log stores each event's topic (`domain.concern:Concern.Raised`), filters on it in
+    SQL and hashes it into the audit chain: an aggregate that moved would orphan the log."""
+    from domain.cloudevents import CONTRACTS
+    from domain.index import Index
+
+    modules_of = {c.event_class.__qualname__.split(".")[0]: c.topic for c in CONTRACTS}
+    expected = {
+        "Concern": "domain.concern:",
+        "Meeting": "domain.meeting:",
+        "Member": "domain.member:",
+        "Visit": "domain.visit:",
+        "Resident": "domain.resident_record:",
+    }
+    assert {k: v.split(":")[0] + ":" for k, v in modules_of.items()} == expected
+    assert f"{Index.__module__}:{Index.__qualname__}" == "domain.index:Index"
+    assert "domain.concern:Concern.Raised" in {c.topic for c in CONTRACTS}
