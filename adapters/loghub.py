@@ -1,7 +1,7 @@
 """One watcher of the event log's head per process, shared by every live stream.
 
 PostgreSQL: one thread LISTENs on the events table's channel (the recorder NOTIFYs in each
-inserting transaction) on a connection of its own (domain/pgsession.py), and re-reads the
+inserting transaction) on a connection of its own (adapters/sessions.py), and re-reads the
 head when woken. SQLite has no notifications: the same thread polls the head every 200 ms.
 Either way there is one loop per process, however many clients wait: they wait on the hub,
 not the database.

@@ -16,7 +16,7 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///var/minqing.db"
     # PostgreSQL connections this process keeps open while idle, and how many more it may
     # open under load (closed again once idle). Unset: sized for the process's threads, 2 +
-    # 18 for `minqing serve` and 1 + 2 for a worker or a command (api/bootstrap.py).
+    # 18 for `minqing serve` and 1 + 2 for a worker or a command (application/bootstrap.py).
     postgres_pool_size: int | None = Field(default=None, ge=0)
     postgres_max_overflow: int | None = Field(default=None, ge=0)
     master_key: str | None = None

@@ -10,7 +10,7 @@ extends the audit chain and signs a checkpoint. Then it:
     keep-alive HTTP client, `GET /api/v1/concerns/{id}/history` and
     `GET /api/v1/concerns/{id}?as_of_version=N` of the long concern (p50/p99 over
     `--requests` requests each, after a warm-up), plus one `GET /api/v1/audit/verify`;
-(b) times `domain.audit.verify` in-process (recompute every link from the stored events and
+(b) times `adapters.audit.verify` in-process (recompute every link from the stored events and
     compare with the recorded chain and the checkpoint) in events/s, and, in the same run, the
     ceiling: a plain psycopg scan of the same columns of the events table (server-side cursor,
     no hashing), and the ratio.

@@ -294,7 +294,7 @@ def measure_webhooks(
     try:
         from adapters.webhooks import new_secret
     except ImportError as exc:
-        return f"webhooks: not measured (domain.webhooks: {exc})", None
+        return f"webhooks: not measured (adapters.webhooks: {exc})", None
     secret = new_secret()
     receiver = Receiver(secret)
     try:
