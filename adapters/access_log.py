@@ -49,71 +49,83 @@ def _add_columns(db: Database, cur: Any) -> None:
         db.dialect.add_column(cur, TABLE, name, kind)
 
 
-def record(db: Database, access: Access, at: datetime | None = None) -> None:
-    """Write one access; raises if it cannot be written (then the data must not be shown)."""
-    ensure_tables(db)
-    db.execute(
-        f"INSERT INTO {TABLE} (at, principal_id, principal_name, roles, basis, reason,"  # noqa: S608
-        " resident_ref, concern_id, concern_reference, concern_version, grid, subject)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            (at or datetime.now(UTC)).astimezone(UTC).isoformat(),
-            access.principal.id,
-            access.principal.name,
-            ",".join(sorted(r.value for r in access.principal.roles)),
-            access.basis,
-            access.reason,
-            access.resident_ref,
-            access.concern_id,
-            access.concern_reference,
-            access.concern_version,
-            access.grid,
-            access.subject,
-        ),
-    )
+class SqlAccessLog:
+    """The access log on `db` (the `AccessLog` port)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def record(self, access: Access, at: datetime | None = None) -> None:
+        """Write one access; raises if it cannot be written (then the data must not be shown)."""
+        db = self._db
+        ensure_tables(db)
+        db.execute(
+            f"INSERT INTO {TABLE} (at, principal_id, principal_name, roles, basis, reason,"  # noqa: S608
+            " resident_ref, concern_id, concern_reference, concern_version, grid, subject)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                (at or datetime.now(UTC)).astimezone(UTC).isoformat(),
+                access.principal.id,
+                access.principal.name,
+                ",".join(sorted(r.value for r in access.principal.roles)),
+                access.basis,
+                access.reason,
+                access.resident_ref,
+                access.concern_id,
+                access.concern_reference,
+                access.concern_version,
+                access.grid,
+                access.subject,
+            ),
+        )
+
+    def entries(
+        self,
+        *,
+        resident_ref: str | None = None,
+        concern_id: str | None = None,
+        principal_id: str | None = None,
+        cursor: str | None = None,
+        limit: int = 50,
+        grids: Collection[str] = (),
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """A page of the access log, newest first, and the cursor of the next page (or None);
+        with `grids` (a reader's grid scope) only the entries about those grids. Entries written
+        before the log named grids have none: only readers of every grid see them (the log is
+        append-only, so they are not filled in later)."""
+        db = self._db
+        ensure_tables(db)
+        where: list[str] = ["1 = 1"]
+        params: list[str | int] = []
+        if grids:
+            scope = sorted(grids)
+            where.append(f"grid IN ({', '.join('?' for _ in scope)})")
+            params.extend(scope)
+        for column, value in (
+            ("resident_ref", resident_ref),
+            ("concern_id", concern_id),
+            ("principal_id", principal_id),
+        ):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if cursor is not None:
+            where.append("id < ?")
+            params.append(_decode_cursor(cursor))
+        limit = max(1, min(limit, PAGE_MAX))
+        rows = db.fetchall(
+            f"SELECT * FROM {TABLE} WHERE {' AND '.join(where)}"  # noqa: S608
+            " ORDER BY id DESC LIMIT ?",
+            (*params, limit + 1),
+        )
+        items = [_item(r) for r in rows[:limit]]
+        more = len(rows) > limit
+        return items, (_encode_cursor(items[-1]["id"]) if more and items else None)
 
 
-def entries(
-    db: Database,
-    *,
-    resident_ref: str | None = None,
-    concern_id: str | None = None,
-    principal_id: str | None = None,
-    cursor: str | None = None,
-    limit: int = 50,
-    grids: Collection[str] = (),
-) -> tuple[list[dict[str, Any]], str | None]:
-    """A page of the access log, newest first, and the cursor of the next page (or None);
-    with `grids` (a reader's grid scope) only the entries about those grids. Entries written
-    before the log named grids have none: only readers of every grid see them (the log is
-    append-only, so they are not filled in later)."""
-    ensure_tables(db)
-    where: list[str] = ["1 = 1"]
-    params: list[str | int] = []
-    if grids:
-        scope = sorted(grids)
-        where.append(f"grid IN ({', '.join('?' for _ in scope)})")
-        params.extend(scope)
-    for column, value in (
-        ("resident_ref", resident_ref),
-        ("concern_id", concern_id),
-        ("principal_id", principal_id),
-    ):
-        if value is not None:
-            where.append(f"{column} = ?")
-            params.append(value)
-    if cursor is not None:
-        where.append("id < ?")
-        params.append(_decode_cursor(cursor))
-    limit = max(1, min(limit, PAGE_MAX))
-    rows = db.fetchall(
-        f"SELECT * FROM {TABLE} WHERE {' AND '.join(where)}"  # noqa: S608
-        " ORDER BY id DESC LIMIT ?",
-        (*params, limit + 1),
-    )
-    items = [_item(r) for r in rows[:limit]]
-    more = len(rows) > limit
-    return items, (_encode_cursor(items[-1]["id"]) if more and items else None)
+def entries(db: Database, **query: Any) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of the access log on `db` (`SqlAccessLog.entries`)."""
+    return SqlAccessLog(db).entries(**query)
 
 
 def _item(row: Any) -> dict[str, Any]:
@@ -160,35 +172,3 @@ def _decode_cursor(cursor: str) -> int:
         return int(value)
     except ValueError:
         raise Invalid([("cursor", "is not a cursor this endpoint gave out")]) from None
-
-
-class SqlAccessLog:
-    """The access log on `db` (the `AccessLog` port)."""
-
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
-    def record(self, access: Access, at: datetime | None = None) -> None:
-        """Write one access; raises if it cannot be written."""
-        record(self._db, access, at)
-
-    def entries(
-        self,
-        *,
-        resident_ref: str | None = None,
-        concern_id: str | None = None,
-        principal_id: str | None = None,
-        cursor: str | None = None,
-        limit: int = 50,
-        grids: Collection[str] = (),
-    ) -> tuple[list[dict[str, Any]], str | None]:
-        """A page of the log, newest first, and the next page's cursor."""
-        return entries(
-            self._db,
-            resident_ref=resident_ref,
-            concern_id=concern_id,
-            principal_id=principal_id,
-            cursor=cursor,
-            limit=limit,
-            grids=grids,
-        )

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from adapters.database import Database
-from domain.errors import Conflict, Invalid, NotFound
+from domain.errors import Conflict, NotFound
 from domain.principal import Principal
 from domain.vocabulary import Role
 
@@ -36,20 +36,10 @@ class Accounts:
         member_id: UUID | None = None,
     ) -> Principal:
         """Add a principal; the name must be new."""
-        clean = name.strip()
-        if not clean:
-            raise Invalid([("name", "is required")])
-        if not roles:
-            raise Invalid([("roles", "at least one role is required")])
-        if self._db.fetchone("SELECT id FROM minqing_principals WHERE name = ?", (clean,)):
-            raise Conflict(f"a principal named {clean!r} already exists", rule="duplicate_name")
-        principal = Principal(
-            id=str(uuid.uuid4()),
-            name=clean,
-            roles=frozenset(roles),
-            grids=frozenset(g.strip() for g in grids or [] if g.strip()),
-            member_id=member_id,
-        )
+        principal = Principal.new(name, roles, grids, member_id)
+        if self._db.fetchone("SELECT id FROM minqing_principals WHERE name = ?", (principal.name,)):
+            msg = f"a principal named {principal.name!r} already exists"
+            raise Conflict(msg, rule="duplicate_name")
         self._db.execute(
             "INSERT INTO minqing_principals (id, name, roles, grids, member_id, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?)",

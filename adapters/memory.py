@@ -33,7 +33,7 @@ from application.ports import (
     ResidentKeyRow,
     StoredAnswer,
 )
-from domain.errors import Conflict, Invalid, NotFound
+from domain.errors import Conflict, NotFound
 from domain.principal import Principal
 from domain.vocabulary import Role
 
@@ -144,21 +144,11 @@ class MemoryPrincipals:
         member_id: UUID | None = None,
     ) -> Principal:
         """Add a principal; the name must be new."""
-        clean = name.strip()
-        if not clean:
-            raise Invalid([("name", "is required")])
-        if not roles:
-            raise Invalid([("roles", "at least one role is required")])
-        principal = Principal(
-            id=str(uuid.uuid4()),
-            name=clean,
-            roles=frozenset(roles),
-            grids=frozenset(g.strip() for g in grids or [] if g.strip()),
-            member_id=member_id,
-        )
+        principal = Principal.new(name, roles, grids, member_id)
         with self._lock:
-            if any(p.name == clean for p in self._by_id.values()):
-                raise Conflict(f"a principal named {clean!r} already exists", "duplicate_name")
+            if any(p.name == principal.name for p in self._by_id.values()):
+                msg = f"a principal named {principal.name!r} already exists"
+                raise Conflict(msg, "duplicate_name")
             self._by_id[principal.id] = principal
         return principal
 

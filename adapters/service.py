@@ -91,6 +91,23 @@ class Service(ABC):
         return Round(done=True, result=result)
 
 
+class LeadingService(Service):
+    """A service of which one process's instance works at a time: it holds the one lock of
+    its `leadership` (PostgreSQL), the others wait as standby."""
+
+    leadership: Leadership
+
+    @property
+    def leader_election(self) -> bool:
+        """True when one instance leads and the others wait (PostgreSQL)."""
+        return self.leadership.election
+
+    @property
+    def leading(self) -> bool:
+        """True while this instance works (it holds the lock, or there is no election)."""
+        return bool(self.leadership.held)
+
+
 @dataclass(frozen=True)
 class Round(Generic[T]):
     """What one round came to: done (with its result), or failed (for the database's sake:

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 from adapters.outage import Outage, unavailable
-from adapters.service import Leadership, Service
+from adapters.service import Leadership, LeadingService
 from adapters.sessions import advisory_key, open_session
 from application.bootstrap import open_minqing
 from application.minqing import Minqing
@@ -82,7 +82,7 @@ class Sweep:
     failed: int = 0
 
 
-class DeadlineWatcher(Service):
+class DeadlineWatcher(LeadingService):
     """Records missed due dates and overdue feedback; in a thread or in the foreground."""
 
     thread_name = "minqing-deadlines"
@@ -103,16 +103,6 @@ class DeadlineWatcher(Service):
         # Set after every finished sweep (tests and the CLI wait on it).
         self.swept = threading.Condition()
         self.sweeps = 0
-
-    @property
-    def leader_election(self) -> bool:
-        """True when one watcher leads and the others wait (PostgreSQL)."""
-        return self.leadership.election
-
-    @property
-    def leading(self) -> bool:
-        """True while this watcher sweeps (it holds the lock, or there is no election)."""
-        return bool(self.leadership.held)
 
     def sweep(self, stop: threading.Event | None = None) -> Sweep:
         """Record every fact due now, concern by concern; stops early when `stop` is set."""

@@ -31,7 +31,7 @@ import httpx
 
 from adapters.availability import unavailable
 from adapters.outage import Outage
-from adapters.service import Leadership, Service
+from adapters.service import Leadership, LeadingService
 from adapters.sessions import open_session
 from adapters.webhooks import DeliveryStatus, Due, Webhooks, lock_key
 from application.minqing import Minqing
@@ -64,7 +64,7 @@ ERROR_BACKOFF_SECONDS = 1.0
 MIN_WAIT_SECONDS = 0.05
 
 
-class Dispatcher(Service):
+class Dispatcher(LeadingService):
     """Follows the log into the outbox and delivers it; in a thread or in the foreground."""
 
     thread_name = "minqing-webhooks"
@@ -103,16 +103,6 @@ class Dispatcher(Service):
     def client(self) -> httpx.Client:
         """The HTTP client deliveries go through."""
         return self.deliveries.client
-
-    @property
-    def leader_election(self) -> bool:
-        """True when one dispatcher leads and the others wait (PostgreSQL)."""
-        return self.leadership.election
-
-    @property
-    def leading(self) -> bool:
-        """True while this dispatcher delivers."""
-        return bool(self.leadership.held)
 
     # -- following the log -------------------------------------------------------------------
 
