@@ -6,19 +6,43 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
+from datetime import date, datetime, time
 from typing import Any
 
 from fastapi import Response
 from fastapi.responses import JSONResponse
 
 from application.commands import NewConcern
+from application.minqing import Minqing
 from application.settings import Settings
+from domain.lifecycle import Status
 from domain.residents import ResidentData
-from domain.vocabulary import Category, Channel, Library
+from domain.vocabulary import Category, Channel, DutyRole, Library
 
+CLOSED = frozenset({Status.RESOLVED, Status.DECLINED, Status.MERGED, Status.WITHDRAWN})
 TITLE_FROM_DESCRIPTION = 50
 GROUP = "社区民情 Community concerns"
 Row = dict[str, Any]
+_REQUEST_FIELDS = (
+    "service_request_id",
+    "status",
+    "status_notes",
+    "service_name",
+    "service_code",
+    "description",
+    "agency_responsible",
+    "service_notice",
+    "requested_datetime",
+    "updated_datetime",
+    "expected_datetime",
+    "address",
+    "address_id",
+    "zipcode",
+    "lat",
+    "long",
+    "media_url",
+)
+
 _KEYWORDS: Mapping[Category, str] = {
     Category.POLICY_INQUIRY: "政策,咨询,低保,医保,养老,policy,inquiry,benefits",
     Category.DISPUTE: "矛盾,纠纷,邻里,调解,dispute,neighbours,mediation",
@@ -151,3 +175,35 @@ def draft(form: Mapping[str, str], settings: Settings) -> NewConcern:
         grid=grid,
         resident=resident,
     )
+
+
+def local_time(app: Minqing, utc: str | None) -> str | None:
+    return datetime.fromisoformat(utc).astimezone(app.zone).isoformat() if utc else None
+
+
+def request_row(app: Minqing, row: Mapping[str, Any]) -> Row:
+    """A concern-list row (with its public note) as an Open311 service request."""
+    status = Status(row["status"])
+    due = (
+        datetime.combine(date.fromisoformat(row["due_on"]), time(23, 59, 59), tzinfo=app.zone)
+        if row["due_on"]
+        else None
+    )
+    duty = DutyRole(row["duty_role"]) if row["duty_role"] else None
+    category = Category(row["category"])
+    out: Row = dict.fromkeys(_REQUEST_FIELDS)
+    out.update(
+        service_request_id=row["reference"],
+        status="closed" if status in CLOSED else "open",
+        status_notes=row["note"] or f"{status.zh} ({status.en})",
+        service_name=category.zh,
+        service_code=category.value,
+        description=row["title"],
+        agency_responsible=f"{duty.zh} ({duty.en})" if duty else None,
+        requested_datetime=local_time(app, row["raised_at"]),
+        updated_datetime=local_time(app, row["updated_at"]),
+        expected_datetime=due.isoformat() if due else None,
+    )
+    # An extension field: Minqing's own status, for clients that want more than open/closed.
+    out["minqing_status"] = status.value
+    return out

@@ -139,7 +139,7 @@ def _assignment(due: date) -> Assignment:
 def load_long_concern(app: Minqing, events: int) -> UUID:
     """One concern with `events` events: raise, handle-now, then progress notes."""
     concern, writes = _new_concern(app, 0, resident=False)
-    app.save(concern, side_writes=writes)
+    app.save(concern, side_rows=writes)
     while concern.version < events:
         concern.record_progress(ACTOR, f"第{concern.version + 1}次进展：联系了施工队", app.clock())
         if len(concern.pending_events) >= SAVE_EVENTS:
@@ -166,7 +166,7 @@ def load_many(app: Minqing, events: int) -> int:
             batch.append(concern)
             writes.extend(rows)
             n += 1
-        app.save(*batch, side_writes=writes)
+        app.save(*batch, side_rows=writes)
         stored += len(batch) * EVENTS_PER_CONCERN
     return stored
 

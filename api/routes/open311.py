@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from time import monotonic
 from typing import Any
 from urllib.parse import parse_qs
@@ -29,11 +29,14 @@ from api.dates import outside
 from api.deps import READ_YOUR_WRITES_SECONDS
 from api.errors import RateLimited
 from api.open311_format import (
+    CLOSED,
     Open311Error,
     answer,
     check_format,
     draft,
     error,
+    local_time,
+    request_row,
     services_rows,
 )
 from api.openapi import XML, answers
@@ -49,7 +52,7 @@ from domain import text
 from domain.concern import Concern
 from domain.errors import DomainError, Forbidden, Invalid, NotFound
 from domain.lifecycle import Status
-from domain.vocabulary import Category, DutyRole
+from domain.vocabulary import Category
 from projections import open311
 from projections.concerns import ConcernList, utc_text
 from projections.open311 import Open311Updates
@@ -59,27 +62,6 @@ router = APIRouter(prefix="/open311/v2", tags=["open311"])
 
 WINDOW = timedelta(days=90)  # the spec's default (and widest) date range
 MAX_REQUESTS = 1000  # the spec's suggested cap on one answer
-CLOSED = frozenset({Status.RESOLVED, Status.DECLINED, Status.MERGED, Status.WITHDRAWN})
-_REQUEST_FIELDS = (
-    "service_request_id",
-    "status",
-    "status_notes",
-    "service_name",
-    "service_code",
-    "description",
-    "agency_responsible",
-    "service_notice",
-    "requested_datetime",
-    "updated_datetime",
-    "expected_datetime",
-    "address",
-    "address_id",
-    "zipcode",
-    "lat",
-    "long",
-    "media_url",
-)
-
 Row = dict[str, Any]
 
 
@@ -146,38 +128,6 @@ def _caught_up(request: Request) -> None:
     deadline = monotonic() + READ_YOUR_WRITES_SECONDS
     for name in (ConcernList.name, Open311Updates.name):
         runner.wait_for(name, head, max(0.0, deadline - monotonic()))
-
-
-def _local(app: Minqing, utc: str | None) -> str | None:
-    return datetime.fromisoformat(utc).astimezone(app.zone).isoformat() if utc else None
-
-
-def _request_row(app: Minqing, row: Mapping[str, Any]) -> Row:
-    """A concern-list row (with its public note) as an Open311 service request."""
-    status = Status(row["status"])
-    due = (
-        datetime.combine(date.fromisoformat(row["due_on"]), time(23, 59, 59), tzinfo=app.zone)
-        if row["due_on"]
-        else None
-    )
-    duty = DutyRole(row["duty_role"]) if row["duty_role"] else None
-    category = Category(row["category"])
-    out: Row = dict.fromkeys(_REQUEST_FIELDS)
-    out.update(
-        service_request_id=row["reference"],
-        status="closed" if status in CLOSED else "open",
-        status_notes=row["note"] or f"{status.zh} ({status.en})",
-        service_name=category.zh,
-        service_code=category.value,
-        description=row["title"],
-        agency_responsible=f"{duty.zh} ({duty.en})" if duty else None,
-        requested_datetime=_local(app, row["raised_at"]),
-        updated_datetime=_local(app, row["updated_at"]),
-        expected_datetime=due.isoformat() if due else None,
-    )
-    # An extension field: Minqing's own status, for clients that want more than open/closed.
-    out["minqing_status"] = status.value
-    return out
 
 
 def _row_of(app: Minqing, concern: Concern) -> dict[str, Any]:
@@ -263,7 +213,7 @@ def _by_references(app: Minqing, references: list[str]) -> list[Row]:
             concern = _by_reference(app, reference)
             row = _row_of(app, concern) if concern is not None else None
         if row is not None:
-            found.append(_request_row(app, row))
+            found.append(request_row(app, row))
     return found
 
 
@@ -280,7 +230,7 @@ def _find_requests(app: Minqing, params: Mapping[str, str]) -> list[Row]:
         statuses=_statuses(params.get("status")),
         limit=MAX_REQUESTS,
     )
-    return [_request_row(app, r) for r in rows]
+    return [request_row(app, r) for r in rows]
 
 
 @router.get(
@@ -350,7 +300,7 @@ def _updates(app: Minqing, params: Mapping[str, str]) -> list[Row]:
                 "update_id": u["update_id"],
                 "service_request_id": u["reference"],
                 "status": "closed" if status in CLOSED else "open",
-                "updated_datetime": _local(app, u["at"]),
+                "updated_datetime": local_time(app, u["at"]),
                 "description": f"{label}: {u['note']}" if u["note"] else label,
                 "media_url": None,
                 "minqing_status": status.value,
