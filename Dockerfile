@@ -11,6 +11,8 @@ WORKDIR /app
 
 COPY pyproject.toml README.md ./
 COPY domain ./domain
+COPY application ./application
+COPY adapters ./adapters
 COPY projections ./projections
 COPY api ./api
 COPY workers ./workers

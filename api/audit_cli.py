@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from api.bootstrap import open_minqing
+from adapters import audit
 from api.routes.audit import signing_key
-from api.settings import Settings
-from domain import audit
-from domain.application import Minqing
+from application.bootstrap import open_minqing
+from application.minqing import Minqing
+from application.settings import Settings
 
 
 def add_parser(sub: Any) -> None:

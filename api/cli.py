@@ -11,19 +11,19 @@ import threading
 from collections.abc import Sequence
 from uuid import UUID
 
+from adapters.outage import Outage, reason, unavailable
 from api import audit_cli, security
-from api.bootstrap import open_minqing, open_when_ready
-from api.settings import Settings
+from application.bootstrap import open_minqing, open_when_ready
+from application.minqing import Minqing
+from application.settings import Settings
 from domain import text
-from domain.application import Minqing
 from domain.errors import DomainError
-from domain.outage import Outage, patiently, reason, unavailable
-from domain.pgsession import probe
 from domain.vocabulary import Role
 from projections import registry
 from projections.parking import ParkedEvent
-from projections.runner import BATCH_SIZE, ProjectionRunner, ProjectionStatus, RebuildReport
+from projections.runner import BATCH_SIZE, ProjectionRunner, RebuildReport
 from workers import checkpoints, deadlines
+from workers import projections as projections_worker
 from workers.webhooks import run_worker as run_webhook_worker
 
 
@@ -169,7 +169,7 @@ def _command(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "worker" and args.worker_command == "deadlines":
         return deadlines.run_worker(settings, once=args.once)
     if args.command == "worker" and args.worker_command == "projections":
-        return _feed_projections(settings, args.batch_size)
+        return projections_worker.run_worker(settings, args.batch_size)
     # The demo is often the very first command: it makes the admin (and its token file)
     # first, as `minqing serve` would on an empty embedded store.
     app = open_minqing(settings, first_start=args.command == "demo")
@@ -254,61 +254,6 @@ def _passwd(app: Minqing, name: str, from_stdin: bool) -> int:
     sessions.end_all(app.db, principal.id)
     print(f"password set for {principal.name}; they can sign in at /ui/")
     return 0
-
-
-def _feed_projections(settings: Settings, batch_size: int) -> int:
-    """`minqing worker projections`: waits for the database while it is unavailable."""
-    logging.basicConfig(level=logging.INFO, format="minqing worker: %(message)s")
-    log = logging.getLogger("minqing.projections")
-    stop = threading.Event()
-
-    def request_stop(signum: int, _: object) -> None:
-        # Graceful: the batch in hand commits (or rolls back) before the loop ends.
-        log.info("%s: stopping", signal.Signals(signum).name)
-        stop.set()
-
-    # From the start: a stop while waiting for the database is graceful too.
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
-    outage = Outage("projection runner", log)
-    app = open_when_ready(settings, stop, outage)
-    if app is None:
-        log.info("projection runner stopped before the database answered")
-        return 0
-    try:
-        # Making the runner makes the read models' tables: the database may be gone again.
-        runner = patiently(
-            lambda: ProjectionRunner(
-                app, registry.all_projections(), batch_size=batch_size, outage=outage
-            ),
-            stop,
-            outage,
-            lambda: probe(app.db),
-        )
-        if runner is None:
-            log.info("projection runner stopped before the database answered")
-            return 0
-        names = ", ".join(p.name for p in runner.projections)
-        how = "LISTEN/NOTIFY; standby while another leads" if runner.leader_election else "polling"
-        log.info("feeding %s on %s (%s)", names, app.db.dialect, how)
-        runner.run(stop)
-        for s in _final_status(runner, outage):
-            print(f"minqing worker: {s.name} stopped at position {s.position}", file=sys.stderr)
-    finally:
-        app.close()
-    return 0
-
-
-def _final_status(runner: ProjectionRunner, outage: Outage) -> list[ProjectionStatus]:
-    # During an outage the positions are unknown, and a stop must not wait for them.
-    if outage.down:
-        return []
-    try:
-        return runner.status()
-    except Exception as exc:
-        if unavailable(exc):
-            return []
-        raise
 
 
 def _projections(app: Minqing, args: argparse.Namespace) -> int:

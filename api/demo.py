@@ -11,7 +11,7 @@ from pathlib import Path
 from uuid import UUID
 
 from api.ui import passwords
-from domain.application import Minqing, NewConcern, NewVisit
+from application.minqing import Minqing, NewConcern, NewVisit
 from domain.meeting import MeetingKind
 from domain.residents import ResidentData
 from domain.vocabulary import Category, Channel, DutyRole, Library, Role, Satisfaction

@@ -1,4 +1,5 @@
-"""Request dependencies: the application, the caller, idempotency keys and If-Match."""
+"""Request dependencies: the application, the caller, idempotency keys and If-Match; the
+read models (and waiting for them), the webhook store; a concern named in a path."""
 
 from __future__ import annotations
 
@@ -8,16 +9,23 @@ import re
 import threading
 import time
 from collections import defaultdict, deque
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
+from uuid import UUID
 
 from fastapi import Depends, Header, Request
+from fastapi.responses import JSONResponse
 
-from api.errors import RateLimited, Unauthenticated
-from api.settings import Settings
-from domain.accounts import Principal
-from domain.application import Idempotency, Minqing
-from domain.errors import Forbidden, Invalid
+from adapters.webhooks import Webhooks
+from api.errors import RateLimited, Unauthenticated, error_body
+from application.minqing import Idempotency, Minqing
+from application.settings import Settings
+from domain.errors import Forbidden, Invalid, NotFound
+from domain.principal import Principal
 from domain.vocabulary import Role
+from projections.runner import ProjectionRunner
+
+_REFERENCE = re.compile(r"MQ-\d{4}-\d{6,}")
 
 
 def get_minqing(request: Request) -> Minqing:
@@ -138,3 +146,69 @@ RateLimitDep = Depends(limit_rate)
 
 
 FingerprintDep = Annotated[str, Depends(fingerprint)]
+
+
+# -- read models -------------------------------------------------------------------------------
+
+# What a read endpoint answers: its page, or the 503 of a read model not caught up yet.
+Out = dict[str, Any] | JSONResponse
+# How long a read waits for its read model to reach the `min_position` it was given.
+READ_YOUR_WRITES_SECONDS = 2.0
+
+
+def get_projections(request: Request) -> ProjectionRunner:
+    """The process's projection runner (running in the background or not)."""
+    runner: ProjectionRunner = request.app.state.projections
+    return runner
+
+
+ProjectionsDep = Annotated[ProjectionRunner, Depends(get_projections)]
+
+
+def caught_up(runner: ProjectionRunner, name: str, min_position: int | None) -> JSONResponse | int:
+    """The projection's position once it has reached `min_position`, or the 503 answer."""
+    if min_position is None:
+        return runner.position(name)
+    current = runner.wait_for(name, min_position, READ_YOUR_WRITES_SECONDS)
+    if current >= min_position:
+        return current
+    message = (
+        f"the {name} read model has reached position {current}, not yet {min_position};"
+        " try again shortly"
+    )
+    return JSONResponse(
+        error_body("unavailable", message, position=current),
+        status_code=503,
+        headers={"Retry-After": "1"},
+    )
+
+
+def concern_id(app: Minqing, raw: str) -> UUID:
+    """A concern's UUID from its id or its reference (MQ-2026-000123)."""
+    if _REFERENCE.fullmatch(raw):
+        return app.concern_by_reference(raw).id
+    try:
+        return UUID(raw)
+    except ValueError:
+        raise NotFound("concern", raw) from None
+
+
+# -- webhooks ----------------------------------------------------------------------------------
+
+
+def get_webhooks(request: Request) -> Webhooks:
+    """The webhook subscriptions and outbox (made, with their tables, at start)."""
+    webhooks: Webhooks = request.app.state.webhooks
+    return webhooks
+
+
+WebhooksDep = Annotated[Webhooks, Depends(get_webhooks)]
+
+
+def get_wake_dispatcher(request: Request) -> Callable[[], None]:
+    """What makes this process's webhook dispatcher look at the outbox now."""
+    wake: Callable[[], None] = request.app.state.wake_dispatcher
+    return wake
+
+
+WakeDispatcherDep = Annotated[Callable[[], None], Depends(get_wake_dispatcher)]

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from domain import cloudevents, lifecycle
+from domain import cloudevents, json_schema, lifecycle
 from domain.history_labels import EVENT_LABELS
 from domain.lifecycle import Status
 from domain.meeting import MeetingKind
@@ -79,7 +79,7 @@ VOCABULARIES: tuple[tuple[str, str, str, type[Labelled]], ...] = (
 # -- the event catalogue ---------------------------------------------------------------------
 
 # Shapes several events share, described once under their own heading.
-SHAPES: Mapping[str, dict[str, Any]] = {"tally": cloudevents.TALLY, "rules": cloudevents.RULES}
+SHAPES: Mapping[str, dict[str, Any]] = {"tally": json_schema.TALLY, "rules": json_schema.RULES}
 
 
 def _type_of(schema: Mapping[str, Any]) -> str:
@@ -187,7 +187,7 @@ def events_markdown() -> str:
         "",
         "Every `data` carries these, whatever its type:",
         "",
-        *_fields({"properties": cloudevents.COMMON_FIELDS, "required": cloudevents.COMMON_FIELDS}),
+        *_fields({"properties": json_schema.COMMON_FIELDS, "required": json_schema.COMMON_FIELDS}),
         "",
         "## Types",
         "",
@@ -204,7 +204,7 @@ def events_markdown() -> str:
     ]
     for contract in cloudevents.CONTRACTS:
         schema = contract.schema()
-        common = cloudevents.COMMON_FIELDS
+        common = json_schema.COMMON_FIELDS
         fields = {k: v for k, v in schema["properties"].items() if k not in common}
         where = f"Schema: `{contract.schema_path}`."
         out += ["", f"### {contract.type}", "", f"{_label(contract)}. {where}"]

@@ -8,18 +8,17 @@ answer an HTML page instead, Open311's paths the spec's error list).
 from __future__ import annotations
 
 import logging
-import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-import eventsourcing.persistence as es
-import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
+from adapters.availability import DATABASE_ERRORS, transient
+from api import open311_format
 from domain.errors import (
     Conflict,
     DomainError,
@@ -63,33 +62,6 @@ log = logging.getLogger("minqing.api")
 RETRY_AFTER_SECONDS = 5
 _UNAVAILABLE = "the database is unavailable (down or restarting); try again shortly"
 _INTERNAL = "an unexpected error occurred; it has been logged"
-# What SQLite says when another process holds the file or the file cannot be reached; its
-# other OperationalErrors (a missing table, bad SQL) are faults of ours, not outages.
-_SQLITE_OUTAGES = ("database is locked", "database is busy", "unable to open", "disk i/o")
-
-
-def _causes(exc: BaseException) -> Iterator[BaseException]:
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        yield current
-        current = current.__cause__ or current.__context__
-
-
-def database_unavailable(exc: BaseException) -> bool:
-    """True when `exc` is how a dead, restarting or locked database surfaces: a driver's
-    connection error (psycopg's, its pool's timeout, SQLite's lock), or eventsourcing's
-    wrapper of one."""
-    for cause in _causes(exc):
-        if isinstance(cause, sqlite3.OperationalError):
-            return any(text in str(cause).lower() for text in _SQLITE_OUTAGES)
-        # psycopg_pool's PoolTimeout and PoolClosed are OperationalErrors too.
-        if isinstance(cause, psycopg.OperationalError | psycopg.InterfaceError):
-            return True
-    # No driver error in the chain: eventsourcing's own classes say what happened.
-    wrapped = es.OperationalError | es.InterfaceError
-    return isinstance(exc, wrapped) or type(exc) is es.PersistenceError
 
 
 def error_body(code: str, message: str, **details: Any) -> dict[str, Any]:
@@ -162,10 +134,8 @@ def answer(
     """The error response in the format of the path: Open311's error list under
     /open311/, the contract's JSON everywhere else."""
     if _open311(request.url.path):
-        from api.routes import open311  # imported here: that module imports this one
-
-        # Open311's one error format, shared rather than written twice.
-        response = open311._error(
+        # Open311's one error format, shared with its routes.
+        response = open311_format.error(
             "xml" if request.url.path.endswith(".xml") else "json", status, message
         )
         response.headers.update(headers or {})
@@ -195,7 +165,7 @@ def _page_or_answer(
 def unexpected(request: Request, exc: Exception) -> Response:
     """503 when the database is down or restarting, else 500; never text/plain."""
     where = f"{request.method} {request.url.path}"
-    if database_unavailable(exc):
+    if transient(exc):  # the database is down, restarting or locked (adapters/availability)
         log.warning("%s: database unavailable: %s: %s", where, type(exc).__name__, exc)
         retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
         return _page_or_answer(
@@ -247,12 +217,7 @@ def install(app: FastAPI) -> None:
 
     # The database's failures: answered here (503, or 500 if not an outage) rather than
     # by the catch-all below, which would also re-raise them into the server's log.
-    for kind in (
-        psycopg.OperationalError,
-        psycopg.InterfaceError,
-        sqlite3.OperationalError,
-        es.PersistenceError,
-    ):
+    for kind in DATABASE_ERRORS:
         app.add_exception_handler(kind, _unexpected)
     # Anything else, wherever raised (a route, a dependency, a middleware, a page): Starlette
     # gives this handler to its outermost ServerErrorMiddleware instead of its text/plain

@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from api import errors, openapi, security, ui
-from api.bootstrap import SERVER_POOL, open_minqing
 from api.deps import RateLimiter
 from api.limits import BodyLimits
 from api.params import checked_params
@@ -29,8 +28,9 @@ from api.routes import (
     visits,
     webhooks,
 )
-from api.settings import Settings
-from domain.application import Clock
+from application.bootstrap import SERVER_POOL, open_minqing
+from application.minqing import Clock
+from application.settings import Settings
 from projections.registry import all_projections
 from projections.runner import ProjectionRunner
 from workers.checkpoints import start_checkpoint_thread
@@ -55,6 +55,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             app.state.projections.start()
         # Made in any case: it creates the webhook tables and serves /api/v1/webhooks.
         app.state.webhook_dispatcher = embedded_dispatcher(app.state.minqing, settings)
+        app.state.webhooks = app.state.webhook_dispatcher.webhooks
+        # A route that queued rows wakes the dispatcher (if it runs here; else its poll).
+        app.state.wake_dispatcher = app.state.webhook_dispatcher.kick
         if settings.embedded_workers:
             app.state.webhook_dispatcher.start()
         # Reads the concern list, so it starts after the runner has made the tables.

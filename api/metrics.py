@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from domain.webhooks import Backlog
+from adapters.webhooks import Backlog
 from projections.runner import ProjectionStatus
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"

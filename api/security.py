@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api import docs, doors
-from api.settings import Settings
+from application.settings import Settings
 
 # No inline script or style anywhere: pages load their scripts and styles from this origin.
 # Images may be data: URLs (Swagger UI's icons are); nothing may frame a page.

@@ -10,7 +10,7 @@ extends the audit chain and signs a checkpoint. Then it:
     keep-alive HTTP client, `GET /api/v1/concerns/{id}/history` and
     `GET /api/v1/concerns/{id}?as_of_version=N` of the long concern (p50/p99 over
     `--requests` requests each, after a warm-up), plus one `GET /api/v1/audit/verify`;
-(b) times `domain.audit.verify` in-process (recompute every link from the stored events and
+(b) times `adapters.audit.verify` in-process (recompute every link from the stored events and
     compare with the recorded chain and the checkpoint) in events/s, and, in the same run, the
     ceiling: a plain psycopg scan of the same columns of the events table (server-side cursor,
     no hashing), and the ratio.
@@ -43,11 +43,12 @@ import psycopg
 from common import Postgres, Server, add_principal, minqing_env, percentile
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from api.bootstrap import open_minqing
-from api.settings import Settings
-from domain import audit
-from domain.application import Minqing
-from domain.concern import Actor, Assignment, Concern
+from adapters import audit
+from application.bootstrap import open_minqing
+from application.minqing import Minqing
+from application.settings import Settings
+from domain.concern import Assignment, Concern
+from domain.principal import Actor
 from domain.residents import ResidentData
 from domain.vocabulary import Category, Channel, DutyRole, Library, Role
 
@@ -138,7 +139,7 @@ def _assignment(due: date) -> Assignment:
 def load_long_concern(app: Minqing, events: int) -> UUID:
     """One concern with `events` events: raise, handle-now, then progress notes."""
     concern, writes = _new_concern(app, 0, resident=False)
-    app.save(concern, side_writes=writes)
+    app.save(concern, side_rows=writes)
     while concern.version < events:
         concern.record_progress(ACTOR, f"第{concern.version + 1}次进展：联系了施工队", app.clock())
         if len(concern.pending_events) >= SAVE_EVENTS:
@@ -165,7 +166,7 @@ def load_many(app: Minqing, events: int) -> int:
             batch.append(concern)
             writes.extend(rows)
             n += 1
-        app.save(*batch, side_writes=writes)
+        app.save(*batch, side_rows=writes)
         stored += len(batch) * EVENTS_PER_CONCERN
     return stored
 

@@ -30,8 +30,8 @@ import httpx
 import psycopg
 from psycopg import sql
 
-from api.bootstrap import open_minqing
-from api.settings import Settings
+from application.bootstrap import open_minqing
+from application.settings import Settings
 from domain.concern import Concern
 from domain.lifecycle import Action
 from domain.permissions import actor_for, actor_to_raise

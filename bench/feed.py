@@ -203,7 +203,7 @@ class Receiver:
 
     def __init__(self, secret: str) -> None:
         # Imported here: the rest of the bench runs where webhooks are not built.
-        from domain.webhooks import secret_key, sign
+        from adapters.webhooks import secret_key, sign
 
         self.key = secret_key(secret)
         self._sign = sign
@@ -292,9 +292,9 @@ def measure_webhooks(
     if not all((REPO / f).exists() for f in WEBHOOK_FILES):
         return "webhooks: not measured (not built yet)", None
     try:
-        from domain.webhooks import new_secret
+        from adapters.webhooks import new_secret
     except ImportError as exc:
-        return f"webhooks: not measured (domain.webhooks: {exc})", None
+        return f"webhooks: not measured (adapters.webhooks: {exc})", None
     secret = new_secret()
     receiver = Receiver(secret)
     try:

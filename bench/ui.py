@@ -34,9 +34,9 @@ from uuid import UUID
 import httpx
 from common import REPO, Postgres, Server, cli, minqing_command, minqing_env, percentile
 
-from api.bootstrap import open_minqing
 from api.settings import Settings
-from domain.application import NewConcern
+from application.bootstrap import open_minqing
+from application.commands import NewConcern
 from domain.residents import ResidentData
 from domain.vocabulary import Category, Channel, DutyRole, Library
 

@@ -13,7 +13,7 @@ Pure: no framework, no I/O. The webhook dispatcher and the pull feed both call
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
@@ -23,13 +23,28 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.utils import get_topic
 
 from domain.concern import Concern
-from domain.lifecycle import Status
+from domain.json_schema import (
+    BOOLEAN,
+    COMMON_FIELDS,
+    DATE_STRING,
+    DATETIME_STRING,
+    DUTY_ROLE,
+    INTEGER,
+    RULES,
+    STATUS,
+    STRING,
+    TALLY,
+    UUID_STRING,
+    array,
+    enum,
+    nullable,
+)
 from domain.meeting import Meeting, MeetingKind
 from domain.member import Member
 from domain.resident_record import Resident
 from domain.visit import Visit
-from domain.vocabulary import Category, Channel, DutyRole, Library, Role, Satisfaction
-from domain.voting import Ballot, Choice, Outcome
+from domain.vocabulary import Category, Channel, Library, Satisfaction
+from domain.voting import Choice
 
 SPECVERSION = "1.0"
 TYPE_PREFIX = "org.minqing"
@@ -72,75 +87,6 @@ def event_id(originator_id: UUID, originator_version: int) -> str:
 def sequence(position: int) -> str:
     """The log position as the CloudEvents `sequence`: zero-padded so it sorts as text."""
     return f"{position:0{SEQUENCE_DIGITS}d}"
-
-
-# -- JSON Schema fragments -----------------------------------------------------------------
-
-
-def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
-    if "enum" in schema:
-        return {**schema, "enum": [*schema["enum"], None]}
-    kind = schema["type"]
-    return {**schema, "type": [kind, "null"]}
-
-
-def _enum(values: type[Enum] | Iterable[str]) -> dict[str, Any]:
-    names = [m.value for m in values] if isinstance(values, type) else list(values)
-    return {"type": "string", "enum": names}
-
-
-STRING: dict[str, Any] = {"type": "string"}
-BOOLEAN: dict[str, Any] = {"type": "boolean"}
-INTEGER: dict[str, Any] = {"type": "integer"}
-UUID_STRING: dict[str, Any] = {"type": "string", "format": "uuid"}
-DATE_STRING: dict[str, Any] = {"type": "string", "format": "date"}
-DATETIME_STRING: dict[str, Any] = {"type": "string", "format": "date-time"}
-STATUS = _enum(Status)
-DUTY_ROLE = _enum(DutyRole)
-TALLY: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "for": INTEGER,
-        "against": INTEGER,
-        "abstain": INTEGER,
-        "voted": INTEGER,
-        "entitled": INTEGER,
-        "present": INTEGER,
-        "quorum_reached": BOOLEAN,
-        "outcome": _enum(Outcome),
-        "reason": STRING,
-    },
-    "required": [
-        "for",
-        "against",
-        "abstain",
-        "voted",
-        "entitled",
-        "present",
-        "quorum_reached",
-        "outcome",
-        "reason",
-    ],
-    "additionalProperties": False,
-}
-RULES: dict[str, Any] = {
-    "type": "object",
-    "properties": {"quorum": STRING, "threshold": STRING, "ballot": _enum(Ballot)},
-    "required": ["quorum", "threshold", "ballot"],
-    "additionalProperties": False,
-}
-
-
-def _array(items: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "array", "items": items}
-
-
-# Every published event carries these, whatever its type.
-COMMON_FIELDS: Mapping[str, dict[str, Any]] = {
-    "version": {"type": "integer", "minimum": 1, "description": "the aggregate's version"},
-    "actor_id": {"type": "string", "description": "the principal who did it (pseudonymous)"},
-    "actor_role": _enum(Role),
-}
 
 
 @dataclass(frozen=True)
@@ -230,11 +176,11 @@ CONTRACTS: tuple[Contract, ...] = (
             "reference": STRING,
             "title": STRING,
             "description": STRING,
-            "category": _enum(Category),
-            "library": _enum(Library),
-            "channel": _enum(Channel),
+            "category": enum(Category),
+            "library": enum(Library),
+            "channel": enum(Channel),
             "grid": STRING,
-            "building": _nullable(STRING),
+            "building": nullable(STRING),
             "resident_ref": {
                 "type": ["string", "null"],
                 "description": "a stable pseudonym of the resident; never their identity",
@@ -277,7 +223,7 @@ CONTRACTS: tuple[Contract, ...] = (
         {
             "status": STATUS,
             "due_on": DATE_STRING,
-            "previous_due_on": _nullable(DATE_STRING),
+            "previous_due_on": nullable(DATE_STRING),
             "reason": STRING,
         },
     ),
@@ -287,7 +233,7 @@ CONTRACTS: tuple[Contract, ...] = (
             "status": STATUS,
             "owner": UUID_STRING,
             "duty_role": DUTY_ROLE,
-            "previous_owner": _nullable(UUID_STRING),
+            "previous_owner": nullable(UUID_STRING),
             "reason": STRING,
         },
     ),
@@ -301,13 +247,13 @@ CONTRACTS: tuple[Contract, ...] = (
         {
             "status": STATUS,
             "solved": BOOLEAN,
-            "satisfaction": _enum(Satisfaction),
+            "satisfaction": enum(Satisfaction),
             "comment": STRING,
         },
     ),
     Contract(
         _of(Concern, "DeadlineMissed"),
-        {"due_on": DATE_STRING, "owner": _nullable(UUID_STRING)},
+        {"due_on": DATE_STRING, "owner": nullable(UUID_STRING)},
     ),
     Contract(
         _of(Concern, "FeedbackOverdue"),
@@ -321,19 +267,19 @@ CONTRACTS: tuple[Contract, ...] = (
         _of(Meeting, "Scheduled"),
         {
             "title": STRING,
-            "kind": _enum(MeetingKind),
+            "kind": enum(MeetingKind),
             "scheduled_for": DATETIME_STRING,
             "place": STRING,
             "chair": UUID_STRING,
-            "deputy_chair": _nullable(UUID_STRING),
-            "eligible_voters": _array(UUID_STRING),
+            "deputy_chair": nullable(UUID_STRING),
+            "eligible_voters": array(UUID_STRING),
             "rules": RULES,
         },
     ),
     Contract(_of(Meeting, "ItemAdded"), {"concern_id": UUID_STRING}),
     Contract(
         _of(Meeting, "Opened"),
-        {"present": _array(UUID_STRING)},
+        {"present": array(UUID_STRING)},
         withheld={
             "resident_representatives": "names of residents: personal",
             "sealed_representatives": "names of residents, encrypted, and their pseudonyms",
@@ -346,7 +292,7 @@ CONTRACTS: tuple[Contract, ...] = (
             "concern_id": UUID_STRING,
             "voter": UUID_STRING,
             "choice": {
-                **_enum(Choice),
+                **enum(Choice),
                 "description": "left out when the meeting holds a secret ballot",
             },
             "by_chair": BOOLEAN,
@@ -367,8 +313,8 @@ CONTRACTS: tuple[Contract, ...] = (
     Contract(
         _of(Member, "Registered"),
         {
-            "grids": _array(STRING),
-            "duty_roles": _array(DUTY_ROLE),
+            "grids": array(STRING),
+            "duty_roles": array(DUTY_ROLE),
             "votes_in_branch": BOOLEAN,
         },
         withheld={"name": "a person's name: personal (staff read it from /api/v1/members)"},
@@ -378,7 +324,7 @@ CONTRACTS: tuple[Contract, ...] = (
         {
             "grid": STRING,
             "visited_on": DATE_STRING,
-            "concern_ids": _array(UUID_STRING),
+            "concern_ids": array(UUID_STRING),
         },
         withheld={
             "household": "which household was visited: a resident's address, personal",

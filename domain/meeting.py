@@ -8,8 +8,8 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.concern import Actor
 from domain.errors import Conflict, Invalid
+from domain.principal import Actor
 from domain.vocabulary import Labelled
 from domain.voting import Choice, Outcome, Rules, Tally, count
 

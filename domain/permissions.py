@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from uuid import UUID
 
-from domain.accounts import Principal
-from domain.concern import Actor, Concern
+from domain.concern import Concern
 from domain.errors import Forbidden, Invalid
 from domain.lifecycle import RAISE_ROLES, TRANSITIONS, Action, Status, Transition, allowed_actions
 from domain.meeting import Meeting
+from domain.principal import Actor, Principal
 from domain.vocabulary import Role
 
 # When a principal holds several roles, the event records the first that allows the action.

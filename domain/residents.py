@@ -1,26 +1,11 @@
-"""Residents' personal data: encrypted with a key per resident, so events hold only ciphertext."""
+"""Residents' personal data, and the keyed hash that names a household without its address."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
-import json
-import os
-import secrets
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
-
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-from domain.store import Database, SideWrite
-
-_NONCE = 12
-_VERSION = "v1"
-_HOUSEHOLD_CONTEXT = b"minqing:household-key:v1"
 
 
 def household_key(grid: str, household: str, secret: bytes) -> str:
@@ -52,107 +37,3 @@ class ResidentData:
             "address": self.address,
             "email": self.email,
         }
-
-
-@dataclass(frozen=True)
-class Sealed:
-    """What may be stored in an event for a resident: a pseudonym and a ciphertext."""
-
-    resident_ref: str
-    ciphertext: str
-    key_row: SideWrite
-
-
-def load_master_key(value: str | None, path: Path | None, *, create: bool) -> bytes:
-    """The master key from configuration (base64), or from a key file, made on first use."""
-    if value:
-        key = base64.b64decode(value)
-        if len(key) != 32:
-            msg = "MINQING_MASTER_KEY must be 32 bytes, base64-encoded"
-            raise ValueError(msg)
-        return key
-    if path is None:
-        msg = "no master key: set MINQING_MASTER_KEY or MINQING_MASTER_KEY_FILE"
-        raise ValueError(msg)
-    if path.exists():
-        return base64.b64decode(path.read_text().strip())
-    if not create:
-        msg = f"master key file {path} does not exist; set MINQING_MASTER_KEY"
-        raise ValueError(msg)
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # var/: owner only
-    key = AESGCM.generate_key(bit_length=256)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(base64.b64encode(key).decode())
-    return key
-
-
-class Keyring:
-    """Makes, wraps and uses the per-resident keys kept in `minqing_resident_keys`."""
-
-    def __init__(self, master_key: bytes, db: Database) -> None:
-        self._master = AESGCM(master_key)
-        self._db = db
-        # Keys the households' hashes: without the master key a hash cannot be matched
-        # against guessed addresses.
-        self._household_secret = hmac.new(master_key, _HOUSEHOLD_CONTEXT, hashlib.sha256).digest()
-
-    def household_key(self, grid: str, household: str) -> str:
-        """A keyed hash of one household in one grid: the ledger counts households by it
-        without the address (`household_key`)."""
-        return household_key(grid, household, self._household_secret)
-
-    def seal(self, data: ResidentData) -> Sealed:
-        """Encrypt a new resident's data under a fresh key; the key row goes in the same save."""
-        ref = "R-" + secrets.token_hex(8)
-        key = AESGCM.generate_key(bit_length=256)
-        wrapped = _encrypt(self._master, key, ref)
-        ciphertext = _encrypt(AESGCM(key), json.dumps(data.as_dict()).encode(), ref)
-        row = SideWrite(
-            "INSERT INTO minqing_resident_keys (resident_ref, wrapped_key, created_at)"
-            " VALUES (?, ?, ?)",
-            (ref, wrapped, datetime.now(UTC).isoformat()),
-        )
-        return Sealed(ref, ciphertext, row)
-
-    def open(self, resident_ref: str, ciphertext: str) -> ResidentData | None:
-        """Decrypt a resident's data; None when the key was destroyed (erased)."""
-        row = self._db.fetchone(
-            "SELECT wrapped_key FROM minqing_resident_keys WHERE resident_ref = ?",
-            (resident_ref,),
-        )
-        if row is None or row["wrapped_key"] is None:
-            return None
-        try:
-            key = _decrypt(self._master, row["wrapped_key"], resident_ref)
-            plain = json.loads(_decrypt(AESGCM(key), ciphertext, resident_ref))
-        except (InvalidTag, ValueError):
-            return None
-        return ResidentData(**plain)
-
-    def encrypt(self, plain: bytes, context: str) -> str:
-        """Encrypt one of Minqing's own secrets (not a resident's) under the master key.
-
-        `context` is bound to the ciphertext (AES-GCM associated data), so a ciphertext
-        copied to another row or purpose does not decrypt.
-        """
-        return _encrypt(self._master, plain, context)
-
-    def decrypt(self, token: str, context: str) -> bytes:
-        """Decrypt what `encrypt` made under the same context (InvalidTag otherwise)."""
-        return _decrypt(self._master, token, context)
-
-
-def _encrypt(cipher: AESGCM, plain: bytes, aad: str) -> str:
-    nonce = os.urandom(_NONCE)
-    sealed = cipher.encrypt(nonce, plain, aad.encode())
-    return _VERSION + ":" + base64.b64encode(nonce + sealed).decode()
-
-
-def _decrypt(cipher: AESGCM, token: str, aad: str) -> bytes:
-    version, _, body = token.partition(":")
-    if version != _VERSION:
-        msg = f"unknown ciphertext version {version!r}"
-        raise ValueError(msg)
-    raw = base64.b64decode(body)
-    return cipher.decrypt(raw[:_NONCE], raw[_NONCE:], aad.encode())

@@ -4,22 +4,17 @@ Nothing in the log is ever updated, so an event whose stored bytes no longer dec
 mapper's `MapperDeserialisationError`, a JSON or UTF-8 decode error, a cipher's refusal: all
 `ValueError`s) was changed behind the application's back; `minqing audit verify` names it as
 changed. The reads that meet one say which position it is: an aggregate's state cannot be
-built without it (`UnreadableEvent`, answered as 500 `unreadable_event`), a history marks
-it, the integrator feed sends a stand-in for it (domain/cloudevents.py), and a read model
-parks it (projections/parking.py).
+built without it (`UnreadableEvent`, raised by application/unreadable.py, answered as 500
+`unreadable_event`), a history marks it, the integrator feed sends a stand-in for it
+(domain/cloudevents.py), and a read model parks it (projections/parking.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any, Protocol
 from uuid import UUID
 
-from eventsourcing.persistence import Mapper, MapperDeserialisationError
-
 from domain import cloudevents
-from domain.store import Database
 
 # What decoding a changed event's bytes raises: the mapper's error, JSON's, UTF-8's, a
 # cipher's. All are ValueErrors.
@@ -41,39 +36,6 @@ class UnreadableEvent(Exception):
         self.aggregate_id = aggregate_id
         self.version = version
         self.event_type = event_type
-
-
-def first_unreadable(
-    mapper: Mapper[UUID], recorder: Any, db: Database, aggregate_id: UUID
-) -> UnreadableEvent | None:
-    """The first event of the aggregate that does not decode, or None."""
-    for stored in recorder.select_events(aggregate_id):
-        try:
-            mapper.to_domain_event(stored)
-        except UNDECODABLE:
-            version = int(stored.originator_version)
-            return UnreadableEvent(
-                db.position_of(str(aggregate_id), version),
-                aggregate_id,
-                version,
-                str(stored.topic).rpartition(":")[2],
-            )
-    return None
-
-
-@contextmanager
-def reading(
-    mapper: Mapper[UUID], recorder: Any, db: Database, aggregate_id: UUID
-) -> Iterator[None]:
-    """Read the aggregate's events in the block; an event that does not decode is raised as
-    `UnreadableEvent`, naming its position."""
-    try:
-        yield
-    except MapperDeserialisationError as exc:
-        found = first_unreadable(mapper, recorder, db, aggregate_id)
-        if found is None:
-            raise
-        raise found from exc
 
 
 # -- its stand-in on the integrator channels (pull, stream, webhooks) ------------------------

@@ -32,8 +32,8 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from adapters.database import Database
 from domain.errors import Invalid
-from domain.store import Database
 from domain.vocabulary import Category, DutyRole, Labelled, Library, Satisfaction
 from projections.concerns import CONCERN_TOPICS, Page, decode_key, encode_key, utc_text
 from projections.rows import Row, RowPerAggregate

@@ -17,8 +17,8 @@ from typing import Any, ClassVar
 
 from eventsourcing.persistence import Notification
 
-from domain.application import Minqing
-from domain.store import Cursor, Database
+from adapters.database import Cursor, Database
+from application.minqing import Minqing
 
 POSITIONS_TABLE = "minqing_projection_positions"
 # PostgreSQL identifiers are cut at 63 bytes; a rebuild suffix must still fit.
@@ -186,10 +186,8 @@ def create_tables(
     if not missing and not unversioned:
         return
     with db.transaction() as cur:
-        if db.dialect == "postgres":
-            # Processes starting together would race on CREATE TABLE IF NOT EXISTS.
-            # (SQLite's transaction takes the write lock first: domain/store.py.)
-            cur.execute("SELECT pg_advisory_xact_lock(?)", (lock_key,))
+        # Processes starting together would race on CREATE TABLE IF NOT EXISTS.
+        cur.lock(lock_key)
         for statement in missing:
             cur.execute(statement)
         cur.execute(has_column, (POSITIONS_TABLE, "version"))  # again, under the lock
@@ -199,9 +197,6 @@ def create_tables(
             cur.execute(
                 f"ALTER TABLE {POSITIONS_TABLE} ADD COLUMN version BIGINT NOT NULL DEFAULT 1"
             )
-
-
-# -- the dialect differences of reading the catalogue, in one place ---------------------------
 
 
 def identifier(name: str) -> str:
@@ -214,21 +209,9 @@ def identifier(name: str) -> str:
 
 def table_exists(db: Database, name: str) -> bool:
     """True when the database has a table called `name`."""
-    if db.dialect == "postgres":
-        sql = (
-            "SELECT 1 AS found FROM information_schema.tables"
-            " WHERE table_schema = current_schema() AND table_name = ?"
-        )
-    else:
-        sql = "SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = ?"
-    return db.fetchone(sql, (name,)) is not None
+    return db.table_exists(name)
 
 
 def column_sql(db: Database) -> str:
     """A query that finds a row when table ? has a column named ?."""
-    if db.dialect == "postgres":
-        return (
-            "SELECT 1 AS found FROM information_schema.columns"
-            " WHERE table_schema = current_schema() AND table_name = ? AND column_name = ?"
-        )
-    return "SELECT 1 AS found FROM pragma_table_info(?) WHERE name = ?"
+    return db.dialect.column_exists_sql()

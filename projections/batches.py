@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from domain.store import Cursor, Database
+from adapters.database import Cursor, Database
 from projections import parking
 from projections.base import POSITIONS_TABLE, Projection, Recorded
 

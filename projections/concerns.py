@@ -20,10 +20,10 @@ from zoneinfo import ZoneInfo
 
 from eventsourcing.utils import get_topic
 
+from adapters.database import Database
 from domain.concern import Concern
 from domain.errors import Invalid
 from domain.lifecycle import Status
-from domain.store import Database
 from projections.rows import Row, RowPerAggregate
 from projections.runner import Recorded, Table
 

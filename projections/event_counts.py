@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from domain.store import Cursor, Database
+from adapters.database import Cursor, Database
 from projections.runner import Projection, Recorded, Table
 
 TABLE = "minqing_event_counts"

@@ -24,10 +24,10 @@ from zoneinfo import ZoneInfo
 
 from eventsourcing.utils import get_topic
 
+from adapters.database import Cursor, Database
 from domain.errors import Invalid
 from domain.lifecycle import Status
 from domain.residents import household_key as keyed_household_key
-from domain.store import Cursor, Database
 from domain.visit import Visit
 from domain.vocabulary import PriorityVisit
 from projections.concerns import (

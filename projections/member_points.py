@@ -26,8 +26,8 @@ from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
+from adapters.database import Cursor, Database
 from domain.meeting import Meeting
-from domain.store import Cursor, Database
 from domain.visit import Visit
 from domain.vocabulary import Labelled
 from projections.concerns import CONCERN_TOPICS

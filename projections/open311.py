@@ -17,10 +17,10 @@ from typing import Any
 
 from eventsourcing.utils import get_topic
 
+from adapters.database import Cursor, Database
 from domain.cloudevents import event_id
 from domain.concern import Concern
 from domain.lifecycle import Status
-from domain.store import Cursor, Database
 from projections.concerns import TABLE as CONCERN_LIST
 from projections.concerns import utc_text
 from projections.runner import Projection, Recorded, Table

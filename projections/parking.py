@@ -9,9 +9,9 @@ same transaction as the position moving past the event. The other events (the fa
 one's neighbours in its batch too) are applied as usual.
 
 What is never parked: an error of the database's availability (a connection lost or killed,
-the server restarting, a lock or statement timeout, SQLite busy). `transient` tells them
-apart; the runner retries those indefinitely with backoff, since the same event will apply
-once the database is back.
+the server restarting, a lock or statement timeout, SQLite busy). `transient`
+(adapters/availability.py) tells them apart; the runner retries those indefinitely with
+backoff, since the same event will apply once the database is back.
 
 To find the culprit in a failed batch, the events are applied one at a time, each under a
 savepoint, so only the failing event is rolled back (projections/batches.py). A parked
@@ -24,21 +24,15 @@ log order with the fixed code.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import psycopg
-from eventsourcing.persistence import (
-    ConnectionPoolClosedError,
-    InterfaceError,
-    OperationalError,
-)
-
-from domain.store import Cursor, Database
+# Read models ask it here, as they always have.
+from adapters.availability import transient as transient
+from adapters.database import Cursor, Database
 from projections.base import RebuildReport, Recorded
 
 log = logging.getLogger("minqing.projections")
@@ -57,8 +51,6 @@ RETRY_SECONDS = 1.0
 MAX_RETRY_SECONDS = 60.0
 # How much of an error's text is kept.
 _ERROR_CHARS = 2000
-# Errors of SQLite that are about the file being busy or unreachable, not about the SQL.
-_SQLITE_TRANSIENT = ("locked", "busy", "unable to open", "disk i/o")
 
 
 @dataclass(frozen=True)
@@ -96,29 +88,6 @@ class RetryReport:
     rebuild: RebuildReport
     unparked: list[int]
     still_parked: list[ParkedEvent]
-
-
-def transient(exc: BaseException) -> bool:
-    """True for an error of the database's availability, which a retry may cure: a lost or
-    killed connection, a restart, a lock or statement timeout, SQLite busy or locked.
-
-    Inside a transaction the driver's own exception arrives; outside, eventsourcing's
-    wrapper of it (its cause). The driver's error decides; a wrapper alone counts when
-    it is an operational or interface error.
-    """
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, sqlite3.OperationalError):
-            text = str(current).lower()
-            return any(word in text for word in _SQLITE_TRANSIENT)
-        if isinstance(current, psycopg.OperationalError | psycopg.InterfaceError):
-            return True  # psycopg_pool's PoolTimeout and PoolClosed are OperationalErrors
-        if isinstance(current, ConnectionError | TimeoutError | ConnectionPoolClosedError):
-            return True
-        current = current.__cause__ or current.__context__
-    return isinstance(exc, OperationalError | InterfaceError)
 
 
 def error_text(exc: BaseException) -> str:

@@ -20,9 +20,9 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from domain.store import Cursor, Database
+from adapters.database import Cursor, Database
 from projections import batches, parking
-from projections.base import POSITIONS_TABLE, Projection, RebuildReport, Recorded, identifier
+from projections.base import POSITIONS_TABLE, Projection, RebuildReport, Recorded
 
 if TYPE_CHECKING:
     from projections.runner import ProjectionRunner
@@ -63,8 +63,8 @@ class Rebuild:
         try:
             # The bulk of the work, while the live projections keep serving.
             position = self._fill(position)
-            if self.db.dialect == "postgres":
-                # SQLite cannot rename an index: the swap builds them under the live names.
+            if self.db.dialect.renames_indexes:
+                # Else the swap builds them under the live names.
                 with self.db.transaction() as cur:
                     for f in self.fresh:
                         for table in f.tables:
@@ -206,21 +206,5 @@ def _swap_statements(db: Database, cur: Cursor, live: Projection, fresh: Project
     for table in live.tables:
         old, new = live.table(table.name), fresh.table(table.name)
         statements += [f"DROP TABLE IF EXISTS {old}", f"ALTER TABLE {new} RENAME TO {old}"]
-        if db.dialect == "postgres":
-            # Index names are global and survive a table rename: give them the live names.
-            cur.execute(
-                "SELECT indexname FROM pg_indexes"
-                " WHERE schemaname = current_schema() AND tablename = ?",
-                (new,),
-            )
-            for row in cur.fetchall():
-                index = str(row["indexname"])
-                if index.startswith(new):
-                    renamed = identifier(old + index[len(new) :])
-                    statements.append(f"ALTER INDEX {index} RENAME TO {renamed}")
-        else:
-            # SQLite cannot rename an index: build it again under the live name.
-            for ix, cols in table.indexes.items():
-                statements.append(f"DROP INDEX IF EXISTS {new}__{ix}")
-                statements.append(f"CREATE INDEX {old}__{ix} ON {old} {cols}")
+        statements += db.dialect.index_renames(cur, old, new, table.indexes)
     return statements

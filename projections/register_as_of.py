@@ -15,16 +15,15 @@ audit query for supervisors, not a working list.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 from uuid import UUID
 
-from domain.application import Minqing
-from domain.store import Cursor, Database
+from adapters.database import Cursor, Database
+from adapters.sqlite import ScratchDatabase
+from application.minqing import Minqing
 from projections.concerns import CONCERN_TOPICS, ConcernList
 from projections.runner import Recorded
 
@@ -33,42 +32,6 @@ BATCH = 500
 # committed after one recorded later than it, but never this much later (a command's
 # retries end within seconds). Past the moment by this much, nothing earlier can follow.
 LONGEST_COMMIT_DELAY = timedelta(minutes=10)
-
-
-class ScratchDatabase(Database):
-    """A private in-memory SQLite database with the `Database` interface (one connection)."""
-
-    def __init__(self) -> None:
-        # No event store behind it: only the read-model tables folded into it.
-        self.recorder = None
-        self.dialect = "sqlite"
-        self.events_table = ""
-        self._connection = sqlite3.connect(":memory:", isolation_level=None)
-        self._connection.row_factory = sqlite3.Row
-
-    @contextmanager
-    def transaction(self) -> Iterator[Cursor]:
-        """One transaction on the private connection; rolled back if the block raises."""
-        cursor = self._connection.cursor()
-        cursor.execute("BEGIN")
-        try:
-            yield Cursor(cursor, "sqlite")
-        except BaseException:
-            cursor.execute("ROLLBACK")
-            raise
-        cursor.execute("COMMIT")
-
-    def fetchone(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
-        """The first row of a query, or None."""
-        return self._connection.execute(sql, params).fetchone()
-
-    def fetchall(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
-        """Every row of a query."""
-        return list(self._connection.execute(sql, params).fetchall())
-
-    def close(self) -> None:
-        """Free the memory."""
-        self._connection.close()
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from abc import abstractmethod
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
-from domain.store import Cursor
+from adapters.database import Cursor
 from projections.runner import Projection, Recorded
 
 Row = dict[str, Any]

@@ -21,9 +21,9 @@ pause.
 
 PostgreSQL: the runner wakes on LISTEN for the events table's channel (the recorder NOTIFYs
 on every insert) with a slow poll as fallback, and leads each projection under a session
-advisory lock on a dedicated connection (domain/pgsession.py); another instance waits as
+advisory lock on a dedicated connection (adapters/sessions.py); another instance waits as
 standby. SQLite polls. While the database is unavailable the loop retries with backoff and
-logs the outage once (domain/outage.py).
+logs the outage once (adapters/outage.py).
 """
 
 from __future__ import annotations
@@ -33,13 +33,15 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 
 from eventsourcing.persistence import Notification
 
-from domain.application import Minqing
-from domain.outage import Outage, unavailable
-from domain.pgsession import Session, advisory_key, open_session
-from domain.store import Database
+from adapters.database import Database
+from adapters.outage import Outage
+from adapters.service import Leadership, Service
+from adapters.sessions import advisory_key, open_session
+from application.minqing import Minqing
 from projections import batches, parking
 from projections.base import (
     POSITIONS_TABLE,
@@ -80,8 +82,10 @@ STANDBY_RETRY_SECONDS = 2.0
 ERROR_BACKOFF_SECONDS = 1.0
 
 
-class ProjectionRunner:
+class ProjectionRunner(Service):
     """Feeds projections from the event log; in a background thread or in the foreground."""
+
+    thread_name = "minqing-projections"
 
     def __init__(
         self,
@@ -102,6 +106,7 @@ class ProjectionRunner:
         if len(set(names)) != len(names):
             msg = f"projection names must be unique: {names}"
             raise ValueError(msg)
+        super().__init__(outage or Outage("projection runner", log), log)
         self.app = app
         self.db: Database = app.db
         self.projections = list(projections)
@@ -113,16 +118,17 @@ class ProjectionRunner:
         # Each read model's failing event: how often it failed, when to try it again.
         self.failures = parking.Failures(park_after, retry_seconds)
         # Leader election needs PostgreSQL's advisory locks; on SQLite one process runs them.
-        self.leader_election = leader_election and self.db.dialect == "postgres"
-        self.leading: set[str] = set()
-        self.last_error: str | None = None
-        self.outage = outage or Outage("projection runner", log)
+        self.leadership = Leadership(
+            {p.name: _lock_key(p.name) for p in self.projections},
+            election=leader_election and self.db.dialect.shared,
+            retry_seconds=standby_retry_seconds,
+            log=log,
+            what="projection %s",
+        )
         # Batches dropped because another runner moved the position first.
         self.superseded = 0
         # Notified after every committed batch, so read-your-writes waits wake at once.
         self.advanced = threading.Condition()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         # What setup rebuilt because the stored version was not the code's.
         self.rebuilt: list[RebuildReport] = []
         self.setup()
@@ -327,78 +333,49 @@ class ProjectionRunner:
 
     # -- the loop --------------------------------------------------------------------------
 
+    @property
+    def leader_election(self) -> bool:
+        """True when each projection has one leader and standbys (PostgreSQL)."""
+        return self.leadership.election
+
+    @property
+    def leading(self) -> set[str]:
+        """The projections this runner leads (none is led without an election)."""
+        return self.leadership.held if self.leader_election else set()
+
     def run(self, stop: threading.Event) -> None:
         """Feed the projections until `stop` is set; the batch in hand is finished first."""
-        session = self._session()
+        session = open_session(self.app, self.outage, on_lost=self.leadership.lost)
         # PostgreSQL wakes on NOTIFY, so its wait can be long; SQLite is polled.
         idle = (
             max(self.poll_seconds, PG_FALLBACK_POLL_SECONDS)
             if session.listens
             else self.poll_seconds
         )
-        next_election = 0.0
         try:
             while not stop.is_set():
                 if not self.outage.ready(stop, session.ping):
                     continue
-                if self.leader_election and time.monotonic() >= next_election:
-                    self._elect(session)
-                    next_election = time.monotonic() + self.standby_retry_seconds
-                led = self.leading if self.leader_election else None
+                led = self.leadership.elect(session) if self.leader_election else None
                 moved = 0
                 if led is None or led:
-                    try:
-                        moved = self.run_once(led)
-                        self.last_error = None
-                        self.outage.recovered()
-                    except Exception as exc:  # keep the worker alive; the batch rolled back
-                        # The database's availability (a read model's own failures are
-                        # parked in the round): wait, then try again, for as long as it takes.
-                        self.last_error = f"{type(exc).__name__}: {exc}"
-                        if unavailable(exc):  # logged once per outage, retried with backoff
-                            self.outage.failed(exc)
-                            continue
-                        log.exception("projection batch failed; retrying")
-                        stop.wait(self.error_backoff_seconds)
+                    # The database's availability is waited out, for as long as it takes; a
+                    # read model's own failures are parked in the round.
+                    done = self.attempt(
+                        partial(self.run_once, led),
+                        stop,
+                        "projection batch failed; retrying",
+                        self.error_backoff_seconds,
+                    )
+                    if done.result is None:
                         continue
+                    moved = done.result
                 if not moved:
                     retry = self.failures.next_retry_in()
                     session.wait(idle if retry is None else max(0.01, min(idle, retry)), stop)
         finally:
             session.close()
-            self.leading = set()
-
-    def _elect(self, session: Session) -> None:
-        for p in self.projections:
-            if p.name not in self.leading and session.try_lock(_lock_key(p.name)):
-                self.leading.add(p.name)
-                log.info("leading projection %s", p.name)
-        standby = sorted({p.name for p in self.projections} - self.leading)
-        if standby:
-            log.debug("standby for %s", ", ".join(standby))
-
-    def _session(self) -> Session:
-        return open_session(self.app, self.outage, on_lost=self._lost)
-
-    def _lost(self) -> None:
-        self.leading = set()  # the advisory locks died with the session's connection
-
-    def start(self) -> None:
-        """Run in a background thread until `stop()`."""
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(
-            target=self.run, args=(self._stop,), name="minqing-projections", daemon=True
-        )
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop the background thread after its current batch."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+            self.leadership.reset()
 
     # -- rebuild ---------------------------------------------------------------------------
 

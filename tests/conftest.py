@@ -20,11 +20,11 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
+from adapters.store import event_store_env
 from api.main import create_app
-from api.settings import Settings
-from domain.accounts import Principal
-from domain.application import Minqing
-from domain.store import event_store_env
+from application.minqing import Minqing
+from application.settings import Settings
+from domain.principal import Principal
 from domain.vocabulary import DutyRole, Role
 
 PG_ADMIN_URL = os.environ.get(

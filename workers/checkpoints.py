@@ -17,9 +17,7 @@ outage once.
 
 from __future__ import annotations
 
-import base64
 import logging
-import signal
 import sys
 import threading
 import time
@@ -28,13 +26,15 @@ from datetime import UTC, datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from api.bootstrap import open_minqing, open_when_ready
-from api.settings import Settings
-from domain import audit
-from domain.application import Minqing
-from domain.outage import Outage, patiently, unavailable
-from domain.pgsession import probe
-from domain.store import Database
+from adapters import audit
+from adapters.database import Database
+from adapters.outage import Outage
+from adapters.service import Service
+from adapters.sessions import probe
+from application.bootstrap import open_minqing
+from application.minqing import Minqing
+from application.settings import Settings
+from workers.process import run_service
 
 Clock = Callable[[], datetime]
 log = logging.getLogger("minqing.checkpoints")
@@ -76,8 +76,10 @@ def signing_key(settings: Settings) -> Ed25519PrivateKey | None:
     )
 
 
-class CheckpointScheduler:
+class CheckpointScheduler(Service):
     """Signs the chain's head when the newest checkpoint is at least `period` old."""
+
+    thread_name = "minqing-checkpoints"
 
     def __init__(
         self,
@@ -90,11 +92,11 @@ class CheckpointScheduler:
         if period <= timedelta(0):
             msg = f"the checkpoint period must be positive, not {period}"
             raise ValueError(msg)
+        super().__init__(outage or Outage("checkpoint scheduler", log), log)
         self.db = db
         self.key = key
         self.period = period
         self.clock = clock
-        self.outage = outage or Outage("checkpoint scheduler", log)
         audit.ensure_tables(db)
 
     def last_signed_at(self) -> datetime | None:
@@ -112,12 +114,9 @@ class CheckpointScheduler:
         if self.key is None:
             return None  # no key configured: the chain is kept, nothing is signed
         with self.db.transaction() as cur:
-            if self.db.dialect == "postgres":
-                cur.execute("SELECT pg_advisory_xact_lock(?)", (_CHECKPOINT_LOCK,))
-            else:
-                # A write that matches nothing takes SQLite's write lock, so a second
-                # scheduler queues here and then reads the checkpoint the first one made.
-                cur.execute(f"UPDATE {audit.CHECKPOINTS_TABLE} SET link = link WHERE 1 = 0")  # noqa: S608
+            # A second scheduler queues here, then reads the checkpoint the first one made
+            # (on SQLite the transaction's write lock already does it).
+            cur.lock(_CHECKPOINT_LOCK)
             # Read under the lock (read committed takes a new snapshot per statement).
             cur.execute(_NEWEST)
             row = cur.fetchone()
@@ -131,7 +130,7 @@ class CheckpointScheduler:
             head = cur.fetchone()
             if head is None:
                 return None  # an empty log: nothing to attest yet
-            cp = _sign(self.key, int(head["position"]), str(head["link"]), now)
+            cp = audit.sign(self.key, int(head["position"]), str(head["link"]), now)
             cur.execute(
                 f"INSERT INTO {audit.CHECKPOINTS_TABLE}"  # noqa: S608
                 " (position, link, signed_at, signature, public_key) VALUES (?, ?, ?, ?, ?)",
@@ -150,35 +149,26 @@ class CheckpointScheduler:
         another failure is logged and tried again at the next round."""
         wait = poll if poll is not None else poll_seconds(self.period)
         next_check = 0.0
+
+        def one_round() -> None:
+            nonlocal next_check
+            audit.extend_chain(self.db)
+            if time.monotonic() >= next_check:
+                self._sign_if_due()
+                next_check = time.monotonic() + wait
+
         while not stop.is_set():
             if not self.outage.ready(stop, lambda: probe(self.db)):
                 continue
-            try:
-                audit.extend_chain(self.db)
-                if time.monotonic() >= next_check:
-                    self._sign_if_due()
-                    next_check = time.monotonic() + wait
-                self.outage.recovered()
-            except Exception as exc:
-                # The thread must outlive a database restart; the next round tries again.
-                if unavailable(exc):
-                    self.outage.failed(exc)
-                    continue
-                log.exception("checkpoint round failed; trying again in %.0f s", follow)
+            failed = f"checkpoint round failed; trying again in {follow:.0f} s"
+            if self.attempt(one_round, stop, failed).outage:
+                continue
             stop.wait(min(follow, wait))
 
 
 def _parse(signed_at: str) -> datetime:
     moment = datetime.fromisoformat(signed_at)
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _sign(key: Ed25519PrivateKey, position: int, link: str, now: datetime) -> audit.Checkpoint:
-    signed_at = now.astimezone(UTC).isoformat()
-    signature = key.sign(audit.checkpoint_message(position, link, signed_at))
-    return audit.Checkpoint(
-        position, link, signed_at, base64.b64encode(signature).decode(), audit.public_key_b64(key)
-    )
 
 
 def start_checkpoint_thread(app: Minqing, settings: Settings) -> Callable[[], None]:
@@ -189,29 +179,20 @@ def start_checkpoint_thread(app: Minqing, settings: Settings) -> Callable[[], No
     if key is None:
         log.warning("no audit signing key (MINQING_AUDIT_SIGNING_KEY): no daily checkpoints")
     scheduler = CheckpointScheduler(app.db, key, timedelta(hours=settings.audit_checkpoint_hours))
-    stop = threading.Event()
-    thread = threading.Thread(
-        target=scheduler.run, args=(stop,), name="minqing-checkpoints", daemon=True
-    )
-    thread.start()
-
-    def stop_thread(timeout: float = 10.0) -> None:
-        stop.set()
-        thread.join(timeout)
-
-    return stop_thread
+    scheduler.start()
+    return scheduler.stop
 
 
 def run_worker(settings: Settings, *, once: bool = False) -> int:
     """`minqing worker checkpoints`: check until SIGTERM/SIGINT, waiting for the database
     while it is unavailable; or check once with `once`."""
-    logging.basicConfig(level=logging.INFO, format="minqing worker: %(message)s")
     key = signing_key(settings)
     if key is None:
         print("minqing: set MINQING_AUDIT_SIGNING_KEY to sign checkpoints", file=sys.stderr)
         return 2
     period = timedelta(hours=settings.audit_checkpoint_hours)
     if once:
+        logging.basicConfig(level=logging.INFO, format="minqing worker: %(message)s")
         one_off = open_minqing(settings)
         try:
             cp = CheckpointScheduler(one_off.db, key, period).run_once()
@@ -219,32 +200,13 @@ def run_worker(settings: Settings, *, once: bool = False) -> int:
             one_off.close()
         print(f"minqing worker: {'signed ' + cp.signed_at if cp else 'no checkpoint due'}")
         return 0
-    stop = threading.Event()
-
-    def request_stop(signum: int, _: object) -> None:
-        log.info("%s: stopping", signal.Signals(signum).name)
-        stop.set()
-
-    # From the start: a stop while waiting for the database is graceful too.
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
-    outage = Outage("checkpoint scheduler", log)
-    app = open_when_ready(settings, stop, outage)
-    if app is None:
-        log.info("checkpoint scheduler stopped before the database answered")
-        return 0
-    try:
-        db = app.db
-        scheduler = patiently(
-            lambda: CheckpointScheduler(db, key, period, outage=outage),
-            stop,
-            outage,
-            lambda: probe(db),
-        )
-        if scheduler is not None:
-            log.info("checkpoint scheduler: signing every %g h", settings.audit_checkpoint_hours)
-            scheduler.run(stop)
-        log.info("checkpoint scheduler stopped")
-        return 0
-    finally:
-        app.close()
+    return run_service(
+        "checkpoint scheduler",
+        settings,
+        log,
+        lambda app, outage: CheckpointScheduler(app.db, key, period, outage=outage),
+        started=lambda _: log.info(
+            "checkpoint scheduler: signing every %g h", settings.audit_checkpoint_hours
+        ),
+        stopped=lambda _: log.info("checkpoint scheduler stopped"),
+    )

@@ -24,19 +24,19 @@ embedded background thread (`MINQING_EMBEDDED_WORKERS`). While the database is u
 from __future__ import annotations
 
 import logging
-import signal
 import threading
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from api.bootstrap import open_minqing, open_when_ready
-from api.settings import Settings
-from domain.application import Minqing
-from domain.outage import Outage, unavailable
-from domain.pgsession import advisory_key, open_session
+from adapters.outage import Outage, unavailable
+from adapters.service import Leadership, LeadingService
+from adapters.sessions import advisory_key, open_session
+from application.bootstrap import open_minqing
+from application.minqing import Minqing
+from application.settings import Settings
 from projections.concerns import WATCH_PAGE, deadline_candidates
+from workers.process import run_service
 
 log = logging.getLogger("minqing.deadlines")
 
@@ -82,24 +82,27 @@ class Sweep:
     failed: int = 0
 
 
-class DeadlineWatcher:
+class DeadlineWatcher(LeadingService):
     """Records missed due dates and overdue feedback; in a thread or in the foreground."""
+
+    thread_name = "minqing-deadlines"
 
     def __init__(
         self, app: Minqing, config: WatcherConfig | None = None, outage: Outage | None = None
     ) -> None:
+        super().__init__(outage or Outage("deadline watcher", log), log)
         self.app = app
         self.config = config or WatcherConfig()
-        self.outage = outage or Outage("deadline watcher", log)
-        self.leader_election = self.config.leader_election and app.db.dialect == "postgres"
-        self.leading = not self.leader_election
+        self.leadership = Leadership(
+            {"the deadline watcher": LEADER_KEY},
+            election=self.config.leader_election and app.db.dialect.shared,
+            retry_seconds=self.config.standby_retry_seconds,
+            log=log,
+        )
         self.last_sweep: Sweep | None = None
-        self.last_error: str | None = None
         # Set after every finished sweep (tests and the CLI wait on it).
         self.swept = threading.Condition()
         self.sweeps = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def sweep(self, stop: threading.Event | None = None) -> Sweep:
         """Record every fact due now, concern by concern; stops early when `stop` is set."""
@@ -123,35 +126,25 @@ class DeadlineWatcher:
                 log.info("concern %s: %s", concern_id, kind)
         return done
 
-    # -- the loop --------------------------------------------------------------------------
-
     def run(self, stop: threading.Event) -> None:
         """Sweep every interval until `stop` is set; the concern in hand is finished first."""
-        session = open_session(self.app, self.outage, listen=False, on_lost=self._lost)
-        next_election = 0.0
+        session = open_session(self.app, self.outage, listen=False, on_lost=self.leadership.lost)
         try:
             while not stop.is_set():
                 if not self.outage.ready(stop, session.ping):
                     continue
-                if not self.leading:
-                    if time.monotonic() >= next_election:
-                        self.leading = session.try_lock(LEADER_KEY)
-                        next_election = time.monotonic() + self.config.standby_retry_seconds
-                        if self.leading:
-                            log.info("leading the deadline watcher")
-                    if not self.leading:
-                        stop.wait(min(self.config.standby_retry_seconds, 0.5))
-                        continue
-                try:
-                    self.last_sweep = self.sweep(stop)
-                    self.last_error = None
-                    self.outage.recovered()
-                except Exception as exc:  # keep the worker alive: the database may be away
-                    self.last_error = f"{type(exc).__name__}: {exc}"
-                    if unavailable(exc):  # logged once per outage, retried with backoff
-                        self.outage.failed(exc)
-                        continue
-                    log.exception("deadline sweep failed; trying again at the next one")
+                if not self.leadership.elect(session):
+                    stop.wait(min(self.config.standby_retry_seconds, 0.5))
+                    continue
+                swept = self.attempt(
+                    lambda: self.sweep(stop),
+                    stop,
+                    "deadline sweep failed; trying again at the next one",
+                )
+                if swept.outage:
+                    continue  # waited out (and probed) by `ready`
+                if swept.result is not None:
+                    self.last_sweep = swept.result
                 with self.swept:
                     self.sweeps += 1
                     self.swept.notify_all()
@@ -159,33 +152,12 @@ class DeadlineWatcher:
                 session.wait(self.config.interval_seconds, stop)
         finally:
             session.close()
-            self.leading = not self.leader_election
-
-    def _lost(self) -> None:
-        if self.leader_election:
-            self.leading = False  # the advisory lock died with the session's connection
+            self.leadership.reset()
 
     def wait_for_sweeps(self, count: int, timeout: float) -> bool:
         """Wait until `count` sweeps have finished in all (or `timeout` seconds pass)."""
         with self.swept:
             return self.swept.wait_for(lambda: self.sweeps >= count, timeout)
-
-    def start(self) -> None:
-        """Run in a background thread until `stop()`."""
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(
-            target=self.run, args=(self._stop,), name="minqing-deadlines", daemon=True
-        )
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop the background thread after the concern in hand."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
 
 
 # -- entry points ------------------------------------------------------------------------------
@@ -199,9 +171,9 @@ def embedded_watcher(app: Minqing, settings: Settings) -> DeadlineWatcher:
 def run_worker(settings: Settings, *, once: bool = False) -> int:
     """`minqing worker deadlines`: sweep until SIGTERM/SIGINT (standby if another leads),
     waiting for the database while it is unavailable; or sweep once and exit with `once`."""
-    logging.basicConfig(level=logging.INFO, format="minqing worker: %(message)s")
     config = WatcherConfig.from_settings(settings)
     if once:
+        logging.basicConfig(level=logging.INFO, format="minqing worker: %(message)s")
         one_off = open_minqing(settings)
         try:
             done = DeadlineWatcher(one_off, config).sweep()
@@ -210,23 +182,8 @@ def run_worker(settings: Settings, *, once: bool = False) -> int:
         facts = ", ".join(f"{n} {kind}" for kind, n in sorted(done.recorded.items()))
         print(f"minqing worker: checked {done.checked}, recorded {facts or 'nothing'}")
         return 1 if done.failed else 0
-    stop = threading.Event()
 
-    def request_stop(signum: int, _: object) -> None:
-        # Graceful: the concern in hand is finished before the loop ends.
-        log.info("%s: stopping", signal.Signals(signum).name)
-        stop.set()
-
-    # From the start: a stop while waiting for the database is graceful too.
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
-    outage = Outage("deadline watcher", log)
-    app = open_when_ready(settings, stop, outage)
-    if app is None:
-        log.info("deadline watcher stopped before the database answered")
-        return 0
-    try:
-        watcher = DeadlineWatcher(app, config, outage)
+    def started(watcher: DeadlineWatcher) -> None:
         how = "one leader, others standby" if watcher.leader_election else "no leader election"
         log.info(
             "deadline watcher: every %g s, feedback window %d days (%s)",
@@ -234,8 +191,12 @@ def run_worker(settings: Settings, *, once: bool = False) -> int:
             config.feedback_window_days,
             how,
         )
-        watcher.run(stop)
-        log.info("deadline watcher stopped after %d sweeps", watcher.sweeps)
-    finally:
-        app.close()
-    return 0
+
+    return run_service(
+        "deadline watcher",
+        settings,
+        log,
+        lambda app, outage: DeadlineWatcher(app, config, outage),
+        started=started,
+        stopped=lambda w: log.info("deadline watcher stopped after %d sweeps", w.sweeps),
+    )

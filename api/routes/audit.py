@@ -10,12 +10,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import APIRouter, Query, Response, status
 from starlette.exceptions import HTTPException
 
+from adapters import access_log, audit
 from api.deps import MinqingDep, SettingsDep, require
 from api.openapi import answers, errors
 from api.responses_registers import AccessLogPage, Checkpoint, Checkpoints, Verification
-from api.settings import Settings
-from domain import access_log, audit
-from domain.accounts import Principal
+from application.settings import Settings
+from domain.principal import Principal
 from domain.vocabulary import Role
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"], responses=errors(401, 403, 503))

@@ -8,67 +8,31 @@ projection's current position if it has not.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from api.dates import Moment
-from api.deps import MinqingDep, require
-from api.errors import error_body
+from api.deps import MinqingDep, Out, ProjectionsDep, caught_up, require
 from api.openapi import answers, errors
+from api.params import CursorParam, Limit, MinPosition
 from api.responses import ConcernPage
-from domain.accounts import Principal
-from domain.application import Minqing
+from application.minqing import Minqing
 from domain.errors import Forbidden
 from domain.lifecycle import Status
 from domain.permissions import VIEW_ROLES, check_grid
+from domain.principal import Principal
 from domain.vocabulary import STAFF_ROLES, Category, Library, Role
 from projections import concerns as concern_list
-from projections.concerns import DEFAULT_LIMIT, MAX_LIMIT, ConcernList, ConcernQuery, Order
+from projections.concerns import DEFAULT_LIMIT, ConcernList, ConcernQuery, Order
 from projections.register_as_of import register_as_of
 from projections.runner import ProjectionRunner
 
 router = APIRouter(
     prefix="/api/v1", tags=["concern list and queues"], responses=errors(401, 403, 503)
 )
-
-READ_YOUR_WRITES_SECONDS = 2.0
-
-
-def get_projections(request: Request) -> ProjectionRunner:
-    """The process's projection runner (running in the background or not)."""
-    runner: ProjectionRunner = request.app.state.projections
-    return runner
-
-
-ProjectionsDep = Annotated[ProjectionRunner, Depends(get_projections)]
-MinPosition = Annotated[
-    int | None,
-    Query(ge=0, description="wait (up to 2 s) until the list includes this log position"),
-]
-CursorParam = Annotated[str | None, Query(max_length=1000, description="next_cursor of a page")]
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
-Out = dict[str, Any] | JSONResponse
-
-
-def caught_up(runner: ProjectionRunner, name: str, min_position: int | None) -> JSONResponse | int:
-    """The projection's position once it has reached `min_position`, or the 503 answer."""
-    if min_position is None:
-        return runner.position(name)
-    current = runner.wait_for(name, min_position, READ_YOUR_WRITES_SECONDS)
-    if current >= min_position:
-        return current
-    message = (
-        f"the {name} read model has reached position {current}, not yet {min_position};"
-        " try again shortly"
-    )
-    return JSONResponse(
-        error_body("unavailable", message, position=current),
-        status_code=503,
-        headers={"Retry-After": "1"},
-    )
 
 
 def _page(

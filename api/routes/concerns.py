@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Annotated, Any
-from uuid import UUID
 
 from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import JSONResponse
 
 from api.dates import Moment
-from api.deps import IdempotencyDep, IfMatchDep, MinqingDep, require
+from api.deps import IdempotencyDep, IfMatchDep, MinqingDep, concern_id, require
 from api.openapi import answers, errors
 from api.responses import ConcernOut, HistoryOut
 from api.schemas import (
@@ -28,18 +26,17 @@ from api.schemas import (
     ReassignIn,
     ResolveIn,
 )
-from domain import access_log
-from domain.accounts import Principal
-from domain.application import Minqing, NewConcern
+from application import disclosure
+from application.minqing import NewConcern
 from domain.errors import Forbidden, NotFound
 from domain.lifecycle import RAISE_ROLES, TRANSITIONS, Action
 from domain.permissions import VIEW_ROLES, check_grid, check_view
+from domain.principal import Principal
 from domain.residents import ResidentData
 from domain.unreadable import UnreadableEvent
 from domain.vocabulary import Role
 
 router = APIRouter(prefix="/api/v1/concerns", tags=["concerns"], responses=errors(401, 403, 503))
-_REFERENCE = re.compile(r"MQ-\d{4}-\d{6,}")
 # A command on one concern: unknown, not allowed now, or not the version If-Match names.
 COMMAND_ERRORS = errors(404, 409, 412)
 
@@ -49,16 +46,6 @@ def may(action: Action) -> Any:
     rows = [t for t in TRANSITIONS if t.action == action]
     roles = frozenset().union(*(r.roles for r in rows))
     return require(*roles, member_may=any(r.owner_may for r in rows))
-
-
-def concern_id(app: Minqing, raw: str) -> UUID:
-    """A concern's UUID from its id or its reference (MQ-2026-000123)."""
-    if _REFERENCE.fullmatch(raw):
-        return app.concern_by_reference(raw).id
-    try:
-        return UUID(raw)
-    except ValueError:
-        raise NotFound("concern", raw) from None
 
 
 Out = dict[str, Any]
@@ -126,7 +113,7 @@ def get_concern(
     response.headers["ETag"] = f'"{concern.version}"'
     # Reveals to a supervisor with a reason, and logs every read of personal data.
     view = app.concern_view(concern, principal)
-    return access_log.disclose(app, principal, concern, view, reveal=reveal, reason=reason)
+    return disclosure.disclose(app, principal, concern, view, reveal=reveal, reason=reason)
 
 
 @router.get("/{concern_ref}/history", response_class=JSONResponse, **answers(HistoryOut, 404))

@@ -20,16 +20,16 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from adapters.feed import MAX_LIMIT, EventFeed
+from adapters.loghub import LogHub
 from api.asyncapi import asyncapi_document
 from api.deps import SettingsDep, require
 from api.openapi import SSE_EVENT, answers, errors
 from api.responses_registers import EventSchemas, FeedOut, JsonDocument
-from api.settings import Settings
+from application.settings import Settings
 from domain import cloudevents
-from domain.accounts import Principal
 from domain.errors import Invalid, NotFound
-from domain.feed import MAX_LIMIT, EventFeed
-from domain.loghub import LogHub
+from domain.principal import Principal
 from domain.unreadable import UNREADABLE_TYPE, unreadable_schema
 from domain.vocabulary import Role
 

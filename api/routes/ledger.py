@@ -4,7 +4,7 @@ endpoint accepts `min_position` like the concern list."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -12,18 +12,16 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
 from api import ledger_export
-from api.dates import check_day
-from api.deps import MinqingDep, SettingsDep, require
+from api.deps import MinqingDep, ProjectionsDep, SettingsDep, caught_up, require
 from api.openapi import answers, errors
+from api.params import DateText, From, Grids, MinPosition, parse_day, selection
 from api.responses_registers import LedgerOpened, LedgerOut
-from api.routes.concern_list import MinPosition, ProjectionsDep, caught_up
-from api.settings import Settings
-from domain.accounts import Principal
-from domain.application import Minqing
-from domain.errors import Invalid
+from application.minqing import Minqing
+from application.settings import Settings
 from domain.permissions import VIEW_ROLES, check_grid
+from domain.principal import Principal
 from domain.vocabulary import Category
-from projections.ledger import Cell, Ledger, Selection, month_bounds, open_figure, read_ledger
+from projections.ledger import Cell, Ledger, open_figure, read_ledger
 from projections.ledger_figures import Clock, Subject, parse_group_by
 from projections.runner import ProjectionRunner
 
@@ -40,47 +38,7 @@ class LedgerFormat(StrEnum):
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-DateText = Annotated[
-    str | None,
-    Query(max_length=10, description="YYYY-MM-DD (or YYYY-MM: the whole month), included"),
-]
-From = Annotated[
-    str | None,
-    Query(alias="from", max_length=10, description="YYYY-MM-DD or YYYY-MM, included"),
-]
-Grids = Annotated[list[str] | None, Query(description="only these grids (within your scope)")]
 Out = dict[str, Any] | Response
-
-
-def _day(text: str | None, field: str, *, last: bool) -> date | None:
-    if text is None or not text.strip():
-        return None
-    text = text.strip()
-    if len(text) == 7:
-        first, final = month_bounds(text, field)
-        check_day(first, field)
-        return final if last else first
-    try:
-        if len(text) != 10:
-            raise ValueError(text)
-        day = date.fromisoformat(text)
-    except ValueError:
-        raise Invalid([(field, "must be a date as YYYY-MM-DD (or a month as YYYY-MM)")]) from None
-    return check_day(day, field)
-
-
-def selection(
-    principal: Principal, start: str | None, end: str | None, grids: list[str] | None
-) -> Selection:
-    """The rows a caller may read: the date range (both ends included) and grids, within
-    the caller's grid scope (asking for a grid outside it is refused)."""
-    first = _day(start, "from", last=False)
-    final = _day(end, "to", last=True)
-    if first and final and final < first:
-        raise Invalid([("to", f"must not be before from ({first.isoformat()})")])
-    for g in grids or []:
-        check_grid(principal, g)
-    return Selection(first, final, grids or [], principal.grids)
 
 
 def clock(app: Minqing, settings: Settings) -> Clock:
@@ -153,7 +111,7 @@ def _open(
     if cell.grid is not None:
         check_grid(principal, cell.grid)
     if cell.month is not None:
-        _day(cell.month, "month", last=False)
+        parse_day(cell.month, "month", last=False)
     chosen = selection(principal, span[0], span[1], None)
     position = caught_up(runner, Ledger.name, min_position)
     if isinstance(position, JSONResponse):

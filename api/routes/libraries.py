@@ -12,23 +12,16 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from api.dates import Day
-from api.deps import MinqingDep, RateLimitDep, require
+from api.deps import MinqingDep, Out, ProjectionsDep, RateLimitDep, caught_up, require
 from api.openapi import answers, errors
+from api.params import CursorParam, Limit, MinPosition
 from api.responses import ConcernPage
 from api.responses_registers import AchievementPage
-from api.routes.concern_list import (
-    CursorParam,
-    Limit,
-    MinPosition,
-    Out,
-    ProjectionsDep,
-    caught_up,
-)
-from domain.accounts import Principal
-from domain.application import Minqing
+from application.minqing import Minqing
 from domain.errors import NotFound
 from domain.lifecycle import Status
 from domain.permissions import check_grid
+from domain.principal import Principal
 from domain.vocabulary import STAFF_ROLES, Category, Library
 from projections import achievements
 from projections.achievements import AchievementQuery, Achievements

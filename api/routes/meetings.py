@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from api import minutes_html
-from api.deps import IdempotencyDep, MinqingDep, PrincipalDep, require
+from api.deps import IdempotencyDep, MinqingDep, PrincipalDep, concern_id, require
 from api.openapi import answers, errors
 from api.responses import (
     HistoryOut,
@@ -18,13 +18,12 @@ from api.responses import (
     MeetingOut,
     MinutesOut,
 )
-from api.routes.concerns import concern_id
 from api.schemas import AgendaIn, CloseMeetingIn, MeetingIn, OpenMeetingIn, VoteIn
-from domain.accounts import Principal
-from domain.application import Minqing
+from application.meeting_views import meeting_view, minutes
+from application.minqing import Minqing
 from domain.errors import NotFound
 from domain.meeting import Meeting
-from domain.meeting_views import meeting_view, minutes
+from domain.principal import Principal
 from domain.vocabulary import STAFF_ROLES, Role
 
 router = APIRouter(prefix="/api/v1/meetings", tags=["meetings"], responses=errors(401, 403, 503))

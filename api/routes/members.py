@@ -10,15 +10,23 @@ from fastapi import APIRouter, Query, status
 from fastapi.responses import JSONResponse
 
 from api.dates import Day
-from api.deps import IdempotencyDep, MinqingDep, SettingsDep, require
+from api.deps import (
+    IdempotencyDep,
+    MinqingDep,
+    Out,
+    ProjectionsDep,
+    SettingsDep,
+    caught_up,
+    require,
+)
 from api.openapi import answers, errors
+from api.params import MinPosition
 from api.responses import MemberList, MemberOut, PointsList, PointsOut
-from api.routes.concern_list import MinPosition, Out, ProjectionsDep, caught_up
 from api.schemas import CommandOut, MemberIn
-from api.settings import Settings
-from domain.accounts import Principal
+from application.settings import Settings
 from domain.errors import Invalid, NotFound
 from domain.member import Member
+from domain.principal import Principal
 from domain.vocabulary import STAFF_ROLES, Role
 from projections import member_points
 from projections.member_points import MemberPoints, Period, PointKind, Weights

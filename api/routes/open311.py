@@ -16,19 +16,29 @@ every event committed before it, so a request just created is listed.
 from __future__ import annotations
 
 import json
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from time import monotonic
 from typing import Any
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.dates import outside
+from api.deps import READ_YOUR_WRITES_SECONDS
 from api.errors import RateLimited
+from api.open311_format import (
+    CLOSED,
+    Open311Error,
+    answer,
+    check_format,
+    draft,
+    error,
+    local_time,
+    request_row,
+    services_rows,
+)
 from api.openapi import XML, answers
 from api.responses_registers import (
     Open311RequestList,
@@ -36,15 +46,13 @@ from api.responses_registers import (
     Open311TokenList,
     Open311UpdateList,
 )
-from api.routes.concern_list import READ_YOUR_WRITES_SECONDS
-from api.settings import Settings
+from application.minqing import Minqing
+from application.settings import Settings
 from domain import text
-from domain.application import Minqing, NewConcern
 from domain.concern import Concern
 from domain.errors import DomainError, Forbidden, Invalid, NotFound
 from domain.lifecycle import Status
-from domain.residents import ResidentData
-from domain.vocabulary import Category, Channel, DutyRole, Library
+from domain.vocabulary import Category
 from projections import open311
 from projections.concerns import ConcernList, utc_text
 from projections.open311 import Open311Updates
@@ -54,87 +62,10 @@ router = APIRouter(prefix="/open311/v2", tags=["open311"])
 
 WINDOW = timedelta(days=90)  # the spec's default (and widest) date range
 MAX_REQUESTS = 1000  # the spec's suggested cap on one answer
-TITLE_FROM_DESCRIPTION = 50
-CLOSED = frozenset({Status.RESOLVED, Status.DECLINED, Status.MERGED, Status.WITHDRAWN})
-GROUP = "社区民情 Community concerns"
-_KEYWORDS: Mapping[Category, str] = {
-    Category.POLICY_INQUIRY: "政策,咨询,低保,医保,养老,policy,inquiry,benefits",
-    Category.DISPUTE: "矛盾,纠纷,邻里,调解,dispute,neighbours,mediation",
-    Category.HARDSHIP_RELIEF: "困难,救助,帮扶,hardship,relief,assistance",
-    Category.ENVIRONMENT: "环境,卫生,垃圾,路灯,environment,sanitation,litter,streetlight",
-    Category.LIVELIHOOD_PROJECT: "民生,项目,加装电梯,停车,livelihood,project,elevator,parking",
-    Category.COMMUNITY_AFFAIRS: "社区,事务,居务,公开,community,affairs",
-}
-_REQUEST_FIELDS = (
-    "service_request_id",
-    "status",
-    "status_notes",
-    "service_name",
-    "service_code",
-    "description",
-    "agency_responsible",
-    "service_notice",
-    "requested_datetime",
-    "updated_datetime",
-    "expected_datetime",
-    "address",
-    "address_id",
-    "zipcode",
-    "lat",
-    "long",
-    "media_url",
-)
-
 Row = dict[str, Any]
 
 
-class Open311Error(Exception):
-    """An error answered in the spec's format."""
-
-    def __init__(self, code: int, description: str) -> None:
-        super().__init__(description)
-        self.code = code
-        self.description = description
-
-
 # -- answers ---------------------------------------------------------------------------------
-
-
-def _format(fmt: str) -> str:
-    if fmt not in ("json", "xml"):
-        raise Open311Error(404, f"format {fmt!r} is not served; use .json or .xml")
-    return fmt
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _xml(root: str, item: str, rows: list[Row]) -> bytes:
-    top = ET.Element(root)
-    for row in rows:
-        element = ET.SubElement(top, item)
-        for key, value in row.items():
-            ET.SubElement(element, key).text = _text(value)
-    body: bytes = ET.tostring(top, encoding="utf-8")
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body
-
-
-def _answer(fmt: str, root: str, item: str, rows: list[Row], status: int = 200) -> Response:
-    if fmt == "xml":
-        return Response(
-            _xml(root, item, rows), status_code=status, media_type="text/xml; charset=utf-8"
-        )
-    return JSONResponse(rows, status_code=status)
-
-
-def _error(fmt: str, code: int, description: str) -> Response:
-    rows = [{"code": code, "description": description}]
-    return _answer("xml" if fmt == "xml" else "json", "errors", "error", rows, status=code)
 
 
 def _checked(request: Request) -> None:
@@ -152,16 +83,16 @@ def _guarded(fmt: str, produce: Callable[[str], Response], request: Request) -> 
     spec's error body."""
     try:
         _checked(request)
-        return produce(_format(fmt))
+        return produce(check_format(fmt))
     except Open311Error as exc:
-        return _error(fmt, exc.code, exc.description)
+        return error(fmt, exc.code, exc.description)
     except RateLimited as exc:
-        response = _error(fmt, 429, str(exc))
+        response = error(fmt, 429, str(exc))
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
     except DomainError as exc:
         code = 404 if isinstance(exc, NotFound) else 403 if isinstance(exc, Forbidden) else 400
-        return _error(fmt, code, str(exc))
+        return error(fmt, code, str(exc))
 
 
 def _minqing(request: Request) -> Minqing:
@@ -172,25 +103,10 @@ def _minqing(request: Request) -> Minqing:
 # -- services -------------------------------------------------------------------------------
 
 
-def _services() -> list[Row]:
-    return [
-        {
-            "service_code": c.value,
-            "service_name": c.zh,
-            "description": c.en,
-            "metadata": False,
-            "type": "realtime",
-            "keywords": _KEYWORDS[c],
-            "group": GROUP,
-        }
-        for c in Category
-    ]
-
-
 @router.get("/services.{fmt}", **answers(Open311ServiceList, 404, open311=True, content=XML))
 def services(fmt: str, request: Request) -> Response:
     """The six categories as Open311 services."""
-    return _guarded(fmt, lambda f: _answer(f, "services", "service", _services()), request)
+    return _guarded(fmt, lambda f: answer(f, "services", "service", services_rows()), request)
 
 
 # -- reading requests ------------------------------------------------------------------------
@@ -212,38 +128,6 @@ def _caught_up(request: Request) -> None:
     deadline = monotonic() + READ_YOUR_WRITES_SECONDS
     for name in (ConcernList.name, Open311Updates.name):
         runner.wait_for(name, head, max(0.0, deadline - monotonic()))
-
-
-def _local(app: Minqing, utc: str | None) -> str | None:
-    return datetime.fromisoformat(utc).astimezone(app.zone).isoformat() if utc else None
-
-
-def _request_row(app: Minqing, row: Mapping[str, Any]) -> Row:
-    """A concern-list row (with its public note) as an Open311 service request."""
-    status = Status(row["status"])
-    due = (
-        datetime.combine(date.fromisoformat(row["due_on"]), time(23, 59, 59), tzinfo=app.zone)
-        if row["due_on"]
-        else None
-    )
-    duty = DutyRole(row["duty_role"]) if row["duty_role"] else None
-    category = Category(row["category"])
-    out: Row = dict.fromkeys(_REQUEST_FIELDS)
-    out.update(
-        service_request_id=row["reference"],
-        status="closed" if status in CLOSED else "open",
-        status_notes=row["note"] or f"{status.zh} ({status.en})",
-        service_name=category.zh,
-        service_code=category.value,
-        description=row["title"],
-        agency_responsible=f"{duty.zh} ({duty.en})" if duty else None,
-        requested_datetime=_local(app, row["raised_at"]),
-        updated_datetime=_local(app, row["updated_at"]),
-        expected_datetime=due.isoformat() if due else None,
-    )
-    # An extension field: Minqing's own status, for clients that want more than open/closed.
-    out["minqing_status"] = status.value
-    return out
 
 
 def _row_of(app: Minqing, concern: Concern) -> dict[str, Any]:
@@ -329,7 +213,7 @@ def _by_references(app: Minqing, references: list[str]) -> list[Row]:
             concern = _by_reference(app, reference)
             row = _row_of(app, concern) if concern is not None else None
         if row is not None:
-            found.append(_request_row(app, row))
+            found.append(request_row(app, row))
     return found
 
 
@@ -346,7 +230,7 @@ def _find_requests(app: Minqing, params: Mapping[str, str]) -> list[Row]:
         statuses=_statuses(params.get("status")),
         limit=MAX_REQUESTS,
     )
-    return [_request_row(app, r) for r in rows]
+    return [request_row(app, r) for r in rows]
 
 
 @router.get(
@@ -360,7 +244,7 @@ def requests(fmt: str, request: Request) -> Response:
     def produce(f: str) -> Response:
         _caught_up(request)
         rows = _find_requests(_minqing(request), params)
-        return _answer(f, "service_requests", "request", rows)
+        return answer(f, "service_requests", "request", rows)
 
     return _guarded(fmt, produce, request)
 
@@ -377,7 +261,7 @@ def one_request(request_id: str, fmt: str, request: Request) -> Response:
         rows = _by_references(_minqing(request), [request_id.strip()])
         if not rows:
             raise Open311Error(404, f"no service request {request_id}")
-        return _answer(f, "service_requests", "request", rows)
+        return answer(f, "service_requests", "request", rows)
 
     return _guarded(fmt, produce, request)
 
@@ -397,7 +281,7 @@ def token(token: str, fmt: str, request: Request) -> Response:
         except NotFound:
             raise Open311Error(404, f"no service request for token {token}") from None
         row = {"service_request_id": concern.reference, "token": token}
-        return _answer(f, "service_requests", "request", [row])
+        return answer(f, "service_requests", "request", [row])
 
     return _guarded(fmt, produce, request)
 
@@ -416,7 +300,7 @@ def _updates(app: Minqing, params: Mapping[str, str]) -> list[Row]:
                 "update_id": u["update_id"],
                 "service_request_id": u["reference"],
                 "status": "closed" if status in CLOSED else "open",
-                "updated_datetime": _local(app, u["at"]),
+                "updated_datetime": local_time(app, u["at"]),
                 "description": f"{label}: {u['note']}" if u["note"] else label,
                 "media_url": None,
                 "minqing_status": status.value,
@@ -437,7 +321,7 @@ def updates(fmt: str, request: Request) -> Response:
     def produce(f: str) -> Response:
         _caught_up(request)
         rows = _updates(_minqing(request), params)
-        return _answer(f, "service_request_updates", "request_update", rows)
+        return answer(f, "service_request_updates", "request_update", rows)
 
     return _guarded(fmt, produce, request)
 
@@ -477,76 +361,13 @@ async def _fields(request: Request) -> dict[str, str]:
     return {k: v[-1] for k, v in fields.items()}
 
 
-def _coordinate(form: Mapping[str, str], name: str, limit: float) -> float | None:
-    raw = form.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        raise Open311Error(400, f"{name} must be a number") from None
-    if not -limit <= value <= limit:
-        raise Open311Error(400, f"{name} must be between -{limit:g} and {limit:g}")
-    return value
-
-
-def _name(first: str, last: str) -> str | None:
-    if not (first or last):
-        return None
-    # Chinese names are written family name first, without a space.
-    cjk = any("\u4e00" <= ch <= "\u9fff" for ch in first + last)
-    return f"{last}{first}" if cjk else f"{first} {last}".strip()
-
-
-def _draft(form: Mapping[str, str], settings: Settings) -> NewConcern:
-    code = form.get("service_code", "").strip()
-    if code not in {c.value for c in Category}:
-        raise Open311Error(400, f"service_code {code!r} is not a service; see services.json")
-    description = form.get("description", "").strip()
-    if not description:
-        raise Open311Error(400, "description is required")
-    title = (form.get("title") or form.get("attribute[title]") or "").strip()
-    grid = (form.get("attribute[grid]") or settings.open311_default_grid or "").strip()
-    if not grid:
-        raise Open311Error(400, "attribute[grid] is required (or set MINQING_OPEN311_DEFAULT_GRID)")
-    library = (form.get("attribute[library]") or Library.PROBLEM.value).strip()
-    if library not in {x.value for x in Library}:
-        raise Open311Error(400, f"attribute[library] must be one of {', '.join(Library)}")
-    lat, long = _coordinate(form, "lat", 90), _coordinate(form, "long", 180)
-    # A location the resident gives is where they are, often their home: it is kept only in
-    # their encrypted data, with the address, and never shown again.
-    place = " ".join(
-        p
-        for p in (
-            form.get("address_string", "").strip(),
-            f"({lat}, {long})" if lat is not None and long is not None else "",
-        )
-        if p
-    )
-    resident = ResidentData(
-        name=_name(form.get("first_name", "").strip(), form.get("last_name", "").strip()),
-        phone=form.get("phone", "").strip() or None,
-        address=place or None,
-        email=form.get("email", "").strip() or None,
-    )
-    return NewConcern(
-        title=title or description[:TITLE_FROM_DESCRIPTION],
-        description=description,
-        category=Category(code),
-        library=Library(library),
-        channel=Channel.ONLINE,
-        grid=grid,
-        resident=resident,
-    )
-
-
 def _create(app: Minqing, settings: Settings, form: Mapping[str, str], bearer: str) -> Row:
     key = (form.get("api_key") or bearer).strip()
     principal = app.accounts.authenticate(key) if key else None
     if principal is None:
         raise Open311Error(403, "api_key is missing or invalid")
     try:
-        result = app.raise_concern(principal, _draft(form, settings))
+        result = app.raise_concern(principal, draft(form, settings))
     except Invalid as exc:
         raise Open311Error(400, str(exc)) from None
     return {
@@ -567,16 +388,16 @@ def _create(app: Minqing, settings: Settings, form: Mapping[str, str], bearer: s
 async def create_request(fmt: str, request: Request) -> Response:
     """Create a service request: a concern in intake, channel online (api_key = a token)."""
     try:
-        chosen = _format(fmt)
+        chosen = check_format(fmt)
         form = await _form(request)
     except Open311Error as exc:
-        return _error(fmt, exc.code, exc.description)
+        return error(fmt, exc.code, exc.description)
     scheme, _, bearer = request.headers.get("authorization", "").partition(" ")
     bearer = bearer if scheme.lower() == "bearer" else ""
     app, settings = _minqing(request), request.app.state.settings
 
     def produce(f: str) -> Response:
-        return _answer(f, "service_requests", "request", [_create(app, settings, form, bearer)])
+        return answer(f, "service_requests", "request", [_create(app, settings, form, bearer)])
 
     # Raising a concern writes to the database: off the event loop.
     return await run_in_threadpool(_guarded, chosen, produce, request)
@@ -596,5 +417,5 @@ def unknown(rest: str) -> Response:
     fmt = "xml" if rest.endswith(".xml") else "json"
     resource = rest.split("/")[0].split(".")[0]
     if resource in _RESOURCES:
-        return _error(fmt, 405, f"/open311/v2/{rest} does not take this method")
-    return _error(fmt, 404, f"no Open311 resource /open311/v2/{rest}")
+        return error(fmt, 405, f"/open311/v2/{rest} does not take this method")
+    return error(fmt, 404, f"no Open311 resource /open311/v2/{rest}")

@@ -9,8 +9,8 @@ from fastapi import APIRouter
 from api.deps import MinqingDep, require
 from api.openapi import answers, errors
 from api.responses import ErasureOut
-from domain.accounts import Principal
-from domain.resident_record import erase_personal_data
+from application.residents import erase_personal_data
+from domain.principal import Principal
 from domain.vocabulary import Role
 
 router = APIRouter(prefix="/api/v1/residents", tags=["residents"], responses=errors(401, 403, 503))

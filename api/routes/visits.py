@@ -8,17 +8,16 @@ from uuid import UUID
 from fastapi import APIRouter, Query, status
 from fastapi.responses import JSONResponse
 
-from api.deps import IdempotencyDep, MinqingDep, require
+from api.deps import IdempotencyDep, MinqingDep, ProjectionsDep, caught_up, require
 from api.openapi import answers, errors
+from api.params import CursorParam, DateText, From, Grids, Limit, MinPosition, selection
 from api.responses_registers import VisitOut, VisitPage
-from api.routes.concern_list import CursorParam, Limit, MinPosition, ProjectionsDep, caught_up
-from api.routes.ledger import DateText, From, Grids, selection
 from api.schemas import CommandOut, VisitIn
-from domain import access_log
-from domain.accounts import Principal
-from domain.application import NewVisit
+from application import disclosure
+from application.minqing import NewVisit
 from domain.errors import NotFound
 from domain.permissions import check_grid
+from domain.principal import Principal
 from domain.visit import Visit
 from domain.vocabulary import STAFF_ROLES, PriorityVisit, Role
 from projections.concerns import DEFAULT_LIMIT
@@ -29,7 +28,7 @@ router = APIRouter(prefix="/api/v1/visits", tags=["visits"], responses=errors(40
 
 def visit_view(v: Visit, household: dict[str, Any]) -> dict[str, Any]:
     """A visit as staff read it (the household and notes stay inside the community);
-    `household` is what access_log.disclose_household gave this reader."""
+    `household` is what disclosure.disclose_household gave this reader."""
     kind = PriorityVisit(v.priority_visit) if v.priority_visit else None
     return {
         "id": str(v.id),
@@ -108,4 +107,4 @@ def get_visit(
         raise NotFound("visit", visit_id) from None
     visit = app.get_visit(ident)
     check_grid(principal, visit.grid)
-    return visit_view(visit, access_log.disclose_household(app, principal, visit))
+    return visit_view(visit, disclosure.disclose_household(app, principal, visit))

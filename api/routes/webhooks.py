@@ -1,6 +1,7 @@
 """Webhook subscriptions: /api/v1/webhooks (roles integrator and admin).
 
-Deliveries follow the Standard Webhooks spec (workers/webhooks.py). The signing secret
+Deliveries follow the Standard Webhooks spec (workers/webhooks.py, which this process runs
+or another does). The signing secret
 (`whsec_…`) is in the response to create and to rotate-secret, and never again. Integrators
 see and manage the subscriptions they created; admins see all of them.
 """
@@ -12,22 +13,20 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import ConfigDict, Field, StrictBool, StringConstraints
 
-from api.deps import require
-from api.openapi import answers, errors
-from api.responses_registers import Deliveries, Replayed, WebhookList, WebhookOut
-from api.schemas import MULTI_LINE, SINGLE_LINE, Body
-from domain.accounts import Principal
-from domain.errors import Invalid
-from domain.vocabulary import Role
-from domain.webhooks import (
+from adapters.webhooks import (
     MAX_DESCRIPTION_LENGTH,
     MAX_URL_LENGTH,
     DeliveryStatus,
     Status,
     Subscription,
-    Webhooks,
 )
-from workers.webhooks import Dispatcher
+from api.deps import get_wake_dispatcher, get_webhooks, require
+from api.openapi import answers, errors
+from api.responses_registers import Deliveries, Replayed, WebhookList, WebhookOut
+from api.schemas import MULTI_LINE, SINGLE_LINE, Body
+from domain.errors import Invalid
+from domain.principal import Principal
+from domain.vocabulary import Role
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"], responses=errors(401, 403, 503))
 Manager = Annotated[Principal, require(Role.INTEGRATOR, Role.ADMIN)]
@@ -36,15 +35,6 @@ Url = Annotated[str, StringConstraints(max_length=MAX_URL_LENGTH), SINGLE_LINE]
 EventType = Annotated[str, StringConstraints(max_length=200), SINGLE_LINE]
 Description = Annotated[str, StringConstraints(max_length=MAX_DESCRIPTION_LENGTH), MULTI_LINE]
 Secret = Annotated[str, StringConstraints(max_length=200), SINGLE_LINE]
-
-
-def _dispatcher(request: Request) -> Dispatcher:
-    dispatcher: Dispatcher = request.app.state.webhook_dispatcher
-    return dispatcher
-
-
-def _store(request: Request) -> Webhooks:
-    return _dispatcher(request).webhooks
 
 
 class WebhookIn(Body):
@@ -100,7 +90,7 @@ def _view(sub: Subscription, secret: str | None = None) -> dict[str, Any]:
 @router.get("", **answers(WebhookList))
 def list_webhooks(request: Request, principal: Manager) -> dict[str, Any]:
     """The subscriptions the caller may see (admins: every one)."""
-    return {"items": [_view(s) for s in _store(request).all(principal)]}
+    return {"items": [_view(s) for s in get_webhooks(request).all(principal)]}
 
 
 @router.post("", **answers(WebhookOut, status=201))
@@ -108,7 +98,7 @@ def create_webhook(
     body: WebhookIn, request: Request, response: Response, principal: Manager
 ) -> dict[str, Any]:
     """Subscribe a URL to events (all types, or `event_types`); the secret is shown once."""
-    sub, secret = _store(request).create(
+    sub, secret = get_webhooks(request).create(
         principal, body.url, body.event_types, body.description, body.secret
     )
     response.headers["Location"] = f"/api/v1/webhooks/{sub.id}"
@@ -119,7 +109,7 @@ def create_webhook(
 @router.get("/{webhook_id}", **answers(WebhookOut, 404))
 def get_webhook(webhook_id: str, request: Request, principal: Manager) -> dict[str, Any]:
     """One subscription (without its secret)."""
-    return _view(_store(request).get(webhook_id, principal))
+    return _view(get_webhooks(request).get(webhook_id, principal))
 
 
 @router.patch("/{webhook_id}", **answers(WebhookOut, 404))
@@ -127,18 +117,18 @@ def update_webhook(
     webhook_id: str, body: WebhookPatch, request: Request, principal: Manager
 ) -> dict[str, Any]:
     """Change the URL, the event types, or the status (`active`, `disabled`)."""
-    sub = _store(request).update(
+    sub = get_webhooks(request).update(
         webhook_id, principal, url=body.url, event_types=body.event_types, status=body.status
     )
     if sub.status is Status.ACTIVE:
-        _dispatcher(request).kick()  # rows that waited while it was disabled
+        get_wake_dispatcher(request)()  # rows that waited while it was disabled
     return _view(sub)
 
 
 @router.delete("/{webhook_id}", **answers(None, 404, status=204, description="deleted"))
 def delete_webhook(webhook_id: str, request: Request, principal: Manager) -> Response:
     """Delete the subscription; its delivery log stays readable."""
-    _store(request).delete(webhook_id, principal)
+    get_webhooks(request).delete(webhook_id, principal)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -147,7 +137,7 @@ def rotate_secret(
     webhook_id: str, request: Request, response: Response, principal: Manager
 ) -> dict[str, Any]:
     """A new secret, shown once; the old one keeps signing (a second signature) for 24 h."""
-    sub, secret = _store(request).rotate_secret(webhook_id, principal)
+    sub, secret = get_webhooks(request).rotate_secret(webhook_id, principal)
     response.headers["Cache-Control"] = "no-store"
     return _view(sub, secret)
 
@@ -163,7 +153,7 @@ def deliveries(
 ) -> dict[str, Any]:
     """The delivery log, oldest first: each event's state, attempts and their results;
     `?status=parked` lists the parked messages."""
-    page = _store(request).deliveries(
+    page = get_webhooks(request).deliveries(
         webhook_id, principal, status=status, after=after, limit=limit
     )
     return {"items": page.deliveries, "counts": page.counts, "next_after": page.next_after}
@@ -178,8 +168,8 @@ def replay(webhook_id: str, body: ReplayIn, request: Request, principal: Manager
         missing = [name for name, v in (("from", body.start), ("to", body.end)) if v is None]
         if missing:
             raise Invalid([(name, "is required (or give parked: true)") for name in missing])
-    queued = _store(request).replay(
+    queued = get_webhooks(request).replay(
         webhook_id, principal, start=body.start, end=body.end, parked=body.parked
     )
-    _dispatcher(request).kick()
+    get_wake_dispatcher(request)()
     return {"queued": queued}

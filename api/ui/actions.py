@@ -25,12 +25,12 @@ from api.schemas import (
 )
 from api.ui.forms import parse, payload
 from api.ui.web import Form
+from application.minqing import CommandResult, Minqing
 from domain import text as policy
-from domain.accounts import Principal
-from domain.application import CommandResult, Minqing
 from domain.errors import DomainError, Invalid
 from domain.lifecycle import Action
 from domain.meeting import MeetingStatus
+from domain.principal import Principal
 
 
 @dataclass(frozen=True)

@@ -10,15 +10,15 @@ from uuid import UUID
 
 from fastapi import Request
 
-from domain import access_log, history_events
-from domain.accounts import Principal
-from domain.application import Minqing
+from application import disclosure, history_events
+from application.minqing import Minqing
 from domain.concern import Concern
 from domain.errors import DomainError
 from domain.history_labels import event_label, reason_of
 from domain.lifecycle import Status
 from domain.meeting import MeetingStatus
 from domain.permissions import actions_for, check_view
+from domain.principal import Principal
 from domain.vocabulary import DUTY_ROLE_FOR_CATEGORY, Category
 from projections import concerns as concern_list
 from projections.concerns import ConcernList, ConcernQuery, Order
@@ -130,7 +130,7 @@ def resident_contact(app: Minqing, principal: Principal, concern: Concern) -> di
     staff), logged in the access log first; None when hidden, anonymous or erased."""
     if concern.anonymous or not concern.resident_ref:
         return None
-    view = access_log.disclose(app, principal, concern, app.concern_view(concern, principal))
+    view = disclosure.disclose(app, principal, concern, app.concern_view(concern, principal))
     resident = view.get("resident")
     if not isinstance(resident, dict) or resident.get("redacted") or resident.get("erased"):
         return None

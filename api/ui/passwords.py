@@ -17,9 +17,11 @@ from datetime import UTC, datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from domain.accounts import Accounts, Principal
+from adapters.database import Database
+from adapters.side_tables import create_tables
+from application.ports import Principals
 from domain.errors import Invalid, NotFound
-from domain.store import Database
+from domain.principal import Principal
 
 PASSWORDS = "minqing_ui_passwords"
 FAILURES = "minqing_ui_signin_failures"
@@ -33,24 +35,11 @@ _ready: weakref.WeakSet[Database] = weakref.WeakSet()
 
 
 def ensure_tables(db: Database) -> None:
-    """Create the password and failure tables if missing (once per Database object)."""
+    """Create the password and failure tables if missing (made with the other side tables
+    whenever the store is opened: adapters/side_tables.py)."""
     if db in _ready:
         return
-    with db.transaction() as cur:
-        cur.execute(
-            f"CREATE TABLE IF NOT EXISTS {PASSWORDS} ("
-            " principal_id TEXT PRIMARY KEY REFERENCES minqing_principals(id),"
-            " hash TEXT NOT NULL, updated_at TEXT NOT NULL)"
-        )
-        cur.execute(f"CREATE TABLE IF NOT EXISTS {FAILURES} (name TEXT NOT NULL, at TEXT NOT NULL)")
-        cur.execute(f"CREATE INDEX IF NOT EXISTS {FAILURES}__name ON {FAILURES} (name, at)")
-        # Added later: failures recorded before it have no address (count for the name only).
-        if db.dialect == "postgres":
-            cur.execute(f"ALTER TABLE {FAILURES} ADD COLUMN IF NOT EXISTS address TEXT")
-        else:
-            cur.execute(f"PRAGMA table_info({FAILURES})")
-            if "address" not in {row["name"] for row in cur.fetchall()}:
-                cur.execute(f"ALTER TABLE {FAILURES} ADD COLUMN address TEXT")
+    create_tables(db)
     _ready.add(db)
 
 
@@ -72,7 +61,7 @@ class SignInRefused(Exception):
         self.locked_until = locked_until
 
 
-def set_password(db: Database, accounts: Accounts, name: str, password: str) -> Principal:
+def set_password(db: Database, accounts: Principals, name: str, password: str) -> Principal:
     """Set (or replace) a principal's sign-in password; its failures are forgotten."""
     ensure_tables(db)
     if len(password) < MIN_LENGTH:
@@ -100,7 +89,7 @@ def has_password(db: Database, principal_id: str) -> bool:
 
 def sign_in(
     db: Database,
-    accounts: Accounts,
+    accounts: Principals,
     name: str,
     password: str,
     limits: Limits,
@@ -153,7 +142,7 @@ def sign_in(
     raise SignInRefused()
 
 
-def _stored(db: Database, accounts: Accounts, name: str) -> tuple[Principal | None, str | None]:
+def _stored(db: Database, accounts: Principals, name: str) -> tuple[Principal | None, str | None]:
     if not name:
         return None, None
     try:

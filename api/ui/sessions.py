@@ -12,25 +12,22 @@ import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from domain.accounts import Accounts, Principal
+from adapters.database import Database
+from adapters.side_tables import create_tables
+from application.ports import Principals
 from domain.errors import NotFound
-from domain.store import Database
+from domain.principal import Principal
 
 TABLE = "minqing_ui_sessions"
 _ready: weakref.WeakSet[Database] = weakref.WeakSet()
 
 
 def ensure_tables(db: Database) -> None:
-    """Create the sessions table if missing (once per Database object)."""
+    """Create the sessions table if missing (made with the other side tables whenever the
+    store is opened: adapters/side_tables.py)."""
     if db in _ready:
         return
-    with db.transaction() as cur:
-        cur.execute(
-            f"CREATE TABLE IF NOT EXISTS {TABLE} ("
-            " id_hash TEXT PRIMARY KEY, principal_id TEXT NOT NULL, csrf TEXT NOT NULL,"
-            " created_at TEXT NOT NULL, expires_at TEXT NOT NULL)"
-        )
-        cur.execute(f"CREATE INDEX IF NOT EXISTS {TABLE}__principal ON {TABLE} (principal_id)")
+    create_tables(db)
     _ready.add(db)
 
 
@@ -70,7 +67,7 @@ def start(db: Database, principal: Principal, lifetime: timedelta) -> tuple[str,
     return session_id, session
 
 
-def find(db: Database, accounts: Accounts, session_id: str | None) -> UiSession | None:
+def find(db: Database, accounts: Principals, session_id: str | None) -> UiSession | None:
     """The live session a cookie names, or None (unknown, ended or expired)."""
     if not session_id:
         return None

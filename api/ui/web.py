@@ -18,7 +18,7 @@ from api.errors import RateLimited
 from api.ui import sessions
 from api.ui.render import FORM_COOKIE, SESSION_COOKIE, render
 from api.ui.sessions import UiSession
-from domain.application import Minqing
+from application.minqing import Minqing
 from domain.errors import Forbidden, Invalid, NotFound
 from domain.vocabulary import Role
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from api.ui import passwords
-from domain.accounts import Principal
+from domain.principal import Principal
 from domain.vocabulary import Role
 from tests.conftest import BACKENDS, Server, _database, start_server
 

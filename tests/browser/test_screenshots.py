@@ -18,7 +18,7 @@ from playwright.sync_api import Browser
 
 from api.demo import load_demo
 from api.ui import passwords
-from domain.application import Minqing, NewConcern
+from application.minqing import Minqing, NewConcern
 from domain.meeting import MeetingKind
 from domain.vocabulary import Category, Channel, DutyRole, Library
 from domain.voting import Choice

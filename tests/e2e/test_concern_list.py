@@ -15,8 +15,8 @@ from uuid import UUID
 import httpx
 import pytest
 
-from domain.accounts import Principal
-from domain.application import NewConcern
+from application.minqing import NewConcern
+from domain.principal import Principal
 from domain.vocabulary import Category, Channel, DutyRole, Library, Role
 from projections.registry import names
 from tests.conftest import Server

@@ -23,9 +23,9 @@ from fastapi.routing import APIRoute
 from api import doors, ui
 from api.doors import Door
 from api.main import create_app
-from domain.accounts import Principal
-from domain.application import NewConcern, NewVisit
+from application.minqing import NewConcern, NewVisit
 from domain.meeting import MeetingKind
+from domain.principal import Principal
 from domain.residents import ResidentData
 from domain.vocabulary import Category, Channel, Library, Role
 from tests.conftest import Server

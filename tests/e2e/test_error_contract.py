@@ -20,7 +20,7 @@ from fastapi.responses import Response
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from api.main import create_app
-from api.settings import Settings
+from application.settings import Settings
 from domain.vocabulary import Role
 from tests.conftest import Server, _free_port, create_database, drop_database, start_server
 

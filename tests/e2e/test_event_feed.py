@@ -14,9 +14,9 @@ import httpx
 import pytest
 from jsonschema import Draft202012Validator
 
-from domain.accounts import Principal
-from domain.application import NewConcern
+from application.minqing import NewConcern
 from domain.cloudevents import BY_TYPE, topics_for
+from domain.principal import Principal
 from domain.residents import ResidentData
 from domain.unreadable import UNREADABLE_TYPE
 from domain.vocabulary import Category, Channel, DutyRole, Library, Role

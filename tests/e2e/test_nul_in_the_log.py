@@ -15,9 +15,9 @@ from uuid import UUID
 import pytest
 
 from api.cli import main as cli_main
-from domain.accounts import Principal
-from domain.application import Minqing, NewConcern, NewVisit
+from application.minqing import Minqing, NewConcern, NewVisit
 from domain.meeting import MeetingKind
+from domain.principal import Principal
 from domain.residents import ResidentData
 from domain.vocabulary import Category, Channel, DutyRole, Library, Role, Satisfaction
 from domain.voting import Choice

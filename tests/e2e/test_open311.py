@@ -12,7 +12,7 @@ from uuid import UUID
 import httpx
 import pytest
 
-from domain.application import NewConcern
+from application.minqing import NewConcern
 from domain.lifecycle import Status
 from domain.vocabulary import Category, Channel, DutyRole, Library, Role
 from tests.conftest import Server

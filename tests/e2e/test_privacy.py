@@ -25,7 +25,7 @@ import psycopg
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from domain import audit
+from adapters import audit
 from domain.vocabulary import Role
 from tests.conftest import BACKENDS, Server, _database, start_server
 

@@ -23,11 +23,11 @@ from uuid import UUID
 import httpx
 import pytest
 
+from application.minqing import Minqing, NewConcern, NewVisit
+from application.residents import erase_personal_data
 from domain import cloudevents
-from domain.accounts import Principal
-from domain.application import Minqing, NewConcern, NewVisit
 from domain.meeting import MeetingKind
-from domain.resident_record import erase_personal_data
+from domain.principal import Principal
 from domain.residents import ResidentData
 from domain.vocabulary import (
     Category,

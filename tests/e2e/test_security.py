@@ -22,7 +22,7 @@ import pytest
 import uvicorn
 
 from api.main import create_app
-from api.settings import Settings
+from application.settings import Settings
 from tests.conftest import BACKENDS, Server, _database, _free_port, start_server
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "api" / "ui" / "templates"

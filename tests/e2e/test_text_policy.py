@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from api.main import create_app
-from api.settings import Settings
+from application.settings import Settings
 from domain.vocabulary import Role
 from tests.conftest import Server
 

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 import httpx
 
 from api.ui import passwords
-from domain.accounts import Principal
+from domain.principal import Principal
 from domain.vocabulary import Role
 from tests.conftest import Server
 

@@ -15,10 +15,10 @@ from uuid import UUID
 
 import psycopg
 
-from domain.accounts import Principal
-from domain.application import Clock, Minqing, NewConcern
+from adapters.store import event_store_env
+from application.minqing import Clock, Minqing, NewConcern
+from domain.principal import Principal
 from domain.residents import ResidentData
-from domain.store import event_store_env
 from domain.vocabulary import Category, Channel, DutyRole, Library, Role
 
 T = TypeVar("T")

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, given, settings
 
-from domain.application import Minqing, NewVisit
+from application.minqing import Minqing, NewVisit
 from domain.vocabulary import Category, DutyRole, Library, Role, Satisfaction
 from domain.voting import Choice
 from projections.achievements import TABLE as ACHIEVEMENTS

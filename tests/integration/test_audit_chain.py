@@ -21,10 +21,10 @@ import psycopg
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from adapters import audit
 from api.cli import main
-from domain import audit
-from domain.application import Minqing
-from domain.resident_record import erase_personal_data
+from application.minqing import Minqing
+from application.residents import erase_personal_data
 from tests.integration.support import (
     RESIDENT,
     STAFF,

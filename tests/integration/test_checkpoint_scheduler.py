@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from adapters import audit
 from api.cli import main
-from api.settings import Settings
-from domain import audit
-from domain.application import Minqing
+from application.minqing import Minqing
+from application.settings import Settings
 from tests.integration.support import STAFF, draft, is_postgres, open_app, run_together
 from workers.checkpoints import CheckpointScheduler, poll_seconds, start_checkpoint_thread
 

@@ -12,7 +12,7 @@ from uuid import UUID
 import pytest
 from eventsourcing.utils import get_topic
 
-from domain.application import CommandResult, Idempotency, Minqing
+from application.minqing import CommandResult, Idempotency, Minqing
 from domain.concern import Concern
 from domain.errors import Conflict, TransitionNotAllowed
 from tests.integration.support import (

@@ -25,9 +25,9 @@ import pytest
 import uvicorn
 
 from api.main import create_app
-from api.settings import Settings
-from domain.accounts import Principal
-from domain.application import Minqing
+from application.minqing import Minqing
+from application.settings import Settings
+from domain.principal import Principal
 from domain.vocabulary import DutyRole, Role, Satisfaction
 from projections.concerns import (
     FEEDBACK_OVERDUE,

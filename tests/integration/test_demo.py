@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from api.demo import load_demo
-from domain.application import Minqing
-from domain.meeting_views import minutes
+from application.meeting_views import minutes
+from application.minqing import Minqing
 
 
 def test_the_demo_plays_the_worked_story_to_the_residents_answer(minqing: Minqing) -> None:

@@ -7,11 +7,11 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from adapters import audit
 from api.demo import load_demo
-from domain import audit
-from domain.application import Minqing
+from application.minqing import Minqing
+from application.residents import erase_personal_data
 from domain.concern import Concern
-from domain.resident_record import erase_personal_data
 from projections.event_counts import EventCounts
 from projections.ledger import Selection, read_ledger
 from projections.ledger_figures import Clock

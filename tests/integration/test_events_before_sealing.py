@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import StoredEvent
 
-from domain.application import Minqing, NewVisit
-from domain.concern import Actor
+from application.minqing import Minqing, NewVisit
 from domain.meeting import Meeting, MeetingKind
 from domain.permissions import runs_meeting
+from domain.principal import Actor
 from domain.visit import SealedHousehold, Visit
 from domain.vocabulary import DutyRole, Role
 from domain.voting import Rules

@@ -9,10 +9,10 @@ from uuid import UUID
 
 import pytest
 
-from domain.application import Minqing
+from adapters.feed import EventFeed
+from adapters.loghub import LogHub
+from application.minqing import Minqing
 from domain.cloudevents import topics_for
-from domain.feed import EventFeed
-from domain.loghub import LogHub
 from tests.integration.support import STAFF, draft, open_app
 
 WRITERS = 8

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from api.bootstrap import open_minqing
-from api.settings import Settings
+from application.bootstrap import open_minqing
+from application.settings import Settings
 from tests.integration.support import STAFF
 
 

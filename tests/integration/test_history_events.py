@@ -10,7 +10,7 @@ from uuid import UUID
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from domain.history_events import entries, event_entry
+from application.history_events import entries, event_entry
 from tests.integration.test_projections import Office, log, open_office, play, steps
 
 

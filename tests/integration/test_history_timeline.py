@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from domain.accounts import Principal
-from domain.application import Minqing
+from application.minqing import Minqing
 from domain.history_labels import EVENT_LABELS, TRACKED_FIELDS
 from domain.meeting import Meeting, MeetingKind
+from domain.principal import Principal
 from domain.vocabulary import DutyRole, Role, Satisfaction
 from domain.voting import Choice
 from tests.integration.support import STAFF, draft, open_app

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from api.demo import load_demo
-from domain.application import Minqing
+from application.minqing import Minqing
 from domain.concern import Concern
 from domain.lifecycle import Status
 from domain.visit import Visit

@@ -14,10 +14,10 @@ from uuid import UUID
 
 import pytest
 
-from domain.accounts import Principal
-from domain.application import CommandResult, Minqing
+from application.minqing import CommandResult, Minqing
 from domain.errors import Conflict, TransitionNotAllowed
 from domain.meeting import MeetingKind
+from domain.principal import Principal
 from domain.vocabulary import DutyRole, Role
 from domain.voting import Choice
 from tests.integration.support import STAFF, Outcome, draft, is_postgres, open_app, run_together

@@ -12,7 +12,7 @@ from uuid import UUID
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from domain.application import Minqing
+from application.minqing import Minqing
 from domain.cloudevents import event_id
 from domain.lifecycle import Status
 from domain.permissions import actions_for

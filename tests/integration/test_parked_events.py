@@ -15,8 +15,9 @@ import psycopg
 import pytest
 from eventsourcing.persistence import PersistenceError
 
-from domain.application import Minqing
-from domain.store import Cursor, event_store_env
+from adapters.database import Cursor
+from adapters.store import event_store_env
+from application.minqing import Minqing
 from projections.concerns import ConcernList
 from projections.event_counts import EventCounts
 from projections.runner import Projection, ProjectionRunner, Recorded, Table

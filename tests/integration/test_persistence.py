@@ -13,9 +13,9 @@ from uuid import UUID
 
 import pytest
 
+from adapters.accounts import hash_token
 from api.cli import main as cli_main
-from domain.accounts import hash_token
-from domain.application import Idempotency, Minqing
+from application.minqing import Idempotency, Minqing
 from domain.errors import Invalid, NotFound
 from domain.residents import ResidentData
 from domain.vocabulary import Role

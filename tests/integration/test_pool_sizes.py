@@ -13,11 +13,11 @@ from concurrent.futures import ThreadPoolExecutor
 import psycopg
 import pytest
 
-from api.bootstrap import SERVER_POOL, WORKER_POOL, open_minqing
-from api.settings import Settings
-from domain import pgpool
-from domain.application import Minqing
-from domain.store import Pool, event_store_env
+from adapters import pgpool
+from adapters.store import Pool, event_store_env
+from application.bootstrap import SERVER_POOL, WORKER_POOL, open_minqing
+from application.minqing import Minqing
+from application.settings import Settings
 from tests.conftest import create_database, drop_database
 from tests.integration.outage_support import wait_until
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from domain.application import Minqing
-from domain.store import Cursor
+from adapters.database import Cursor
+from application.minqing import Minqing
 from projections.concerns import TABLE as CONCERN_LIST
 from projections.event_counts import EventCounts
 from projections.registry import all_projections

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from domain.application import Minqing
+from application.minqing import Minqing
 from projections.registry import all_projections, names
 from projections.runner import ProjectionRunner
 from tests.integration.support import STAFF, draft, is_postgres, open_app, raw_connection

@@ -24,12 +24,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from domain.accounts import Principal
-from domain.application import Minqing, NewVisit
+from adapters.database import Cursor
+from application.minqing import Minqing, NewVisit
 from domain.concern import Concern
 from domain.errors import DomainError
 from domain.meeting import MeetingKind
-from domain.store import Cursor
+from domain.principal import Principal
 from domain.vocabulary import Category, DutyRole, Library, PriorityVisit, Role, Satisfaction
 from domain.voting import Choice
 from projections.concerns import TABLE as CONCERN_LIST

@@ -21,10 +21,10 @@ from uuid import UUID
 import pytest
 from eventsourcing.persistence import PersistenceError
 
+from adapters.database import Cursor
 from api.cli import main as cli_main
-from domain.application import Minqing, NewVisit
+from application.minqing import Minqing, NewVisit
 from domain.errors import DomainError
-from domain.store import Cursor
 from domain.voting import Choice
 from projections.registry import all_projections, names
 from projections.runner import POSITIONS_TABLE, Projection, ProjectionRunner, Recorded, Table

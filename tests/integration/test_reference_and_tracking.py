@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from domain.application import Minqing
+from application.minqing import Minqing
 from domain.errors import NotFound
 from tests.integration.support import STAFF, draft, open_app
 

@@ -17,7 +17,7 @@ from eventsourcing.utils import get_topic
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from domain.application import Minqing
+from application.minqing import Minqing
 from domain.concern import Concern
 from domain.errors import DomainError
 from domain.permissions import actions_for

@@ -17,7 +17,7 @@ from uuid import UUID
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from domain.application import Minqing
+from application.minqing import Minqing
 from domain.concern import Concern
 from domain.permissions import actions_for
 from domain.vocabulary import DutyRole, Satisfaction

@@ -14,7 +14,7 @@ import pytest
 from api import cli
 from api.ui import passwords, sessions
 from api.ui.passwords import Limits, SignInRefused
-from domain.application import Minqing
+from application.minqing import Minqing
 from domain.errors import Invalid
 from domain.vocabulary import Role
 from tests.integration.support import open_app

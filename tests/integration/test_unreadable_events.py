@@ -9,12 +9,12 @@ from uuid import UUID
 
 import pytest
 
-from domain import audit
-from domain.application import Minqing
+from adapters import audit
+from adapters.feed import EventFeed
+from adapters.webhooks import Webhooks
+from application.minqing import Minqing
 from domain.cloudevents import event_id, sequence
-from domain.feed import EventFeed
 from domain.unreadable import UNREADABLE_TYPE, UnreadableEvent
-from domain.webhooks import Webhooks
 from projections.registry import all_projections
 from projections.runner import ProjectionRunner
 from tests.integration.support import STAFF, assigned_concern, corrupt_event, draft

@@ -24,13 +24,13 @@ from uuid import UUID
 
 import pytest
 
+from adapters.feed import EventFeed
+from adapters.webhooks import DeliveryStatus, Status, Webhooks, check_url
 from api.demo import load_demo
-from domain.accounts import Principal
-from domain.application import Minqing
+from application.minqing import Minqing
 from domain.errors import Invalid
-from domain.feed import EventFeed
+from domain.principal import Principal
 from domain.vocabulary import DutyRole, Role
-from domain.webhooks import DeliveryStatus, Status, Webhooks, check_url
 from tests.conftest import create_database, drop_database
 from tests.integration.support import RESIDENT, STAFF, add_member, draft, open_app
 from tests.webhook_receiver import Answer, Received, Receiver, in_order, receiving

@@ -22,10 +22,10 @@ from uuid import UUID
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from domain import audit
-from domain.application import Minqing
+from adapters import audit
+from adapters.webhooks import Webhooks
+from application.minqing import Minqing
 from domain.vocabulary import DutyRole
-from domain.webhooks import Webhooks
 from projections.registry import all_projections
 from projections.runner import ProjectionRunner
 from tests.conftest import create_database, drop_database

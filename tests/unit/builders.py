@@ -14,9 +14,9 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from domain.accounts import Principal
-from domain.concern import Actor, Assignment, Concern
+from domain.concern import Assignment, Concern
 from domain.lifecycle import TRANSITIONS, Action, Status, Transition
+from domain.principal import Actor, Principal
 from domain.vocabulary import (
     Category,
     Channel,

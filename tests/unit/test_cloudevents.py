@@ -23,10 +23,11 @@ from jsonschema import Draft202012Validator
 
 from domain import cloudevents
 from domain.cloudevents import CONTRACTS, ENVELOPE_FIELDS, contract_for, to_cloudevent
-from domain.concern import Actor, Assignment, Concern
+from domain.concern import Assignment, Concern
 from domain.index import Index
 from domain.meeting import Meeting, MeetingKind
 from domain.member import Member
+from domain.principal import Actor
 from domain.resident_record import Resident
 from domain.visit import SealedHousehold, Visit
 from domain.vocabulary import (

@@ -6,8 +6,9 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 
-from domain.concern import Actor, Assignment, Concern
+from domain.concern import Assignment, Concern
 from domain.errors import Invalid
+from domain.principal import Actor
 from domain.vocabulary import DutyRole, Role, Satisfaction
 from tests.unit.builders import AT, COMMITTEE, DUE, LI_QIANG, OWNER, SHANGHAI, STAFF, new_concern
 

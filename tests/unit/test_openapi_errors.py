@@ -12,7 +12,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 
 from api.deps import get_if_match, get_principal, limit_rate
 from api.main import create_app
-from api.settings import Settings
+from application.settings import Settings
 
 ERROR = "#/components/schemas/Error"
 OPEN311_ERROR = "#/components/schemas/Open311Errors"

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from domain.accounts import Principal
-from domain.concern import Actor, Concern
+from domain.concern import Concern
 from domain.errors import Forbidden, TransitionNotAllowed
 from domain.lifecycle import (
     RAISE_ROLES,
@@ -23,6 +22,7 @@ from domain.permissions import (
     check_view,
     is_owner,
 )
+from domain.principal import Actor, Principal
 from domain.vocabulary import DutyRole, Role
 from tests.unit.builders import (
     AT,

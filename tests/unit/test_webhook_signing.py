@@ -8,8 +8,7 @@ from email.utils import format_datetime
 
 import pytest
 
-from domain.errors import Invalid
-from domain.webhooks import (
+from adapters.webhooks import (
     SECRET_PREFIX,
     Resolver,
     check_url,
@@ -18,6 +17,7 @@ from domain.webhooks import (
     sign,
     signature_header,
 )
+from domain.errors import Invalid
 from workers.webhooks import parse_schedule, retry_after_seconds
 
 # The worked example used by the Standard Webhooks reference libraries' own tests.

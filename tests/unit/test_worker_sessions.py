@@ -7,8 +7,8 @@ import hashlib
 import threading
 import time
 
-from domain.pgsession import Sleeper, advisory_key
-from domain.webhooks import lock_key
+from adapters.sessions import Sleeper, advisory_key
+from adapters.webhooks import lock_key
 from projections.runner import _lock_key as projection_lock_key
 
 

@@ -22,8 +22,8 @@ from api.ui.forms import Errors, errors_of
 from api.ui.render import lang_of, render
 from api.ui.sessions import UiSession
 from api.ui.web import Form, PostedDep, SessionDep, UiRoute, minqing, need, redirect, safe_next
-from domain import access_log
-from domain.application import Minqing
+from application import disclosure
+from application.minqing import Minqing
 from domain.concern import Concern
 from domain.errors import DomainError, Invalid, NotFound
 from domain.lifecycle import Action
@@ -85,7 +85,7 @@ def concern_page(
     check_view(principal, concern)
     # Reads of the resident's personal data are logged before the page is made; a
     # supervisor's reveal gives its reason (and is logged with it).
-    view = access_log.disclose(
+    view = disclosure.disclose(
         app, principal, concern, app.concern_view(concern, principal), reason=reveal_reason
     )
     members = data.members(app)

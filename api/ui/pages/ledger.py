@@ -9,13 +9,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from api import ledger_export
-from api.routes.ledger import XLSX_TYPE, clock, selection
-from api.settings import Settings
+from api.params import selection
+from api.routes.ledger import XLSX_TYPE, clock
 from api.ui.data import READ_YOUR_WRITES_SECONDS
 from api.ui.forms import errors_of
 from api.ui.render import label, lang_of, render
 from api.ui.sessions import UiSession
 from api.ui.web import SessionDep, UiRoute, minqing, need
+from application.settings import Settings
 from domain.errors import Invalid
 from domain.permissions import VIEW_ROLES
 from projections.ledger import Ledger, read_ledger

@@ -18,10 +18,10 @@ from api.ui.forms import Errors, errors_of, parse, payload
 from api.ui.render import lang_of, render
 from api.ui.sessions import UiSession
 from api.ui.web import Form, Posted, PostedDep, SessionDep, UiRoute, minqing, need, redirect
-from domain.application import Minqing
+from application.meeting_views import meeting_view
+from application.minqing import Minqing
 from domain.errors import DomainError, Forbidden, NotFound
 from domain.meeting import ItemStatus, Meeting, MeetingStatus
-from domain.meeting_views import meeting_view
 from domain.permissions import actions_for, runs_meeting
 from domain.vocabulary import STAFF_ROLES, Role
 from domain.voting import QUORUMS, THRESHOLDS

@@ -19,9 +19,9 @@ from api.ui.messages import translate
 from api.ui.pages.concern import find_concern, people
 from api.ui.render import lang_of, render
 from api.ui.web import SessionDep, UiRoute, minqing, need
+from application.meeting_views import minutes
 from domain.errors import Forbidden, NotFound
 from domain.meeting import Meeting
-from domain.meeting_views import minutes
 from domain.permissions import check_view
 from domain.vocabulary import STAFF_ROLES, Role
 

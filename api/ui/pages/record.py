@@ -16,7 +16,7 @@ from api.ui.refusals import FormInvalid, Problem, problems_of
 from api.ui.render import lang_of, render
 from api.ui.sessions import UiSession
 from api.ui.web import Form, PostedDep, SessionDep, UiRoute, minqing, need, redirect
-from domain.application import NewConcern, NewVisit
+from application.minqing import NewConcern, NewVisit
 from domain.errors import DomainError, Invalid
 from domain.permissions import check_view
 from domain.residents import ResidentData

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from api.settings import Settings
 from api.ui import passwords, sessions
 from api.ui.forms import errors_of
 from api.ui.passwords import Limits, SignInRefused
@@ -23,6 +22,7 @@ from api.ui.web import (
     redirect,
     safe_next,
 )
+from application.settings import Settings
 from domain import text
 from domain.errors import DomainError, Invalid
 

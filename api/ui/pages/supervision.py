@@ -10,15 +10,15 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from adapters import access_log, audit
 from api.dates import check_day
 from api.routes.audit import signing_key
-from api.settings import Settings
 from api.ui import data, timeline
 from api.ui.forms import errors_of
 from api.ui.pages.concern import find_concern, meeting_titles, people
 from api.ui.render import lang_of, render
 from api.ui.web import SessionDep, UiRoute, minqing, need
-from domain import access_log, audit
+from application.settings import Settings
 from domain.errors import DomainError, Invalid
 from domain.permissions import check_view
 from domain.vocabulary import Role

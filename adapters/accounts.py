@@ -6,40 +6,15 @@ import hashlib
 import json
 import secrets
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
 
-from domain.errors import Conflict, Invalid, NotFound
-from domain.store import Database
+from adapters.database import Database
+from domain.errors import Conflict, NotFound
+from domain.principal import Principal
 from domain.vocabulary import Role
 
 TOKEN_PREFIX = "mq_"  # noqa: S105 - a prefix that marks Minqing tokens, not a secret
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Someone (or some system) that calls the API, with roles and an optional grid scope."""
-
-    id: str
-    name: str
-    roles: frozenset[Role]
-    grids: frozenset[str]
-    member_id: UUID | None = None
-
-    def covers(self, grid: str) -> bool:
-        """True when the principal's grid scope includes `grid` (no scope: every grid)."""
-        return not self.grids or grid in self.grids
-
-    def as_dict(self) -> dict[str, object]:
-        """Plain data for the API and the CLI."""
-        return {
-            "id": self.id,
-            "name": self.name,
-            "roles": sorted(r.value for r in self.roles),
-            "grids": sorted(self.grids),
-            "member_id": str(self.member_id) if self.member_id else None,
-        }
 
 
 def hash_token(token: str) -> str:
@@ -61,20 +36,10 @@ class Accounts:
         member_id: UUID | None = None,
     ) -> Principal:
         """Add a principal; the name must be new."""
-        clean = name.strip()
-        if not clean:
-            raise Invalid([("name", "is required")])
-        if not roles:
-            raise Invalid([("roles", "at least one role is required")])
-        if self._db.fetchone("SELECT id FROM minqing_principals WHERE name = ?", (clean,)):
-            raise Conflict(f"a principal named {clean!r} already exists", rule="duplicate_name")
-        principal = Principal(
-            id=str(uuid.uuid4()),
-            name=clean,
-            roles=frozenset(roles),
-            grids=frozenset(g.strip() for g in grids or [] if g.strip()),
-            member_id=member_id,
-        )
+        principal = Principal.new(name, roles, grids, member_id)
+        if self._db.fetchone("SELECT id FROM minqing_principals WHERE name = ?", (principal.name,)):
+            msg = f"a principal named {principal.name!r} already exists"
+            raise Conflict(msg, rule="duplicate_name")
         self._db.execute(
             "INSERT INTO minqing_principals (id, name, roles, grids, member_id, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?)",

@@ -13,13 +13,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import resolve_topic
 
+from domain.plain import plain
 from domain.unreadable import UNDECODABLE
 
 # What building an entry raises when the stored bytes changed: they do not decode, or they
@@ -57,19 +57,6 @@ class Entry:
 
     event_class: type
     data: dict[str, Any]
-
-
-def plain(value: Any) -> Any:
-    """A decoded attribute value as JSON: UUIDs, dates and times as text."""
-    if isinstance(value, UUID):
-        return str(value)
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    return value
 
 
 def event_entry(e: Any) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """The event store's PostgreSQL pool, tuned for a database that may go away.
 
 eventsourcing builds a psycopg pool and reads no setting for these: `tune` sets them on it
-before it opens (PostgresRecorder, domain/store.py).
+before it opens (PostgresRecorder, adapters/postgres.py).
 
 - Idle connections above the pool's size are closed after POOL_MAX_IDLE_SECONDS (psycopg
   closes one per period; its default period is 10 minutes).

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from domain.application import Minqing
+from application.minqing import Minqing
 from domain.errors import DomainError
-from domain.history_events import plain
 from domain.meeting import ItemStatus, Meeting, MeetingKind, MeetingStatus
+from domain.plain import plain
 from domain.voting import QUORUMS, Outcome, Rules
 
 

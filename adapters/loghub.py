@@ -1,7 +1,7 @@
 """One watcher of the event log's head per process, shared by every live stream.
 
 PostgreSQL: one thread LISTENs on the events table's channel (the recorder NOTIFYs in each
-inserting transaction) on a connection of its own (domain/pgsession.py), and re-reads the
+inserting transaction) on a connection of its own (adapters/sessions.py), and re-reads the
 head when woken. SQLite has no notifications: the same thread polls the head every 200 ms.
 Either way there is one loop per process, however many clients wait: they wait on the hub,
 not the database.
@@ -18,9 +18,10 @@ import contextlib
 import logging
 import threading
 
-from domain.application import Minqing
-from domain.outage import Outage, unavailable
-from domain.pgsession import open_session
+from adapters.outage import Outage
+from adapters.service import Service
+from adapters.sessions import open_session
+from application.minqing import Minqing
 
 log = logging.getLogger(__name__)
 
@@ -32,18 +33,19 @@ SAFETY_POLL_SECONDS = 5.0
 RECONNECT_SECONDS = 1.0
 
 
-class LogHub:
+class LogHub(Service):
     """Knows the log's head position and wakes whoever waits for it to move."""
 
+    thread_name = "minqing-log-hub"
+    stop_timeout = 5.0
+
     def __init__(self, app: Minqing, poll_seconds: float = SQLITE_POLL_SECONDS) -> None:
+        super().__init__(Outage("the log hub", log), log)
         self.app = app
         self.poll_seconds = poll_seconds
         self.changed = threading.Condition()
         self._head = int(app.recorder.max_notification_id() or 0)
         self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.outage = Outage("the log hub", log)
 
     @property
     def head(self) -> int:
@@ -51,19 +53,9 @@ class LogHub:
         with self.changed:
             return self._head
 
-    def start(self) -> None:
-        """Start the watcher thread (once)."""
-        if self._thread is not None:
-            return
-        self._thread = threading.Thread(target=self._watch, name="minqing-log-hub", daemon=True)
-        self._thread.start()
-
-    def close(self, timeout: float = 5.0) -> None:
+    def close(self, timeout: float | None = None) -> None:
         """Stop the watcher thread and release every waiter."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        self.stop(timeout)
         self._announce(self.head, force=True)
 
     def wait(self, seen: int, timeout: float) -> int:
@@ -105,27 +97,22 @@ class LogHub:
             with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits
                 loop.call_soon_threadsafe(event.set)
 
-    def _watch(self) -> None:
+    def run(self, stop: threading.Event) -> None:
+        """Watch the head until `stop` is set."""
         # Each wait ends on a notification, on a connection made anew (LISTEN comes first,
         # so nothing committed after the re-read is missed), or after the interval: in
         # every case the head is re-read.
         session = open_session(self.app, self.outage)
         interval = SAFETY_POLL_SECONDS if session.listens else self.poll_seconds
         try:
-            while not self._stop.is_set():
-                if not self.outage.ready(self._stop, session.ping):
+            while not stop.is_set():
+                if not self.outage.ready(stop, session.ping):
                     continue
-                session.wait(interval, self._stop)
-                if self._stop.is_set():
+                session.wait(interval, stop)
+                if stop.is_set():
                     break
-                try:
-                    self.refresh()
-                    self.outage.recovered()
-                except Exception as exc:  # keep watching: the database may be restarting
-                    if unavailable(exc):  # logged once per outage, retried with backoff
-                        self.outage.failed(exc)
-                        continue
-                    log.exception("reading the event log's head failed")
-                    self._stop.wait(RECONNECT_SECONDS)
+                # Keep watching whatever fails: the database may be restarting.
+                failed = "reading the event log's head failed"
+                self.attempt(self.refresh, stop, failed, RECONNECT_SECONDS)
         finally:
             session.close()

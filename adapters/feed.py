@@ -18,7 +18,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import Notification
 
-from domain.application import Minqing
+from application.minqing import Minqing
 from domain.cloudevents import DEFAULT_PUBLIC_URL, to_cloudevent, topics_for
 from domain.meeting import Meeting
 from domain.unreadable import UNDECODABLE, unreadable_cloudevent
@@ -125,14 +125,13 @@ class EventFeed:
         # One aggregate's events come from the primary key (originator_id, version) rather
         # than a scan of the whole log.
         db = self.app.db
-        postgres = db.dialect == "postgres"
-        column = "notification_id" if postgres else "rowid"
+        column = db.dialect.position_column
         marks = ", ".join("?" for _ in topics)
         rows = db.fetchall(
             f"SELECT {column} AS position, originator_id, originator_version, topic, state"  # noqa: S608
             f" FROM {db.events_table} WHERE originator_id = ? AND {column} > ?"
             f" AND topic IN ({marks}) ORDER BY {column} LIMIT ?",
-            (str(subject) if postgres else subject.hex, after, *topics, limit),
+            (db.dialect.originator_id(subject), after, *topics, limit),
         )
         return [
             Notification(

@@ -7,13 +7,12 @@ import os
 import sys
 import threading
 
-from api.settings import Settings
-from domain.application import Clock, Minqing
-from domain.audit import install_guards
-from domain.outage import Outage, patiently
-from domain.pgsession import probe_env
-from domain.residents import load_master_key
-from domain.store import Pool, event_store_env
+from adapters.audit import install_guards
+from adapters.keyring import load_master_key
+from adapters.outage import Outage, patiently
+from adapters.store import Pool, event_store_env, probe
+from application.minqing import Clock, Minqing
+from application.settings import Settings
 from domain.vocabulary import Role
 
 # PostgreSQL connections per process, from the threads that use them (README: "Connections").
@@ -74,10 +73,9 @@ def open_when_ready(
     outage logged once on `outage`); None when `stop` is set first. Each attempt first
     makes one plain connection, which a refusing server fails at once, so `stop` is heeded
     promptly (the pool would wait for its own attempts)."""
-    env = event_store_env(settings.database_url)
 
     def attempt() -> Minqing:
-        probe_env(env)
+        probe(settings.database_url)
         return open_minqing(settings, first_start=first_start, pool=pool)
 
     return patiently(attempt, stop, outage)

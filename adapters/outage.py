@@ -8,7 +8,8 @@ lasted). Between attempts `ready` waits 1 s, then 2, 4 … up to 30 s, each time
 (SIGTERM) is never stuck behind a pool waiting for connections that cannot be made.
 
 Errors that are not about reaching the database (a bug, a constraint) are not outages:
-`unavailable` tells them apart, and the caller handles those as before.
+`unavailable` (adapters/availability.py) tells them apart, and the caller handles those as
+before.
 """
 
 from __future__ import annotations
@@ -19,35 +20,15 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-import psycopg
-from psycopg_pool import PoolClosed
+from adapters.availability import unavailable
+
+__all__ = ["Outage", "patiently", "reason", "unavailable"]
 
 T = TypeVar("T")
 
 FIRST_DELAY_SECONDS = 1.0
 MAX_DELAY_SECONDS = 30.0
-# SQLSTATEs that mean "the server cannot serve this session", not "this statement is wrong":
-# connection exceptions (class 08), the server shutting down or starting up (57P01–57P05)
-# and too many connections or other resources (class 53).
-_UNAVAILABLE_STATES = ("08", "57P0", "53")
 _MAX_REASON = 200
-
-
-def unavailable(exc: BaseException) -> bool:
-    """True when `exc` (or what caused it) means the database cannot be reached right now."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, PoolClosed):
-            return False  # this process closed its own pool: shutting down, not an outage
-        if isinstance(current, psycopg.OperationalError | psycopg.InterfaceError):
-            state = current.sqlstate
-            return state is None or state.startswith(_UNAVAILABLE_STATES)
-        if isinstance(current, ConnectionError):
-            return True
-        current = current.__cause__ or current.__context__
-    return False
 
 
 def reason(exc: BaseException) -> str:

@@ -1,0 +1,155 @@
+"""The side tables beside the event store, and the SQL ports on them.
+
+Counters, idempotency answers, residents' keys, principals and tokens (adapters/accounts.py),
+the access log (adapters/access_log.py) and the web UI's passwords and sessions: made in one
+transaction under the schema lock (`create_tables`) whenever a process opens the store, so
+processes that start together never race on CREATE TABLE.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from adapters.access_log import SqlAccessLog, ensure_tables
+from adapters.accounts import Accounts
+from adapters.database import Database
+from adapters.keyring import Keyring, SqlKeyVault
+from application.ports import (
+    IdempotencyRow,
+    Ports,
+    ResidentKeyRow,
+    SideRow,
+    StoredAnswer,
+)
+
+TABLES = (
+    "CREATE TABLE IF NOT EXISTS minqing_counters ( name TEXT PRIMARY KEY, value BIGINT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS minqing_idempotency ("
+    " principal_id TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL,"
+    " body TEXT NOT NULL, aggregate_id TEXT NOT NULL, version BIGINT NOT NULL,"
+    " created_at TEXT NOT NULL, PRIMARY KEY (principal_id, key))",
+    "CREATE TABLE IF NOT EXISTS minqing_resident_keys ("
+    " resident_ref TEXT PRIMARY KEY, wrapped_key TEXT, created_at TEXT NOT NULL,"
+    " erased_at TEXT)",
+    "CREATE TABLE IF NOT EXISTS minqing_principals ("
+    " id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, roles TEXT NOT NULL,"
+    " grids TEXT NOT NULL, member_id TEXT, created_at TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS minqing_tokens ("
+    " id TEXT PRIMARY KEY, principal_id TEXT NOT NULL REFERENCES minqing_principals(id),"
+    " token_hash TEXT NOT NULL UNIQUE, label TEXT NOT NULL, created_at TEXT NOT NULL,"
+    " revoked_at TEXT)",
+    # The web UI's (api/ui/passwords.py, api/ui/sessions.py).
+    "CREATE TABLE IF NOT EXISTS minqing_ui_passwords ("
+    " principal_id TEXT PRIMARY KEY REFERENCES minqing_principals(id),"
+    " hash TEXT NOT NULL, updated_at TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS minqing_ui_signin_failures (name TEXT NOT NULL, at TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS minqing_ui_signin_failures__name"
+    " ON minqing_ui_signin_failures (name, at)",
+    "CREATE TABLE IF NOT EXISTS minqing_ui_sessions ("
+    " id_hash TEXT PRIMARY KEY, principal_id TEXT NOT NULL, csrf TEXT NOT NULL,"
+    " created_at TEXT NOT NULL, expires_at TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS minqing_ui_sessions__principal"
+    " ON minqing_ui_sessions (principal_id)",
+)
+# Columns added after their table was first made: (table, column, type).
+ADDED_COLUMNS = (
+    # Failures recorded before it have no address (they count for the name only).
+    ("minqing_ui_signin_failures", "address", "TEXT"),
+)
+
+
+def statement(row: SideRow) -> tuple[str, tuple[Any, ...]]:
+    """The SQL (qmark placeholders) that writes one side row in the events' transaction."""
+    if isinstance(row, IdempotencyRow):
+        return (
+            "INSERT INTO minqing_idempotency"
+            " (principal_id, key, fingerprint, body, aggregate_id, version, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                row.principal_id,
+                row.key,
+                row.fingerprint,
+                row.body,
+                row.aggregate_id,
+                row.version,
+                row.created_at,
+            ),
+        )
+    if isinstance(row, ResidentKeyRow):
+        return (
+            "INSERT INTO minqing_resident_keys (resident_ref, wrapped_key, created_at)"
+            " VALUES (?, ?, ?)",
+            (row.resident_ref, row.wrapped_key, row.created_at),
+        )
+    return (
+        "UPDATE minqing_resident_keys SET wrapped_key = NULL, erased_at = ? WHERE resident_ref = ?",
+        (row.erased_at, row.resident_ref),
+    )
+
+
+def statements(rows: Any) -> list[tuple[str, tuple[Any, ...]]]:
+    """The statements of a save's `side_rows` (none when the save has none)."""
+    return [statement(r) for r in rows or ()]
+
+
+class SqlCounters:
+    """Named counters in `minqing_counters` (the `Counters` port)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def next(self, name: str) -> int:
+        """Take the next number of a named counter; a number taken is never given again."""
+        with self._db.transaction() as cur:
+            cur.execute(
+                "INSERT INTO minqing_counters (name, value) VALUES (?, 1)"
+                " ON CONFLICT (name) DO UPDATE SET value = minqing_counters.value + 1"
+                " RETURNING value",
+                (name,),
+            )
+            row = cur.fetchone()
+        return int(row["value"])
+
+
+class SqlIdempotency:
+    """The answers kept in `minqing_idempotency` (the `IdempotencyStore` port)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def find(self, principal_id: str, key: str) -> StoredAnswer | None:
+        """The answer kept for this caller's key, if any."""
+        row = self._db.fetchone(
+            "SELECT fingerprint, body, aggregate_id, version FROM minqing_idempotency"
+            " WHERE principal_id = ? AND key = ?",
+            (principal_id, key),
+        )
+        if row is None:
+            return None
+        return StoredAnswer(
+            str(row["fingerprint"]),
+            json.loads(row["body"]),
+            str(row["aggregate_id"]),
+            int(row["version"]),
+        )
+
+
+def create_tables(db: Database) -> None:
+    """Create the side tables (the event store creates its own), under the schema lock."""
+    db.create(TABLES, ADDED_COLUMNS)
+
+
+def sql_ports(db: Database, master_key: bytes) -> Ports:
+    """The SQL ports on `db`, their tables made if missing."""
+    create_tables(db)
+    ensure_tables(db)
+    return Ports(
+        counters=SqlCounters(db),
+        idempotency=SqlIdempotency(db),
+        positions=db,
+        keyring=Keyring(master_key, SqlKeyVault(db)),
+        accounts=Accounts(db),
+        access_log=SqlAccessLog(db),
+        sql=db,
+    )

@@ -1,0 +1,36 @@
+"""The store a `MINQING_DATABASE_URL` names: `sqlite:///…` (embedded) or `postgresql://…`."""
+
+from __future__ import annotations
+
+from types import ModuleType
+from urllib.parse import urlsplit
+
+from adapters import postgres, sqlite
+from adapters.postgres import Pool
+
+__all__ = ["Pool", "event_store_env", "probe"]
+
+# Each store's module: its `env(url, pool)` and `probe(url)`.
+_STORES: dict[str, ModuleType] = {"sqlite": sqlite, "postgresql": postgres, "postgres": postgres}
+
+
+def _store(database_url: str) -> ModuleType:
+    scheme = urlsplit(database_url).scheme
+    if scheme not in _STORES:
+        msg = f"MINQING_DATABASE_URL: unsupported scheme {scheme!r} (use sqlite or postgresql)"
+        raise ValueError(msg)
+    return _STORES[scheme]
+
+
+def event_store_env(database_url: str, pool: Pool | None = None) -> dict[str, str]:
+    """The eventsourcing environment for a `sqlite:///…` or `postgresql://…` URL (its
+    `PERSISTENCE_MODULE` is the store's factory, which also makes the side tables'
+    ports); on PostgreSQL with `pool`'s sizes (default: an API process's)."""
+    env: dict[str, str] = _store(database_url).env(database_url, pool)
+    return env
+
+
+def probe(database_url: str) -> None:
+    """Connect once to the database the URL names, and hang up: raises when a server does
+    not answer (nothing to do for an embedded file)."""
+    _store(database_url).probe(database_url)

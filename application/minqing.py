@@ -1,0 +1,31 @@
+"""The Minqing application: every service in one object, as the API, the workers and the
+command line use it (`Minqing(env, master_key=…)`; application/bootstrap.py opens it from
+the settings).
+
+Each service is a module of its own over the same eventsourcing Application
+(application/base.py): the concern's verbs (concerns.py), the meeting's (meetings.py),
+members and visits (members.py), and the reads straight from the log (views.py). Erasure
+is application/residents.py, the views of a meeting meeting_views.py.
+"""
+
+from __future__ import annotations
+
+from application.base import Clock
+from application.commands import CommandResult, Idempotency, NewConcern, NewVisit
+from application.concerns import ConcernCommands
+from application.meetings import MeetingCommands
+from application.members import MemberCommands
+from application.views import Views
+
+__all__ = [
+    "Clock",
+    "CommandResult",
+    "Idempotency",
+    "Minqing",
+    "NewConcern",
+    "NewVisit",
+]
+
+
+class Minqing(ConcernCommands, MeetingCommands, MemberCommands, Views):
+    """Residents' concerns, event-sourced: every command is one atomic save of events."""
