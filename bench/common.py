@@ -253,6 +253,12 @@ class Process:
         sys.stderr.write(self.output())
         raise SystemExit(f"bench: {why}")
 
+    def kill(self) -> None:
+        """SIGKILL: the process dies at once, whatever it was doing (the fault drill)."""
+        if self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait(15)
+
     def stop(self) -> None:
         if self._proc.poll() is None:
             self._proc.send_signal(signal.SIGINT)
@@ -323,9 +329,13 @@ def minqing_env(pg: Postgres, dbname: str) -> dict[str, str]:
     return env
 
 
-def add_principal(env: dict[str, str], name: str, roles: Sequence[str]) -> str:
-    """`minqing users add NAME --role …` then `minqing tokens issue NAME`: the token."""
-    cli(env, "users", "add", name, *(arg for role in roles for arg in ("--role", role)))
+def add_principal(
+    env: dict[str, str], name: str, roles: Sequence[str], member: str | None = None
+) -> str:
+    """`minqing users add NAME --role … [--member M]` then `minqing tokens issue NAME`: the
+    token."""
+    linked = ["--member", member] if member else []
+    cli(env, "users", "add", name, *(arg for role in roles for arg in ("--role", role)), *linked)
     lines = cli(env, "tokens", "issue", name).strip().splitlines()
     if not lines:
         raise SystemExit("bench: `minqing tokens issue` printed no token")
