@@ -162,7 +162,10 @@ class PostgresRecorder(PostgresApplicationRecorder):
 
 def _write_sides(curs: Any, kwargs: dict[str, Any]) -> None:
     for w in kwargs.get("side_writes", ()):
-        curs.execute(_to_pg(w.sql), w.params)
+        # Never prepared: psycopg counts a PREPARE queued in a pipeline as done, and when the
+        # events' INSERT before it loses a race PostgreSQL skips it, so the next save on this
+        # connection would fail, "prepared statement … does not exist" (the fault drill).
+        curs.execute(_to_pg(w.sql), w.params, prepare=False)
 
 
 def _to_pg(sql: str) -> str:
