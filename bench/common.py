@@ -1,5 +1,6 @@
-"""Helpers shared by the benchmarks: a scratch PostgreSQL database, the `minqing` CLI, the
-real server on a loopback port, and a percentile. Not a benchmark itself.
+"""Helpers shared by the benchmarks: a scratch PostgreSQL database (or a private cluster),
+the `minqing` CLI, the real server on a loopback port, and a percentile. Not a benchmark
+itself.
 
 The scripts in bench/ are run as files (`.venv/bin/python bench/commands.py`), so this
 module is imported as `common` from the script's own directory.
@@ -8,6 +9,7 @@ module is imported as `common` from the script's own directory.
 from __future__ import annotations
 
 import base64
+import contextlib
 import importlib
 import os
 import pwd
@@ -175,6 +177,38 @@ class Postgres:
         with self.admin() as conn:
             row = conn.execute("SHOW server_version").fetchone()
         return str(row[0]) if row else "?"
+
+
+class PrivateCluster:
+    """A PostgreSQL 15 cluster of a bench's own under /tmp, to stop and start at will (never
+    the shared server); run as the OS user `postgres` when we are root (it refuses root)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.dir = Path(tempfile.mkdtemp(prefix="minqing-bench-pg-", dir="/tmp"))
+        if os.geteuid() == 0:
+            shutil.chown(self.dir, "postgres")
+        self.data = str(self.dir / "data")
+        self._run("initdb", "-D", self.data, "--auth=trust", "-U", "postgres")
+
+    def _run(self, tool: str, *args: str) -> None:
+        as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        argv = [*as_postgres, f"/usr/lib/postgresql/15/bin/{tool}", *args]
+        # PostgreSQL's own tools, arguments from this file.
+        subprocess.run(argv, check=True, capture_output=True, timeout=120)  # noqa: S603
+
+    def start(self) -> Postgres:
+        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1"
+        self._run("pg_ctl", "-D", self.data, "-l", f"{self.dir}/log", "-o", options, "-w", "start")
+        return Postgres("127.0.0.1", self.port, "postgres")
+
+    def stop(self, mode: str = "fast") -> None:  # fast, or immediate: a crash
+        self._run("pg_ctl", "-D", self.data, "-m", mode, "-w", "stop")
+
+    def remove(self) -> None:
+        with contextlib.suppress(subprocess.CalledProcessError):  # not running
+            self.stop("fast")
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 # --- the server and its CLI ------------------------------------------------------------

@@ -17,12 +17,9 @@ import argparse
 import base64
 import contextlib
 import json
-import os
 import random
 import re
-import shutil
 import subprocess
-import tempfile
 import threading
 import time
 import uuid
@@ -40,7 +37,6 @@ import psycopg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from httpx import Response
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
 DBNAME = "minqing_faults"
 WORKERS = ("projections", "deadlines", "webhooks", "checkpoints")
 VOTERS, DUPLICATES, BURST = 45, 10, 60
@@ -50,7 +46,6 @@ CONCERN |= dict(zip(("title", "description"), common.TEXTS[0], strict=True))  # 
 Ack = tuple[str, str, int, int]  # path, id, version, position of an acknowledged command
 Row = tuple[str, str, bool | None]  # what, figure, the check passed (None: a figure only)
 Steps = dict[str, Callable[[], Row]]
-Seen = list[tuple[float, bool]]  # the probe's requests: when sent, answered 2xx
 
 
 class Answer(NamedTuple):
@@ -59,36 +54,6 @@ class Answer(NamedTuple):
     status: str  # "201", "503", "transport:ConnectError" …
     ctype: str
     took: float  # seconds from the request to the answer
-
-
-class Cluster:
-    """A PostgreSQL 15 cluster of the drill's own, run as `postgres` (it refuses root)."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.dir = Path(tempfile.mkdtemp(prefix="minqing-faults-", dir="/tmp"))
-        if os.geteuid() == 0:
-            shutil.chown(self.dir, "postgres")
-        self.data = str(self.dir / "data")
-        self._run("initdb", "-D", self.data, "--auth=trust", "-U", "postgres")
-
-    def _run(self, tool: str, *args: str) -> None:
-        as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        subprocess.run(  # noqa: S603 - PostgreSQL's own tools, arguments from this file
-            [*as_postgres, str(PG_BIN / tool), *args], check=True, capture_output=True, timeout=120
-        )
-
-    def start(self) -> None:
-        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1"
-        self._run("pg_ctl", "-D", self.data, "-l", f"{self.dir}/log", "-o", options, "-w", "start")
-
-    def stop(self, mode: str) -> None:
-        self._run("pg_ctl", "-D", self.data, "-m", mode, "-w", "stop")
-
-    def remove(self) -> None:
-        with contextlib.suppress(subprocess.CalledProcessError):  # not running
-            self.stop("fast")
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 @dataclass
@@ -119,8 +84,8 @@ class Drill:
 
     def send(self, c: httpx.Client, kind: str, path: str, body: Any = None, **kw: Any) -> Response:
         """A request as a well-behaved client sends it: with an Idempotency-Key, sent again
-        with it after a 503, a dropped connection or a concurrent change; the final answer.
-        A command answered 2xx is acknowledged."""
+        with it after a 503, a dropped connection or a concurrent change (unless `once`); the
+        final answer. A command answered 2xx is acknowledged."""
         method, params = kw.get("method", "POST"), kw.get("params")
         headers = {**kw.get("headers", {}), "Idempotency-Key": str(uuid.uuid4())}
         deadline = time.monotonic() + GIVE_UP
@@ -129,7 +94,7 @@ class Drill:
                 r = c.request(method, path, json=body, headers=headers, params=params)
             except httpx.TransportError as exc:
                 self.note(kind, f"transport:{type(exc).__name__}")
-                if time.monotonic() > deadline:
+                if kw.get("once") or time.monotonic() > deadline:
                     raise
                 time.sleep(1.0)
                 continue
@@ -138,8 +103,9 @@ class Drill:
             bad |= r.status_code >= 500 and (r.status_code != 503 or "retry-after" not in r.headers)
             breach = f"{method} {path}: {r.status_code} {r.text[:200]}" if bad else ""
             self.note(kind, str(r.status_code), ctype, breach, r.elapsed.total_seconds())
-            conflict = r.status_code == 409 and r.json().get("rule") == "concurrent_change"
-            if (r.status_code == 503 or conflict) and time.monotonic() < deadline:
+            again = r.status_code == 409 and r.json().get("rule") == "concurrent_change"
+            again |= r.status_code == 503
+            if again and not kw.get("once") and time.monotonic() < deadline:
                 time.sleep(float(r.headers.get("retry-after", "0.1")))
                 continue
             if r.is_success and method == "POST":
@@ -240,14 +206,12 @@ def vote_burst(drill: Drill, chair: str, meeting: str, item: str, voters: list[s
     return f"{VOTERS} votes + {DUPLICATES} duplicates at once", f"{dict(answers)}; {n} recorded", ok
 
 
-def probe(drill: Drill, concern: str, stop: threading.Event, seen: Seen) -> None:
-    """Read one concern every 0.25 s: when each request was sent, whether it got a 2xx."""
+def probe(drill: Drill, concern: str, stop: threading.Event) -> None:
+    """Read one concern every 0.25 s: when the service answers and when it does not."""
     with drill.client() as c:
         while not stop.is_set():
-            sent, answered = drill.now(), False
             with contextlib.suppress(httpx.TransportError):
-                answered = c.get(f"/api/v1/concerns/{concern}", timeout=30).is_success
-            seen.append((sent, answered))
+                drill.send(c, "probe", f"/api/v1/concerns/{concern}", method="GET", once=True)
             time.sleep(0.25)
 
 
@@ -256,7 +220,7 @@ class Faults:
     """The faults: when each comes (a share of the commands), and what happened."""
 
     env: dict[str, str]
-    cluster: Cluster
+    cluster: common.PrivateCluster
     started: list[common.Process]  # every process of the drill, the killed ones too
     worker: common.Process
     kills: list[float] = field(default_factory=list)
@@ -292,15 +256,17 @@ class Faults:
         wait(bursts)  # under load to the end
         return bursts
 
-    def windows(self, drill: Drill, seen: Seen) -> list[Row]:
+    def windows(self, drill: Drill) -> list[Row]:
         """Per restart: the database down, the service giving no 2xx (the probe's requests,
         by when they were sent), and the 503s the clients got meanwhile."""
         rows: list[Row] = []
+        seen = [(a.at - a.took, a.status[0] == "2") for a in drill.answers if a.kind == "probe"]
         ends = [stopped for _, stopped, _ in self.restarts[1:]] + [float("inf")]
         for i, ((mode, stopped, started), end) in enumerate(zip(self.restarts, ends, strict=True)):
             fail = next((t for t, ok in seen if t >= stopped - 1 and not ok), stopped)
             back = next((t for t, ok in seen if t > fail and ok), started)
             got = [a for a in drill.answers if a.status == "503" and stopped <= a.at < end]
+            got = [a for a in got if a.kind != "probe"]  # the clients' 503s
             what = f"restart {i + 1}: {mode} stop at {stopped:.1f} s"
             figure = f"database down {started - stopped:.1f} s; no 2xx {fail:.1f}–{back:.1f} s"
             last, slow = max((a.at for a in got), default=0), max((a.took for a in got), default=0)
@@ -321,6 +287,20 @@ def catch_up(drill: Drill, timeout: float = 300.0) -> tuple[float, httpx.Respons
                     return time.monotonic() - began, r
             time.sleep(0.5)
     raise SystemExit(f"drill: read models not caught up after {timeout:.0f} s")
+
+
+def recovered(processes: dict[str, common.Process], timeout: float = 60.0) -> Row:
+    """Every process is running, and logged the end of each outage it logged the start of
+    (waits out the workers' backoff, up to every 30 s)."""
+    began = time.monotonic()
+    while True:
+        logs = {name: p.output(10**6) for name, p in processes.items()}
+        stuck = [n for n, log in logs.items() if log.count("unavailable (") > log.count("again")]
+        stuck += [name for name, p in processes.items() if not p.running()]
+        if not stuck or time.monotonic() - began > timeout:
+            figure = "".join(f"\n  {n}: {logs[n].splitlines()[-1]}" for n in stuck) or "all"
+            return "processes running, back after every outage", figure, not stuck
+        time.sleep(1.0)
 
 
 def log_check(drill: Drill, pg: common.Postgres) -> list[Row]:
@@ -354,7 +334,7 @@ def log_check(drill: Drill, pg: common.Postgres) -> list[Row]:
 def audit_verify(env: dict[str, str]) -> Row:
     """`minqing audit verify`: it must exit 0."""
     argv = [*common.minqing_command(), "audit", "verify"]
-    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=600, check=False)  # noqa: S603
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=600)  # noqa: S603
     found = (done.stdout + done.stderr).strip()[-300:]
     with contextlib.suppress(ValueError, KeyError):
         report = json.loads(done.stdout)
@@ -364,12 +344,11 @@ def audit_verify(env: dict[str, str]) -> Row:
 
 def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> list[Row]:
     """The drill from initdb to the checks; the summary's rows."""
-    cluster = Cluster(common.free_port())
+    cluster = common.PrivateCluster(common.free_port())
     stack.callback(cluster.remove)
     started: list[common.Process] = []
     stack.callback(lambda: list(map(common.Process.stop, started)))
-    cluster.start()
-    pg = common.Postgres("127.0.0.1", cluster.port, "postgres")
+    pg = cluster.start()
     pg.create_database(DBNAME)
     env = {**common.minqing_env(pg, DBNAME), "MINQING_EMBEDDED_WORKERS": "false"}
     key = Ed25519PrivateKey.generate().private_bytes_raw()  # the checkpoints worker needs one
@@ -387,10 +366,10 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> list[Row]:
         "progress": lambda: progress_burst(drill, assigned),
         "votes": lambda: vote_burst(drill, chair, mid, item, members),
     }
-    done, stop, seen = threading.Event(), threading.Event(), Seen()
+    done, stop = threading.Event(), threading.Event()
     drill.t0 = time.monotonic()  # times from here on: seconds since the load began
     with ThreadPoolExecutor(args.clients + 3) as pool:
-        prober = pool.submit(probe, drill, assigned, stop, seen)
+        prober = pool.submit(probe, drill, assigned, stop)
         clients = [pool.submit(load, drill, args.commands, done) for _ in range(args.clients)]
         try:
             bursts = faults.inject(drill, args, pool, steps)
@@ -403,9 +382,17 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> list[Row]:
     failed = [f.exception() for f in futures if f.exception()]
     breaches = drill.breaches + [f"a thread failed: {exc!r}" for exc in failed]
     caught_up, ready = catch_up(drill)
-    last = dict(zip(WORKERS, started, strict=False)) | {"projections": faults.worker}
-    dead = [f"{k}: {p.output(3)!r}" for k, p in last.items() if not p.running()]
+    current = dict(zip(WORKERS, started, strict=False))
+    back = recovered({**current, "projections": faults.worker, "serve": server})
     logs = "\n".join(p.output(10**6) for p in started)
+    names = [
+        *WORKERS,
+        "serve",
+        *(f"projections-{i}" for i in range(1, len(started) - len(WORKERS))),
+    ]
+    for name, process in zip(names, started, strict=True) if args.logs else ():
+        args.logs.mkdir(parents=True, exist_ok=True)
+        (args.logs / f"{name}.log").write_text(process.output(10**7))
     outages = re.findall(r"(\w[\w ]+): database available again after ([\d.]+) s", logs)
     types = Counter(a.ctype for a in drill.answers if a.ctype)
     kinds: dict[str, Counter[str]] = {}
@@ -419,8 +406,9 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> list[Row]:
         ("content types", str(dict(types)), set(types) == {"application/json"}),
         ("contract breaches", "".join(f"\n  {b}" for b in breaches) or "0", not breaches),
         ("worker SIGKILLs at (s)", ", ".join(f"{t:.1f}" for t in faults.kills), None),
-        *faults.windows(drill, seen),
+        *faults.windows(drill),
         ("outages the processes logged", ", ".join(f"{w} {s} s" for w, s in outages), None),
+        back,
         *(f.result() for f in bursts if not f.exception()),
         ("read models at the head after the load", f"{caught_up:.1f} s", None),
         *log_check(drill, pg),
@@ -428,7 +416,6 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> list[Row]:
         ("/readyz", f"{ready.status_code} {ready.json()['status']}", ready.status_code == 200),
         audit_verify(env),
         ("tracebacks in the processes' logs", str(logs.count("Traceback")), None),
-        ("workers not running at the end", "; ".join(dead) or "0", not dead),
     ]
 
 
@@ -440,6 +427,7 @@ def main() -> int:
     parser.add_argument("--restarts", type=int, default=2, help="database restarts")
     parser.add_argument("--down-seconds", type=float, default=5.0, help="database down each")
     parser.add_argument("--seed", type=int, default=random.randrange(10**6))
+    parser.add_argument("--logs", type=Path, help="write each process's output to this directory")
     args = parser.parse_args()
     random.seed(args.seed)
     with contextlib.ExitStack() as stack:
