@@ -209,7 +209,10 @@ class PostgresRecorder(PostgresApplicationRecorder):
 
 def _write_sides(curs: Any, kwargs: dict[str, Any]) -> None:
     for statement, params in side_tables.statements(kwargs.get("side_rows")):
-        curs.execute(_to_pg(statement), params)
+        # Never prepared: psycopg counts a PREPARE queued in a pipeline as done, and when the
+        # events' INSERT before it loses a race PostgreSQL skips it, so the next save on this
+        # connection would fail, "prepared statement … does not exist" (the fault drill).
+        curs.execute(_to_pg(statement), params, prepare=False)
 
 
 class PostgresStore(PostgresFactory):

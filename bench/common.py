@@ -1,5 +1,6 @@
-"""Helpers shared by the benchmarks: a scratch PostgreSQL database, the `minqing` CLI, the
-real server on a loopback port, and a percentile. Not a benchmark itself.
+"""Helpers shared by the benchmarks: a scratch PostgreSQL database (or a private cluster),
+the `minqing` CLI, the real server on a loopback port, and a percentile. Not a benchmark
+itself.
 
 The scripts in bench/ are run as files (`.venv/bin/python bench/commands.py`), so this
 module is imported as `common` from the script's own directory.
@@ -8,6 +9,7 @@ module is imported as `common` from the script's own directory.
 from __future__ import annotations
 
 import base64
+import contextlib
 import importlib
 import os
 import pwd
@@ -177,6 +179,38 @@ class Postgres:
         return str(row[0]) if row else "?"
 
 
+class PrivateCluster:
+    """A PostgreSQL 15 cluster of a bench's own under /tmp, to stop and start at will (never
+    the shared server); run as the OS user `postgres` when we are root (it refuses root)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.dir = Path(tempfile.mkdtemp(prefix="minqing-bench-pg-", dir="/tmp"))
+        if os.geteuid() == 0:
+            shutil.chown(self.dir, "postgres")
+        self.data = str(self.dir / "data")
+        self._run("initdb", "-D", self.data, "--auth=trust", "-U", "postgres")
+
+    def _run(self, tool: str, *args: str) -> None:
+        as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        argv = [*as_postgres, f"/usr/lib/postgresql/15/bin/{tool}", *args]
+        # PostgreSQL's own tools, arguments from this file.
+        subprocess.run(argv, check=True, capture_output=True, timeout=120)  # noqa: S603
+
+    def start(self) -> Postgres:
+        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1"
+        self._run("pg_ctl", "-D", self.data, "-l", f"{self.dir}/log", "-o", options, "-w", "start")
+        return Postgres("127.0.0.1", self.port, "postgres")
+
+    def stop(self, mode: str = "fast") -> None:  # fast, or immediate: a crash
+        self._run("pg_ctl", "-D", self.data, "-m", mode, "-w", "stop")
+
+    def remove(self) -> None:
+        with contextlib.suppress(subprocess.CalledProcessError):  # not running
+            self.stop("fast")
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
 # --- the server and its CLI ------------------------------------------------------------
 
 
@@ -253,6 +287,12 @@ class Process:
         sys.stderr.write(self.output())
         raise SystemExit(f"bench: {why}")
 
+    def kill(self) -> None:
+        """SIGKILL: the process dies at once, whatever it was doing (the fault drill)."""
+        if self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait(15)
+
     def stop(self) -> None:
         if self._proc.poll() is None:
             self._proc.send_signal(signal.SIGINT)
@@ -323,9 +363,13 @@ def minqing_env(pg: Postgres, dbname: str) -> dict[str, str]:
     return env
 
 
-def add_principal(env: dict[str, str], name: str, roles: Sequence[str]) -> str:
-    """`minqing users add NAME --role …` then `minqing tokens issue NAME`: the token."""
-    cli(env, "users", "add", name, *(arg for role in roles for arg in ("--role", role)))
+def add_principal(
+    env: dict[str, str], name: str, roles: Sequence[str], member: str | None = None
+) -> str:
+    """`minqing users add NAME --role … [--member M]` then `minqing tokens issue NAME`: the
+    token."""
+    linked = ["--member", member] if member else []
+    cli(env, "users", "add", name, *(arg for role in roles for arg in ("--role", role)), *linked)
     lines = cli(env, "tokens", "issue", name).strip().splitlines()
     if not lines:
         raise SystemExit("bench: `minqing tokens issue` printed no token")
