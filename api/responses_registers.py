@@ -246,10 +246,18 @@ class Ready(BaseModel):
 
 
 class NotReady(BaseModel):
-    """The database did not answer: the kind of error it gave."""
+    """Not ready, in the contract's error shape: `unavailable` (the database did not answer:
+    the kind of error it gave) or `degraded` (a read model parked events: the ready fields
+    and the parked positions by read model)."""
 
+    error: str
+    message: str
     status: str
     database: str
+    position: int | None = None
+    projections: dict[str, Object] | None = None
+    webhooks: Object | None = None
+    parked: dict[str, list[int]] | None = None
 
 
 # -- Open311 --------------------------------------------------------------------------------

@@ -31,7 +31,11 @@ def healthz() -> dict[str, str]:
     response_model=None,
     responses={
         200: {"model": Ready, "description": "ready"},
-        503: {"model": NotReady, "description": "the database did not answer"},
+        503: {
+            "model": NotReady,
+            "description": "the database did not answer (`unavailable`, with Retry-After), or"
+            " a read model parked events (`degraded`)",
+        },
     },
 )
 def readyz(app: MinqingDep, request: Request) -> JSONResponse:
@@ -51,8 +55,16 @@ def readyz(app: MinqingDep, request: Request) -> JSONResponse:
         }
         webhooks = request.app.state.webhook_dispatcher.webhooks.backlog().as_dict()
     except Exception as exc:  # any driver error means not ready
+        # The contract's error shape, with the status field probes already read.
         return JSONResponse(
-            {"status": "unavailable", "database": type(exc).__name__}, status_code=503
+            {
+                "error": "unavailable",
+                "message": "the database did not answer; try again shortly",
+                "status": "unavailable",
+                "database": type(exc).__name__,
+            },
+            status_code=503,
+            headers={"Retry-After": "5"},
         )
     # Lag is reported, not judged: a catching-up projection still serves (older) reads.
     body: dict[str, Any] = {
@@ -65,7 +77,7 @@ def readyz(app: MinqingDep, request: Request) -> JSONResponse:
     if not parked:
         return JSONResponse(body)
     # A read model that passed over an event serves rows without it: say so, and which.
-    body["status"] = "degraded"
+    body["error"] = body["status"] = "degraded"
     body["parked"] = parked
     body["message"] = (
         f"read models {', '.join(sorted(parked))} passed over events they failed on;"

@@ -121,6 +121,10 @@ def test_postgresql_refusing_connections_answers_503_json_with_retry_after(
         try:
             for method, path in READS_AND_WRITES:
                 _unavailable(client.request(method, path, json=CONCERN))
+            # The readiness probe says so in the same shape, keeping the status it reports.
+            ready = client.get("/readyz")
+            _unavailable(ready)
+            assert ready.json()["status"] == "unavailable"
             # A page of the web UI answers an HTML page, not text/plain.
             page = httpx.get(f"{pg_server.base_url}/ui/", cookies={"minqing_session": "s"})
             assert page.status_code == 503

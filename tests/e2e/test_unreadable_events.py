@@ -138,7 +138,8 @@ def test_the_read_models_park_it_and_operations_show_it(
 
     assert ready.status_code == 503, ready.text
     body = ready.json()
-    assert body["status"] == "degraded"
+    assert body["status"] == body["error"] == "degraded"
+    assert body["message"]
     assert body["parked"]["concern_list"] == [bad]
     assert "concern_list" in body["message"]
     assert body["position"] == server.event_count()
