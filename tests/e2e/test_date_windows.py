@@ -174,7 +174,8 @@ def test_the_ui_shows_dates_outside_the_window_on_the_page(shared_server: Server
     with signed_in(shared_server, supervisor) as c:
         page = c.get("/ui/supervision", params={"concern": made, "as_of": "9999-12-31T23:59:59"})
         assert page.status_code == 200
-        assert "must be between 2000-01-01 and" in text_of(page.text)
+        # In the reader's language (zh by default): the field's label and the window.
+        assert "须在 2000-01-01 至" in text_of(page.text)
         ledger = c.get("/ui/ledger", params={"from": "0001-01-01"})
         assert ledger.status_code == 422
-        assert "must be between 2000-01-01 and" in text_of(ledger.text)
+        assert "须在 2000-01-01 至" in text_of(ledger.text)
