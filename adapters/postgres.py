@@ -13,17 +13,20 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 from uuid import UUID
 
 import psycopg
+from eventsourcing.persistence import InterfaceError, OperationalError
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresFactory
+from eventsourcing.utils import retry
 from psycopg import sql
 
 from adapters import pgpool, side_tables
 from adapters.database import SCHEMA_LOCK, Cursor, Database, Dialect, DriverCursor
+from adapters.writer import Job, Writer
 from application.ports import Ports
 
 if TYPE_CHECKING:
@@ -175,13 +178,14 @@ POSTGRES = Postgres("postgres")
 
 
 class PostgresRecorder(PostgresApplicationRecorder):
-    """The library's PostgreSQL recorder (default insert path), also writing side rows.
+    """The library's PostgreSQL recorder, saving through the process's writer
+    (adapters/writer.py): concurrent saves are committed together, side rows with events.
 
-    The side rows go in after the events, under the events table's lock, as the last
-    statements of the library's pipeline: a side row that breaks a unique constraint (a
-    concurrent request with the same Idempotency-Key) then fails as the IntegrityError it
-    is. Written before the lock, its failure could leave later statements of the pipeline
-    aborted, and the pipeline's exit would raise "pipeline aborted" in its place.
+    A batch is one transaction and (without reference numbers) one round trip: BEGIN, the
+    events table's EXCLUSIVE lock (log positions in commit order), NOTIFY, one INSERT per
+    save, the side rows, COMMIT, then a single sync. The side rows go last, after the
+    events: a side row that breaks a unique constraint (a concurrent request with the same
+    Idempotency-Key) then fails as the IntegrityError it is. Database functions stay off.
     """
 
     dialect = POSTGRES
@@ -190,37 +194,101 @@ class PostgresRecorder(PostgresApplicationRecorder):
         # Before the library's constructor opens the pool (its idle check is scheduled then).
         pgpool.tune(datastore.pool)
         super().__init__(datastore, **kwargs)
+        self.writer = Writer(self._commit_batch)
 
     def _create_table(self, curs: Any) -> None:
         curs.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
         super()._create_table(curs)
 
-    def _insert_events(self, curs: Any, stored_events: Sequence[Any], **kwargs: Any) -> None:
-        if not stored_events:  # the library inserts no events, so nothing follows
-            _write_sides(curs, kwargs)
-        super()._insert_events(curs, stored_events, **kwargs)
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def insert_events(self, stored_events: Sequence[Any], **kwargs: Any) -> Sequence[int] | None:
+        """Write the events and `side_rows` (with other saves waiting); their positions."""
+        return self.writer.write(Job(stored_events, kwargs.get("side_rows") or ()))
 
-    def _insert_stored_events(self, curs: Any, stored_events: Sequence[Any], **kwargs: Any) -> None:
-        super()._insert_stored_events(curs, stored_events, **kwargs)
-        # A cursor of its own: the library reads the new positions from `curs` next.
-        with curs.connection.cursor() as side:
-            _write_sides(side, kwargs)
+    def _commit_batch(self, jobs: list[Job]) -> None:
+        # Errors come out as the library's (IntegrityError …) from get_connection.
+        with self.datastore.get_connection() as conn:
+            failed: BaseException | None = None
+            try:
+                with conn.pipeline() as pipeline:
+                    try:
+                        conn.execute("BEGIN", prepare=False)
+                        self._number(conn, pipeline, jobs)
+                        inserts = self._queue_writes(conn, [j for j in jobs if j.pending])
+                        conn.execute("COMMIT", prepare=False)
+                        pipeline.sync()
+                        for job, cursor in inserts:
+                            job.positions = [r["notification_id"] for r in cursor.fetchall()]
+                    except BaseException as exc:  # raised below, out of the pipeline
+                        failed = exc
+            except BaseException as exc:  # the pipeline's exit
+                failed = failed or exc
+            if failed is not None:
+                for job in jobs:
+                    job.positions = None
+                if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                    conn.execute("ROLLBACK")
+                raise failed
 
+    def _number(self, conn: Any, pipeline: Any, jobs: list[Job]) -> None:
+        """The counters' next numbers for the jobs that need one, taken in the batch's
+        transaction (before the table lock, so the lock is never held across this round
+        trip); each job then makes its events with its number."""
+        wanted: dict[str, list[Job]] = {}
+        for job in jobs:
+            if job.counter is not None:
+                wanted.setdefault(job.counter, []).append(job)
+        if not wanted:
+            return
+        taken = [
+            (
+                conn.execute(_to_pg(side_tables.TAKE_NUMBERS), (name, len(group)), prepare=False),
+                group,
+            )
+            for name, group in wanted.items()
+        ]
+        pipeline.sync()
+        for cursor, group in taken:
+            last = int(cursor.fetchone()["value"])
+            for offset, job in enumerate(group):
+                job.made(last - len(group) + 1 + offset)
 
-def _write_sides(curs: Any, kwargs: dict[str, Any]) -> None:
-    for statement, params in side_tables.statements(kwargs.get("side_rows")):
-        # Never prepared: psycopg counts a PREPARE queued in a pipeline as done, and when the
-        # events' INSERT before it loses a race PostgreSQL skips it, so the next save on this
-        # connection would fail, "prepared statement … does not exist" (the fault drill).
-        curs.execute(_to_pg(statement), params, prepare=False)
+    def _queue_writes(self, conn: Any, jobs: list[Job]) -> list[tuple[Job, Any]]:
+        inserts = []
+        if any(job.events for job in jobs):
+            for statement in self.lock_table_statements:
+                conn.execute(statement, prepare=False)
+            conn.execute(sql.SQL("NOTIFY {0}").format(sql.Identifier(self.channel_name)))
+        for job in jobs:
+            if job.events:
+                cursor = conn.cursor()
+                cursor.execute(self.insert_events_statement, (self._composite(job),), prepare=False)
+                inserts.append((job, cursor))
+            else:
+                job.positions = []
+        for job in jobs:
+            # Never prepared: psycopg counts a PREPARE queued in a pipeline as done, and when
+            # a statement before it fails PostgreSQL skips it, so the next save on this
+            # connection would fail, "prepared statement … does not exist" (the fault drill).
+            for statement, params in side_tables.statements(job.side_rows):
+                conn.execute(_to_pg(statement), params, prepare=False)
+        return inserts
+
+    def _composite(self, job: Job) -> list[Any]:
+        return [
+            self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
+            for e in job.events
+        ]
 
 
 class PostgresStore(PostgresFactory):
     """eventsourcing's PostgreSQL infrastructure, with Minqing's side tables (`Storage`)."""
 
     def ports(self, recorder: Any, master_key: bytes) -> Ports:
-        """The SQL ports on the recorder's database."""
-        return side_tables.sql_ports(Database(recorder), master_key)
+        """The SQL ports on the recorder's database, reference numbers taken by the
+        recorder's writer in the transaction of the events made with them."""
+        ports = side_tables.sql_ports(Database(recorder), master_key)
+        return replace(ports, writer=recorder.writer)
 
 
 @dataclass(frozen=True)

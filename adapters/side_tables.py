@@ -93,6 +93,14 @@ def statements(rows: Any) -> list[tuple[str, tuple[Any, ...]]]:
     return [statement(r) for r in rows or ()]
 
 
+# Take `?` numbers of the counter named `?` at once; the last one taken comes back.
+TAKE_NUMBERS = (
+    "INSERT INTO minqing_counters (name, value) VALUES (?, ?)"
+    " ON CONFLICT (name) DO UPDATE SET value = minqing_counters.value + EXCLUDED.value"
+    " RETURNING value"
+)
+
+
 class SqlCounters:
     """Named counters in `minqing_counters` (the `Counters` port)."""
 
@@ -102,12 +110,7 @@ class SqlCounters:
     def next(self, name: str) -> int:
         """Take the next number of a named counter; a number taken is never given again."""
         with self._db.transaction() as cur:
-            cur.execute(
-                "INSERT INTO minqing_counters (name, value) VALUES (?, 1)"
-                " ON CONFLICT (name) DO UPDATE SET value = minqing_counters.value + 1"
-                " RETURNING value",
-                (name,),
-            )
+            cur.execute(TAKE_NUMBERS, (name, 1))
             row = cur.fetchone()
         return int(row["value"])
 

@@ -359,6 +359,8 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int)
         host=host or settings.host,
         port=port or settings.port,
         workers=workers,
+        loop="uvloop",
+        http="httptools",
         log_level="info",
         # Forwarded headers are believed only from MINQING_TRUSTED_PROXIES (api.security);
         # uvicorn's own handling would trust any local process.

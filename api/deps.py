@@ -14,10 +14,12 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import Depends, Header, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from adapters.webhooks import Webhooks
 from api.errors import RateLimited, Unauthenticated, error_body
+from api.token_cache import TokenCache
 from application.minqing import Idempotency, Minqing
 from application.settings import Settings
 from domain.errors import Forbidden, Invalid, NotFound
@@ -28,13 +30,18 @@ from projections.runner import ProjectionRunner
 _REFERENCE = re.compile(r"MQ-\d{4}-\d{6,}")
 
 
-def get_minqing(request: Request) -> Minqing:
+# The dependencies of every command are async and cheap (no query but a token not seen for
+# a few seconds): FastAPI runs a sync dependency in its thread pool, one hop each, so a
+# command would pay four or five; now it pays one, for the route itself.
+
+
+async def get_minqing(request: Request) -> Minqing:
     """The process's one Minqing application, made in the lifespan handler."""
     app: Minqing = request.app.state.minqing
     return app
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     """The settings the process was started with."""
     settings: Settings = request.app.state.settings
     return settings
@@ -44,16 +51,21 @@ MinqingDep = Annotated[Minqing, Depends(get_minqing)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_principal(
-    app: MinqingDep, authorization: Annotated[str | None, Header()] = None
+async def get_principal(
+    request: Request, authorization: Annotated[str | None, Header()] = None
 ) -> Principal:
     """The caller named by the bearer token; 401 without a valid one."""
     if not authorization:
         raise Unauthenticated("an Authorization: Bearer <token> header is required")
     scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
         raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
-    principal = app.accounts.authenticate(token.strip())
+    tokens: TokenCache = request.app.state.tokens
+    principal = tokens.cached(token)
+    if principal is None:
+        # Not seen lately: the query runs in the thread pool, never on the event loop.
+        principal = await run_in_threadpool(tokens.authenticate, token)
     if principal is None:
         raise Unauthenticated("the token is unknown or has been revoked")
     return principal
@@ -70,7 +82,7 @@ def require(*roles: Role, member_may: bool = False) -> object:
     """
     allowed = frozenset(roles)
 
-    def check(principal: PrincipalDep) -> Principal:
+    async def check(principal: PrincipalDep) -> Principal:
         if principal.roles & allowed or (member_may and principal.member_id is not None):
             return principal
         names = ", ".join(sorted(r.value for r in allowed))
@@ -103,7 +115,7 @@ async def fingerprint(request: Request) -> str:
 IdempotencyDep = Annotated[Idempotency | None, Depends(get_idempotency)]
 
 
-def get_if_match(if_match: Annotated[str | None, Header()] = None) -> int | None:
+async def get_if_match(if_match: Annotated[str | None, Header()] = None) -> int | None:
     """The version named by If-Match (`"3"`, `W/"3"` or `3`), if any."""
     if if_match is None or if_match.strip() == "*":
         return None
@@ -136,7 +148,7 @@ class RateLimiter:
             hits.append(now)
 
 
-def limit_rate(request: Request) -> None:
+async def limit_rate(request: Request) -> None:
     """Throttle unauthenticated callers so tracking codes cannot be guessed by brute force."""
     limiter: RateLimiter = request.app.state.rate_limiter
     limiter.check(request.client.host if request.client else "unknown")
@@ -156,7 +168,7 @@ Out = dict[str, Any] | JSONResponse
 READ_YOUR_WRITES_SECONDS = 2.0
 
 
-def get_projections(request: Request) -> ProjectionRunner:
+async def get_projections(request: Request) -> ProjectionRunner:
     """The process's projection runner (running in the background or not)."""
     runner: ProjectionRunner = request.app.state.projections
     return runner

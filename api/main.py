@@ -28,6 +28,7 @@ from api.routes import (
     visits,
     webhooks,
 )
+from api.token_cache import TokenCache
 from application.bootstrap import SERVER_POOL, open_minqing
 from application.minqing import Clock
 from application.settings import Settings
@@ -48,6 +49,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.state.settings = settings
         app.state.minqing = open_minqing(settings, first_start=True, clock=clock, pool=SERVER_POOL)
         app.state.rate_limiter = RateLimiter(settings.track_rate_limit)
+        app.state.tokens = TokenCache(
+            app.state.minqing.accounts.authenticate, settings.token_cache_seconds
+        )
         # The runner also creates the read models' tables, so it is made even when the
         # projections run in `minqing worker projections` instead of in this process.
         app.state.projections = ProjectionRunner(app.state.minqing, all_projections())

@@ -27,7 +27,7 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcodin
 
 from application import unreadable
 from application.commands import CommandResult, Idempotency
-from application.ports import IdempotencyRow, SideRow, Storage
+from application.ports import IdempotencyRow, Prepared, SideRow, Storage
 from domain.concern import Concern
 from domain.errors import Conflict, Invalid, NotFound
 from domain.index import Index
@@ -42,6 +42,8 @@ if TYPE_CHECKING:
     from adapters.database import Database
 
 Clock = Callable[[], datetime]
+# What a numbered command makes with its number: (aggregate, others, result, side rows).
+Built = tuple[Aggregate, Sequence[Aggregate], CommandResult, Sequence[SideRow]]
 # How often a command is tried when concurrent writers keep winning.
 ATTEMPTS = 25
 
@@ -118,6 +120,39 @@ class MinqingBase(Application[UUID]):
             return None
         position = max(r.notification.id for r in recordings)
         return CommandResult(**{**asdict(result), "position": position})
+
+    def _save_numbered(
+        self,
+        counter: str,
+        build: Callable[[int], Built],
+        idem: Idempotency | None,
+    ) -> CommandResult | None:
+        """`_save` for a command whose events carry a counter's next number (a reference):
+        `build(number)` makes (aggregate, others, result, side rows); the number is taken in
+        the transaction that writes them when the store's writer can (PostgreSQL), else in
+        one of its own just before. None as `_save`."""
+        writer = self.ports.writer
+        if writer is None:
+            aggregate, others, result, rows = build(self.ports.counters.next(counter))
+            return self._save(aggregate, others, result, idem, rows)
+        made: list[CommandResult] = []
+
+        def prepare(number: int) -> Prepared:
+            aggregate, others, result, rows = build(number)
+            made[:] = [result]
+            if idem is not None:
+                rows = [*rows, _idempotency_row(idem, result)]
+            # The aggregate goes last so its event holds the highest position of the save.
+            events = [e for a in (*others, aggregate) for e in a.collect_events()]
+            return Prepared([self.mapper.to_stored_event(e) for e in events], rows)
+
+        try:
+            positions = writer.write_numbered(counter, prepare)
+        except IntegrityError:
+            if (replay := self._replay(idem)) is not None:
+                return replay
+            return None
+        return CommandResult(**{**asdict(made[0]), "position": max(positions)})
 
     def _until_saved(
         self, attempt: Callable[[], CommandResult | None], gave_up: str

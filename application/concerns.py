@@ -10,7 +10,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
-from application.base import ATTEMPTS, MinqingBase, back_off
+from application.base import ATTEMPTS, Built, MinqingBase, back_off
 from application.commands import CommandResult, Idempotency, NewConcern
 from domain.concern import Assignment, Concern
 from domain.errors import Conflict, Invalid, VersionMismatch
@@ -41,9 +41,8 @@ class ConcernCommands(MinqingBase):
             raise Invalid([("anonymous", "an anonymous concern cannot carry the resident's data")])
         sealed = None if draft.resident.is_empty() else self.keyring.seal(draft.resident)
 
-        def attempt() -> CommandResult | None:
-            at = self.clock()
-            reference = f"MQ-{at.year}-{self.ports.counters.next(f'reference:{at.year}'):06d}"
+        def build(number: int, at: datetime) -> Built:
+            reference = f"MQ-{at.year}-{number:06d}"
             code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(_CODE_LENGTH))
             concern = Concern.raise_new(
                 reference=reference,
@@ -75,7 +74,11 @@ class ConcernCommands(MinqingBase):
                 reference=reference,
                 tracking_code=code,
             )
-            return self._save(concern, indexes, result, idem, [sealed.key_row] if sealed else [])
+            return concern, indexes, result, [sealed.key_row] if sealed else []
+
+        def attempt() -> CommandResult | None:
+            at = self.clock()
+            return self._save_numbered(f"reference:{at.year}", lambda n: build(n, at), idem)
 
         return self._until_saved(attempt, "could not allocate a unique reference; try again")
 

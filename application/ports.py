@@ -13,7 +13,7 @@ to `save`, and the recorder writes them with the events or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
@@ -222,6 +222,25 @@ class AccessLog(Protocol):
 
 
 @dataclass(frozen=True)
+class Prepared:
+    """What one save writes: its stored events (in order) and its side rows."""
+
+    events: Sequence[Any]
+    side_rows: Sequence[SideRow]
+
+
+class NumberedWrites(Protocol):
+    """A writer that takes a counter's next number inside the transaction that writes the
+    events made with it (reference numbers: no transaction of their own)."""
+
+    def write_numbered(self, counter: str, prepare: Callable[[int], Prepared]) -> Sequence[int]:
+        """Take the next number of `counter`, write what `prepare(number)` makes with it in
+        the same transaction, and give the events' log positions; raises IntegrityError
+        when a unique key was taken meanwhile (nothing written, the number not used)."""
+        ...
+
+
+@dataclass(frozen=True)
 class Ports:
     """Everything the services use besides the event store, on one database.
 
@@ -236,6 +255,8 @@ class Ports:
     accounts: Principals
     access_log: AccessLog
     sql: Any = None
+    # None: numbers come from `counters` in a transaction of their own (SQLite, memory).
+    writer: NumberedWrites | None = None
 
 
 @runtime_checkable

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     port: int = 8000
     # Request bodies larger than this many bytes are refused (413) unread.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1)
+    # A bearer token's principal is kept this many seconds per process (a revoked token
+    # still works that long); 0: looked up on every request.
+    token_cache_seconds: float = Field(default=5.0, ge=0)
     # Unauthenticated tracking endpoints: requests per client per minute.
     track_rate_limit: int = 60
     # Run the projections in a background thread of the API process (embedded mode, and

@@ -23,6 +23,7 @@ log = logging.getLogger("minqing.projections")
 
 _EVENT_SAVEPOINT = "minqing_event"
 _BATCH_SAVEPOINT = "minqing_batch"
+_MODEL_SAVEPOINT = "minqing_model"
 
 
 class Superseded(Exception):
@@ -72,6 +73,57 @@ def apply(
         else:
             return end - start
     return _one_at_a_time(db, failures, p, start, end, batch)
+
+
+def apply_together(
+    db: Database,
+    failures: parking.Failures,
+    models: Sequence[tuple[Projection, Sequence[Recorded]]],
+    start: int,
+    end: int,
+) -> dict[str, int | None]:
+    """Apply the batches of several read models, all at `start` and reaching `end`, in ONE
+    transaction (one commit per round, not one per read model); how far each moved (None:
+    superseded by another runner).
+
+    Each read model's batch sits under a savepoint: one that fails for its own sake is
+    rolled back alone, the others are committed, and it is then applied as `apply` would,
+    event by event in a transaction of its own (kept, retried, parked). An error of the
+    database's availability is raised and nothing is written."""
+    moved: dict[str, int | None] = {}
+    failed: list[tuple[Projection, Sequence[Recorded]]] = []
+    with db.transaction() as cur:
+        for p, batch in models:
+            if failures.suspect(p.name, start, end):
+                failed.append((p, batch))
+                continue
+            cur.execute(f"SAVEPOINT {_MODEL_SAVEPOINT}")
+            try:
+                move(cur, p.name, start, end)
+                p.apply_batch(cur, batch)
+            except Superseded:
+                moved[p.name] = None
+            except Exception as exc:
+                if parking.transient(exc):
+                    raise
+                cur.execute(f"ROLLBACK TO SAVEPOINT {_MODEL_SAVEPOINT}")
+                log.warning(
+                    "projection %s: the batch (%d, %d] failed (%s); applying it event by event",
+                    p.name,
+                    start,
+                    end,
+                    parking.error_text(exc),
+                )
+                failed.append((p, batch))
+            else:
+                moved[p.name] = end - start
+            cur.execute(f"RELEASE SAVEPOINT {_MODEL_SAVEPOINT}")
+    for p, batch in failed:
+        try:
+            moved[p.name] = _one_at_a_time(db, failures, p, start, end, batch)
+        except Superseded:
+            moved[p.name] = None
+    return moved
 
 
 def _one_at_a_time(

@@ -9,7 +9,8 @@ read from>`), so when two runners race for the same batch the loser changes noth
 or a second runner never skips or double-applies an event.
 
 Reading the log and decoding events is a large part of the cost, so projections share it:
-those at one position share a round's read while following the log, and `rebuild_all`
+those at one position share a round's read and its one transaction while following the log
+(each read model under a savepoint, so one's failure never aborts the others), and `rebuild_all`
 rebuilds several read models in one pass (projections/rebuild.py), each event decoded once
 for all of them.
 
@@ -241,9 +242,11 @@ class ProjectionRunner(Service):
         returns how many positions the projections moved on, in total.
 
         Projections at the same position and less than a batch behind the head (the usual
-        case while following the log) share one read of the log, and each event is decoded
-        once for all of them; each still commits in a transaction of its own. A projection
-        further behind reads a batch of its own topics only, so it catches up at its pace.
+        case while following the log) share one read of the log, each event decoded once
+        for all of them, and one transaction: each read model's batch under a savepoint, so
+        one that fails is rolled back alone and the others commit (batches.apply_together).
+        A projection further behind reads a batch of its own topics only, in a transaction
+        of its own, so it catches up at its pace.
         """
         head = self.head()
         positions = self._positions()
@@ -260,19 +263,15 @@ class ProjectionRunner(Service):
         for p, start in behind:
             if head - start < self.batch_size:
                 near.setdefault(start, []).append(p)
-        shared: dict[int, tuple[list[Recorded], int]] = {}
         moved = 0
+        for start, group in near.items():
+            batch, end = self._read(topics_of(group), start, head)
+            everything = self._recorded(batch)
+            moved += self._step_together([(p, reading(p, everything)) for p in group], start, end)
         for p, start in behind:
-            if start in near:
-                if start not in shared:
-                    batch, end = self._read(topics_of(near[start]), start, head)
-                    shared[start] = self._recorded(batch), end
-                everything, end = shared[start]
-                recorded = reading(p, everything)
-            else:
+            if start not in near:
                 batch, end = self._read(p.topics, start, head)
-                recorded = self._recorded(batch)
-            moved += self._step(p, start, end, recorded)
+                moved += self._step(p, start, end, self._recorded(batch))
         return moved
 
     def catch_up(self) -> None:
@@ -300,6 +299,25 @@ class ProjectionRunner(Service):
             with self.advanced:
                 self.advanced.notify_all()
         return moved
+
+    def _step_together(
+        self, models: Sequence[tuple[Projection, Sequence[Recorded]]], start: int, end: int
+    ) -> int:
+        """Apply the batches of read models at one position in one transaction; how far
+        they moved, in total."""
+        if len(models) == 1:
+            [(p, batch)] = models
+            return self._step(p, start, end, batch)
+        moves = batches.apply_together(self.db, self.failures, models, start, end)
+        for name, moved in moves.items():
+            if moved is None:
+                self.superseded += 1
+                log.debug("projection %s: another runner processed (%d, %d]", name, start, end)
+        total = sum(m for m in moves.values() if m)
+        if total:
+            with self.advanced:
+                self.advanced.notify_all()
+        return total
 
     def _positions(self) -> dict[str, int]:
         rows = self.db.fetchall(f"SELECT name, position FROM {POSITIONS_TABLE}")  # noqa: S608
