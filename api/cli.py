@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import getpass
 import logging
+import os
 import signal
 import sys
+import tempfile
 import threading
 from collections.abc import Sequence
 from uuid import UUID
 
+from adapters.instruments import MULTIPROC_ENV
 from adapters.outage import Outage, reason, unavailable
 from api import audit_cli, security
 from application.bootstrap import open_minqing, open_when_ready
@@ -352,6 +355,7 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int)
     if app is None:
         return 0  # stopped while waiting for the database
     app.close()
+    _metrics_directory(workers)
     security.install_log_filter()  # no tracking code in the access log
     uvicorn.run(
         "api.main:create_app",
@@ -365,6 +369,15 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int)
         proxy_headers=False,
     )
     return 0
+
+
+def _metrics_directory(workers: int) -> None:
+    """Under several worker processes, give prometheus-client a fresh directory they share
+    (PROMETHEUS_MULTIPROC_DIR), so /metrics adds up all of them; the processes are started
+    after this and inherit it. A directory the operator set is used as it is: it must be
+    empty when the service starts (a tmpfs, or emptied by whoever starts it)."""
+    if workers > 1 and not os.environ.get(MULTIPROC_ENV):
+        os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="minqing-metrics-")
 
 
 if __name__ == "__main__":
