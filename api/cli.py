@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import logging
+import logging.config
 import os
 import signal
 import sys
@@ -15,7 +16,7 @@ from uuid import UUID
 
 from adapters.instruments import MULTIPROC_ENV
 from adapters.outage import Outage, reason, unavailable
-from api import audit_cli, security
+from api import audit_cli, logs, security
 from application.bootstrap import open_minqing, open_when_ready
 from application.minqing import Minqing
 from application.settings import Settings
@@ -336,6 +337,8 @@ def _retry(runner: ProjectionRunner, name: str) -> int:
 def _serve(settings: Settings, host: str | None, port: int | None, workers: int) -> int:
     import uvicorn
 
+    # JSON log lines from the first: waiting for the database, the first start's admin.
+    logging.config.dictConfig(logs.log_config())
     # Open once before serving, so a bad configuration fails here with its message, and a
     # database that is not up yet is waited for (uvicorn's own signal handlers come later).
     stop = threading.Event()
@@ -364,6 +367,10 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int)
         port=port or settings.port,
         workers=workers,
         log_level="info",
+        # One JSON object per line (api/logs.py); its own line per request replaces
+        # uvicorn's access log.
+        log_config=logs.log_config(),
+        access_log=False,
         # Forwarded headers are believed only from MINQING_TRUSTED_PROXIES (api.security);
         # uvicorn's own handling would trust any local process.
         proxy_headers=False,

@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 
 from adapters.webhooks import Webhooks
 from api.errors import RateLimited, Unauthenticated, error_body
+from application import requests
 from application.minqing import Idempotency, Minqing
 from application.settings import Settings
 from domain.errors import Forbidden, Invalid, NotFound
@@ -56,6 +57,7 @@ def get_principal(
     principal = app.accounts.authenticate(token.strip())
     if principal is None:
         raise Unauthenticated("the token is unknown or has been revoked")
+    requests.note_principal(principal.id)  # for the request's log line
     return principal
 
 

@@ -1,20 +1,29 @@
-"""Every request measured: its duration by method, route template and status, and a
-command's outcome by type (adapters/instruments.py). Pure ASGI, so streamed responses stream
-on; the route is read after routing, as a template (`/api/v1/concerns/{concern_ref}`), so a
-concern's reference or a tracking code never becomes a label."""
+"""Every request identified, measured and logged: its X-Request-ID (the caller's when it is
+sane, else a new one; returned on the response and written beside the events it recorded,
+application/requests.py), its duration by method, route template and status and a command's
+outcome by type (adapters/instruments.py), and one JSON log line (api/logs.py). Pure ASGI,
+so streamed responses stream on; the route is read after routing, as a template
+(`/api/v1/concerns/{concern_ref}`), so a concern's reference or a tracking code never
+becomes a label or reaches the log."""
 
 from __future__ import annotations
 
+import logging
 import time
+import uuid
 
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters import instruments
+from application.requests import CURRENT, RequestContext, valid_request_id
 
 COMMAND_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # A path no route matched: one label for them all, so scanners cannot grow the series.
 UNMATCHED = "<unmatched>"
+HEADER = "X-Request-ID"
+log = logging.getLogger("minqing.request")
 
 
 def route_of(scope: Scope) -> BaseRoute | None:
@@ -42,17 +51,51 @@ class Observe:
             return
         started = time.perf_counter()
         status = 500  # what the server answers if the app raises before responding
+        context = RequestContext(request_id(scope))
+        token = CURRENT.set(context)
 
         async def send_observed(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
+                MutableHeaders(scope=message)[HEADER] = context.request_id
             await send(message)
 
         try:
             await self.app(scope, receive, send_observed)
         finally:
-            record(scope, status, time.perf_counter() - started)
+            seconds = time.perf_counter() - started
+            record(scope, status, seconds)
+            write_line(scope, context, status, seconds)
+            CURRENT.reset(token)
+
+
+def request_id(scope: Scope) -> str:
+    """The caller's X-Request-ID if it is sane (letters, digits, `._:=+-`, at most 128),
+    else a new one: a bad one is replaced, not refused, so the request still has an id."""
+    given = Headers(scope=scope).get(HEADER)
+    return given if given is not None and valid_request_id(given) else uuid.uuid4().hex
+
+
+def write_line(scope: Scope, context: RequestContext, status: int, seconds: float) -> None:
+    """The request's one log line: who, which route, what status, how long; never the path,
+    the query string or the client's address."""
+    method = str(scope.get("method", ""))
+    route = template(route_of(scope))
+    log.info(
+        "%s %s %d",
+        method,
+        route,
+        status,
+        extra={
+            "request_id": context.request_id,
+            "principal_id": context.principal_id,
+            "method": method,
+            "route": route,
+            "status": status,
+            "duration_ms": round(seconds * 1000, 1),
+        },
+    )
 
 
 def record(scope: Scope, status: int, seconds: float) -> None:

@@ -25,7 +25,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 
-from application import unreadable
+from application import requests, unreadable
 from application.commands import CommandResult, Idempotency
 from application.ports import IdempotencyRow, SideRow, Storage
 from domain.concern import Concern
@@ -95,6 +95,13 @@ class MinqingBase(Application[UUID]):
         transcoder.register(DateAsISO())
 
     # -- saving ----------------------------------------------------------------------------
+
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        """eventsourcing's save, with a row per event naming the HTTP request that made it
+        (application/requests.py; none outside a request), in the events' transaction."""
+        if tagged := requests.rows_for(objs):
+            kwargs["side_rows"] = [*(kwargs.get("side_rows") or ()), *tagged]
+        return super().save(*objs, **kwargs)
 
     def _save(
         self,
