@@ -12,8 +12,10 @@ import sys
 import tempfile
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from uuid import UUID
 
+from adapters import store
 from adapters.instruments import MULTIPROC_ENV
 from adapters.outage import Outage, reason, unavailable
 from api import audit_cli, logs, security
@@ -144,6 +146,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     retry.add_argument("name", choices=registry.names())
     audit_cli.add_parser(sub)
+    saved = sub.add_parser(
+        "backup",
+        help="back the database up into the new file PATH while the service runs (SQLite's"
+        " online backup; a custom-format dump on PostgreSQL); not the keys (docs/operations.md)",
+    )
+    saved.add_argument("path", type=Path)
+    loaded = sub.add_parser(
+        "restore", help="load a backup made by `minqing backup` into an empty database"
+    )
+    loaded.add_argument("path", type=Path)
     return p
 
 
@@ -164,6 +176,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _command(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "serve":
         return _serve(settings, args.host, args.port, args.workers)
+    if args.command in ("backup", "restore"):  # never opens the store: restore needs it empty
+        return _backup_or_restore(args.command, args.path, settings)
     if args.command == "audit":  # opens the database itself: `verify --bundle` needs none
         return audit_cli.run(args, settings)
     if args.command == "worker" and args.worker_command == "checkpoints":
@@ -241,6 +255,28 @@ def _demo(app: Minqing, settings: Settings) -> None:
         print(f"minqing: the demo's web UI passwords and tracking codes are in {path}")
     else:
         print("minqing: set web UI passwords with `minqing users passwd NAME`")
+
+
+def _backup_or_restore(command: str, path: Path, settings: Settings) -> int:
+    try:
+        if command == "backup":
+            store.backup(settings.database_url, path)
+        else:
+            store.restore(path, settings.database_url)
+    except (ValueError, RuntimeError, OSError) as exc:
+        print(f"minqing: {command} failed: {exc}", file=sys.stderr)
+        return 1
+    if command == "backup":
+        print(
+            f"minqing: backed up to {path}; keep the master key and the audit signing key"
+            " with it, apart (they are not in it)"
+        )
+    else:
+        print(
+            f"minqing: restored {path}; now `minqing audit verify`, then start the service"
+            " (the read models catch up, or `minqing projections rebuild`)"
+        )
+    return 0
 
 
 def _passwd(app: Minqing, name: str, from_stdin: bool) -> int:
