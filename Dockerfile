@@ -24,8 +24,8 @@ COPY api ./api
 COPY workers ./workers
 RUN pip install . \
     && useradd --create-home --uid 10001 --shell /usr/sbin/nologin minqing \
-    && mkdir -p /app/var \
-    && chown minqing:minqing /app/var
+    && mkdir -p /app/var /backups \
+    && chown minqing:minqing /app/var /backups
 
 # Runs as a non-root user; /app/var holds the embedded SQLite store and key file when
 # MINQING_DATABASE_URL is not set.

@@ -219,6 +219,8 @@ def backup(url: str, target: Path) -> None:
         _private_database_file(target)
         with contextlib.closing(sqlite3.connect(target)) as copy:
             live.backup(copy)
+            # One self-contained file (the live database's WAL mode came with the pages).
+            copy.execute("PRAGMA journal_mode=DELETE")
             _check(copy, target)
 
 

@@ -268,8 +268,8 @@ def _backup_or_restore(command: str, path: Path, settings: Settings) -> int:
         return 1
     if command == "backup":
         print(
-            f"minqing: backed up to {path}; keep the master key and the audit signing key"
-            " with it, apart (they are not in it)"
+            f"minqing: backed up to {path}; the master key and the audit signing key are not"
+            " in it: keep them safe, apart from it"
         )
     else:
         print(
