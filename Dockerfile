@@ -9,6 +9,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# pg_dump and pg_restore for `minqing backup` and `minqing restore` (Debian 12's client is
+# PostgreSQL 15, the server docker-compose.yml runs).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends postgresql-client \
+    && rm -rf /var/lib/apt/lists/*
+
 COPY pyproject.toml README.md ./
 COPY domain ./domain
 COPY application ./application
@@ -18,8 +24,8 @@ COPY api ./api
 COPY workers ./workers
 RUN pip install . \
     && useradd --create-home --uid 10001 --shell /usr/sbin/nologin minqing \
-    && mkdir -p /app/var \
-    && chown minqing:minqing /app/var
+    && mkdir -p /app/var /backups \
+    && chown minqing:minqing /app/var /backups
 
 # Runs as a non-root user; /app/var holds the embedded SQLite store and key file when
 # MINQING_DATABASE_URL is not set.

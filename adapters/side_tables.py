@@ -18,6 +18,7 @@ from adapters.keyring import Keyring, SqlKeyVault
 from application.ports import (
     IdempotencyRow,
     Ports,
+    RequestEventRow,
     ResidentKeyRow,
     SideRow,
     StoredAnswer,
@@ -51,6 +52,12 @@ TABLES = (
     " created_at TEXT NOT NULL, expires_at TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS minqing_ui_sessions__principal"
     " ON minqing_ui_sessions (principal_id)",
+    # The request (X-Request-ID) that recorded each event, written with it.
+    "CREATE TABLE IF NOT EXISTS minqing_request_events ("
+    " aggregate_id TEXT NOT NULL, version BIGINT NOT NULL, request_id TEXT NOT NULL,"
+    " PRIMARY KEY (aggregate_id, version))",
+    "CREATE INDEX IF NOT EXISTS minqing_request_events__request"
+    " ON minqing_request_events (request_id)",
 )
 # Columns added after their table was first made: (table, column, type).
 ADDED_COLUMNS = (
@@ -81,6 +88,12 @@ def statement(row: SideRow) -> tuple[str, tuple[Any, ...]]:
             "INSERT INTO minqing_resident_keys (resident_ref, wrapped_key, created_at)"
             " VALUES (?, ?, ?)",
             (row.resident_ref, row.wrapped_key, row.created_at),
+        )
+    if isinstance(row, RequestEventRow):
+        return (
+            "INSERT INTO minqing_request_events (aggregate_id, version, request_id)"
+            " VALUES (?, ?, ?)",
+            (row.aggregate_id, row.version, row.request_id),
         )
     return (
         "UPDATE minqing_resident_keys SET wrapped_key = NULL, erased_at = ? WHERE resident_ref = ?",

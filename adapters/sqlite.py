@@ -7,6 +7,7 @@ so whatever else would need a lock queues there.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
@@ -202,3 +203,40 @@ class ScratchDatabase(Database):
     def close(self) -> None:
         """Free the memory."""
         self._connection.close()
+
+
+# -- backups (adapters/store.py: `minqing backup`, `minqing restore`) -----------------------
+
+
+def _path(url: str) -> Path:
+    return Path(env(url)["SQLITE_DBNAME"])
+
+
+def backup(url: str, target: Path) -> None:
+    """Copy the live database into the new file `target` with SQLite's online backup API:
+    a consistent snapshot while the service keeps writing; checked before it is kept."""
+    with contextlib.closing(sqlite3.connect(_path(url))) as live:
+        _private_database_file(target)
+        with contextlib.closing(sqlite3.connect(target)) as copy:
+            live.backup(copy)
+            # One self-contained file (the live database's WAL mode came with the pages).
+            copy.execute("PRAGMA journal_mode=DELETE")
+            _check(copy, target)
+
+
+def restore(source: Path, url: str) -> None:
+    """Copy the backup `source` into the empty database `url` names."""
+    with contextlib.closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as backup:
+        _check(backup, source)
+        with contextlib.closing(sqlite3.connect(_path(url))) as live:
+            if live.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+                msg = f"{_path(url)} is not empty: restore only into an empty database"
+                raise ValueError(msg)
+            backup.backup(live)
+
+
+def _check(connection: sqlite3.Connection, path: Path) -> None:
+    found = connection.execute("PRAGMA integrity_check").fetchone()[0]
+    if found != "ok":
+        msg = f"{path}: SQLite's integrity check says {found}"
+        raise RuntimeError(msg)

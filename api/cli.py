@@ -5,14 +5,20 @@ from __future__ import annotations
 import argparse
 import getpass
 import logging
+import logging.config
+import os
 import signal
 import sys
+import tempfile
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from uuid import UUID
 
+from adapters import store
+from adapters.instruments import MULTIPROC_ENV
 from adapters.outage import Outage, reason, unavailable
-from api import audit_cli, security
+from api import audit_cli, logs, security
 from application.bootstrap import open_minqing, open_when_ready
 from application.minqing import Minqing
 from application.settings import Settings
@@ -140,6 +146,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     retry.add_argument("name", choices=registry.names())
     audit_cli.add_parser(sub)
+    saved = sub.add_parser(
+        "backup",
+        help="back the database up into the new file PATH while the service runs (SQLite's"
+        " online backup; a custom-format dump on PostgreSQL); not the keys (docs/operations.md)",
+    )
+    saved.add_argument("path", type=Path)
+    loaded = sub.add_parser(
+        "restore", help="load a backup made by `minqing backup` into an empty database"
+    )
+    loaded.add_argument("path", type=Path)
     return p
 
 
@@ -160,6 +176,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _command(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "serve":
         return _serve(settings, args.host, args.port, args.workers)
+    if args.command in ("backup", "restore"):  # never opens the store: restore needs it empty
+        return _backup_or_restore(args.command, args.path, settings)
     if args.command == "audit":  # opens the database itself: `verify --bundle` needs none
         return audit_cli.run(args, settings)
     if args.command == "worker" and args.worker_command == "checkpoints":
@@ -237,6 +255,28 @@ def _demo(app: Minqing, settings: Settings) -> None:
         print(f"minqing: the demo's web UI passwords and tracking codes are in {path}")
     else:
         print("minqing: set web UI passwords with `minqing users passwd NAME`")
+
+
+def _backup_or_restore(command: str, path: Path, settings: Settings) -> int:
+    try:
+        if command == "backup":
+            store.backup(settings.database_url, path)
+        else:
+            store.restore(path, settings.database_url)
+    except (ValueError, RuntimeError, OSError) as exc:
+        print(f"minqing: {command} failed: {exc}", file=sys.stderr)
+        return 1
+    if command == "backup":
+        print(
+            f"minqing: backed up to {path}; the master key and the audit signing key are not"
+            " in it: keep them safe, apart from it"
+        )
+    else:
+        print(
+            f"minqing: restored {path}; now `minqing audit verify`, then start the service"
+            " (the read models catch up, or `minqing projections rebuild`)"
+        )
+    return 0
 
 
 def _passwd(app: Minqing, name: str, from_stdin: bool) -> int:
@@ -333,6 +373,8 @@ def _retry(runner: ProjectionRunner, name: str) -> int:
 def _serve(settings: Settings, host: str | None, port: int | None, workers: int) -> int:
     import uvicorn
 
+    # JSON log lines from the first: waiting for the database, the first start's admin.
+    logging.config.dictConfig(logs.log_config())
     # Open once before serving, so a bad configuration fails here with its message, and a
     # database that is not up yet is waited for (uvicorn's own signal handlers come later).
     stop = threading.Event()
@@ -352,6 +394,7 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int)
     if app is None:
         return 0  # stopped while waiting for the database
     app.close()
+    _metrics_directory(workers)
     security.install_log_filter()  # no tracking code in the access log
     uvicorn.run(
         "api.main:create_app",
@@ -362,11 +405,24 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int)
         loop="uvloop",
         http="httptools",
         log_level="info",
+        # One JSON object per line (api/logs.py); its own line per request replaces
+        # uvicorn's access log.
+        log_config=logs.log_config(),
+        access_log=False,
         # Forwarded headers are believed only from MINQING_TRUSTED_PROXIES (api.security);
         # uvicorn's own handling would trust any local process.
         proxy_headers=False,
     )
     return 0
+
+
+def _metrics_directory(workers: int) -> None:
+    """Under several worker processes, give prometheus-client a fresh directory they share
+    (PROMETHEUS_MULTIPROC_DIR), so /metrics adds up all of them; the processes are started
+    after this and inherit it. A directory the operator set is used as it is: it must be
+    empty when the service starts (a tmpfs, or emptied by whoever starts it)."""
+    if workers > 1 and not os.environ.get(MULTIPROC_ENV):
+        os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="minqing-metrics-")
 
 
 if __name__ == "__main__":

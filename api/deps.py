@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from adapters.webhooks import Webhooks
 from api.errors import RateLimited, Unauthenticated, error_body
 from api.token_cache import TokenCache
+from application import requests
 from application.minqing import Idempotency, Minqing
 from application.settings import Settings
 from domain.errors import Forbidden, Invalid, NotFound
@@ -68,6 +69,7 @@ async def get_principal(
         principal = await run_in_threadpool(tokens.authenticate, token)
     if principal is None:
         raise Unauthenticated("the token is unknown or has been revoked")
+    requests.note_principal(principal.id)  # for the request's log line
     return principal
 
 

@@ -154,6 +154,7 @@ API: dict[tuple[str, str], Door] = {
     ("GET", "/api/v1/audit/checkpoints"): door(R.SUPERVISOR),
     ("POST", "/api/v1/audit/checkpoints"): door(R.SUPERVISOR, R.ADMIN),
     ("GET", "/api/v1/audit/access-log"): door(R.SUPERVISOR, grid="filter"),
+    ("GET", "/api/v1/audit/requests/{request_id}"): door(R.SUPERVISOR, grid="filter"),
     # visits, libraries, ledger
     ("POST", "/api/v1/visits"): door(R.COLLECTOR, R.STAFF, grid="object"),
     ("GET", "/api/v1/visits"): Door(STAFF, "filter"),

@@ -7,7 +7,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
-from api import errors, openapi, security, ui
+from adapters import instruments
+from api import errors, observe, openapi, security, ui
 from api.deps import RateLimiter
 from api.limits import BodyLimits
 from api.params import checked_params
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             app.state.webhook_dispatcher.stop()
             app.state.projections.stop()
             app.state.minqing.close()
+            instruments.process_exiting()
 
     app = FastAPI(
         title="Minqing 民情",
@@ -119,4 +121,5 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     ui.install(app)  # the web UI: /ui/ (api/ui)
     openapi.install(app)
     security.install(app, settings)  # headers, trusted proxies, offline /docs (api/security)
+    app.add_middleware(observe.Observe)  # outermost: durations and outcomes for /metrics
     return app

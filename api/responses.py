@@ -192,6 +192,8 @@ class HistoryEvent(BaseModel):
     role_label: Label | None
     reason: str | None
     changes: Object
+    # The X-Request-ID of the HTTP request that recorded it (null for the workers' events).
+    request_id: str | None = None
 
 
 class HistoryOut(BaseModel):

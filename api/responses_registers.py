@@ -228,6 +228,22 @@ class AccessLogPage(BaseModel):
     next_cursor: str | None
 
 
+class RequestEvent(BaseModel):
+    """One event a request recorded."""
+
+    aggregate_id: str
+    version: int
+    position: int | None
+    type: str
+
+
+class RequestEvents(BaseModel):
+    """The events an HTTP request (its X-Request-ID) recorded, in log order."""
+
+    request_id: str
+    events: list[RequestEvent]
+
+
 # -- operations -----------------------------------------------------------------------------
 
 

@@ -25,7 +25,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 
-from application import unreadable
+from application import requests, unreadable
 from application.commands import CommandResult, Idempotency
 from application.ports import IdempotencyRow, Prepared, SideRow, Storage
 from domain.concern import Concern
@@ -98,6 +98,13 @@ class MinqingBase(Application[UUID]):
 
     # -- saving ----------------------------------------------------------------------------
 
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        """eventsourcing's save, with a row per event naming the HTTP request that made it
+        (application/requests.py; none outside a request), in the events' transaction."""
+        if tagged := requests.rows_for(objs):
+            kwargs["side_rows"] = [*(kwargs.get("side_rows") or ()), *tagged]
+        return super().save(*objs, **kwargs)
+
     def _save(
         self,
         aggregate: Aggregate,
@@ -136,12 +143,15 @@ class MinqingBase(Application[UUID]):
             aggregate, others, result, rows = build(self.ports.counters.next(counter))
             return self._save(aggregate, others, result, idem, rows)
         made: list[CommandResult] = []
+        # `prepare` runs on the writer's thread, outside this request's context.
+        request = requests.CURRENT.get()
 
         def prepare(number: int) -> Prepared:
             aggregate, others, result, rows = build(number)
             made[:] = [result]
             if idem is not None:
                 rows = [*rows, _idempotency_row(idem, result)]
+            rows = [*rows, *requests.rows_for((*others, aggregate), request)]
             # The aggregate goes last so its event holds the highest position of the save.
             events = [e for a in (*others, aggregate) for e in a.collect_events()]
             return Prepared([self.mapper.to_stored_event(e) for e in events], rows)

@@ -3,8 +3,8 @@ first-start admin token."""
 
 from __future__ import annotations
 
+import logging
 import os
-import sys
 import threading
 
 from adapters.audit import install_guards
@@ -92,5 +92,8 @@ def ensure_admin(app: Minqing, settings: Settings) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
         f.write(token + "\n")
-    # The location only: a token must never appear in a log line.
-    print(f"minqing: created principal 'admin'; its token is in {path}", file=sys.stderr)
+    # The location only: a token must never appear in a log line. A warning, so that it
+    # shows without any logging set up (the bare message) and in `minqing serve`'s JSON.
+    logging.getLogger("minqing.bootstrap").warning(
+        "minqing: created principal 'admin'; its token is in %s", path
+    )

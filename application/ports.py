@@ -56,7 +56,16 @@ class ResidentKeyErased:
     erased_at: str
 
 
-SideRow = IdempotencyRow | ResidentKeyRow | ResidentKeyErased
+@dataclass(frozen=True)
+class RequestEventRow:
+    """The HTTP request (its X-Request-ID) that recorded an event (application/requests.py)."""
+
+    aggregate_id: str
+    version: int
+    request_id: str
+
+
+SideRow = IdempotencyRow | ResidentKeyRow | ResidentKeyErased | RequestEventRow
 
 
 # -- the ports ---------------------------------------------------------------------------------

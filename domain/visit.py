@@ -41,7 +41,35 @@ Sealer = Callable[[str, str], SealedHousehold]
 class Visit(Aggregate):
     """A collector's visit to one household on one day."""
 
-    @event("Recorded")
+    class Recorded(Aggregate.Created):
+        """A visit recorded. Version 2 (households sealed) always has the three household
+        fields; version 1, stored before, has the household as text and none of them. The
+        stored topic stays `domain.visit:Visit.Recorded`; the version is in the stored
+        state (`class_version`), and the library upcasts a version 1 event as it loads it.
+        """
+
+        class_version = 2
+
+        grid: str
+        household: str
+        visited_on: date
+        priority_visit: str | None
+        notes: str
+        concern_ids: list[UUID]
+        actor_id: str
+        actor_role: str
+        at: datetime
+        household_ref: str | None
+        household_sealed: str | None
+        household_key: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, object]) -> None:
+            """Version 1 had no sealed household: its text stays in `household`."""
+            for name in ("household_ref", "household_sealed", "household_key"):
+                state.setdefault(name, None)
+
+    @event(Recorded)
     def __init__(
         self,
         *,
@@ -54,9 +82,10 @@ class Visit(Aggregate):
         actor_id: str,
         actor_role: str,
         at: datetime,
-        household_ref: str | None = None,
-        household_sealed: str | None = None,
-        household_key: str | None = None,
+        # No defaults: a version 1 event gets them from `Recorded.upcast_v1_v2`.
+        household_ref: str | None,
+        household_sealed: str | None,
+        household_key: str | None,
     ) -> None:
         self.grid = grid
         # The text only in visits recorded before households were sealed; "" since.

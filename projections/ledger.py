@@ -56,7 +56,7 @@ from projections.runner import Recorded, Table
 
 CONCERNS = "minqing_ledger_concerns"
 VISITS = "minqing_ledger_visits"
-VISIT_TOPIC = get_topic(Visit.Recorded)  # type: ignore[attr-defined]
+VISIT_TOPIC = get_topic(Visit.Recorded)
 
 # The first time each of these happened; later repeats (a second referral after a
 # return for information, a second meeting after a deferral) keep the first.

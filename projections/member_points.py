@@ -52,7 +52,7 @@ _CONCERN_KINDS = frozenset(
 )
 TOPICS: tuple[str, ...] = (
     *(t for t in CONCERN_TOPICS if t.rpartition(".")[2] in _CONCERN_KINDS),
-    get_topic(Visit.Recorded),  # type: ignore[attr-defined]
+    get_topic(Visit.Recorded),
     get_topic(Meeting.Opened),  # type: ignore[attr-defined]
 )
 

@@ -38,6 +38,7 @@ from functools import partial
 
 from eventsourcing.persistence import Notification
 
+from adapters import instruments
 from adapters.database import Database
 from adapters.outage import Outage
 from adapters.service import Leadership, Service
@@ -289,6 +290,7 @@ class ProjectionRunner(Service):
     def _step(self, p: Projection, start: int, end: int, batch: Sequence[Recorded]) -> int:
         """Apply `batch`, the projection's events in (start, end], and move its position;
         how far it moved."""
+        started = time.perf_counter()
         try:
             moved = batches.apply(self.db, self.failures, p, start, end, batch)
         except batches.Superseded:
@@ -296,6 +298,9 @@ class ProjectionRunner(Service):
             log.debug("projection %s: another runner processed (%d, %d]", p.name, start, end)
             return 0
         if moved:
+            instruments.PROJECTION_BATCH_SECONDS.labels(p.name).observe(
+                time.perf_counter() - started
+            )
             with self.advanced:
                 self.advanced.notify_all()
         return moved

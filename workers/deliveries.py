@@ -26,6 +26,7 @@ from typing import Any
 
 import httpx
 
+from adapters import instruments
 from adapters.availability import unavailable
 from adapters.feed import EventFeed
 from adapters.outage import Outage
@@ -195,6 +196,7 @@ class Deliveries:
             status_code=status_code,
             error=error[:MAX_ERROR_LENGTH] if error else None,
         )
+        _observe(attempt)
         try:
             return self._record(due, attempt, retry_after)
         except Exception as exc:  # the database is away: the row stays pending and is sent again
@@ -298,3 +300,16 @@ class Deliveries:
 
 def _json(event: dict[str, Any]) -> bytes:
     return json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _observe(attempt: Attempt) -> None:
+    """Count one attempt for /metrics: delivered (2xx), gone (410) or failed, and its time."""
+    code = attempt.status_code
+    if code is not None and 200 <= code < 300:
+        outcome = "delivered"
+    elif code == 410:
+        outcome = "gone"
+    else:
+        outcome = "failed"
+    instruments.WEBHOOK_ATTEMPTS.labels(outcome).inc()
+    instruments.WEBHOOK_DELIVERY_SECONDS.labels(outcome).observe(attempt.duration_ms / 1000)

@@ -5,17 +5,29 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
+from uuid import UUID
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import APIRouter, Query, Response, status
 from starlette.exceptions import HTTPException
 
-from adapters import access_log, audit
+from adapters import access_log, audit, request_events
 from api.deps import MinqingDep, SettingsDep, require
 from api.openapi import answers, errors
-from api.responses_registers import AccessLogPage, Checkpoint, Checkpoints, Verification
+from api.responses_registers import (
+    AccessLogPage,
+    Checkpoint,
+    Checkpoints,
+    RequestEvents,
+    Verification,
+)
+from application.minqing import Minqing
+from application.requests import valid_request_id
 from application.settings import Settings
+from domain.concern import Concern
+from domain.errors import Invalid, NotFound
 from domain.principal import Principal
+from domain.unreadable import UnreadableEvent
 from domain.vocabulary import Role
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"], responses=errors(401, 403, 503))
@@ -108,3 +120,34 @@ def access_log_page(
         grids=principal.grids,
     )
     return {"items": items, "next_cursor": next_cursor}
+
+
+@router.get("/requests/{request_id}", **answers(RequestEvents, 422))
+def request_events_page(request_id: str, app: MinqingDep, principal: Supervisor) -> dict[str, Any]:
+    """The events an HTTP request recorded, by the X-Request-ID its log line shows; a
+    supervisor limited to some grids sees the events of those grids' concerns only."""
+    if not valid_request_id(request_id):
+        raise Invalid([("request_id", "is not a request id (letters, digits and ._:=+-)")])
+    found: list[dict[str, Any]] = []
+    for aggregate_id, version in request_events.events_of(app.db, request_id):
+        (stored,) = app.recorder.select_events(UUID(aggregate_id), gt=version - 1, lte=version)
+        if principal.grids and not _in_grids(app, UUID(aggregate_id), principal.grids):
+            continue
+        found.append(
+            {
+                "aggregate_id": aggregate_id,
+                "version": version,
+                "position": app.db.position_of(aggregate_id, version),
+                "type": stored.topic.rpartition(":")[2],
+            }
+        )
+    found.sort(key=lambda e: e["position"] or 0)
+    return {"request_id": request_id, "events": found}
+
+
+def _in_grids(app: Minqing, aggregate_id: UUID, grids: frozenset[str]) -> bool:
+    try:
+        found = app.get_concern(aggregate_id)
+    except (NotFound, UnreadableEvent):  # not a concern (a meeting, an index …), or unreadable
+        return False
+    return isinstance(found, Concern) and found.grid in grids

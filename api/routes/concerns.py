@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import JSONResponse
 
+from adapters import request_events
 from api.dates import Moment
 from api.deps import IdempotencyDep, IfMatchDep, MinqingDep, concern_id, require
 from api.openapi import answers, errors
@@ -133,6 +134,10 @@ def history(
         raise UnreadableEvent(first["position"], cid, first["version"], first["stored_type"])
     if not first.get("unreadable"):
         check_grid(principal, first["data"]["grid"])
+    # Which request recorded each event, to go from here to the request's log lines.
+    tagged = request_events.requests_of(app.db, str(cid))
+    for e in events:
+        e["request_id"] = tagged.get(e["version"])
     # Plain data already: a JSONResponse skips FastAPI's re-encoding, which cost more than
     # reading a long history (bench/audit.py).
     return JSONResponse({"id": str(cid), "events": events})

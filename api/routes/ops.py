@@ -89,7 +89,8 @@ def readyz(app: MinqingDep, request: Request) -> JSONResponse:
 @router.get("/metrics", response_class=PlainTextResponse, responses=errors(503))
 def metrics(app: MinqingDep, request: Request) -> PlainTextResponse:
     """Prometheus text: the log's head, each read model's position, lag and parked events,
-    events by type, and the webhook dispatcher's backlog."""
+    events by type, the webhook backlog; request durations, command outcomes, projection
+    batches, webhook deliveries and process figures."""
     body = prometheus.exposition(
         head=app.recorder.max_notification_id() or 0,
         projections=request.app.state.projections.status(),

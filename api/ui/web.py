@@ -18,6 +18,7 @@ from api.errors import RateLimited
 from api.ui import sessions
 from api.ui.render import FORM_COOKIE, SESSION_COOKIE, render
 from api.ui.sessions import UiSession
+from application import requests
 from application.minqing import Minqing
 from domain.errors import Forbidden, Invalid, NotFound
 from domain.vocabulary import Role
@@ -40,7 +41,10 @@ def minqing(request: Request) -> Minqing:
 def find_session(request: Request) -> UiSession | None:
     """The live session named by the request's cookie, if any."""
     app = minqing(request)
-    return sessions.find(app.db, app.accounts, request.cookies.get(SESSION_COOKIE))
+    found = sessions.find(app.db, app.accounts, request.cookies.get(SESSION_COOKIE))
+    if found is not None:
+        requests.note_principal(found.principal.id)  # for the request's log line
+    return found
 
 
 def current_session(request: Request) -> UiSession:

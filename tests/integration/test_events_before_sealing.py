@@ -40,6 +40,8 @@ def store_as_old_code_did(app: Minqing, aggregate: Aggregate, **state: Any) -> N
     for event in aggregate.collect_events():
         fresh = app.mapper.to_stored_event(event)
         data = json.loads(fresh.state)
+        # The older code wrote every event as its class's first version (no class_version).
+        data.pop("class_version", None)
         for name, value in state.items():
             if name in data:
                 if value is None:
