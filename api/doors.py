@@ -117,6 +117,8 @@ API: dict[tuple[str, str], Door] = {
     ("POST", ITEM + "/votes"): door(R.MEMBER, R.CHAIR),
     ("POST", ITEM + "/close-vote"): door(R.CHAIR, grid="object", meeting_chair=True),
     ("POST", MEETING + "/close"): door(R.CHAIR, grid="object", meeting_chair=True),
+    ("POST", MEETING + "/attendance"): door(R.CHAIR, grid="object", meeting_chair=True),
+    ("POST", MEETING + "/declare-inquorate"): door(R.CHAIR, grid="object", meeting_chair=True),
     # residents, with no token
     ("GET", "/api/v1/track/{tracking_code}"): public(),
     ("POST", "/api/v1/track/{tracking_code}/feedback"): public(),

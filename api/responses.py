@@ -57,6 +57,11 @@ class Error(BaseModel):
     message: str
     fields: list[FieldError] | None = Field(default=None, description="422: each bad input")
     rule: str | None = Field(default=None, description="conflict: the rule that refused it")
+    present: int | None = Field(
+        default=None, description="conflict no_quorum: entitled members present"
+    )
+    entitled: int | None = Field(default=None, description="conflict no_quorum: entitled")
+    needed: int | None = Field(default=None, description="conflict no_quorum: present needed")
     status: str | None = Field(default=None, description="transition_not_allowed: the state")
     action: str | None = Field(default=None, description="transition_not_allowed: the action")
     allowed_actions: list[str] | None = Field(

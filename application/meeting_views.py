@@ -74,7 +74,7 @@ def _item(app: Minqing, meeting: Meeting, concern_id: UUID) -> dict[str, Any]:
     if secret and not decided:
         # While a secret vote is open only the number voted shows: counts that move with
         # each vote would let someone watching pair voters with choices.
-        view["tally"] = {"voted": tally["for"] + tally["against"] + tally["abstain"]}
+        view["tally"] = {"voted": len(item["votes"])}
     if not secret:
         view["votes"] = [
             {"voter": voter, "choice": v["choice"], "by_chair": v["by_chair"]}

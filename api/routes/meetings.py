@@ -18,7 +18,14 @@ from api.responses import (
     MeetingOut,
     MinutesOut,
 )
-from api.schemas import AgendaIn, CloseMeetingIn, MeetingIn, OpenMeetingIn, VoteIn
+from api.schemas import (
+    AgendaIn,
+    AttendanceIn,
+    CloseMeetingIn,
+    MeetingIn,
+    OpenMeetingIn,
+    VoteIn,
+)
 from application.meeting_views import meeting_view, minutes
 from application.minqing import Minqing
 from domain.errors import NotFound
@@ -147,6 +154,25 @@ def open_meeting(
         list(body.resident_representatives),
         idem,
     ).body()
+
+
+@router.post("/{meeting_id}/attendance", **COMMAND)
+def record_attendance(
+    meeting_id: str, body: AttendanceIn, app: MinqingDep, principal: Chair, idem: IdempotencyDep
+) -> Out:
+    """Record members arriving late or leaving after the meeting opened (each kept with
+    its time); the answer has the quorum now."""
+    return app.record_attendance(
+        _id(app, meeting_id), principal, list(body.arrived), list(body.left), idem
+    ).body()
+
+
+@router.post("/{meeting_id}/declare-inquorate", **COMMAND)
+def declare_inquorate(
+    meeting_id: str, app: MinqingDep, principal: Chair, idem: IdempotencyDep
+) -> Out:
+    """Declare the meeting without a quorum: undecided items go back to the committee."""
+    return app.declare_inquorate(_id(app, meeting_id), principal, idem).body()
 
 
 @router.post("/{meeting_id}/items/{concern_ref}/open-vote", **COMMAND)

@@ -133,6 +133,18 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "err.meeting_closed": "会议已经结束。",
         "err.meeting_not_open": "会议还没有开始。",
         "err.meeting_opened": "会议已经开始，不能再签到。",
+        "err.no_quorum": (
+            "到会有表决权的党员不足半数（法定人数），不能表决：应到{entitled}人，实到{present}人，"
+            "至少需要{needed}人。"
+        ),
+        "err.quorum_present": (
+            "到会人数已达到规定（{present}/{entitled}，需要{needed}人），不能宣布不足法定人数。"
+        ),
+        "err.vote_open": "还有议题正在表决，请先结束表决。",
+        "err.already_present": "该党员已经在签到名单中。",
+        "err.secret_ballot": (
+            "本次会议为无记名投票，主持人不能代为登记某位党员的选择，请党员本人投票。"
+        ),
         "err.already_on_agenda": "这条民情已经在本次会议的议程中。",
         "err.not_on_agenda": "这条民情不在本次会议的议程中。",
         "err.duplicate_name": "这个用户名已经有人使用。",
@@ -529,6 +541,20 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "err.meeting_closed": "The meeting is closed.",
         "err.meeting_not_open": "The meeting has not been opened.",
         "err.meeting_opened": "The meeting has already opened; attendance is recorded.",
+        "err.no_quorum": (
+            "No quorum, so no vote: {present} of the {entitled} members entitled to vote are"
+            " present, and at least {needed} must be."
+        ),
+        "err.quorum_present": (
+            "The quorum is present ({present} of {entitled}, {needed} needed): the meeting"
+            " cannot be declared inquorate."
+        ),
+        "err.vote_open": "A vote is still open; close it first.",
+        "err.already_present": "That member is already recorded as present.",
+        "err.secret_ballot": (
+            "This meeting votes by secret ballot: the chair cannot record a member's choice;"
+            " each member votes for themselves."
+        ),
         "err.already_on_agenda": "This concern is already on the meeting's agenda.",
         "err.not_on_agenda": "This concern is not on the meeting's agenda.",
         "err.duplicate_name": "That user name is taken.",

@@ -309,7 +309,14 @@ def test_the_worked_story_the_meeting_of_25_march_adopts_and_the_chair_names_li_
     present = b.members[:11]
     opened = b.open(mid, present, REPRESENTATIVES)
     assert opened["status"] == "open"
-    assert opened["quorum"] == {"entitled": 15, "present": 11, "rule": "half", "reached": True}
+    assert opened["quorum"] == {
+        "entitled": 15,
+        "present": 11,
+        "needed": 8,
+        "rule": "half",
+        "article": 11,
+        "reached": True,
+    }
 
     ok(b.open_vote(mid, streetlights))
     # Six vote from their own phones, the chair records three by show of hands and votes
@@ -763,30 +770,80 @@ def _tracking(branch: Branch, cid: str) -> str:
     return code
 
 
-def test_without_a_quorum_the_item_is_deferred_back_to_the_committee(branch: Branch) -> None:
-    # 7 of 15 entitled present: one below half. All seven vote for, still no vote.
+def test_without_a_quorum_the_vote_is_refused_and_a_late_arrival_lets_it_open(
+    branch: Branch,
+) -> None:
+    # Article 11: 7 of 15 entitled present, one below half: the vote may not open.
     present = branch.members[:7]
-    mid, cid = branch.voting_on(present)
+    cid = branch.concern()
+    mid = branch.schedule()
+    ok(branch.shortlist(mid, cid))
+    branch.open(mid, present)
     assert branch.meeting(mid)["quorum"] == {
         "rule": "half",
         "entitled": 15,
         "present": 7,
         "reached": False,
     }
-    for member in present[1:]:
+    body = refused(branch, lambda: branch.open_vote(mid, cid), "no_quorum")
+    assert (body["present"], body["entitled"], body["needed"]) == (7, 15, 8)
+    assert branch.item(mid, cid)["status"] == "pending"
+
+    # The eighth member comes in late: recorded with the time, and the vote opens.
+    late = branch.members[7]
+    came = ok(branch.chair.post(f"/api/v1/meetings/{mid}/attendance", json={"arrived": [late]}))
+    assert came["quorum"]["present"] == 8
+    assert came["quorum"]["reached"] is True
+    ok(branch.open_vote(mid, cid))
+    # A departure during the vote is kept too; the vote goes on with the quorum it opened on.
+    gone = present[6]
+    ok(branch.chair.post(f"/api/v1/meetings/{mid}/attendance", json={"left": [gone]}))
+    refused(branch, lambda: branch.vote(mid, cid, gone, "for"), "not_present")
+    for member in [*present[1:6], late]:
         ok(branch.vote(mid, cid, member, "for"))
     ok(branch.show_of_hands(mid, cid, present[0], "for"))
-
     closed = ok(branch.close_vote(mid, cid))
+    assert closed["outcome"] == "deferred"  # 7 for of 15 entitled is not more than half
+    assert closed["tally"]["quorum_reached"] is True
+    assert closed["tally"]["present"] == 8
 
-    assert closed["outcome"] == "deferred"
-    assert closed["tally"]["quorum_reached"] is False
-    assert closed["tally"]["reason"].startswith("no quorum")
-    assert closed["concern_status"] == "committee"
-    assert branch.concern_view(cid)["meeting_id"] is None
-    assert branch.concern_history(cid)[-1]["type"] == "DeferredAtMeeting"
-    # Back with the committee, it may go on the next meeting's agenda.
-    ok(branch.shortlist(branch.schedule(title="4月主题党日"), cid))
+    history = branch.meeting_history(mid)
+    [vote_opened] = events_of(history, "VoteOpened")
+    assert vote_opened["data"]["quorum"] == {
+        "rule": "half",
+        "article": 11,
+        "entitled": 15,
+        "present": 8,
+        "needed": 8,
+        "reached": True,
+    }
+    assert [e["data"]["member"] for e in events_of(history, "Arrived")] == [late]
+    assert [e["data"]["member"] for e in events_of(history, "Left")] == [gone]
+    assert events_of(history, "Arrived")[0]["at"] <= vote_opened["at"]
+
+
+def test_the_chair_declares_the_meeting_inquorate_and_its_items_go_back(branch: Branch) -> None:
+    first, second = branch.concern(), branch.concern(CORRIDOR)
+    mid = branch.schedule()
+    for cid in (first, second):
+        ok(branch.shortlist(mid, cid))
+    branch.open(mid, branch.members[:8])
+    declare = f"/api/v1/meetings/{mid}/declare-inquorate"
+    body = refused(branch, lambda: branch.chair.post(declare), "quorum_present")
+    assert (body["present"], body["entitled"], body["needed"]) == (8, 15, 8)
+    ok(branch.chair.post(f"/api/v1/meetings/{mid}/attendance", json={"left": branch.members[5:8]}))
+
+    declared = ok(branch.chair.post(declare))
+
+    assert declared["deferred"] == [first, second]
+    for cid in (first, second):
+        assert branch.concern_view(cid)["status"] == "committee"
+        event = branch.concern_history(cid)[-1]
+        assert event["type"] == "DeferredAtMeeting"
+        assert "inquorate: 5 of 15" in event["data"]["tally"]["reason"]
+    refused(branch, lambda: branch.open_vote(mid, first), "vote_closed")
+    assert ok(branch.close(mid, "到会人数不足，议题退回支委会。"))["deferred"] == []
+    forbidden(branch, lambda: branch.member(branch.members[2]).post(declare))
 
 
 def test_exactly_half_present_is_a_quorum(branch: Branch) -> None:
@@ -882,8 +939,10 @@ def test_a_secret_ballot_shows_counts_and_never_who_chose_what(branch: Branch) -
 
     everything.append(ok(branch.vote(mid, cid, voters[1], "for")))
     everything.append(ok(branch.vote(mid, cid, voters[2], "against")))
-    everything.append(ok(branch.show_of_hands(mid, cid, voters[3], "for")))
-    everything.append(ok(branch.show_of_hands(mid, cid, voters[4], "abstain")))
+    # The chair may not record a member's choice in a secret ballot: each votes alone.
+    refused(branch, lambda: branch.show_of_hands(mid, cid, voters[3], "for"), "secret_ballot")
+    everything.append(ok(branch.vote(mid, cid, voters[3], "for")))
+    everything.append(ok(branch.vote(mid, cid, voters[4], "abstain")))
     url = f"/api/v1/meetings/{mid}/items/{cid}/votes"
     everything.append(ok(branch.chair.post(url, json={"choice": "for"})))
     live = branch.meeting(mid, branch.member(voters[1]))
@@ -919,9 +978,13 @@ def test_a_secret_ballot_shows_counts_and_never_who_chose_what(branch: Branch) -
         assert {k: tally[k] for k in expected} == expected
     assert closed["outcome"] == "adopted"
     # The history still says that each member voted once (not how).
-    cast = events_of(meeting_history, "VoteCast")
+    cast = events_of(meeting_history, "BallotCast")
+    assert events_of(meeting_history, "VoteCast") == []
     assert sorted(e["data"]["voter"] for e in cast) == sorted(voters[1:] + voters[:1])
-    assert all("choice" not in e["data"] for e in cast)
+    assert all("choice" not in e["data"] and "sealed_choice" not in e["data"] for e in cast)
+    # The ballots counted, sorted so that none is tied back to its voter.
+    [vote_closed] = events_of(meeting_history, "VoteClosed")
+    assert vote_closed["data"]["ballots"] == ["abstain", "against", "for", "for", "for"]
 
     for lang in ("zh", "en"):
         page = branch.supervisor.get(

@@ -346,7 +346,8 @@ def _member_page(
                 "title": concern.title,
                 "category": concern.category,
                 "status": raw["status"],
-                "my_choice": mine["choice"] if mine else None,
+                # A secret ballot's choice is sealed: the member sees only that they voted.
+                "my_choice": mine.get("choice", "secret") if mine else None,
             }
         )
     context = {
@@ -409,6 +410,8 @@ def live_items(meeting: Meeting) -> list[dict[str, Any]]:
         raw = meeting.items[str(concern_id)]
         decided = raw["status"] == ItemStatus.DECIDED.value
         tally = raw["tally"] if decided else meeting.tally(concern_id).as_dict()
+        if secret and not decided:
+            tally = {"voted": len(raw["votes"])}
         shown = ("voted",) if secret and not decided else ("for", "against", "abstain", "voted")
         found.append(
             {
