@@ -300,7 +300,7 @@ class Meeting(Aggregate):
             raise Conflict(f"member {voter} has already voted on this item", rule="already_voted")
         if secret and sealed is not None:
             self._ballot_cast(concern_id, voter, sealed, actor.id, actor.role.value, at)
-        elif not secret and choice is not None:
+        elif choice is not None and not (secret and "ballot_box" in item):
             self._vote_cast(
                 concern_id, voter, choice.value, by_chair, actor.id, actor.role.value, at
             )
@@ -323,7 +323,8 @@ class Meeting(Aggregate):
             raise Conflict("the vote on this item is already closed", rule="vote_closed")
         if item["status"] != ItemStatus.VOTING:
             raise Conflict("the vote on this item has not been opened", rule="vote_not_open")
-        if not self.parsed_rules.secret:
+        if not self.parsed_rules.secret or "ballot_box" not in item:
+            # An open vote, or a secret one opened before ballots were sealed.
             tally = self.tally(concern_id)
             self._vote_closed(concern_id, tally.as_dict(), actor.id, actor.role.value, at)
             return tally

@@ -395,6 +395,44 @@ def test_a_committee_session_cites_article_12() -> None:
     assert meeting.items[str(item)]["quorum"]["article"] == 12
 
 
+def test_a_secret_ballots_votes_stored_before_sealing_still_load_and_count() -> None:
+    # Before ballots were sealed, a secret ballot's VoteOpened had no ballot box and its
+    # VoteCast held the choice: such a log must still load, count and close.
+    entitled, item = [uuid4() for _ in range(15)], uuid4()
+    m = schedule(entitled, Rules(ballot="secret"))
+    m.add_item(COMMITTEE, item, AT)
+    m.open(CHAIR, entitled[:9], [], MEETING_AT)
+    m._vote_opened(item, CHAIR.id, CHAIR.role.value, MEETING_AT)
+    m._vote_cast(item, entitled[1], "for", False, OWNER.id, OWNER.role.value, MEETING_AT)
+    loaded = rebuild(list(m.collect_events()))
+    loaded.cast_vote(OWNER, item, entitled[2], FOR, False, MEETING_AT)
+    tally = loaded.close_vote(CHAIR, item, MEETING_AT)
+    assert (tally.votes_for, tally.present) == (2, 9)
+
+
+def test_a_secret_ballot_seals_each_choice_and_counts_the_ballots_given_at_close() -> None:
+    b = opened(Rules(ballot="secret"))
+    m = b.meeting
+    m.open_vote(CHAIR, b.items[0], MEETING_AT, ballot_box="B-1")
+    refused(
+        m,
+        lambda: m.cast_vote(CHAIR, b.items[0], b.entitled[1], FOR, True, MEETING_AT),
+        "secret_ballot",
+    )
+    for i, member in enumerate(b.entitled[:9]):
+        m.cast_vote(OWNER, b.items[0], member, None, False, MEETING_AT, sealed=f"sealed:{i}")
+    assert names(m) == ["BallotCast"] * 9
+    assert m.voted(b.items[0]) == 9
+    assert m.ballot_boxes(b.items) == ["B-1"]
+    with pytest.raises(ValueError, match="every ballot"):
+        m.close_vote(CHAIR, b.items[0], MEETING_AT, ["for"] * 8)
+    tally = m.close_vote(CHAIR, b.items[0], MEETING_AT, ["for"] * 8 + ["against"])
+    assert (tally.votes_for, tally.against, tally.outcome) == (8, 1, Outcome.ADOPTED)
+    [closed] = m.collect_events()
+    assert closed.ballots == ["against"] + ["for"] * 8  # type: ignore[attr-defined]
+    assert m.ballot_boxes(b.items) == []
+
+
 def test_the_meeting_rebuilds_from_its_events() -> None:
     b = branch(items=1)
     events: list[Any] = []
