@@ -113,6 +113,8 @@ API: dict[tuple[str, str], Door] = {
     ("POST", MEETING + "/agenda"): door(R.COMMITTEE, grid="object"),
     ("POST", MEETING + "/open"): door(R.CHAIR, grid="object", meeting_chair=True),
     ("POST", ITEM + "/open-vote"): door(R.CHAIR, grid="object", meeting_chair=True),
+    # The meeting's chair any time; a supervisor once the item's vote is closed.
+    ("GET", ITEM + "/roll"): door(R.CHAIR, R.SUPERVISOR),
     # A member's own vote (linked to an entitled member); the chair names another's.
     ("POST", ITEM + "/votes"): door(R.MEMBER, R.CHAIR),
     ("POST", ITEM + "/close-vote"): door(R.CHAIR, grid="object", meeting_chair=True),

@@ -382,6 +382,29 @@ class Person(BaseModel):
     name: str
 
 
+class RollCounts(BaseModel):
+    entitled: int
+    present: int
+    voted: int
+    not_yet: int
+
+
+class RollOut(BaseModel):
+    """One item's roll: the entitled, the present, who voted and who not yet; no choices."""
+
+    meeting_id: str
+    concern_id: str
+    status: str
+    ballot: str
+    entitled: list[Person]
+    present: list[Person]
+    voted: list[Person]
+    not_yet: list[Person]
+    counts: RollCounts
+    quorum: Object
+    votes_needed: int
+
+
 class Attendance(BaseModel):
     entitled: list[Person]
     present: list[Person]

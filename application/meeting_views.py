@@ -12,7 +12,8 @@ from domain.plain import plain
 from domain.voting import QUORUMS, Outcome, Rules
 
 
-def _names(app: Minqing, ids: list[UUID]) -> list[dict[str, str]]:
+def member_names(app: Minqing, ids: list[UUID]) -> list[dict[str, str]]:
+    """Each member's id and name ("?" for one not found)."""
     found = []
     for member_id in ids:
         try:
@@ -133,7 +134,7 @@ def minutes(app: Minqing, meeting: Meeting) -> dict[str, Any]:
     for item in view["agenda"]:
         owner = None
         if item["owner"]:
-            owner = _names(app, [UUID(item["owner"])])[0]
+            owner = member_names(app, [UUID(item["owner"])])[0]
         outcome = decisions.get(item["outcome"] or "")
         items.append(
             {
@@ -151,12 +152,12 @@ def minutes(app: Minqing, meeting: Meeting) -> dict[str, Any]:
             k: view[k]
             for k in ("id", "title", "kind", "kind_label", "status", "scheduled_for", "place")
         },
-        "chair": _names(app, [meeting.chair])[0],
+        "chair": member_names(app, [meeting.chair])[0],
         "rules": view["rules"],
         "attendance": {
-            "entitled": _names(app, meeting.eligible_voters),
-            "present": _names(app, meeting.present),
-            "absent": _names(app, [m for m in meeting.eligible_voters if m not in present]),
+            "entitled": member_names(app, meeting.eligible_voters),
+            "present": member_names(app, meeting.present),
+            "absent": member_names(app, [m for m in meeting.eligible_voters if m not in present]),
             "resident_representatives": view["resident_representatives"],
             "resident_representatives_erased": view["resident_representatives_erased"],
             "quorum": view["quorum"],

@@ -12,7 +12,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -1250,3 +1250,42 @@ def test_a_scheduled_meeting_shows_its_rules_and_no_quorum_yet(branch: Branch) -
     assert view["kind_label"] == {"zh": "主题党日", "en": "Thematic party day"}
     assert view["chair"] == branch.secretary
     assert view["eligible_voters"] == branch.members
+
+
+# -- the roll ----------------------------------------------------------------------------------
+
+
+def test_the_roll_names_who_voted_and_who_not_yet_never_a_choice(branch: Branch) -> None:
+    voters = branch.members[:5]
+    mid, cid = branch.voting_on(voters[:4], voters=voters, rules={"ballot": "secret"})
+    ok(branch.vote(mid, cid, voters[1], "against"))
+    ok(branch.vote(mid, cid, voters[2], "for"))
+    url = f"/api/v1/meetings/{mid}/items/{cid}/roll"
+
+    during = ok(branch.chair.get(url))
+
+    assert during["status"] == "voting"
+    assert during["ballot"] == "secret"
+    assert during["counts"] == {"entitled": 5, "present": 4, "voted": 2, "not_yet": 2}
+    assert sorted(p["id"] for p in during["voted"]) == sorted(voters[1:3])
+    assert [p["id"] for p in during["not_yet"]] == [voters[0], voters[3]]
+    assert [p["name"] for p in during["not_yet"]] == [NAMES[0], NAMES[3]]
+    assert during["votes_needed"] == 3  # more than half of the 5 entitled
+    assert during["quorum"]["present"] == 4
+    hidden = set(voters) | set(branch.member_principals.values())
+    assert pairings(during, hidden) == []
+    assert not any(f"'{c}'" in str(during) for c in CHOICES)
+    # A supervisor reads it once the vote is closed; members and other chairs never.
+    refused(branch, lambda: branch.supervisor.get(url), "vote_open")
+    forbidden(branch, lambda: branch.member(voters[1]).get(url))
+    _, other_token = branch.server.principal([Role.CHAIR], member=voters[4])
+    with branch.server.client(other_token) as other_chair:
+        forbidden(branch, lambda: other_chair.get(url))
+
+    ok(branch.vote(mid, cid, voters[0], "for"))
+    ok(branch.close_vote(mid, cid))
+    after = ok(branch.supervisor.get(url))
+    assert after["status"] == "decided"
+    assert after["counts"] == {"entitled": 5, "present": 4, "voted": 3, "not_yet": 0}
+    assert pairings(after, hidden) == []
+    assert ok(branch.supervisor.get(f"/api/v1/meetings/{mid}/items/{uuid4()}/roll"), 404)
