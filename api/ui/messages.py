@@ -282,6 +282,22 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "meeting.quorum_not_reached": "未达到规定人数",
         "meeting.open_vote": "开始表决",
         "meeting.close_vote": "结束表决",
+        "meeting.votes_needed": "通过所需赞成票：{n}",
+        "meeting.not_yet": "尚未表决",
+        "meeting.all_voted": "到会党员均已表决",
+        "meeting.confirm_close_vote": (
+            "已表决 {voted} 人，尚有 {not_yet} 人未表决。结束后本议题不能再投票。"
+        ),
+        "meeting.confirm_close": "确认结束表决",
+        "meeting.projector": "投屏",
+        "meeting.attendance_change": "记录迟到、离会",
+        "meeting.record_attendance": "记录",
+        "meeting.declare_inquorate": "宣布到会人数不足，议题退回支委会",
+        "projector.no_item": "暂无表决议题",
+        "f.arrived": "迟到到会",
+        "f.left": "中途离会",
+        "done.attendance": "已记录到会变化",
+        "done.inquorate": "已宣布到会人数不足，议题已退回支委会",
         "meeting.live": "实时计票",
         "meeting.voted": "已投票",
         "meeting.secret_note": "无记名投票：表决结束前只显示投票人数。",
@@ -698,6 +714,25 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "meeting.quorum_not_reached": "quorum not reached",
         "meeting.open_vote": "Open the vote",
         "meeting.close_vote": "Close the vote",
+        "meeting.votes_needed": "Votes needed to adopt: {n}",
+        "meeting.not_yet": "Not yet voted",
+        "meeting.all_voted": "Every member present has voted",
+        "meeting.confirm_close_vote": (
+            "{voted} have voted and {not_yet} have not yet. Once the vote is closed nobody"
+            " can vote on this item."
+        ),
+        "meeting.confirm_close": "Yes, close the vote",
+        "meeting.projector": "Projector view",
+        "meeting.attendance_change": "Record late arrivals and departures",
+        "meeting.record_attendance": "Record",
+        "meeting.declare_inquorate": (
+            "Declare the meeting inquorate: the items go back to the committee"
+        ),
+        "projector.no_item": "No item is being voted on",
+        "f.arrived": "Arrived late",
+        "f.left": "Left",
+        "done.attendance": "Attendance changes recorded",
+        "done.inquorate": "Declared inquorate: the items went back to the committee",
         "meeting.live": "Live tally",
         "meeting.voted": "Voted",
         "meeting.secret_note": "Secret ballot: only the number voted shows until the vote closes.",
