@@ -331,6 +331,7 @@ class Quorum(BaseModel):
     entitled: int
     present: int
     reached: bool
+    needed: int | None = Field(default=None, description="minutes: how many must be present")
 
 
 class Vote(BaseModel):
@@ -351,6 +352,8 @@ class AgendaItem(BaseModel):
     owner: str | None = None
     duty_role: str | None = None
     due_on: str | None = None
+    quorum: Object | None = Field(default=None, description="as judged when the vote opened")
+    votes_needed: int | None = Field(default=None, description="votes for needed to adopt")
     votes: list[Vote] | None = None
 
 
@@ -405,12 +408,21 @@ class RollOut(BaseModel):
     votes_needed: int
 
 
+class AttendanceChange(BaseModel):
+    member: Person
+    change: Literal["arrived", "left"]
+    at: str
+
+
 class Attendance(BaseModel):
     entitled: list[Person]
     present: list[Person]
     absent: list[Person]
     resident_representatives: list[str]
     quorum: Quorum
+    changes: list[AttendanceChange] = Field(
+        default_factory=list, description="late arrivals and departures, in order"
+    )
 
 
 class MinutesItem(BaseModel):
@@ -423,6 +435,8 @@ class MinutesItem(BaseModel):
     owner: Person | None = None
     duty_role: str | None = None
     due_on: str | None = None
+    quorum: Object | None = Field(default=None, description="as judged when the vote opened")
+    votes_needed: int | None = Field(default=None, description="votes for needed to adopt")
     votes: list[Vote] | None = None
 
 
@@ -434,6 +448,8 @@ class MinutesOut(BaseModel):
     rules: Object
     attendance: Attendance
     items: list[MinutesItem]
+    article: int | None = Field(default=None, description="the article the quorum rule cites")
+    inquorate: Object | None = Field(default=None, description="declared inquorate: the counts")
     minutes: str | None
     opened_at: str | None
     closed_at: str | None

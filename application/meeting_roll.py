@@ -6,16 +6,10 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from application.meeting_views import member_names
+from application.meeting_views import member_names, votes_needed
 from application.minqing import Minqing
 from domain.errors import NotFound
 from domain.meeting import ItemStatus, Meeting
-from domain.voting import THRESHOLDS
-
-
-def votes_needed(meeting: Meeting, present: int) -> int:
-    """The fewest votes for that adopt an item under the meeting's threshold."""
-    return THRESHOLDS[meeting.parsed_rules.threshold].needed(len(meeting.eligible_voters), present)
 
 
 def roll_counts(meeting: Meeting, concern_id: UUID) -> dict[str, Any]:

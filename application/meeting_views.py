@@ -9,7 +9,7 @@ from application.minqing import Minqing
 from domain.errors import DomainError
 from domain.meeting import ItemStatus, Meeting, MeetingKind, MeetingStatus
 from domain.plain import plain
-from domain.voting import QUORUMS, Outcome, Rules
+from domain.voting import QUORUMS, THRESHOLDS, Outcome, Rules
 
 
 def member_names(app: Minqing, ids: list[UUID]) -> list[dict[str, str]]:
@@ -121,6 +121,17 @@ def meeting_view(app: Minqing, meeting: Meeting) -> dict[str, Any]:
     }
 
 
+def votes_needed(meeting: Meeting, present: int) -> int:
+    """The fewest votes for that adopt an item under the meeting's threshold."""
+    return THRESHOLDS[meeting.parsed_rules.threshold].needed(len(meeting.eligible_voters), present)
+
+
+def _judged(meeting: Meeting, concern_id: str) -> dict[str, Any]:
+    """The quorum the item's vote opened on (as it stands now if it never opened)."""
+    recorded: dict[str, Any] | None = meeting.items[concern_id].get("quorum")
+    return recorded or meeting.quorum_now().as_dict()
+
+
 def minutes(app: Minqing, meeting: Meeting) -> dict[str, Any]:
     """The record of the meeting: attendance, each item, its tally, the decision, who and when."""
     view = meeting_view(app, meeting)
@@ -144,6 +155,10 @@ def minutes(app: Minqing, meeting: Meeting) -> dict[str, Any]:
                 "owner": owner,
                 "duty_role": item["duty_role"],
                 "due_on": item["due_on"],
+                "quorum": _judged(meeting, item["concern_id"]),
+                "votes_needed": votes_needed(
+                    meeting, _judged(meeting, item["concern_id"])["present"]
+                ),
                 **({"votes": item["votes"]} if "votes" in item else {}),
             }
         )
@@ -160,8 +175,19 @@ def minutes(app: Minqing, meeting: Meeting) -> dict[str, Any]:
             "absent": member_names(app, [m for m in meeting.eligible_voters if m not in present]),
             "resident_representatives": view["resident_representatives"],
             "resident_representatives_erased": view["resident_representatives_erased"],
-            "quorum": view["quorum"],
+            "quorum": {**view["quorum"], "needed": meeting.quorum_now().needed},
+            # Late arrivals and departures after opening, in order, with their times.
+            "changes": [
+                {
+                    "member": member_names(app, [c["member"]])[0],
+                    "change": c["change"],
+                    "at": plain(c["at"]),
+                }
+                for c in meeting.movements
+            ],
         },
+        "article": meeting.quorum_now().article,
+        "inquorate": plain(meeting.inquorate),
         "items": items,
         "minutes": meeting.minutes,
         "opened_at": view["opened_at"],

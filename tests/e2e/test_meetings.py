@@ -419,11 +419,24 @@ def test_the_worked_story_the_meeting_of_25_march_adopts_and_the_chair_names_li_
     html = page.text
     for label in ("会议记录", "时间", "实到", "列席居民代表", "议题", "表决结果", "赞成 10"):
         assert label in html, label
-    for label in ("弃权 1", "决定", "通过", "责任人", "李强", "办结时限", DUE, "暂缓"):
+    for label in ("弃权 1", "决定", "通过", "责任人", "李强", "办结时限", "暂缓"):
         assert label in html, label
     assert STREETLIGHTS["title"] in html
-    assert "居民代表张秀英" in html
-    assert MEETING_DAY.isoformat() in html
+    assert "居民代表张秀英、居民代表刘建国" in html
+    # In words: the date and weekday, the rule with its article, the votes needed, the
+    # decision with its duty role and due date, the chair's signature line; no raw values.
+    due = date.fromisoformat(DUE)
+    weekdays = "一二三四五六日"
+    day = f"{MEETING_DAY.year}年{MEETING_DAY.month}月{MEETING_DAY.day}日"
+    assert f"{day}（星期{weekdays[MEETING_DAY.weekday()]}）14:30" in html
+    assert "《中国共产党支部工作条例（试行）》第十一条" in html
+    assert "有表决权的党员半数以上到会方可表决" in html
+    assert "应到 15 人，实到 11 人，符合规定人数（至少 8 人）" in html
+    assert "赞成 10 票，反对 0 票，弃权 1 票（通过需赞成 8 票）" in html
+    assert f"李强（民生项目协调员），{due.year}年{due.month}月{due.day}日" in html
+    assert "主持人（签字）：" in html
+    for raw in (SCHEDULED_FOR, DUE, "majority_of_entitled", "half /", "T14:30"):
+        assert raw not in html, raw
     english = b.supervisor.get(
         f"/api/v1/meetings/{mid}/minutes", params={"format": "html", "lang": "en"}
     )
@@ -434,6 +447,13 @@ def test_the_worked_story_the_meeting_of_25_march_adopts_and_the_chair_names_li_
     for label in ("Owner", "Due", "Resident representatives", "Deferred"):
         assert label in english.text, label
     assert "决定" not in english.text
+    assert "居民代表张秀英, 居民代表刘建国" in english.text  # English joins with ", "
+    assert "、" not in english.text.split("<body>")[1].replace(STREETLIGHTS["title"], "")
+    assert "Under article 11 of the Regulations on the Work of Party Branches" in english.text
+    assert "11 of 15 entitled members present: quorum reached (8 needed)" in english.text
+    assert "For 10, Against 0, Abstain 1 (8 for needed to adopt)" in english.text
+    assert f"李强 (Project coordinator), due {due.strftime('%A')} {due.day}" in english.text
+    assert "Chair (signature):" in english.text
 
 
 def test_the_minutes_page_escapes_what_people_typed(branch: Branch) -> None:
@@ -820,6 +840,19 @@ def test_without_a_quorum_the_vote_is_refused_and_a_late_arrival_lets_it_open(
     assert [e["data"]["member"] for e in events_of(history, "Arrived")] == [late]
     assert [e["data"]["member"] for e in events_of(history, "Left")] == [gone]
     assert events_of(history, "Arrived")[0]["at"] <= vote_opened["at"]
+    # The minutes name who came late and who left, with the time, in words.
+    came_at = datetime.fromisoformat(events_of(history, "Arrived")[0]["at"]).strftime("%H:%M")
+    left_at = datetime.fromisoformat(events_of(history, "Left")[0]["at"]).strftime("%H:%M")
+    url = f"/api/v1/meetings/{mid}/minutes"
+    record = ok(branch.supervisor.get(url))
+    assert [(c["member"]["name"], c["change"]) for c in record["attendance"]["changes"]] == [
+        (NAMES[7], "arrived"),
+        (NAMES[6], "left"),
+    ]
+    zh = branch.supervisor.get(url, params={"format": "html"}).text
+    assert f"{came_at} {NAMES[7]}到会；{left_at} {NAMES[6]}离会" in zh
+    en = branch.supervisor.get(url, params={"format": "html", "lang": "en"}).text
+    assert f"{came_at} {NAMES[7]} arrived; {left_at} {NAMES[6]} left" in en
 
 
 def test_the_chair_declares_the_meeting_inquorate_and_its_items_go_back(branch: Branch) -> None:

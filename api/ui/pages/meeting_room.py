@@ -16,8 +16,7 @@ from api.ui.forms import parse
 from api.ui.pages.meetings import READERS, _chair_step, _meeting, live_key
 from api.ui.render import render
 from api.ui.web import PostedDep, SessionDep, UiRoute, minqing, need, redirect
-from application.meeting_roll import votes_needed
-from application.meeting_views import meeting_view
+from application.meeting_views import meeting_view, votes_needed
 from application.minqing import Minqing
 from domain.meeting import ItemStatus, Meeting
 
