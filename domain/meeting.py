@@ -202,13 +202,10 @@ class Meeting(Aggregate):
             raise Conflict("the vote on this item is closed", rule="vote_closed")
         quorum = self.quorum_now()
         if not quorum.reached:
-            raise Conflict(
+            raise quorum.refusal(
                 f"no quorum: {quorum.present} of {quorum.entitled} entitled members present,"
                 f" {quorum.needed} needed (article {quorum.article})",
-                rule="no_quorum",
-                present=quorum.present,
-                entitled=quorum.entitled,
-                needed=quorum.needed,
+                "no_quorum",
             )
         if self.parsed_rules.secret and ballot_box is None:
             raise ValueError("a secret ballot needs a ballot box")  # the application's duty
@@ -244,13 +241,10 @@ class Meeting(Aggregate):
             raise Conflict("a vote is open: close it first", rule="vote_open")
         quorum = self.quorum_now()
         if quorum.reached:
-            raise Conflict(
+            raise quorum.refusal(
                 f"the quorum is present: {quorum.present} of {quorum.entitled}"
                 f" ({quorum.needed} needed)",
-                rule="quorum_present",
-                present=quorum.present,
-                entitled=quorum.entitled,
-                needed=quorum.needed,
+                "quorum_present",
             )
         reason = (
             f"the chair declared the meeting inquorate: {quorum.present} of {quorum.entitled}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from domain.errors import Conflict
 from domain.voting import QUORUMS, Rules
 
 # 支部工作条例 article 11: 表决必须有半数以上有表决权的党员到会方可进行; article 12: 支部委员会
@@ -27,6 +28,11 @@ class QuorumCheck:
     def reached(self) -> bool:
         """True when enough of the entitled are present."""
         return self.entitled > 0 and self.present >= self.needed
+
+    def refusal(self, message: str, rule: str) -> Conflict:
+        """A refusal on this quorum: its counts go in the answer."""
+        counts = {"present": self.present, "entitled": self.entitled, "needed": self.needed}
+        return Conflict(message, rule, **counts)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data for events and responses."""
