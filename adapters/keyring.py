@@ -23,6 +23,7 @@ from application.ports import KeyState, ResidentKeyRow, Sealed
 from domain.residents import ResidentData, household_key
 
 _NONCE = 12
+_BALLOT_SIZE = 16  # longer than any choice's name
 _VERSION = "v1"
 _HOUSEHOLD_CONTEXT = b"minqing:household-key:v1"
 
@@ -116,6 +117,32 @@ class Keyring:
         except (InvalidTag, ValueError):
             return None
         return ResidentData(**plain)
+
+    def ballot_box(self) -> ResidentKeyRow:
+        """A fresh key for one secret vote's ballots (its ref starts "B-"), kept like a
+        resident's so destroying it at close makes every sealed choice unreadable."""
+        ref = "B-" + secrets.token_hex(8)
+        key = AESGCM.generate_key(bit_length=256)
+        return ResidentKeyRow(ref, _encrypt(self._master, key, ref), datetime.now(UTC).isoformat())
+
+    def seal_ballot(self, box: str, choice: str) -> str:
+        """A choice sealed under the vote's key, padded so every choice seals to the same
+        length (the ciphertext's size must not tell "for" from "abstain")."""
+        return _encrypt(AESGCM(self._box_key(box)), choice.encode().ljust(_BALLOT_SIZE), box)
+
+    def open_ballot(self, box: str, sealed: str) -> str | None:
+        """The choice in a sealed ballot; None once the vote's key is destroyed."""
+        try:
+            return _decrypt(AESGCM(self._box_key(box)), sealed, box).rstrip().decode()
+        except (InvalidTag, ValueError, LookupError):
+            return None
+
+    def _box_key(self, box: str) -> bytes:
+        stored = self._vault.stored(box)
+        if stored is None or stored.wrapped_key is None:
+            msg = f"the ballot box {box} is closed"
+            raise LookupError(msg)
+        return _decrypt(self._master, stored.wrapped_key, box)
 
     def key_state(self, resident_ref: str) -> KeyState | None:
         """The resident's key as kept (None: no such resident)."""

@@ -113,10 +113,14 @@ API: dict[tuple[str, str], Door] = {
     ("POST", MEETING + "/agenda"): door(R.COMMITTEE, grid="object"),
     ("POST", MEETING + "/open"): door(R.CHAIR, grid="object", meeting_chair=True),
     ("POST", ITEM + "/open-vote"): door(R.CHAIR, grid="object", meeting_chair=True),
+    # The meeting's chair any time; a supervisor once the item's vote is closed.
+    ("GET", ITEM + "/roll"): door(R.CHAIR, R.SUPERVISOR),
     # A member's own vote (linked to an entitled member); the chair names another's.
     ("POST", ITEM + "/votes"): door(R.MEMBER, R.CHAIR),
     ("POST", ITEM + "/close-vote"): door(R.CHAIR, grid="object", meeting_chair=True),
     ("POST", MEETING + "/close"): door(R.CHAIR, grid="object", meeting_chair=True),
+    ("POST", MEETING + "/attendance"): door(R.CHAIR, grid="object", meeting_chair=True),
+    ("POST", MEETING + "/declare-inquorate"): door(R.CHAIR, grid="object", meeting_chair=True),
     # residents, with no token
     ("GET", "/api/v1/track/{tracking_code}"): public(),
     ("POST", "/api/v1/track/{tracking_code}/feedback"): public(),
@@ -199,6 +203,11 @@ UI: dict[tuple[str, str], Door] = {
     ("POST", "/ui/meetings/{meeting_id}/items/{concern_id}/open-vote"): UI_CHAIR_STEPS,
     ("POST", "/ui/meetings/{meeting_id}/items/{concern_id}/close-vote"): UI_CHAIR_STEPS,
     ("POST", "/ui/meetings/{meeting_id}/close"): UI_CHAIR_STEPS,
+    ("POST", "/ui/meetings/{meeting_id}/attendance"): UI_CHAIR_STEPS,
+    ("POST", "/ui/meetings/{meeting_id}/declare-inquorate"): UI_CHAIR_STEPS,
+    ("GET", "/ui/meetings/{meeting_id}/attendance"): public(),
+    ("GET", "/ui/meetings/{meeting_id}/declare-inquorate"): public(),
+    ("GET", "/ui/meetings/{meeting_id}/projector"): Door(READERS),
     ("GET", "/ui/meetings/{meeting_id}/open"): public(),
     ("GET", "/ui/meetings/{meeting_id}/close"): public(),
     ("GET", "/ui/meetings/{meeting_id}/items/{concern_id}/open-vote"): public(),

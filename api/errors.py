@@ -85,7 +85,7 @@ def _domain(exc: DomainError) -> tuple[int, dict[str, Any]]:
     if isinstance(exc, VersionMismatch):
         return 412, error_body("version_mismatch", str(exc), current_version=exc.current)
     if isinstance(exc, Conflict):
-        return 409, error_body("conflict", str(exc), rule=exc.rule)
+        return 409, error_body("conflict", str(exc), rule=exc.rule, **exc.details)
     if isinstance(exc, Invalid):
         fields = [{"field": f, "message": m} for f, m in exc.fields]
         return 422, error_body("invalid", str(exc), fields=fields)

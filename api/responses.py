@@ -57,6 +57,11 @@ class Error(BaseModel):
     message: str
     fields: list[FieldError] | None = Field(default=None, description="422: each bad input")
     rule: str | None = Field(default=None, description="conflict: the rule that refused it")
+    present: int | None = Field(
+        default=None, description="conflict no_quorum: entitled members present"
+    )
+    entitled: int | None = Field(default=None, description="conflict no_quorum: entitled")
+    needed: int | None = Field(default=None, description="conflict no_quorum: present needed")
     status: str | None = Field(default=None, description="transition_not_allowed: the state")
     action: str | None = Field(default=None, description="transition_not_allowed: the action")
     allowed_actions: list[str] | None = Field(
@@ -328,6 +333,7 @@ class Quorum(BaseModel):
     entitled: int
     present: int
     reached: bool
+    needed: int | None = Field(default=None, description="minutes: how many must be present")
 
 
 class Vote(BaseModel):
@@ -348,6 +354,8 @@ class AgendaItem(BaseModel):
     owner: str | None = None
     duty_role: str | None = None
     due_on: str | None = None
+    quorum: Object | None = Field(default=None, description="as judged when the vote opened")
+    votes_needed: int | None = Field(default=None, description="votes for needed to adopt")
     votes: list[Vote] | None = None
 
 
@@ -379,12 +387,44 @@ class Person(BaseModel):
     name: str
 
 
+class RollCounts(BaseModel):
+    entitled: int
+    present: int
+    voted: int
+    not_yet: int
+
+
+class RollOut(BaseModel):
+    """One item's roll: the entitled, the present, who voted and who not yet; no choices."""
+
+    meeting_id: str
+    concern_id: str
+    status: str
+    ballot: str
+    entitled: list[Person]
+    present: list[Person]
+    voted: list[Person]
+    not_yet: list[Person]
+    counts: RollCounts
+    quorum: Object
+    votes_needed: int
+
+
+class AttendanceChange(BaseModel):
+    member: Person
+    change: Literal["arrived", "left"]
+    at: str
+
+
 class Attendance(BaseModel):
     entitled: list[Person]
     present: list[Person]
     absent: list[Person]
     resident_representatives: list[str]
     quorum: Quorum
+    changes: list[AttendanceChange] = Field(
+        default_factory=list, description="late arrivals and departures, in order"
+    )
 
 
 class MinutesItem(BaseModel):
@@ -397,6 +437,8 @@ class MinutesItem(BaseModel):
     owner: Person | None = None
     duty_role: str | None = None
     due_on: str | None = None
+    quorum: Object | None = Field(default=None, description="as judged when the vote opened")
+    votes_needed: int | None = Field(default=None, description="votes for needed to adopt")
     votes: list[Vote] | None = None
 
 
@@ -408,6 +450,8 @@ class MinutesOut(BaseModel):
     rules: Object
     attendance: Attendance
     items: list[MinutesItem]
+    article: int | None = Field(default=None, description="the article the quorum rule cites")
+    inquorate: Object | None = Field(default=None, description="declared inquorate: the counts")
     minutes: str | None
     opened_at: str | None
     closed_at: str | None

@@ -276,6 +276,13 @@ class OpenMeetingIn(Body):
     resident_representatives: list[Short] = Field(default_factory=list, max_length=100)
 
 
+class AttendanceIn(Body):
+    """Members who came in or left after the meeting opened."""
+
+    arrived: list[UUID] = Field(default_factory=list, max_length=500)
+    left: list[UUID] = Field(default_factory=list, max_length=500)
+
+
 class VoteIn(Body):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"choice": "for"}]})
 

@@ -9,10 +9,11 @@ from application.minqing import Minqing
 from domain.errors import DomainError
 from domain.meeting import ItemStatus, Meeting, MeetingKind, MeetingStatus
 from domain.plain import plain
-from domain.voting import QUORUMS, Outcome, Rules
+from domain.voting import QUORUMS, THRESHOLDS, Outcome, Rules
 
 
-def _names(app: Minqing, ids: list[UUID]) -> list[dict[str, str]]:
+def member_names(app: Minqing, ids: list[UUID]) -> list[dict[str, str]]:
+    """Each member's id and name ("?" for one not found)."""
     found = []
     for member_id in ids:
         try:
@@ -74,7 +75,7 @@ def _item(app: Minqing, meeting: Meeting, concern_id: UUID) -> dict[str, Any]:
     if secret and not decided:
         # While a secret vote is open only the number voted shows: counts that move with
         # each vote would let someone watching pair voters with choices.
-        view["tally"] = {"voted": tally["for"] + tally["against"] + tally["abstain"]}
+        view["tally"] = {"voted": len(item["votes"])}
     if not secret:
         view["votes"] = [
             {"voter": voter, "choice": v["choice"], "by_chair": v["by_chair"]}
@@ -120,6 +121,17 @@ def meeting_view(app: Minqing, meeting: Meeting) -> dict[str, Any]:
     }
 
 
+def votes_needed(meeting: Meeting, present: int) -> int:
+    """The fewest votes for that adopt an item under the meeting's threshold."""
+    return THRESHOLDS[meeting.parsed_rules.threshold].needed(len(meeting.eligible_voters), present)
+
+
+def _judged(meeting: Meeting, concern_id: str) -> dict[str, Any]:
+    """The quorum the item's vote opened on (as it stands now if it never opened)."""
+    recorded: dict[str, Any] | None = meeting.items[concern_id].get("quorum")
+    return recorded or meeting.quorum_now().as_dict()
+
+
 def minutes(app: Minqing, meeting: Meeting) -> dict[str, Any]:
     """The record of the meeting: attendance, each item, its tally, the decision, who and when."""
     view = meeting_view(app, meeting)
@@ -133,7 +145,7 @@ def minutes(app: Minqing, meeting: Meeting) -> dict[str, Any]:
     for item in view["agenda"]:
         owner = None
         if item["owner"]:
-            owner = _names(app, [UUID(item["owner"])])[0]
+            owner = member_names(app, [UUID(item["owner"])])[0]
         outcome = decisions.get(item["outcome"] or "")
         items.append(
             {
@@ -143,6 +155,10 @@ def minutes(app: Minqing, meeting: Meeting) -> dict[str, Any]:
                 "owner": owner,
                 "duty_role": item["duty_role"],
                 "due_on": item["due_on"],
+                "quorum": _judged(meeting, item["concern_id"]),
+                "votes_needed": votes_needed(
+                    meeting, _judged(meeting, item["concern_id"])["present"]
+                ),
                 **({"votes": item["votes"]} if "votes" in item else {}),
             }
         )
@@ -151,16 +167,27 @@ def minutes(app: Minqing, meeting: Meeting) -> dict[str, Any]:
             k: view[k]
             for k in ("id", "title", "kind", "kind_label", "status", "scheduled_for", "place")
         },
-        "chair": _names(app, [meeting.chair])[0],
+        "chair": member_names(app, [meeting.chair])[0],
         "rules": view["rules"],
         "attendance": {
-            "entitled": _names(app, meeting.eligible_voters),
-            "present": _names(app, meeting.present),
-            "absent": _names(app, [m for m in meeting.eligible_voters if m not in present]),
+            "entitled": member_names(app, meeting.eligible_voters),
+            "present": member_names(app, meeting.present),
+            "absent": member_names(app, [m for m in meeting.eligible_voters if m not in present]),
             "resident_representatives": view["resident_representatives"],
             "resident_representatives_erased": view["resident_representatives_erased"],
-            "quorum": view["quorum"],
+            "quorum": {**view["quorum"], "needed": meeting.quorum_now().needed},
+            # Late arrivals and departures after opening, in order, with their times.
+            "changes": [
+                {
+                    "member": member_names(app, [c["member"]])[0],
+                    "change": c["change"],
+                    "at": plain(c["at"]),
+                }
+                for c in meeting.movements
+            ],
         },
+        "article": meeting.quorum_now().article,
+        "inquorate": plain(meeting.inquorate),
         "items": items,
         "minutes": meeting.minutes,
         "opened_at": view["opened_at"],

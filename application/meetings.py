@@ -3,14 +3,16 @@ its concern in the same save."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from application.base import MinqingBase
 from application.commands import CommandResult, Idempotency
-from application.ports import SideRow
+from application.ports import ResidentKeyErased, SideRow
 from domain.concern import Concern
 from domain.errors import Conflict, Invalid
 from domain.lifecycle import Action
@@ -20,7 +22,7 @@ from domain.plain import plain
 from domain.principal import Actor, Principal
 from domain.residents import ResidentData
 from domain.vocabulary import Role
-from domain.voting import Choice, Rules, count
+from domain.voting import Choice, Rules
 
 # A meeting command: changes the meeting, gives the concerns it changed too and what the
 # answer says besides the meeting's version.
@@ -120,8 +122,7 @@ class MeetingCommands(MinqingBase):
                 key_rows.append(one.key_row)
                 sealed.append({"resident_ref": one.resident_ref, "name": one.ciphertext})
             m.open(actor, present, sealed, at)
-            entitled = len(m.eligible_voters)
-            return [], {"quorum": _quorum(m, entitled)}
+            return [], {"quorum": m.quorum_now().as_dict()}
 
         return self._change_meeting(
             meeting_id,
@@ -134,6 +135,56 @@ class MeetingCommands(MinqingBase):
             rows=key_rows,
         )
 
+    def record_attendance(
+        self,
+        meeting_id: UUID,
+        principal: Principal,
+        arrived: list[UUID],
+        left: list[UUID],
+        idem: Idempotency | None = None,
+    ) -> CommandResult:
+        """Record members arriving late or leaving after the meeting opened."""
+
+        def command(m: Meeting, actor: Actor, at: datetime) -> tuple[list[Concern], dict[str, Any]]:
+            for member in arrived:
+                self._member(member, "arrived")
+            for member in left:
+                self._member(member, "left")
+            m.record_attendance(actor, arrived, left, at)
+            return [], {"quorum": m.quorum_now().as_dict()}
+
+        return self._change_meeting(
+            meeting_id, principal, {Role.CHAIR}, "recording attendance", idem, command, run=True
+        )
+
+    def declare_inquorate(
+        self,
+        meeting_id: UUID,
+        principal: Principal,
+        idem: Idempotency | None = None,
+    ) -> CommandResult:
+        """Declare the meeting without a quorum: its undecided items go back to the
+        committee with that reason."""
+
+        def command(m: Meeting, actor: Actor, at: datetime) -> tuple[list[Concern], dict[str, Any]]:
+            deferred = m.declare_inquorate(actor, at)
+            concerns = []
+            for concern_id in deferred:
+                concern = self._find_concern(concern_id)
+                concern.record_outcome(actor, m.id, m.items[str(concern_id)]["tally"], at)
+                concerns.append(concern)
+            return concerns, {"deferred": [str(c) for c in deferred]}
+
+        return self._change_meeting(
+            meeting_id,
+            principal,
+            {Role.CHAIR},
+            "declaring the meeting inquorate",
+            idem,
+            command,
+            run=True,
+        )
+
     def open_vote(
         self,
         meeting_id: UUID,
@@ -143,12 +194,25 @@ class MeetingCommands(MinqingBase):
     ) -> CommandResult:
         """Open the vote on one agenda item."""
 
+        key_rows: list[SideRow] = []
+
         def command(m: Meeting, actor: Actor, at: datetime) -> tuple[list[Concern], dict[str, Any]]:
-            m.open_vote(actor, concern_id, at)
+            # A secret ballot gets a key of its own, saved with the opening.
+            key_rows.clear()
+            box = self.keyring.ballot_box() if m.parsed_rules.secret else None
+            m.open_vote(actor, concern_id, at, box.resident_ref if box else None)
+            key_rows.extend([box] if box else [])
             return [], {"concern_id": str(concern_id)}
 
         return self._change_meeting(
-            meeting_id, principal, {Role.CHAIR}, "opening a vote", idem, command, run=True
+            meeting_id,
+            principal,
+            {Role.CHAIR},
+            "opening a vote",
+            idem,
+            command,
+            run=True,
+            rows=key_rows,
         )
 
     def cast_vote(
@@ -162,14 +226,26 @@ class MeetingCommands(MinqingBase):
     ) -> CommandResult:
         """A member votes; or the chair records a named present member's show of hands."""
         actor, member, by_chair = voting_actor(principal, voter)
+        if idem is not None and self.get_meeting(meeting_id).parsed_rules.secret:
+            # The request's fingerprint hashes its body: with three choices it could be
+            # guessed back from the stored key row, so a secret vote's leaves the body out.
+            plain_fp = hashlib.sha256(f"secret ballot {meeting_id} {concern_id}".encode())
+            idem = replace(idem, fingerprint=plain_fp.hexdigest())
 
         def command(m: Meeting, _: Actor, at: datetime) -> tuple[list[Concern], dict[str, Any]]:
-            if by_chair:  # a show of hands is recorded by this meeting's chair only
+            secret = m.parsed_rules.secret
+            if by_chair and not secret:  # a show of hands is recorded by this meeting's chair
                 self._chair(principal, m, "recording another member's vote")
-            m.cast_vote(actor, concern_id, member, choice, by_chair, at)
-            tally = m.tally(concern_id).as_dict()
-            keys = ("voted",) if m.parsed_rules.secret else ("for", "against", "abstain", "voted")
-            shown = {k: tally[k] for k in keys}
+            sealed = None
+            item = m.items.get(str(concern_id), {})
+            if secret and not by_chair and item.get("ballot_box"):
+                sealed = self.keyring.seal_ballot(item["ballot_box"], choice.value)
+            m.cast_vote(actor, concern_id, member, choice, by_chair, at, sealed=sealed)
+            if secret:
+                shown = {"voted": m.voted(concern_id)}
+            else:
+                tally = m.tally(concern_id).as_dict()
+                shown = {k: tally[k] for k in ("for", "against", "abstain", "voted")}
             return [], {"concern_id": str(concern_id), "by_chair": by_chair, "tally": shown}
 
         return self._change_meeting(meeting_id, principal, None, "voting", idem, command)
@@ -183,8 +259,20 @@ class MeetingCommands(MinqingBase):
     ) -> CommandResult:
         """Close the vote; the outcome moves the concern in the same save."""
 
+        destroyed: list[SideRow] = []
+
         def command(m: Meeting, actor: Actor, at: datetime) -> tuple[list[Concern], dict[str, Any]]:
-            tally = m.close_vote(actor, concern_id, at).as_dict()
+            # A secret ballot: open every sealed choice, count them, destroy the key in the
+            # same save; from then on no ballot can be tied to its voter.
+            destroyed.clear()
+            boxes = m.ballot_boxes([concern_id])
+            ballots = None
+            if boxes:
+                sealed = [v["sealed"] for v in m.items[str(concern_id)]["votes"].values()]
+                opened = [self.keyring.open_ballot(boxes[0], s) for s in sealed]
+                ballots = [c for c in opened if c is not None]
+                destroyed.append(ResidentKeyErased(boxes[0], at.isoformat()))
+            tally = m.close_vote(actor, concern_id, at, ballots).as_dict()
             concern = self._find_concern(concern_id)
             concern.record_outcome(actor, m.id, tally, at)
             return [concern], {
@@ -195,7 +283,14 @@ class MeetingCommands(MinqingBase):
             }
 
         return self._change_meeting(
-            meeting_id, principal, {Role.CHAIR}, "closing a vote", idem, command, run=True
+            meeting_id,
+            principal,
+            {Role.CHAIR},
+            "closing a vote",
+            idem,
+            command,
+            run=True,
+            rows=destroyed,
         )
 
     def close_meeting(
@@ -207,7 +302,13 @@ class MeetingCommands(MinqingBase):
     ) -> CommandResult:
         """Close the meeting with its minutes; undecided items go back to the committee."""
 
+        destroyed: list[SideRow] = []
+
         def command(m: Meeting, actor: Actor, at: datetime) -> tuple[list[Concern], dict[str, Any]]:
+            # A secret vote left open is never counted: its key is destroyed unread.
+            destroyed[:] = [
+                ResidentKeyErased(box, at.isoformat()) for box in m.ballot_boxes(m.undecided())
+            ]
             deferred = m.close(actor, minutes, at)
             concerns = []
             for concern_id in deferred:
@@ -217,7 +318,14 @@ class MeetingCommands(MinqingBase):
             return concerns, {"deferred": [str(c) for c in deferred]}
 
         return self._change_meeting(
-            meeting_id, principal, {Role.CHAIR}, "closing a meeting", idem, command, run=True
+            meeting_id,
+            principal,
+            {Role.CHAIR},
+            "closing a meeting",
+            idem,
+            command,
+            run=True,
+            rows=destroyed,
         )
 
     def _change_meeting(
@@ -254,13 +362,3 @@ class MeetingCommands(MinqingBase):
             return self._save(meeting, concerns, result, idem, list(rows or []))
 
         return self._until_saved(attempt, f"meeting {meeting_id} kept changing; try again")
-
-
-def _quorum(m: Meeting, entitled: int) -> dict[str, Any]:
-    tally = count([], entitled, len(m.entitled_present()), m.parsed_rules)
-    return {
-        "entitled": entitled,
-        "present": tally.present,
-        "rule": m.parsed_rules.quorum,
-        "reached": tally.quorum_reached,
-    }

@@ -143,6 +143,18 @@ class Keyring(Protocol):
         """The resident's key as kept (None: no such resident)."""
         ...
 
+    def ballot_box(self) -> ResidentKeyRow:
+        """A fresh key for one secret vote's ballots, saved with the vote's opening."""
+        ...
+
+    def seal_ballot(self, box: str, choice: str) -> str:
+        """A choice sealed under the vote's key (LookupError once it is destroyed)."""
+        ...
+
+    def open_ballot(self, box: str, sealed: str) -> str | None:
+        """The choice in a sealed ballot; None once the vote's key is destroyed."""
+        ...
+
     def encrypt(self, plain: bytes, context: str) -> str:
         """Encrypt one of Minqing's own secrets under the master key, bound to `context`."""
         ...

@@ -99,6 +99,7 @@ class Views(MinqingBase):
         if meeting.parsed_rules.secret:
             for e in events:
                 e["data"].pop("choice", None)
+                e["data"].pop("sealed_choice", None)
         return describe("Meeting", events)
 
 

@@ -30,6 +30,7 @@ from domain.json_schema import (
     DATETIME_STRING,
     DUTY_ROLE,
     INTEGER,
+    QUORUM,
     RULES,
     STATUS,
     STRING,
@@ -285,7 +286,23 @@ CONTRACTS: tuple[Contract, ...] = (
             "sealed_representatives": "names of residents, encrypted, and their pseudonyms",
         },
     ),
-    Contract(_of(Meeting, "VoteOpened"), {"concern_id": UUID_STRING}),
+    Contract(
+        _of(Meeting, "VoteOpened"),
+        {
+            "concern_id": UUID_STRING,
+            "quorum": {
+                **nullable(QUORUM),
+                "description": "the quorum judged as the vote opened (null before it was)",
+            },
+        },
+        withheld={"ballot_box": "a secret ballot's key's name: internal"},
+    ),
+    Contract(_of(Meeting, "Arrived"), {"member": UUID_STRING}),
+    Contract(_of(Meeting, "Left"), {"member": UUID_STRING}),
+    Contract(
+        _of(Meeting, "DeclaredInquorate"),
+        {"quorum": QUORUM, "deferred": {"type": "object", "additionalProperties": TALLY}},
+    ),
     Contract(
         _of(Meeting, "VoteCast"),
         {
@@ -300,8 +317,20 @@ CONTRACTS: tuple[Contract, ...] = (
         secret_ballot_fields=frozenset({"choice"}),
     ),
     Contract(
+        _of(Meeting, "BallotCast"),
+        {"concern_id": UUID_STRING, "voter": UUID_STRING},
+        withheld={"sealed_choice": "a secret ballot's choice, sealed under the vote's key"},
+    ),
+    Contract(
         _of(Meeting, "VoteClosed"),
-        {"concern_id": UUID_STRING, "tally": TALLY},
+        {
+            "concern_id": UUID_STRING,
+            "tally": TALLY,
+            "ballots": {
+                **nullable(array(enum(Choice))),
+                "description": "a secret ballot's choices, sorted: tied to no voter",
+            },
+        },
     ),
     Contract(
         _of(Meeting, "Closed"),

@@ -46,9 +46,11 @@ class TransitionNotAllowed(DomainError):
 class Conflict(DomainError):
     """A concurrent change or a rule about shared state stopped the command."""
 
-    def __init__(self, message: str, rule: str = "concurrent_change") -> None:
+    def __init__(self, message: str, rule: str = "concurrent_change", **details: int | str) -> None:
         super().__init__(message)
         self.rule = rule
+        # Figures the rule refused on (no_quorum: present, entitled, needed), in the body.
+        self.details = dict(details)
 
 
 class VersionMismatch(DomainError):

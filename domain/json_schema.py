@@ -58,6 +58,19 @@ TALLY: dict[str, Any] = {
     ],
     "additionalProperties": False,
 }
+# The quorum as judged when a vote opened (or when the chair declared the meeting inquorate).
+QUORUM: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "rule": STRING,
+        "article": INTEGER,
+        "entitled": INTEGER,
+        "present": INTEGER,
+        "needed": INTEGER,
+        "reached": BOOLEAN,
+    },
+    "required": ["rule", "article", "entitled", "present", "needed", "reached"],
+}
 RULES: dict[str, Any] = {
     "type": "object",
     "properties": {"quorum": STRING, "threshold": STRING, "ballot": enum(Ballot)},

@@ -10,6 +10,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.errors import Conflict, Invalid
 from domain.principal import Actor
+from domain.quorum import QuorumCheck, judge
 from domain.vocabulary import Labelled
 from domain.voting import Choice, Outcome, Rules, Tally, count
 
@@ -79,6 +80,9 @@ class Meeting(Aggregate):
         self.closed_at: datetime | None = None
         self.minutes: str | None = None
         self.scheduled_by = actor_id
+        # Arrivals and departures after opening, in order: {"member", "arrived"|"left", "at"}.
+        self.movements: list[dict[str, Any]] = []
+        self.inquorate: dict[str, Any] | None = None
 
     @classmethod
     def schedule(
@@ -135,13 +139,21 @@ class Meeting(Aggregate):
         present = set(self.present)
         return [m for m in self.eligible_voters if m in present]
 
-    def tally(self, concern_id: UUID) -> Tally:
-        """The item's count so far and the outcome the rules would give it now."""
-        item = self._item(concern_id)
-        choices = [v["choice"] for v in item["votes"].values()]
-        return count(
-            choices, len(self.eligible_voters), len(self.entitled_present()), self.parsed_rules
+    def quorum_now(self) -> QuorumCheck:
+        """The quorum as it stands with the members present now."""
+        return judge(
+            self.kind, self.parsed_rules, len(self.eligible_voters), len(self.entitled_present())
         )
+
+    def tally(self, concern_id: UUID) -> Tally:
+        """The item's count so far and the outcome the rules would give it now; the members
+        present are those when its vote opened (votes opened before that was recorded, and
+        items never opened, count those present now)."""
+        item = self._item(concern_id)
+        choices = [v["choice"] for v in item["votes"].values() if "choice" in v]
+        judged = item.get("quorum")
+        present = judged["present"] if judged else len(self.entitled_present())
+        return count(choices, len(self.eligible_voters), present, self.parsed_rules)
 
     def undecided(self) -> list[UUID]:
         """Agenda items without an outcome yet."""
@@ -177,27 +189,98 @@ class Meeting(Aggregate):
             sealed_representatives=list(representatives),
         )
 
-    def open_vote(self, actor: Actor, concern_id: UUID, at: datetime) -> None:
-        """Open the vote on one agenda item."""
+    def open_vote(
+        self, actor: Actor, concern_id: UUID, at: datetime, ballot_box: str | None = None
+    ) -> None:
+        """Open the vote on one agenda item; a secret ballot's choices are sealed under the
+        key `ballot_box` names (destroyed when the vote closes)."""
         self._require_open()
         item = self._item(concern_id)
         if item["status"] == ItemStatus.VOTING:
             raise Conflict("the vote on this item is already open", rule="vote_already_open")
         if item["status"] == ItemStatus.DECIDED:
             raise Conflict("the vote on this item is closed", rule="vote_closed")
-        self._vote_opened(concern_id, actor.id, actor.role.value, at)
+        quorum = self.quorum_now()
+        if not quorum.reached:
+            raise quorum.refusal(
+                f"no quorum: {quorum.present} of {quorum.entitled} entitled members present,"
+                f" {quorum.needed} needed (article {quorum.article})",
+                "no_quorum",
+            )
+        if self.parsed_rules.secret and ballot_box is None:
+            raise ValueError("a secret ballot needs a ballot box")  # the application's duty
+        box = ballot_box if self.parsed_rules.secret else None
+        self._vote_opened(
+            concern_id, actor.id, actor.role.value, at, quorum=quorum.as_dict(), ballot_box=box
+        )
+
+    def record_attendance(
+        self, actor: Actor, arrived: list[UUID], left: list[UUID], at: datetime
+    ) -> None:
+        """Late arrivals and departures after opening, each kept with its time."""
+        self._require_open()
+        arrived, left = list(dict.fromkeys(arrived)), list(dict.fromkeys(left))
+        if not arrived and not left:
+            raise Invalid([("arrived", "name at least one member who arrived or left")])
+        for member in arrived:
+            if member in self.present:
+                raise Conflict(f"member {member} is already present", rule="already_present")
+        for member in left:
+            if member not in self.present or member in arrived:
+                raise Conflict(f"member {member} is not recorded as present", rule="not_present")
+        for member in arrived:
+            self._arrived(member, actor.id, actor.role.value, at)
+        for member in left:
+            self._left(member, actor.id, actor.role.value, at)
+
+    def declare_inquorate(self, actor: Actor, at: datetime) -> list[UUID]:
+        """The chair declares the meeting without a quorum: every undecided item is
+        deferred with that reason (returned); the meeting stays open for its minutes."""
+        self._require_open()
+        if any(self.items[str(c)]["status"] == ItemStatus.VOTING for c in self.agenda):
+            raise Conflict("a vote is open: close it first", rule="vote_open")
+        quorum = self.quorum_now()
+        if quorum.reached:
+            raise quorum.refusal(
+                f"the quorum is present: {quorum.present} of {quorum.entitled}"
+                f" ({quorum.needed} needed)",
+                "quorum_present",
+            )
+        reason = (
+            f"the chair declared the meeting inquorate: {quorum.present} of {quorum.entitled}"
+            f" entitled members present, {quorum.needed} needed (article {quorum.article})"
+        )
+        deferred = {
+            str(c): {
+                **self.tally(c).as_dict(),
+                "quorum_reached": False,
+                "outcome": Outcome.DEFERRED.value,
+                "reason": reason,
+            }
+            for c in self.undecided()
+        }
+        self._declared_inquorate(quorum.as_dict(), deferred, actor.id, actor.role.value, at)
+        return [UUID(c) for c in deferred]
 
     def cast_vote(
         self,
         actor: Actor,
         concern_id: UUID,
         voter: UUID,
-        choice: Choice,
+        choice: Choice | None,
         by_chair: bool,
         at: datetime,
+        sealed: str | None = None,
     ) -> None:
-        """Record one member's vote; each entitled, present member votes once."""
+        """Record one member's vote; each entitled, present member votes once. In a secret
+        ballot the member votes alone, `sealed` (the choice under the vote's key)."""
         self._require_open()
+        secret = self.parsed_rules.secret
+        if secret and by_chair:
+            raise Conflict(
+                "a secret ballot takes no show of hands: each member votes alone",
+                rule="secret_ballot",
+            )
         item = self._item(concern_id)
         if item["status"] == ItemStatus.DECIDED:
             raise Conflict("the vote on this item is closed", rule="vote_closed")
@@ -209,19 +292,53 @@ class Meeting(Aggregate):
             raise Conflict(f"member {voter} is not recorded as present", rule="not_present")
         if str(voter) in item["votes"]:
             raise Conflict(f"member {voter} has already voted on this item", rule="already_voted")
-        self._vote_cast(concern_id, voter, choice.value, by_chair, actor.id, actor.role.value, at)
+        if secret and sealed is not None:
+            self._ballot_cast(concern_id, voter, sealed, actor.id, actor.role.value, at)
+        elif choice is not None and not (secret and "ballot_box" in item):
+            self._vote_cast(
+                concern_id, voter, choice.value, by_chair, actor.id, actor.role.value, at
+            )
+        else:
+            raise ValueError("an open vote takes a choice, a secret ballot a sealed one")
 
-    def close_vote(self, actor: Actor, concern_id: UUID, at: datetime) -> Tally:
-        """Close the vote and compute the outcome from the recorded votes."""
+    def voted(self, concern_id: UUID) -> int:
+        """How many have voted on the item (known while a secret ballot is open)."""
+        return len(self._item(concern_id)["votes"])
+
+    def close_vote(
+        self, actor: Actor, concern_id: UUID, at: datetime, ballots: list[str] | None = None
+    ) -> Tally:
+        """Close the vote and compute the outcome from the recorded votes; a secret ballot's
+        from `ballots`, its opened choices (one per ballot cast), kept sorted: no order
+        ties one back to its voter."""
         self._require_open()
         item = self._item(concern_id)
         if item["status"] == ItemStatus.DECIDED:
             raise Conflict("the vote on this item is already closed", rule="vote_closed")
         if item["status"] != ItemStatus.VOTING:
             raise Conflict("the vote on this item has not been opened", rule="vote_not_open")
-        tally = self.tally(concern_id)
-        self._vote_closed(concern_id, tally.as_dict(), actor.id, actor.role.value, at)
+        if not self.parsed_rules.secret or "ballot_box" not in item:
+            # An open vote, or a secret one opened before ballots were sealed.
+            tally = self.tally(concern_id)
+            self._vote_closed(concern_id, tally.as_dict(), actor.id, actor.role.value, at)
+            return tally
+        if ballots is None or len(ballots) != len(item["votes"]):
+            raise ValueError("every ballot cast must be opened and counted")
+        present = item["quorum"]["present"]
+        tally = count(ballots, len(self.eligible_voters), present, self.parsed_rules)
+        self._vote_closed(
+            concern_id, tally.as_dict(), actor.id, actor.role.value, at, ballots=sorted(ballots)
+        )
         return tally
+
+    def ballot_boxes(self, concern_ids: list[UUID]) -> list[str]:
+        """The keys of these items' secret ballots still open (to destroy when they close)."""
+        items = [self._item(c) for c in concern_ids]
+        return [
+            i["ballot_box"]
+            for i in items
+            if i["status"] == ItemStatus.VOTING and i.get("ballot_box")
+        ]
 
     def close(self, actor: Actor, minutes: str, at: datetime) -> list[UUID]:
         """Close the meeting with its minutes; undecided items are deferred (returned)."""
@@ -282,8 +399,47 @@ class Meeting(Aggregate):
         self.opened_at = at
 
     @event("VoteOpened")
-    def _vote_opened(self, concern_id: UUID, actor_id: str, actor_role: str, at: datetime) -> None:
-        self.items[str(concern_id)]["status"] = ItemStatus.VOTING.value
+    def _vote_opened(
+        self,
+        concern_id: UUID,
+        actor_id: str,
+        actor_role: str,
+        at: datetime,
+        quorum: dict[str, Any] | None = None,
+        ballot_box: str | None = None,
+    ) -> None:
+        # quorum and ballot_box came later: votes opened before judged the quorum only at
+        # close, and a secret ballot's VoteCast held its choice.
+        item = self.items[str(concern_id)]
+        item["status"] = ItemStatus.VOTING.value
+        if quorum is not None:
+            item["quorum"] = quorum
+        if ballot_box is not None:
+            item["ballot_box"] = ballot_box
+
+    @event("Arrived")
+    def _arrived(self, member: UUID, actor_id: str, actor_role: str, at: datetime) -> None:
+        self.present.append(member)
+        self.movements.append({"member": member, "change": "arrived", "at": at})
+
+    @event("Left")
+    def _left(self, member: UUID, actor_id: str, actor_role: str, at: datetime) -> None:
+        self.present.remove(member)
+        self.movements.append({"member": member, "change": "left", "at": at})
+
+    @event("DeclaredInquorate")
+    def _declared_inquorate(
+        self,
+        quorum: dict[str, Any],
+        deferred: dict[str, dict[str, Any]],
+        actor_id: str,
+        actor_role: str,
+        at: datetime,
+    ) -> None:
+        self.inquorate = {**quorum, "at": at}
+        for concern_id, tally in deferred.items():
+            self.items[concern_id]["status"] = ItemStatus.DECIDED.value
+            self.items[concern_id]["tally"] = tally
 
     @event("VoteCast")
     def _vote_cast(
@@ -302,6 +458,23 @@ class Meeting(Aggregate):
             "at": at,
         }
 
+    @event("BallotCast")
+    def _ballot_cast(
+        self,
+        concern_id: UUID,
+        voter: UUID,
+        sealed_choice: str,
+        actor_id: str,
+        actor_role: str,
+        at: datetime,
+    ) -> None:
+        # Who voted is public; the choice is sealed under the vote's key only.
+        self.items[str(concern_id)]["votes"][str(voter)] = {
+            "sealed": sealed_choice,
+            "by_chair": False,
+            "at": at,
+        }
+
     @event("VoteClosed")
     def _vote_closed(
         self,
@@ -310,10 +483,15 @@ class Meeting(Aggregate):
         actor_id: str,
         actor_role: str,
         at: datetime,
+        ballots: list[str] | None = None,
     ) -> None:
         item = self.items[str(concern_id)]
         item["status"] = ItemStatus.DECIDED.value
         item["tally"] = tally
+        if ballots is not None:
+            item["ballots"] = ballots
+            for vote in item["votes"].values():
+                vote.pop("sealed", None)  # unreadable from now on: the key is destroyed
 
     @event("Closed")
     def _closed(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -38,6 +39,10 @@ class Quorum:
         """True when enough of the entitled are present."""
         return entitled > 0 and Fraction(present) >= self.share * entitled
 
+    def needed(self, entitled: int) -> int:
+        """How many of `entitled` must be present (half of 15: 8)."""
+        return max(1, math.ceil(self.share * entitled))
+
 
 @dataclass(frozen=True)
 class Threshold:
@@ -47,6 +52,11 @@ class Threshold:
     share: Fraction
     of: str  # "entitled" or "present"
     strict: bool
+
+    def needed(self, entitled: int, present: int) -> int:
+        """The fewest votes that clear the threshold (15 entitled, a majority: 8)."""
+        bar = self.share * (entitled if self.of == "entitled" else present)
+        return math.floor(bar) + 1 if self.strict else max(0, math.ceil(bar))
 
     def met(self, votes: int, entitled: int, present: int) -> bool:
         """True when `votes` clear the threshold."""

@@ -17,12 +17,22 @@ from api.responses import (
     MeetingList,
     MeetingOut,
     MinutesOut,
+    RollOut,
 )
-from api.schemas import AgendaIn, CloseMeetingIn, MeetingIn, OpenMeetingIn, VoteIn
+from api.schemas import (
+    AgendaIn,
+    AttendanceIn,
+    CloseMeetingIn,
+    MeetingIn,
+    OpenMeetingIn,
+    VoteIn,
+)
+from application.meeting_roll import roll
 from application.meeting_views import meeting_view, minutes
 from application.minqing import Minqing
-from domain.errors import NotFound
-from domain.meeting import Meeting
+from domain.errors import Conflict, Forbidden, NotFound
+from domain.meeting import ItemStatus, Meeting
+from domain.permissions import runs_meeting
 from domain.principal import Principal
 from domain.vocabulary import STAFF_ROLES, Role
 
@@ -123,6 +133,25 @@ def get_minutes(
     return data
 
 
+@router.get("/{meeting_id}/items/{concern_ref}/roll", **answers(RollOut, 404, 409))
+def get_roll(
+    meeting_id: str,
+    concern_ref: str,
+    app: MinqingDep,
+    principal: Annotated[Principal, require(Role.CHAIR, Role.SUPERVISOR)],
+) -> Out:
+    """Who is entitled, present, has voted and has not yet, and the votes needed to adopt:
+    the meeting's chair any time, a supervisor once the vote is closed; never a choice."""
+    meeting = _meeting(app, meeting_id)
+    cid = concern_id(app, concern_ref)
+    if not runs_meeting(principal, meeting):
+        if Role.SUPERVISOR not in principal.roles:
+            raise Forbidden("the roll is for this meeting's chair or deputy chair")
+        if meeting.items.get(str(cid), {}).get("status") == ItemStatus.VOTING:
+            raise Conflict("a supervisor reads the roll once the vote is closed", rule="vote_open")
+    return roll(app, meeting, cid)
+
+
 @router.post("/{meeting_id}/agenda", **COMMAND)
 def add_to_agenda(
     meeting_id: str,
@@ -147,6 +176,25 @@ def open_meeting(
         list(body.resident_representatives),
         idem,
     ).body()
+
+
+@router.post("/{meeting_id}/attendance", **COMMAND)
+def record_attendance(
+    meeting_id: str, body: AttendanceIn, app: MinqingDep, principal: Chair, idem: IdempotencyDep
+) -> Out:
+    """Record members arriving late or leaving after the meeting opened (each kept with
+    its time); the answer has the quorum now."""
+    return app.record_attendance(
+        _id(app, meeting_id), principal, list(body.arrived), list(body.left), idem
+    ).body()
+
+
+@router.post("/{meeting_id}/declare-inquorate", **COMMAND)
+def declare_inquorate(
+    meeting_id: str, app: MinqingDep, principal: Chair, idem: IdempotencyDep
+) -> Out:
+    """Declare the meeting without a quorum: undecided items go back to the committee."""
+    return app.declare_inquorate(_id(app, meeting_id), principal, idem).body()
 
 
 @router.post("/{meeting_id}/items/{concern_ref}/open-vote", **COMMAND)

@@ -10,6 +10,7 @@ from api.ui.actions import FIELDS
 from api.ui.pages import (
     concern,
     ledger,
+    meeting_room,
     meetings,
     printouts,
     public,
@@ -26,6 +27,7 @@ ROUTERS = (
     queues.router,
     concern.router,
     meetings.router,
+    meeting_room.router,
     public.router,
     supervision.router,
     ledger.router,

@@ -133,6 +133,18 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "err.meeting_closed": "会议已经结束。",
         "err.meeting_not_open": "会议还没有开始。",
         "err.meeting_opened": "会议已经开始，不能再签到。",
+        "err.no_quorum": (
+            "到会有表决权的党员不足半数（法定人数），不能表决：应到{entitled}人，实到{present}人，"
+            "至少需要{needed}人。"
+        ),
+        "err.quorum_present": (
+            "到会人数已达到规定（{present}/{entitled}，需要{needed}人），不能宣布不足法定人数。"
+        ),
+        "err.vote_open": "还有议题正在表决，请先结束表决。",
+        "err.already_present": "该党员已经在签到名单中。",
+        "err.secret_ballot": (
+            "本次会议为无记名投票，主持人不能代为登记某位党员的选择，请党员本人投票。"
+        ),
         "err.already_on_agenda": "这条民情已经在本次会议的议程中。",
         "err.not_on_agenda": "这条民情不在本次会议的议程中。",
         "err.duplicate_name": "这个用户名已经有人使用。",
@@ -270,6 +282,23 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "meeting.quorum_not_reached": "未达到规定人数",
         "meeting.open_vote": "开始表决",
         "meeting.close_vote": "结束表决",
+        "meeting.votes_needed": "通过所需赞成票：{n}",
+        "meeting.not_yet": "尚未表决",
+        "meeting.all_voted": "到会党员均已表决",
+        "meeting.confirm_close_vote": (
+            "已表决 {voted} 人，尚有 {not_yet} 人未表决。结束后本议题不能再投票。"
+        ),
+        "meeting.confirm_close": "确认结束表决",
+        "meeting.projector": "投屏",
+        "meeting.attendance_change": "记录迟到、离会",
+        "meeting.record_attendance": "记录",
+        "meeting.declare_inquorate": "宣布到会人数不足，议题退回支委会",
+        "projector.no_item": "暂无表决议题",
+        "f.arrived": "迟到到会",
+        "f.rules": "表决规则",
+        "f.left": "中途离会",
+        "done.attendance": "已记录到会变化",
+        "done.inquorate": "已宣布到会人数不足，议题已退回支委会",
         "meeting.live": "实时计票",
         "meeting.voted": "已投票",
         "meeting.secret_note": "无记名投票：表决结束前只显示投票人数。",
@@ -529,6 +558,20 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "err.meeting_closed": "The meeting is closed.",
         "err.meeting_not_open": "The meeting has not been opened.",
         "err.meeting_opened": "The meeting has already opened; attendance is recorded.",
+        "err.no_quorum": (
+            "No quorum, so no vote: {present} of the {entitled} members entitled to vote are"
+            " present, and at least {needed} must be."
+        ),
+        "err.quorum_present": (
+            "The quorum is present ({present} of {entitled}, {needed} needed): the meeting"
+            " cannot be declared inquorate."
+        ),
+        "err.vote_open": "A vote is still open; close it first.",
+        "err.already_present": "That member is already recorded as present.",
+        "err.secret_ballot": (
+            "This meeting votes by secret ballot: the chair cannot record a member's choice;"
+            " each member votes for themselves."
+        ),
         "err.already_on_agenda": "This concern is already on the meeting's agenda.",
         "err.not_on_agenda": "This concern is not on the meeting's agenda.",
         "err.duplicate_name": "That user name is taken.",
@@ -672,6 +715,26 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "meeting.quorum_not_reached": "quorum not reached",
         "meeting.open_vote": "Open the vote",
         "meeting.close_vote": "Close the vote",
+        "meeting.votes_needed": "Votes needed to adopt: {n}",
+        "meeting.not_yet": "Not yet voted",
+        "meeting.all_voted": "Every member present has voted",
+        "meeting.confirm_close_vote": (
+            "{voted} have voted and {not_yet} have not yet. Once the vote is closed nobody"
+            " can vote on this item."
+        ),
+        "meeting.confirm_close": "Yes, close the vote",
+        "meeting.projector": "Projector view",
+        "meeting.attendance_change": "Record late arrivals and departures",
+        "meeting.record_attendance": "Record",
+        "meeting.declare_inquorate": (
+            "Declare the meeting inquorate: the items go back to the committee"
+        ),
+        "projector.no_item": "No item is being voted on",
+        "f.arrived": "Arrived late",
+        "f.rules": "Voting rules",
+        "f.left": "Left",
+        "done.attendance": "Attendance changes recorded",
+        "done.inquorate": "Declared inquorate: the items went back to the committee",
         "meeting.live": "Live tally",
         "meeting.voted": "Voted",
         "meeting.secret_note": "Secret ballot: only the number voted shows until the vote closes.",

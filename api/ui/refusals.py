@@ -224,6 +224,11 @@ _CONFLICTS = {
     "meeting_closed": "err.meeting_closed",
     "meeting_not_open": "err.meeting_not_open",
     "meeting_opened": "err.meeting_opened",
+    "no_quorum": "err.no_quorum",
+    "quorum_present": "err.quorum_present",
+    "vote_open": "err.vote_open",
+    "already_present": "err.already_present",
+    "secret_ballot": "err.secret_ballot",
     "already_on_agenda": "err.already_on_agenda",
     "not_on_agenda": "err.not_on_agenda",
     "duplicate_name": "err.duplicate_name",
@@ -257,7 +262,7 @@ def say(lang: str, exc: DomainError) -> str:
     if isinstance(exc, VersionMismatch):
         return translate(lang, "err.version_mismatch")
     if isinstance(exc, Conflict):
-        return translate(lang, _CONFLICTS.get(exc.rule, "err.conflict"))
+        return translate(lang, _CONFLICTS.get(exc.rule, "err.conflict"), **exc.details)
     if isinstance(exc, NotFound):
         kind = _FOUND.get(exc.kind)
         return translate(lang, f"err.not_found.{kind}" if kind else "error.not_found")

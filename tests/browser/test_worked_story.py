@@ -135,9 +135,11 @@ def test_the_worked_story_is_done_in_the_browser(site: Site) -> None:
     item.get_by_role("radio", name="赞成").check()
     item.get_by_role("button", name="提交").click()
     expect(chair.locator(f"#tally-{tally}-for")).to_have_text("3")
-    chair.locator(f"li[data-reference='{reference}']").get_by_role(
-        "button", name="结束表决"
-    ).click()
+    # Closing asks first, with how many have voted and how many not yet.
+    item = chair.locator(f"li[data-reference='{reference}']")
+    item.locator("summary", has_text="结束表决").click()
+    expect(item.get_by_role("alert")).to_contain_text("已表决 4 人，尚有 0 人未表决")
+    item.get_by_role("button", name="确认结束表决").click()
     item = chair.locator(f"li[data-reference='{reference}']")
     expect(item.locator(".outcome")).to_have_text("通过")
     # On the spot: Li Qiang, project coordinator, with a due date.

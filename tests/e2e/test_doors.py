@@ -152,6 +152,7 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", MEETING + "/open"): lambda w: {"present": [w.member]},
     ("POST", MEETING + "/items/{concern_ref}/votes"): lambda w: {"choice": "for"},
     ("POST", MEETING + "/close"): lambda w: {"minutes": "会议纪要"},
+    ("POST", MEETING + "/attendance"): lambda w: {"arrived": [w.member]},
     ("POST", "/api/v1/track/{tracking_code}/feedback"): lambda w: {
         "solved": True,
         "satisfaction": "satisfied",

@@ -12,7 +12,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -309,7 +309,14 @@ def test_the_worked_story_the_meeting_of_25_march_adopts_and_the_chair_names_li_
     present = b.members[:11]
     opened = b.open(mid, present, REPRESENTATIVES)
     assert opened["status"] == "open"
-    assert opened["quorum"] == {"entitled": 15, "present": 11, "rule": "half", "reached": True}
+    assert opened["quorum"] == {
+        "entitled": 15,
+        "present": 11,
+        "needed": 8,
+        "rule": "half",
+        "article": 11,
+        "reached": True,
+    }
 
     ok(b.open_vote(mid, streetlights))
     # Six vote from their own phones, the chair records three by show of hands and votes
@@ -412,11 +419,24 @@ def test_the_worked_story_the_meeting_of_25_march_adopts_and_the_chair_names_li_
     html = page.text
     for label in ("会议记录", "时间", "实到", "列席居民代表", "议题", "表决结果", "赞成 10"):
         assert label in html, label
-    for label in ("弃权 1", "决定", "通过", "责任人", "李强", "办结时限", DUE, "暂缓"):
+    for label in ("弃权 1", "决定", "通过", "责任人", "李强", "办结时限", "暂缓"):
         assert label in html, label
     assert STREETLIGHTS["title"] in html
-    assert "居民代表张秀英" in html
-    assert MEETING_DAY.isoformat() in html
+    assert "居民代表张秀英、居民代表刘建国" in html
+    # In words: the date and weekday, the rule with its article, the votes needed, the
+    # decision with its duty role and due date, the chair's signature line; no raw values.
+    due = date.fromisoformat(DUE)
+    weekdays = "一二三四五六日"
+    day = f"{MEETING_DAY.year}年{MEETING_DAY.month}月{MEETING_DAY.day}日"
+    assert f"{day}（星期{weekdays[MEETING_DAY.weekday()]}）14:30" in html
+    assert "《中国共产党支部工作条例（试行）》第十一条" in html
+    assert "有表决权的党员半数以上到会方可表决" in html
+    assert "应到 15 人，实到 11 人，符合规定人数（至少 8 人）" in html
+    assert "赞成 10 票，反对 0 票，弃权 1 票（通过需赞成 8 票）" in html
+    assert f"李强（民生项目协调员），{due.year}年{due.month}月{due.day}日" in html
+    assert "主持人（签字）：" in html
+    for raw in (SCHEDULED_FOR, DUE, "majority_of_entitled", "half /", "T14:30"):
+        assert raw not in html, raw
     english = b.supervisor.get(
         f"/api/v1/meetings/{mid}/minutes", params={"format": "html", "lang": "en"}
     )
@@ -427,6 +447,13 @@ def test_the_worked_story_the_meeting_of_25_march_adopts_and_the_chair_names_li_
     for label in ("Owner", "Due", "Resident representatives", "Deferred"):
         assert label in english.text, label
     assert "决定" not in english.text
+    assert "居民代表张秀英, 居民代表刘建国" in english.text  # English joins with ", "
+    assert "、" not in english.text.split("<body>")[1].replace(STREETLIGHTS["title"], "")
+    assert "Under article 11 of the Regulations on the Work of Party Branches" in english.text
+    assert "11 of 15 entitled members present: quorum reached (8 needed)" in english.text
+    assert "For 10, Against 0, Abstain 1 (8 for needed to adopt)" in english.text
+    assert f"李强 (Project coordinator), due {due.strftime('%A')} {due.day}" in english.text
+    assert "Chair (signature):" in english.text
 
 
 def test_the_minutes_page_escapes_what_people_typed(branch: Branch) -> None:
@@ -763,30 +790,93 @@ def _tracking(branch: Branch, cid: str) -> str:
     return code
 
 
-def test_without_a_quorum_the_item_is_deferred_back_to_the_committee(branch: Branch) -> None:
-    # 7 of 15 entitled present: one below half. All seven vote for, still no vote.
+def test_without_a_quorum_the_vote_is_refused_and_a_late_arrival_lets_it_open(
+    branch: Branch,
+) -> None:
+    # Article 11: 7 of 15 entitled present, one below half: the vote may not open.
     present = branch.members[:7]
-    mid, cid = branch.voting_on(present)
+    cid = branch.concern()
+    mid = branch.schedule()
+    ok(branch.shortlist(mid, cid))
+    branch.open(mid, present)
     assert branch.meeting(mid)["quorum"] == {
         "rule": "half",
         "entitled": 15,
         "present": 7,
         "reached": False,
     }
-    for member in present[1:]:
+    body = refused(branch, lambda: branch.open_vote(mid, cid), "no_quorum")
+    assert (body["present"], body["entitled"], body["needed"]) == (7, 15, 8)
+    assert branch.item(mid, cid)["status"] == "pending"
+
+    # The eighth member comes in late: recorded with the time, and the vote opens.
+    late = branch.members[7]
+    came = ok(branch.chair.post(f"/api/v1/meetings/{mid}/attendance", json={"arrived": [late]}))
+    assert came["quorum"]["present"] == 8
+    assert came["quorum"]["reached"] is True
+    ok(branch.open_vote(mid, cid))
+    # A departure during the vote is kept too; the vote goes on with the quorum it opened on.
+    gone = present[6]
+    ok(branch.chair.post(f"/api/v1/meetings/{mid}/attendance", json={"left": [gone]}))
+    refused(branch, lambda: branch.vote(mid, cid, gone, "for"), "not_present")
+    for member in [*present[1:6], late]:
         ok(branch.vote(mid, cid, member, "for"))
     ok(branch.show_of_hands(mid, cid, present[0], "for"))
-
     closed = ok(branch.close_vote(mid, cid))
+    assert closed["outcome"] == "deferred"  # 7 for of 15 entitled is not more than half
+    assert closed["tally"]["quorum_reached"] is True
+    assert closed["tally"]["present"] == 8
 
-    assert closed["outcome"] == "deferred"
-    assert closed["tally"]["quorum_reached"] is False
-    assert closed["tally"]["reason"].startswith("no quorum")
-    assert closed["concern_status"] == "committee"
-    assert branch.concern_view(cid)["meeting_id"] is None
-    assert branch.concern_history(cid)[-1]["type"] == "DeferredAtMeeting"
-    # Back with the committee, it may go on the next meeting's agenda.
-    ok(branch.shortlist(branch.schedule(title="4月主题党日"), cid))
+    history = branch.meeting_history(mid)
+    [vote_opened] = events_of(history, "VoteOpened")
+    assert vote_opened["data"]["quorum"] == {
+        "rule": "half",
+        "article": 11,
+        "entitled": 15,
+        "present": 8,
+        "needed": 8,
+        "reached": True,
+    }
+    assert [e["data"]["member"] for e in events_of(history, "Arrived")] == [late]
+    assert [e["data"]["member"] for e in events_of(history, "Left")] == [gone]
+    assert events_of(history, "Arrived")[0]["at"] <= vote_opened["at"]
+    # The minutes name who came late and who left, with the time, in words.
+    came_at = datetime.fromisoformat(events_of(history, "Arrived")[0]["at"]).strftime("%H:%M")
+    left_at = datetime.fromisoformat(events_of(history, "Left")[0]["at"]).strftime("%H:%M")
+    url = f"/api/v1/meetings/{mid}/minutes"
+    record = ok(branch.supervisor.get(url))
+    assert [(c["member"]["name"], c["change"]) for c in record["attendance"]["changes"]] == [
+        (NAMES[7], "arrived"),
+        (NAMES[6], "left"),
+    ]
+    zh = branch.supervisor.get(url, params={"format": "html"}).text
+    assert f"{came_at} {NAMES[7]}到会；{left_at} {NAMES[6]}离会" in zh
+    en = branch.supervisor.get(url, params={"format": "html", "lang": "en"}).text
+    assert f"{came_at} {NAMES[7]} arrived; {left_at} {NAMES[6]} left" in en
+
+
+def test_the_chair_declares_the_meeting_inquorate_and_its_items_go_back(branch: Branch) -> None:
+    first, second = branch.concern(), branch.concern(CORRIDOR)
+    mid = branch.schedule()
+    for cid in (first, second):
+        ok(branch.shortlist(mid, cid))
+    branch.open(mid, branch.members[:8])
+    declare = f"/api/v1/meetings/{mid}/declare-inquorate"
+    body = refused(branch, lambda: branch.chair.post(declare), "quorum_present")
+    assert (body["present"], body["entitled"], body["needed"]) == (8, 15, 8)
+    ok(branch.chair.post(f"/api/v1/meetings/{mid}/attendance", json={"left": branch.members[5:8]}))
+
+    declared = ok(branch.chair.post(declare))
+
+    assert declared["deferred"] == [first, second]
+    for cid in (first, second):
+        assert branch.concern_view(cid)["status"] == "committee"
+        event = branch.concern_history(cid)[-1]
+        assert event["type"] == "DeferredAtMeeting"
+        assert "inquorate: 5 of 15" in event["data"]["tally"]["reason"]
+    refused(branch, lambda: branch.open_vote(mid, first), "vote_closed")
+    assert ok(branch.close(mid, "到会人数不足，议题退回支委会。"))["deferred"] == []
+    forbidden(branch, lambda: branch.member(branch.members[2]).post(declare))
 
 
 def test_exactly_half_present_is_a_quorum(branch: Branch) -> None:
@@ -882,8 +972,10 @@ def test_a_secret_ballot_shows_counts_and_never_who_chose_what(branch: Branch) -
 
     everything.append(ok(branch.vote(mid, cid, voters[1], "for")))
     everything.append(ok(branch.vote(mid, cid, voters[2], "against")))
-    everything.append(ok(branch.show_of_hands(mid, cid, voters[3], "for")))
-    everything.append(ok(branch.show_of_hands(mid, cid, voters[4], "abstain")))
+    # The chair may not record a member's choice in a secret ballot: each votes alone.
+    refused(branch, lambda: branch.show_of_hands(mid, cid, voters[3], "for"), "secret_ballot")
+    everything.append(ok(branch.vote(mid, cid, voters[3], "for")))
+    everything.append(ok(branch.vote(mid, cid, voters[4], "abstain")))
     url = f"/api/v1/meetings/{mid}/items/{cid}/votes"
     everything.append(ok(branch.chair.post(url, json={"choice": "for"})))
     live = branch.meeting(mid, branch.member(voters[1]))
@@ -919,9 +1011,13 @@ def test_a_secret_ballot_shows_counts_and_never_who_chose_what(branch: Branch) -
         assert {k: tally[k] for k in expected} == expected
     assert closed["outcome"] == "adopted"
     # The history still says that each member voted once (not how).
-    cast = events_of(meeting_history, "VoteCast")
+    cast = events_of(meeting_history, "BallotCast")
+    assert events_of(meeting_history, "VoteCast") == []
     assert sorted(e["data"]["voter"] for e in cast) == sorted(voters[1:] + voters[:1])
-    assert all("choice" not in e["data"] for e in cast)
+    assert all("choice" not in e["data"] and "sealed_choice" not in e["data"] for e in cast)
+    # The ballots counted, sorted so that none is tied back to its voter.
+    [vote_closed] = events_of(meeting_history, "VoteClosed")
+    assert vote_closed["data"]["ballots"] == ["abstain", "against", "for", "for", "for"]
 
     for lang in ("zh", "en"):
         page = branch.supervisor.get(
@@ -1187,3 +1283,42 @@ def test_a_scheduled_meeting_shows_its_rules_and_no_quorum_yet(branch: Branch) -
     assert view["kind_label"] == {"zh": "主题党日", "en": "Thematic party day"}
     assert view["chair"] == branch.secretary
     assert view["eligible_voters"] == branch.members
+
+
+# -- the roll ----------------------------------------------------------------------------------
+
+
+def test_the_roll_names_who_voted_and_who_not_yet_never_a_choice(branch: Branch) -> None:
+    voters = branch.members[:5]
+    mid, cid = branch.voting_on(voters[:4], voters=voters, rules={"ballot": "secret"})
+    ok(branch.vote(mid, cid, voters[1], "against"))
+    ok(branch.vote(mid, cid, voters[2], "for"))
+    url = f"/api/v1/meetings/{mid}/items/{cid}/roll"
+
+    during = ok(branch.chair.get(url))
+
+    assert during["status"] == "voting"
+    assert during["ballot"] == "secret"
+    assert during["counts"] == {"entitled": 5, "present": 4, "voted": 2, "not_yet": 2}
+    assert sorted(p["id"] for p in during["voted"]) == sorted(voters[1:3])
+    assert [p["id"] for p in during["not_yet"]] == [voters[0], voters[3]]
+    assert [p["name"] for p in during["not_yet"]] == [NAMES[0], NAMES[3]]
+    assert during["votes_needed"] == 3  # more than half of the 5 entitled
+    assert during["quorum"]["present"] == 4
+    hidden = set(voters) | set(branch.member_principals.values())
+    assert pairings(during, hidden) == []
+    assert not any(f"'{c}'" in str(during) for c in CHOICES)
+    # A supervisor reads it once the vote is closed; members and other chairs never.
+    refused(branch, lambda: branch.supervisor.get(url), "vote_open")
+    forbidden(branch, lambda: branch.member(voters[1]).get(url))
+    _, other_token = branch.server.principal([Role.CHAIR], member=voters[4])
+    with branch.server.client(other_token) as other_chair:
+        forbidden(branch, lambda: other_chair.get(url))
+
+    ok(branch.vote(mid, cid, voters[0], "for"))
+    ok(branch.close_vote(mid, cid))
+    after = ok(branch.supervisor.get(url))
+    assert after["status"] == "decided"
+    assert after["counts"] == {"entitled": 5, "present": 4, "voted": 3, "not_yet": 0}
+    assert pairings(after, hidden) == []
+    assert ok(branch.supervisor.get(f"/api/v1/meetings/{mid}/items/{uuid4()}/roll"), 404)

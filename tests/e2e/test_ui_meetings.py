@@ -107,3 +107,52 @@ def test_a_secret_ballot_shows_counts_only_until_it_closes(shared_server: Server
         after = ch.get(f"/ui/meetings/{mid}").text
         assert re.search(rf'id="tally-{cid}-against">1<', after)
         assert "暂缓" in after  # 1 against of 3 entitled: no majority either way
+
+
+def test_without_a_quorum_the_chair_reads_why_records_an_arrival_and_may_declare_it(
+    shared_server: Server,
+) -> None:
+    # Five entitled, two present: three are needed before a vote may open.
+    app = shared_server.app
+    members = [shared_server.member(name) for name in ("子", "丑", "寅", "卯", "辰")]
+    first, second = (UUID(app.raise_concern(STAFF, draft()).id) for _ in range(2))
+    meeting = app.schedule_meeting(
+        STAFF,
+        "主题党日·人数不足",
+        MeetingKind.THEMATIC_PARTY_DAY,
+        datetime.now(app.zone) + timedelta(days=1),
+        "",
+        UUID(members[0]),
+        [UUID(m) for m in members],
+    )
+    mid = UUID(meeting.id)
+    for cid in (first, second):
+        app.refer(cid, STAFF)
+        app.shortlist(mid, STAFF, cid)
+    app.open_meeting(
+        mid, replace(CHAIR, member_id=UUID(members[0])), [UUID(m) for m in members[:2]]
+    )
+    chair = ui_user(shared_server, [Role.CHAIR], member=members[0])
+    with signed_in(shared_server, chair) as ch:
+        token = csrf_of(ch.get(f"/ui/meetings/{mid}").text)
+        before = shared_server.event_count()
+        refused = ch.post(f"/ui/meetings/{mid}/items/{first}/open-vote", data={"csrf": token})
+        assert refused.status_code == 409
+        assert "应到5人，实到2人，至少需要3人" in text_of(refused.text)
+        assert shared_server.event_count() == before
+
+        came = ch.post(
+            f"/ui/meetings/{mid}/attendance", data={"csrf": token, "arrived": [members[2]]}
+        )
+        assert came.status_code == 303
+        page = ch.get(came.headers["location"])
+        assert "到会 3 / 应到 5" in text_of(page.text)
+        gone = ch.post(
+            f"/ui/meetings/{mid}/attendance", data={"csrf": token, "left": [members[1], members[2]]}
+        )
+        assert gone.status_code == 303
+        declared = ch.post(f"/ui/meetings/{mid}/declare-inquorate", data={"csrf": token})
+        assert declared.status_code == 303
+    assert [app.get_concern(c).status for c in (first, second)] == ["committee", "committee"]
+    types = [type(e).__name__ for e in app.events.get(mid)]
+    assert types[-4:] == ["Arrived", "Left", "Left", "DeclaredInquorate"]

@@ -268,14 +268,169 @@ def test_the_count_uses_the_meetings_own_rules() -> None:
     assert b.meeting.close_vote(CHAIR, b.items[0], MEETING_AT).outcome == Outcome.ADOPTED
 
 
-def test_without_a_quorum_the_vote_closes_deferred() -> None:
-    b = voting(present=7)
+def test_without_a_quorum_the_vote_does_not_open() -> None:
+    # Article 11: 7 of 15 present is below half; 8 are needed.
+    b = opened(present=7)
+    refusal = refused(
+        b.meeting, lambda: b.meeting.open_vote(CHAIR, b.items[0], MEETING_AT), "no_quorum"
+    )
+    assert refusal.details == {"present": 7, "entitled": 15, "needed": 8}
+    assert b.meeting.items[str(b.items[0])]["status"] == ItemStatus.PENDING
+
+
+def test_a_stricter_quorum_needs_more_present() -> None:
+    b = opened(Rules(quorum="two_thirds"), present=9)
+    refusal = refused(
+        b.meeting, lambda: b.meeting.open_vote(CHAIR, b.items[0], MEETING_AT), "no_quorum"
+    )
+    assert refusal.details == {"present": 9, "entitled": 15, "needed": 10}
+
+
+def test_a_late_arrival_makes_the_quorum_and_it_is_recorded_as_the_vote_opens() -> None:
+    b = opened(present=7)
+    late = b.entitled[7]
+    b.meeting.record_attendance(CHAIR, [late], [], MEETING_AT + timedelta(minutes=10))
+    assert names(b.meeting) == ["Arrived"]
+    b.meeting.open_vote(CHAIR, b.items[0], MEETING_AT + timedelta(minutes=11))
+    [opened_event] = b.meeting.collect_events()
+    assert opened_event.quorum == {  # type: ignore[attr-defined]
+        "rule": "half",
+        "article": 11,
+        "entitled": 15,
+        "present": 8,
+        "needed": 8,
+        "reached": True,
+    }
+    assert b.meeting.movements == [
+        {"member": late, "change": "arrived", "at": MEETING_AT + timedelta(minutes=10)}
+    ]
+
+
+def test_a_departure_after_the_vote_opened_does_not_change_its_quorum() -> None:
+    b = voting(present=8)
+    b.meeting.record_attendance(CHAIR, [], [b.entitled[7]], MEETING_AT)
+    assert names(b.meeting) == ["Left"]
     for member in b.entitled[:7]:
         b.meeting.cast_vote(CHAIR, b.items[0], member, FOR, True, MEETING_AT)
+    refused(
+        b.meeting,
+        lambda: b.meeting.cast_vote(CHAIR, b.items[0], b.entitled[7], FOR, True, MEETING_AT),
+        "not_present",
+    )
     tally = b.meeting.close_vote(CHAIR, b.items[0], MEETING_AT)
-    assert not tally.quorum_reached
-    assert tally.outcome == Outcome.DEFERRED
-    assert tally.reason.startswith("no quorum")
+    assert (tally.present, tally.quorum_reached) == (8, True)
+    # The next vote is judged afresh: 7 of 15.
+    refused(b.meeting, lambda: b.meeting.open_vote(CHAIR, b.items[1], MEETING_AT), "no_quorum")
+
+
+def test_attendance_changes_are_refused_when_they_make_no_sense() -> None:
+    b = opened(present=7)
+    refused(
+        b.meeting,
+        lambda: b.meeting.record_attendance(CHAIR, [b.entitled[0]], [], MEETING_AT),
+        "already_present",
+    )
+    refused(
+        b.meeting,
+        lambda: b.meeting.record_attendance(CHAIR, [], [b.entitled[9]], MEETING_AT),
+        "not_present",
+    )
+    with pytest.raises(Invalid):
+        b.meeting.record_attendance(CHAIR, [], [], MEETING_AT)
+    scheduled = branch()
+    refused(
+        scheduled.meeting,
+        lambda: scheduled.meeting.record_attendance(CHAIR, [scheduled.entitled[0]], [], AT),
+        "meeting_not_open",
+    )
+
+
+def test_the_chair_declares_the_meeting_inquorate_and_every_item_is_deferred() -> None:
+    b = opened(present=5)
+    deferred = b.meeting.declare_inquorate(CHAIR, MEETING_AT)
+    assert deferred == b.items
+    [event] = b.meeting.collect_events()
+    assert type(event).__name__ == "DeclaredInquorate"
+    for concern_id in b.items:
+        tally = b.meeting.items[str(concern_id)]["tally"]
+        assert tally["outcome"] == Outcome.DEFERRED.value
+        assert "inquorate" in tally["reason"]
+        assert "5 of 15" in tally["reason"]
+    refused(b.meeting, lambda: b.meeting.open_vote(CHAIR, b.items[0], MEETING_AT), "vote_closed")
+    assert b.meeting.close(CHAIR, "人数不足，改期再议。", MEETING_AT) == []
+
+
+def test_a_meeting_with_its_quorum_cannot_be_declared_inquorate() -> None:
+    b = opened(present=8)
+    refusal = refused(
+        b.meeting, lambda: b.meeting.declare_inquorate(CHAIR, MEETING_AT), "quorum_present"
+    )
+    assert refusal.details == {"present": 8, "entitled": 15, "needed": 8}
+    b.meeting.open_vote(CHAIR, b.items[0], MEETING_AT)
+    b.meeting.record_attendance(CHAIR, [], [b.entitled[1]], MEETING_AT)
+    refused(b.meeting, lambda: b.meeting.declare_inquorate(CHAIR, MEETING_AT), "vote_open")
+
+
+def test_a_committee_session_cites_article_12() -> None:
+    entitled = [uuid4() for _ in range(5)]
+    meeting = Meeting.schedule(
+        title="支委会",
+        kind=MeetingKind.COMMITTEE_SESSION,
+        scheduled_for=MEETING_AT,
+        place="党群服务中心",
+        chair=entitled[0],
+        eligible_voters=entitled,
+        rules=Rules(),
+        actor=COMMITTEE,
+        at=AT,
+    )
+    item = uuid4()
+    meeting.add_item(COMMITTEE, item, AT)
+    meeting.open(CHAIR, entitled[:2], [], MEETING_AT)
+    refusal = refused(meeting, lambda: meeting.open_vote(CHAIR, item, MEETING_AT), "no_quorum")
+    assert refusal.details == {"present": 2, "entitled": 5, "needed": 3}
+    assert "article 12" in str(refusal)
+    meeting.record_attendance(CHAIR, [entitled[2]], [], MEETING_AT)
+    meeting.open_vote(CHAIR, item, MEETING_AT)
+    assert meeting.items[str(item)]["quorum"]["article"] == 12
+
+
+def test_a_secret_ballots_votes_stored_before_sealing_still_load_and_count() -> None:
+    # Before ballots were sealed, a secret ballot's VoteOpened had no ballot box and its
+    # VoteCast held the choice: such a log must still load, count and close.
+    entitled, item = [uuid4() for _ in range(15)], uuid4()
+    m = schedule(entitled, Rules(ballot="secret"))
+    m.add_item(COMMITTEE, item, AT)
+    m.open(CHAIR, entitled[:9], [], MEETING_AT)
+    m._vote_opened(item, CHAIR.id, CHAIR.role.value, MEETING_AT)
+    m._vote_cast(item, entitled[1], "for", False, OWNER.id, OWNER.role.value, MEETING_AT)
+    loaded = rebuild(list(m.collect_events()))
+    loaded.cast_vote(OWNER, item, entitled[2], FOR, False, MEETING_AT)
+    tally = loaded.close_vote(CHAIR, item, MEETING_AT)
+    assert (tally.votes_for, tally.present) == (2, 9)
+
+
+def test_a_secret_ballot_seals_each_choice_and_counts_the_ballots_given_at_close() -> None:
+    b = opened(Rules(ballot="secret"))
+    m = b.meeting
+    m.open_vote(CHAIR, b.items[0], MEETING_AT, ballot_box="B-1")
+    refused(
+        m,
+        lambda: m.cast_vote(CHAIR, b.items[0], b.entitled[1], FOR, True, MEETING_AT),
+        "secret_ballot",
+    )
+    for i, member in enumerate(b.entitled[:9]):
+        m.cast_vote(OWNER, b.items[0], member, None, False, MEETING_AT, sealed=f"sealed:{i}")
+    assert names(m) == ["BallotCast"] * 9
+    assert m.voted(b.items[0]) == 9
+    assert m.ballot_boxes(b.items) == ["B-1"]
+    with pytest.raises(ValueError, match="every ballot"):
+        m.close_vote(CHAIR, b.items[0], MEETING_AT, ["for"] * 8)
+    tally = m.close_vote(CHAIR, b.items[0], MEETING_AT, ["for"] * 8 + ["against"])
+    assert (tally.votes_for, tally.against, tally.outcome) == (8, 1, Outcome.ADOPTED)
+    [closed] = m.collect_events()
+    assert closed.ballots == ["against"] + ["for"] * 8  # type: ignore[attr-defined]
+    assert m.ballot_boxes(b.items) == []
 
 
 def test_the_meeting_rebuilds_from_its_events() -> None:

@@ -331,6 +331,40 @@ def test_a_meeting_from_schedule_to_minutes(office: Office) -> None:
     assert office.app.meeting_history(meeting)[0]["type"] == "Scheduled"
 
 
+def test_attendance_changes_and_the_quorum_judged_as_each_vote_opens(office: Office) -> None:
+    first, second = reach(office, Status.COMMITTEE), reach(office, Status.COMMITTEE)
+    meeting = office.meeting(first, second)
+    chair = office.chair(meeting)
+    # One of three present: two are needed.
+    opened = office.app.open_meeting(meeting, chair, office.voters[:1])
+    assert (opened.extra or {})["quorum"]["needed"] == 2
+    with pytest.raises(Conflict) as refused:
+        office.app.open_vote(meeting, chair, first)
+    assert (refused.value.rule, refused.value.details) == (
+        "no_quorum",
+        {"present": 1, "entitled": 3, "needed": 2},
+    )
+    came = office.app.record_attendance(meeting, chair, [office.voters[1]], [])
+    assert (came.extra or {})["quorum"]["reached"] is True
+    office.app.open_vote(meeting, chair, first)
+    office.app.record_attendance(meeting, chair, [], [office.voters[1]])
+    assert office.events(meeting)[-3:] == ["Arrived", "VoteOpened", "Left"]
+    assert office.app.get_meeting(meeting).items[str(first)]["quorum"]["present"] == 2
+
+
+def test_the_chair_declares_the_meeting_inquorate_and_its_items_go_back(office: Office) -> None:
+    concern = reach(office, Status.COMMITTEE)
+    meeting = office.meeting(concern)
+    chair = office.chair(meeting)
+    office.app.open_meeting(meeting, chair, office.voters[:1])
+    declared = office.app.declare_inquorate(meeting, chair)
+    assert (declared.extra or {})["deferred"] == [str(concern)]
+    assert office.status(concern) is Status.COMMITTEE
+    assert office.events(concern)[-1] == "DeferredAtMeeting"
+    tally = office.app.get_meeting(meeting).items[str(concern)]["tally"]
+    assert "declared the meeting inquorate: 1 of 3" in tally["reason"]
+
+
 def test_only_the_meetings_own_chair_runs_it(office: Office) -> None:
     meeting = office.meeting(reach(office, Status.COMMITTEE))
     other_chair = person("other-chair", Role.CHAIR, member=office.voters[1])

@@ -11,13 +11,16 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
+from markupsafe import Markup, escape
 
 from api.schemas import CloseMeetingIn, MeetingIn, OpenMeetingIn, RulesIn, VoteIn
 from api.ui import data
 from api.ui.forms import Errors, errors_of, parse, payload
+from api.ui.messages import translate
 from api.ui.render import lang_of, render
 from api.ui.sessions import UiSession
 from api.ui.web import Form, Posted, PostedDep, SessionDep, UiRoute, minqing, need, redirect
+from application.meeting_roll import roll_counts
 from application.meeting_views import meeting_view
 from application.minqing import Minqing
 from domain.errors import DomainError, Forbidden, NotFound
@@ -134,8 +137,14 @@ def _chair_page(
             "allowed_actions": actions_for(session.principal, concern) if chairing else [],
             "duty_default": data.duty_default(item["category"]),
         }
-        voted = set(meeting.items[item["concern_id"]]["votes"])
-        item["not_voted"] = [str(m) for m in meeting.entitled_present() if str(m) not in voted]
+        # The roll: who has not voted yet (the show of hands offers only them) and the
+        # votes needed to adopt, from the rule and the entitled count.
+        ids = roll_counts(meeting, UUID(item["concern_id"]))
+        item["not_voted"] = ids["not_yet"]
+        item["votes_needed"] = ids["votes_needed"]
+        item["confirm_close"] = _confirm_close(
+            lang_of(request), item["concern_id"], len(ids["voted"]), len(ids["not_yet"])
+        )
     context = {
         "m": view,
         "names": names,
@@ -152,6 +161,17 @@ def _chair_page(
         status = max((e.status for e in (errors or {}).values()), default=200)
     here = here or f"/ui/meetings/{meeting.id}"
     return render(request, "meeting_chair.html", context, session=session, status=status, here=here)
+
+
+def _confirm_close(lang: str, concern_id: str, voted: int, not_yet: int) -> Markup:
+    """The question before closing a vote, its counts in spans the live tally updates."""
+    counts = {
+        "voted": Markup('<span data-count="voted-{}">{}</span>').format(concern_id, voted),
+        "not_yet": Markup('<span data-count="not-yet-{}">{}</span>').format(concern_id, not_yet),
+    }
+    # The sentence escaped, then its two placeholders swapped for the (safe) spans.
+    text = escape(translate(lang, "meeting.confirm_close_vote", voted="\0V", not_yet="\0N"))
+    return text.replace("\0V", counts["voted"]).replace("\0N", counts["not_yet"])
 
 
 def chair_page_of(
@@ -346,7 +366,8 @@ def _member_page(
                 "title": concern.title,
                 "category": concern.category,
                 "status": raw["status"],
-                "my_choice": mine["choice"] if mine else None,
+                # A secret ballot's choice is sealed: the member sees only that they voted.
+                "my_choice": mine.get("choice", "secret") if mine else None,
             }
         )
     context = {
@@ -391,7 +412,8 @@ def my_meeting(request: Request, session: SessionDep) -> Response:
 
 def live_key(meeting: Meeting, member: str | None) -> str:
     """What the member's screen shows: it reloads when this changes (not on others' votes)."""
-    parts = [meeting.status]
+    here = "present" if member and UUID(member) in meeting.present else "absent"
+    parts = [meeting.status, here]
     for concern_id in meeting.agenda:
         raw = meeting.items[str(concern_id)]
         if raw["status"] == ItemStatus.VOTING.value:
@@ -400,15 +422,18 @@ def live_key(meeting: Meeting, member: str | None) -> str:
     return "|".join(parts)
 
 
-def live_items(meeting: Meeting) -> list[dict[str, Any]]:
+def live_items(meeting: Meeting, chairing: bool = False) -> list[dict[str, Any]]:
     """Each item's status and count, from the meeting alone (polled often: no concern is
-    read); while a secret ballot is open only the number voted."""
+    read); while a secret ballot is open only the number voted. The chair's screen also
+    gets who has not voted yet (never what anyone chose)."""
     secret = meeting.parsed_rules.secret
     found = []
     for concern_id in meeting.agenda:
         raw = meeting.items[str(concern_id)]
         decided = raw["status"] == ItemStatus.DECIDED.value
         tally = raw["tally"] if decided else meeting.tally(concern_id).as_dict()
+        if secret and not decided:
+            tally = {"voted": len(raw["votes"])}
         shown = ("voted",) if secret and not decided else ("for", "against", "abstain", "voted")
         found.append(
             {
@@ -416,6 +441,7 @@ def live_items(meeting: Meeting) -> list[dict[str, Any]]:
                 "status": raw["status"],
                 "tally": {k: tally[k] for k in shown if k in tally},
                 "outcome": tally["outcome"] if decided else None,
+                **({"not_yet": roll_counts(meeting, concern_id)["not_yet"]} if chairing else {}),
             }
         )
     return found
@@ -432,7 +458,8 @@ def live(request: Request, meeting_id: str, session: SessionDep) -> JSONResponse
             "version": meeting.version,
             "status": meeting.status,
             "key": live_key(meeting, member),
-            "items": live_items(meeting),
+            "present": len(meeting.entitled_present()),
+            "items": live_items(meeting, runs_meeting(session.principal, meeting)),
         },
         headers={"Cache-Control": "no-store"},
     )

@@ -13,6 +13,7 @@ import segno
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from api import minutes_html
 from api.settings import Settings
 from api.ui import data
 from api.ui.messages import translate
@@ -94,5 +95,14 @@ def print_minutes(request: Request, meeting_id: str, session: SessionDep) -> Res
     need(session, *READERS)
     app = minqing(request)
     meeting = _meeting(request, meeting_id)
-    context = {"r": minutes(app, meeting), "meeting_id": str(meeting.id), "printed_at": app.clock()}
+    record = minutes(app, meeting)
+    lang = lang_of(request)
+    context = {
+        "r": record,
+        "meeting_id": str(meeting.id),
+        "printed_at": app.clock(),
+        # The rule with its article, and the late arrivals and departures, in words.
+        "rule_text": minutes_html.rule_in_words(record["rules"], record["article"], lang),
+        "changes_text": minutes_html.changes_in_words(record["attendance"]["changes"], lang),
+    }
     return render(request, "minutes.html", context, session=session)

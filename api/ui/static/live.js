@@ -1,6 +1,8 @@
-/* Short polling for the meeting room: the chair's tallies update in place; a member's
-   screen reloads only when what it shows changes (a vote opens or closes, the meeting
-   closes), never on other members' votes. No dependencies, no build step. */
+/* Short polling for the meeting room: the chair's tallies and not-yet-voted list update in
+   place; the projector's tally too, and it reloads when the item, its status or the count
+   present changes; a member's screen reloads only when what it shows changes (the meeting
+   opens or closes, a vote opens or closes, the member is marked present), never on other
+   members' votes. No dependencies, no build step. */
 (function () {
   "use strict";
   var root = document.querySelector("[data-live]");
@@ -18,6 +20,27 @@
     }
   }
 
+  // The chair's roll: who has not voted yet leaves the list and the show-of-hands choice
+  // as soon as their vote is in.
+  function setCount(name, value) {
+    var el = document.querySelector("[data-count='" + name + "']");
+    if (el && value !== undefined) { el.textContent = String(value); }
+  }
+
+  function prune(item) {
+    setCount("voted-" + item.concern_id, item.tally.voted);
+    if (!item.not_yet) { return; }
+    setCount("not-yet-" + item.concern_id, item.not_yet.length);
+    var waiting = {};
+    item.not_yet.forEach(function (m) { waiting[m] = true; });
+    var gone = document.querySelectorAll(
+      "#not-yet-" + item.concern_id + " [data-member], select[data-not-yet='" +
+      item.concern_id + "'] [data-member]");
+    Array.prototype.forEach.call(gone, function (el) {
+      if (!waiting[el.getAttribute("data-member")]) { el.parentNode.removeChild(el); }
+    });
+  }
+
   function apply(data) {
     if (mode === "member") {
       if (data.key !== key) { window.location.reload(); }
@@ -27,7 +50,14 @@
       ["for", "against", "abstain", "voted"].forEach(function (k) {
         setText("tally-" + item.concern_id + "-" + k, item.tally[k]);
       });
+      prune(item);
     });
+    if (mode === "projector") {
+      if (data.key !== key || String(data.present) !== root.getAttribute("data-present")) {
+        window.location.reload();
+      }
+      return;
+    }
     if (data.status !== "open") { window.location.reload(); }
   }
 
