@@ -164,6 +164,9 @@ API: dict[tuple[str, str], Door] = {
     ("GET", "/api/v1/ledger"): Door(VIEW, "filter"),
     ("GET", "/api/v1/ledger/concerns"): Door(VIEW, "filter"),
     ("GET", "/api/v1/ledger/visits"): Door(VIEW, "filter"),
+    # the work calendar and the time limits
+    ("GET", "/api/v1/calendar/{year}"): Door(VIEW),
+    ("PUT", "/api/v1/calendar/{year}/days/{day}"): door(R.ADMIN),
 }
 
 UI_CHAIR_STEPS = door(R.CHAIR, grid="object", meeting_chair=True)

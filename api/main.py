@@ -13,6 +13,7 @@ from api.limits import BodyLimits
 from api.params import checked_params
 from api.routes import (
     audit,
+    calendar,
     concern_list,
     concerns,
     events,
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         members.points_router,
         ledger.router,
         front.router,
+        calendar.router,
     ):
         app.include_router(router)
     ui.install(app)  # the web UI: /ui/ (api/ui)

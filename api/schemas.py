@@ -9,7 +9,7 @@ and every date is one of api/dates.py's windows.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StringConstraints
@@ -145,6 +145,16 @@ class ReasonIn(Body):
     )
 
     reason: Text
+
+
+class CalendarDayIn(Body):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"kind": "holiday", "name": "国庆节"}]},
+    )
+
+    kind: Literal["holiday", "workday"]
+    name: OptionalName | None = None
 
 
 class MergeIn(Body):
