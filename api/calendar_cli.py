@@ -10,7 +10,16 @@ from typing import Any
 
 from application.calendars import check_year
 from application.minqing import Minqing
+from domain import text
 from domain.work_calendar import DayKind
+
+
+def _line(raw: str) -> str:
+    # The text policy, as every name on the command line (argparse names the argument).
+    try:
+        return text.check_single_line(raw)
+    except text.TextRefused as refused:
+        raise argparse.ArgumentTypeError(str(refused)) from None
 
 
 def add_parser(sub: Any) -> None:
@@ -22,8 +31,10 @@ def add_parser(sub: Any) -> None:
     mark = cmds.add_parser("set", help="make a day a holiday or a working day")
     mark.add_argument("day", type=date.fromisoformat, help="YYYY-MM-DD")
     mark.add_argument("kind", choices=[k.value for k in DayKind])
-    mark.add_argument("--name", help="e.g. 国庆节, 国庆节调休")
-    mark.add_argument("--user", default="admin", help="the admin principal acting (default admin)")
+    mark.add_argument("--name", type=_line, help="e.g. 国庆节, 国庆节调休")
+    mark.add_argument(
+        "--user", type=_line, default="admin", help="the admin principal acting (default admin)"
+    )
 
 
 def run(app: Minqing, args: argparse.Namespace) -> int:

@@ -220,6 +220,8 @@ UI: dict[tuple[str, str], Door] = {
     ("GET", "/ui/ledger"): Door(VIEW, "filter"),
     ("GET", "/ui/ledger.csv"): Door(VIEW, "filter"),
     ("GET", "/ui/ledger.xlsx"): Door(VIEW, "filter"),
+    ("GET", "/ui/calendar"): Door(VIEW),
+    ("POST", "/ui/calendar/{year}/days"): door(R.ADMIN),
 }
 
 

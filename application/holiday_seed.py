@@ -50,3 +50,11 @@ def seed(year: int) -> tuple[str, dict[str, dict[str, str]]]:
             if kind.value != weekday_kind(day) or kind == DayKind.HOLIDAY:
                 days[day.isoformat()] = {"kind": kind.value, "name": text + suffix}
     return SEED_OFFICIAL, days
+
+
+def english_name(name: str) -> str:
+    """A seeded day's name in English (a name an admin typed stays as typed)."""
+    english = {zh: en for en, zh in _NAMES.items()}
+    if name.endswith("调休") and name[: -len("调休")] in english:
+        return f"{english[name[: -len('调休')]]} (make-up working day)"
+    return english.get(name, name)

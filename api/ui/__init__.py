@@ -8,6 +8,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.ui.actions import FIELDS
 from api.ui.pages import (
+    calendar,
     concern,
     ledger,
     meetings,
@@ -30,6 +31,7 @@ ROUTERS = (
     supervision.router,
     ledger.router,
     printouts.router,
+    calendar.router,
 )
 
 

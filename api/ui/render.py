@@ -32,6 +32,7 @@ from domain.vocabulary import (
     Satisfaction,
 )
 from domain.voting import Ballot, Choice, Outcome
+from domain.work_calendar import DayKind
 from projections.achievements import Stage
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -68,6 +69,7 @@ ENUMS: Mapping[str, type[Labelled]] = {
     "outcome": Outcome,
     "ballot": Ballot,
     "stage": Stage,
+    "day_kind": DayKind,
 }
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -158,6 +160,7 @@ def navigation(session: UiSession | None) -> list[NavItem]:
         if roles & (STAFF_ROLES | {Role.SUPERVISOR}):
             items.append(NavItem("nav.concerns", "/ui/concerns"))
             items.append(NavItem("nav.ledger", "/ui/ledger"))
+            items.append(NavItem("nav.calendar", "/ui/calendar"))
         if Role.SUPERVISOR in roles:
             items.append(NavItem("nav.supervision", "/ui/supervision"))
     items.append(NavItem("nav.achievements", "/ui/public/achievements"))
