@@ -167,6 +167,8 @@ API: dict[tuple[str, str], Door] = {
     # the work calendar and the time limits
     ("GET", "/api/v1/calendar/{year}"): Door(VIEW),
     ("PUT", "/api/v1/calendar/{year}/days/{day}"): door(R.ADMIN),
+    ("GET", "/api/v1/time-limits"): Door(VIEW),
+    ("PUT", "/api/v1/time-limits"): door(R.ADMIN),
 }
 
 UI_CHAIR_STEPS = door(R.CHAIR, grid="object", meeting_chair=True)

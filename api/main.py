@@ -25,6 +25,7 @@ from api.routes import (
     open311,
     ops,
     residents,
+    time_limits,
     track,
     visits,
     webhooks,
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         ledger.router,
         front.router,
         calendar.router,
+        time_limits.router,
     ):
         app.include_router(router)
     ui.install(app)  # the web UI: /ui/ (api/ui)

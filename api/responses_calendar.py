@@ -42,3 +42,29 @@ class CalendarDayOut(BaseModel):
     name: str
     version: int
     position: int
+
+
+class LimitRow(BaseModel):
+    """One row of the time limits table: a stage's limit for a category, library and
+    handling mode (null: any); the most specific matching row wins."""
+
+    stage: str  # triage | committee | handling | feedback
+    amount: float
+    unit: str  # natural_days | working_days | working_hours | urgent_hours
+    category: str | None = None
+    library: str | None = None
+    mode: str | None = None  # handle_now | committee | meeting
+
+
+class ThresholdsOut(BaseModel):
+    yellow: int  # percent of the limit used from which a stage is yellow
+    red: int  # percent past which it is red
+
+
+class TimeLimitsOut(BaseModel):
+    """The time limits table in force."""
+
+    limits: list[LimitRow]
+    thresholds: ThresholdsOut
+    version: int  # 0 while the defaults stand
+    position: int | None = None

@@ -11,7 +11,6 @@ is application/residents.py, the views of a meeting meeting_views.py.
 from __future__ import annotations
 
 from application.base import Clock
-from application.calendars import CalendarCommands
 from application.commands import CommandResult, Idempotency, NewConcern, NewVisit
 from application.concerns import ConcernCommands
 from application.meetings import MeetingCommands
@@ -28,5 +27,5 @@ __all__ = [
 ]
 
 
-class Minqing(ConcernCommands, MeetingCommands, MemberCommands, CalendarCommands, Views):
+class Minqing(ConcernCommands, MeetingCommands, MemberCommands, Views):
     """Residents' concerns, event-sourced: every command is one atomic save of events."""

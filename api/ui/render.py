@@ -20,6 +20,8 @@ from api.ui.messages import CATALOGUE, DEFAULT_LANG, HTML_LANG, LANGS, translate
 from api.ui.sessions import UiSession
 from domain.lifecycle import Action, Status
 from domain.meeting import ItemStatus, MeetingKind, MeetingStatus
+from domain.time_limits import Colour
+from domain.time_limits import Stage as LimitStage
 from domain.vocabulary import (
     STAFF_ROLES,
     Category,
@@ -70,6 +72,8 @@ ENUMS: Mapping[str, type[Labelled]] = {
     "ballot": Ballot,
     "stage": Stage,
     "day_kind": DayKind,
+    "limit_stage": LimitStage,
+    "colour": Colour,
 }
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")

@@ -162,6 +162,12 @@ BODIES: dict[tuple[str, str], Body] = {
     ("PATCH", "/api/v1/webhooks/{webhook_id}"): lambda w: {"status": "disabled"},
     ("POST", "/api/v1/webhooks/{webhook_id}/replay"): lambda w: {"parked": True},
     ("PUT", "/api/v1/calendar/{year}/days/{day}"): lambda w: {"kind": "holiday"},
+    ("PUT", "/api/v1/time-limits"): lambda w: {
+        "limits": [
+            {"stage": s, "amount": 5, "unit": "working_days"}
+            for s in ("triage", "committee", "handling", "feedback")
+        ]
+    },
     ("POST", "/api/v1/visits"): lambda w: {
         "grid": "2",
         "household": "5号楼201",
