@@ -18,7 +18,7 @@ from uuid import UUID
 from adapters import store
 from adapters.instruments import MULTIPROC_ENV
 from adapters.outage import Outage, reason, unavailable
-from api import audit_cli, logs, security
+from api import audit_cli, calendar_cli, logs, security
 from application.bootstrap import open_minqing, open_when_ready
 from application.minqing import Minqing
 from application.settings import Settings
@@ -156,6 +156,7 @@ def _parser() -> argparse.ArgumentParser:
         "restore", help="load a backup made by `minqing backup` into an empty database"
     )
     loaded.add_argument("path", type=Path)
+    calendar_cli.add_parser(sub)
     return p
 
 
@@ -235,6 +236,8 @@ def _run(args: argparse.Namespace, app: Minqing, settings: Settings) -> int:
         _demo(app, settings)
     elif args.command == "projections":
         return _projections(app, args)
+    elif args.command == "calendar":
+        return calendar_cli.run(app, args)
     return 0
 
 

@@ -169,6 +169,11 @@ API: dict[tuple[str, str], Door] = {
     ("GET", "/api/v1/ledger"): Door(VIEW, "filter"),
     ("GET", "/api/v1/ledger/concerns"): Door(VIEW, "filter"),
     ("GET", "/api/v1/ledger/visits"): Door(VIEW, "filter"),
+    # the work calendar and the time limits
+    ("GET", "/api/v1/calendar/{year}"): Door(VIEW),
+    ("PUT", "/api/v1/calendar/{year}/days/{day}"): door(R.ADMIN),
+    ("GET", "/api/v1/time-limits"): Door(VIEW),
+    ("PUT", "/api/v1/time-limits"): door(R.ADMIN),
 }
 
 UI_CHAIR_STEPS = door(R.CHAIR, grid="object", meeting_chair=True)
@@ -227,6 +232,8 @@ UI: dict[tuple[str, str], Door] = {
     ("GET", "/ui/ledger"): Door(VIEW, "filter"),
     ("GET", "/ui/ledger.csv"): Door(VIEW, "filter"),
     ("GET", "/ui/ledger.xlsx"): Door(VIEW, "filter"),
+    ("GET", "/ui/calendar"): Door(VIEW),
+    ("POST", "/ui/calendar/{year}/days"): door(R.ADMIN),
 }
 
 

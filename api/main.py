@@ -14,6 +14,7 @@ from api.limits import BodyLimits
 from api.params import checked_params
 from api.routes import (
     audit,
+    calendar,
     concern_list,
     concerns,
     events,
@@ -25,6 +26,7 @@ from api.routes import (
     open311,
     ops,
     residents,
+    time_limits,
     track,
     visits,
     webhooks,
@@ -116,6 +118,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         members.points_router,
         ledger.router,
         front.router,
+        calendar.router,
+        time_limits.router,
     ):
         app.include_router(router)
     ui.install(app)  # the web UI: /ui/ (api/ui)

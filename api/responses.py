@@ -144,6 +144,19 @@ class Resident(BaseModel):
     email: str | None = None
 
 
+class StageOut(BaseModel):
+    """An open concern's stage on the work calendar (null once it is closed, on a branch
+    meeting's agenda, or read as it was)."""
+
+    name: str  # triage | committee | handling | feedback
+    started_at: str
+    deadline: str
+    unit: str
+    used_percent: int
+    colour: str  # green | yellow | red
+    suspended: bool
+
+
 class ConcernOut(BaseModel):
     """A concern now (or as it was), with what the caller may do next."""
 
@@ -181,6 +194,7 @@ class ConcernOut(BaseModel):
     meeting_id: str | None
     allowed_actions: list[str]
     resident: Resident | Object | None
+    stage: StageOut | None = None
 
 
 class HistoryEvent(BaseModel):
@@ -228,6 +242,7 @@ class ConcernSummary(BaseModel):
     round: int
     version: int
     position: int
+    stage: StageOut | None = None
 
 
 class ConcernPage(BaseModel):

@@ -259,6 +259,10 @@ class Ready(BaseModel):
     position: int
     projections: dict[str, Object]
     webhooks: Object
+    # Where the work calendar of this year and the next comes from (chinese-calendar or
+    # weekdays), and a note for each year counted on weekdays alone: not a failure.
+    calendar: dict[str, str]
+    notes: list[str]
 
 
 class NotReady(BaseModel):

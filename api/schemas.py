@@ -9,7 +9,7 @@ and every date is one of api/dates.py's windows.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StringConstraints
@@ -145,6 +145,52 @@ class ReasonIn(Body):
     )
 
     reason: Text
+
+
+class CalendarDayIn(Body):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"kind": "holiday", "name": "国庆节"}]},
+    )
+
+    kind: Literal["holiday", "workday"]
+    name: OptionalName | None = None
+
+
+class LimitIn(Body):
+    stage: Literal["triage", "committee", "handling", "feedback"]
+    amount: float = Field(gt=0, le=1000)
+    unit: Literal["natural_days", "working_days", "working_hours", "urgent_hours"]
+    category: Category | None = None
+    library: Library | None = None
+    mode: Literal["handle_now", "committee", "meeting"] | None = None
+
+
+class ThresholdsIn(Body):
+    yellow: int = Field(default=80, gt=0, lt=1000)
+    red: int = Field(default=100, gt=0, le=1000)
+
+
+class TimeLimitsIn(Body):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "limits": [
+                        {"stage": "triage", "amount": 1, "unit": "working_days"},
+                        {"stage": "committee", "amount": 5, "unit": "working_days"},
+                        {"stage": "handling", "amount": 10, "unit": "working_days"},
+                        {"stage": "feedback", "amount": 5, "unit": "working_days"},
+                    ],
+                    "thresholds": {"yellow": 80, "red": 100},
+                }
+            ]
+        },
+    )
+
+    limits: list[LimitIn] = Field(min_length=1, max_length=500)
+    thresholds: ThresholdsIn = ThresholdsIn()
 
 
 class MergeIn(Body):

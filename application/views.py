@@ -10,7 +10,7 @@ from uuid import UUID
 from eventsourcing.utils import get_topic
 
 from application import history_events
-from application.base import MinqingBase
+from application.time_limits import TimeLimitCommands
 from domain.concern import Concern
 from domain.errors import NotFound
 from domain.history_labels import describe
@@ -22,7 +22,7 @@ from domain.principal import Principal
 from domain.privacy import may_see_personal_data
 
 
-class Views(MinqingBase):
+class Views(TimeLimitCommands):
     """The reads of one concern or meeting, straight from its events."""
 
     def version_at(self, concern_id: UUID, moment: datetime) -> int:

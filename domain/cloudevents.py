@@ -261,6 +261,15 @@ CONTRACTS: tuple[Contract, ...] = (
         {"round": INTEGER, "window_days": INTEGER},
     ),
     Contract(
+        _of(Concern, "StageMissed"),
+        {
+            "stage": STRING,
+            "started_at": DATETIME_STRING,
+            "deadline": DATETIME_STRING,
+            "owner": nullable(UUID_STRING),
+        },
+    ),
+    Contract(
         _of(Concern, "Reopened"),
         {"status": STATUS, "reason": STRING, "by_feedback": BOOLEAN},
     ),

@@ -76,6 +76,8 @@ class Concern(ConcernCommands, Aggregate):
         self.merged_into: UUID | None = None
         self.missed_due_dates: list[date] = []
         self.feedback_overdue_rounds: list[int] = []
+        # Each stage whose limit passed, as {"stage", "started_at"} (the watcher's facts).
+        self.missed_stages: list[dict[str, Any]] = []
         self.updated_at = at
 
     @property
@@ -329,6 +331,21 @@ class Concern(ConcernCommands, Aggregate):
         self, round: int, window_days: int, actor_id: str, actor_role: str, at: datetime
     ) -> None:
         self.feedback_overdue_rounds.append(round)
+
+    @event("StageMissed")
+    def _stage_missed(
+        self,
+        stage: str,
+        started_at: datetime,
+        deadline: datetime,
+        owner: UUID | None,
+        actor_id: str,
+        actor_role: str,
+        at: datetime,
+    ) -> None:
+        self.missed_stages.append(
+            {"stage": stage, "started_at": started_at, "deadline": deadline, "at": at}
+        )
 
     @event("Reopened")
     def _reopened(

@@ -295,6 +295,25 @@ class ConcernCommands:
             raise Invalid([("feedback", "the feedback window has not passed or was recorded")])
         self._feedback_overdue(self.round, window_days, actor.id, actor.role.value, at)
 
+    def stage_missed(self: Concern, stage: str, started_at: datetime) -> bool:
+        """True when this stage, started then, was already recorded missed."""
+        return any(
+            m["stage"] == stage and m["started_at"] == started_at for m in self.missed_stages
+        )
+
+    def note_stage_missed(
+        self: Concern,
+        actor: Actor,
+        stage: str,
+        started_at: datetime,
+        deadline: datetime,
+        at: datetime,
+    ) -> None:
+        """Record once per stage that its limit passed before it was handed on (超期)."""
+        if at <= deadline or self.stage_missed(stage, started_at):
+            raise Invalid([("stage", "the stage's limit has not passed or was recorded")])
+        self._stage_missed(stage, started_at, deadline, self.owner, actor.id, actor.role.value, at)
+
     def _check_due(self: Concern, due_on: date, at: datetime) -> None:
         if due_on < at.date():
             raise Invalid([("due_on", "must not be in the past")])

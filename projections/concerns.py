@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import Enum
@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from eventsourcing.utils import get_topic
 
 from adapters.database import Database
+from application.time_limits import event_mode
 from domain.concern import Concern
 from domain.errors import Invalid
 from domain.lifecycle import Status
@@ -28,6 +29,8 @@ from projections.rows import Row, RowPerAggregate
 from projections.runner import Recorded, Table
 
 TABLE = "minqing_concern_list"
+# A row's `stage` (application/time_limits.py: TimeLimitCommands.row_stage_reader).
+StageReader = Callable[[Any], dict[str, Any] | None]
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 
@@ -64,7 +67,7 @@ _MOVES: dict[str, tuple[str, ...]] = {
     "Reopened": (),
 }
 # Facts recorded about a concern that leave its state as it was (but not its version).
-_FACTS = frozenset({"DeadlineMissed", "FeedbackOverdue"})
+_FACTS = frozenset({"DeadlineMissed", "FeedbackOverdue", "StageMissed"})
 
 
 def utc_text(moment: datetime) -> str:
@@ -86,7 +89,9 @@ class ConcernList(RowPerAggregate):
 
     name = "concern_list"
     # 2: feedback_pending, missed_due_on and feedback_overdue_round, for the deadline watcher.
-    version = 2
+    # 3: stage_since and mode, for the stage's clock (application/time_limits.py), and
+    # missed_stage_since, the start of the last stage recorded missed (the watcher's walk).
+    version = 3
     topics = CONCERN_TOPICS
     tables = (
         Table(
@@ -97,7 +102,8 @@ class ConcernList(RowPerAggregate):
             " duty_role TEXT, due_on TEXT, raised_at TEXT NOT NULL, updated_at TEXT NOT NULL,"
             " resolved_at TEXT, round INTEGER NOT NULL, version BIGINT NOT NULL,"
             " position BIGINT NOT NULL, feedback_pending BOOLEAN NOT NULL DEFAULT FALSE,"
-            " missed_due_on TEXT, feedback_overdue_round INTEGER",
+            " missed_due_on TEXT, feedback_overdue_round INTEGER, stage_since TEXT, mode TEXT,"
+            " missed_stage_since TEXT",
             {
                 "raised": "(raised_at, id)",
                 "status": "(status, raised_at, id)",
@@ -135,6 +141,9 @@ class ConcernList(RowPerAggregate):
         "feedback_pending",
         "missed_due_on",
         "feedback_overdue_round",
+        "stage_since",
+        "mode",
+        "missed_stage_since",
     )
 
     def fold(self, row: Row | None, recorded: Recorded) -> Row | None:
@@ -165,6 +174,9 @@ class ConcernList(RowPerAggregate):
                 "feedback_pending": False,
                 "missed_due_on": None,
                 "feedback_overdue_round": None,
+                "stage_since": at,
+                "mode": None,
+                "missed_stage_since": None,
             }
         if row is None:  # an event of a concern whose Raised this table never saw
             return None
@@ -174,6 +186,9 @@ class ConcernList(RowPerAggregate):
         # An event kind added later is a move if it carries a status, a fact otherwise.
         moves = kind in _MOVES or (kind not in _FACTS and hasattr(e, "status"))
         if moves:
+            if e.status != row["status"]:  # a new stage's clock starts
+                row["stage_since"] = utc_text(e.at)
+            row["mode"] = event_mode(e) or row["mode"]
             row["status"] = e.status
             row["updated_at"] = utc_text(e.at)
             for column in _MOVES.get(kind, ()):
@@ -190,6 +205,8 @@ class ConcernList(RowPerAggregate):
             row["missed_due_on"] = _value(e.due_on)
         elif kind == "FeedbackOverdue":
             row["feedback_overdue_round"] = e.round
+        elif kind == "StageMissed":
+            row["missed_stage_since"] = utc_text(e.started_at)
         return row
 
 
@@ -315,6 +332,7 @@ def list_concerns(
     order: Order = Order.NEWEST,
     cursor: str | None = None,
     limit: int = DEFAULT_LIMIT,
+    stages: StageReader | None = None,
 ) -> Page:
     """One page of concern summaries matching `query`, in `order`, after `cursor`."""
     if not 1 <= limit <= MAX_LIMIT:
@@ -336,7 +354,7 @@ def list_concerns(
     rows = db.fetchall(sql, (*params, limit + 1))
     more = len(rows) > limit
     rows = rows[:limit]
-    items = [summary(r, today, zone) for r in rows]
+    items = [summary(r, today, zone, stages) for r in rows]
     next_cursor = None
     if more and rows:
         last = rows[-1]
@@ -349,8 +367,11 @@ def _local(text: str | None, zone: ZoneInfo) -> str | None:
     return datetime.fromisoformat(text).astimezone(zone).isoformat() if text else None
 
 
-def summary(row: Any, today: date, zone: ZoneInfo) -> dict[str, Any]:
-    """A row of the list as the API shows it: times in the community's zone, with offset."""
+def summary(
+    row: Any, today: date, zone: ZoneInfo, stages: StageReader | None = None
+) -> dict[str, Any]:
+    """A row of the list as the API shows it: times in the community's zone, with offset;
+    with `stages`, the open stage's clock."""
     status = Status(row["status"])
     due_on = row["due_on"]
     return {
@@ -373,6 +394,7 @@ def summary(row: Any, today: date, zone: ZoneInfo) -> dict[str, Any]:
         "round": int(row["round"]),
         "version": int(row["version"]),
         "position": int(row["position"]),
+        **({"stage": stages(row)} if stages else {}),
     }
 
 
@@ -432,6 +454,29 @@ def deadline_candidates(
     resolved_by = utc_text(now - timedelta(days=feedback_window_days))
     yield from _walk(db, MISSED_DEADLINES, (Status.ASSIGNED.value, today), page)
     yield from _walk(db, FEEDBACK_OVERDUE, (True, resolved_by), page)
+
+
+# Open triage and committee stages not yet recorded missed (the watcher computes each one's
+# deadline on the work calendar from the row and records those past it; projections know no
+# calendar).
+OPEN_STAGES = (
+    f"SELECT * FROM {TABLE}"  # noqa: S608
+    " WHERE status IN (?, ?) AND id > ?"
+    " AND (missed_stage_since IS NULL OR missed_stage_since <> stage_since)"
+    " ORDER BY id LIMIT ?"
+)
+
+
+def open_stages(db: Database, page: int = WATCH_PAGE) -> Iterator[Any]:
+    """Rows of concerns in triage or with the committee whose miss is not recorded yet."""
+    statuses = (Status.INTAKE.value, Status.COMMITTEE.value)
+    after = ""
+    while True:
+        rows = db.fetchall(OPEN_STAGES, (*statuses, after, page))
+        yield from rows
+        if len(rows) < page:
+            return
+        after = str(rows[-1]["id"])
 
 
 def _walk(db: Database, sql: str, params: tuple[Any, ...], page: int) -> Iterator[str]:

@@ -1,4 +1,5 @@
-"""The deadline watcher: records `DeadlineMissed` and `FeedbackOverdue` when they fall due.
+"""The deadline watcher: records `DeadlineMissed`, `FeedbackOverdue` and `StageMissed` (an
+open stage past its time limit on the work calendar, docs/time-limits.md) when they fall due.
 
 Every `interval_seconds` it sweeps: the concern list projection names the concerns that
 still need a fact (a passed due date not yet recorded missed; a resolution whose feedback
@@ -27,6 +28,7 @@ import logging
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from uuid import UUID
 
 from adapters.outage import Outage, unavailable
@@ -35,7 +37,7 @@ from adapters.sessions import advisory_key, open_session
 from application.bootstrap import open_minqing
 from application.minqing import Minqing
 from application.settings import Settings
-from projections.concerns import WATCH_PAGE, deadline_candidates
+from projections.concerns import WATCH_PAGE, deadline_candidates, open_stages
 from workers.process import run_service
 
 log = logging.getLogger("minqing.deadlines")
@@ -124,7 +126,29 @@ class DeadlineWatcher(LeadingService):
             done.recorded.update(recorded)
             for kind in recorded:
                 log.info("concern %s: %s", concern_id, kind)
+        self._stages(done, now, stop)
         return done
+
+    def _stages(self, done: Sweep, now: datetime, stop: threading.Event | None) -> None:
+        # Open stages past their limit on the work calendar: computed from the list's row,
+        # then decided (and recorded once) on the aggregate, as the facts above.
+        stage_of = self.app.row_stage_reader()
+        for row in open_stages(self.app.db, self.config.page_size):
+            if stop is not None and stop.is_set():
+                return
+            stage = stage_of(row)
+            if stage is None or datetime.fromisoformat(stage["deadline"]) >= now:
+                continue
+            done.checked += 1
+            try:
+                recorded = self.app.record_missed_stage(UUID(str(row["id"])))
+            except Exception as exc:
+                if unavailable(exc):
+                    raise
+                done.failed += 1
+                log.exception("recording the missed stage of concern %s failed", row["id"])
+                continue
+            done.recorded.update(recorded)
 
     def run(self, stop: threading.Event) -> None:
         """Sweep every interval until `stop` is set; the concern in hand is finished first."""

@@ -55,6 +55,7 @@ def _page(
         order=order,
         cursor=cursor,
         limit=limit,
+        stages=app.row_stage_reader(),
     )
     return {"items": page.items, "next_cursor": page.next_cursor, "position": position}
 

@@ -114,6 +114,9 @@ def get_concern(
     response.headers["ETag"] = f'"{concern.version}"'
     # Reveals to a supervisor with a reason, and logs every read of personal data.
     view = app.concern_view(concern, principal)
+    # The open stage's clock runs now: a past version shows none.
+    past = as_of_version is not None or as_of is not None
+    view["stage"] = None if past else app.stage_of(concern)
     return disclosure.disclose(app, principal, concern, view, reveal=reveal, reason=reason)
 
 

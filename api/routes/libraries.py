@@ -121,6 +121,7 @@ def library_concerns(
         order=Order.NEWEST,
         cursor=cursor,
         limit=limit,
+        stages=app.row_stage_reader(),
     )
     return {"items": page.items, "next_cursor": page.next_cursor, "position": position}
 

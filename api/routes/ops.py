@@ -54,6 +54,8 @@ def readyz(app: MinqingDep, request: Request) -> JSONResponse:
             if s.parked
         }
         webhooks = request.app.state.webhook_dispatcher.webhooks.backlog().as_dict()
+        this_year = app.clock().year
+        years = {y: app.calendar_year(y) for y in (this_year, this_year + 1)}
     except Exception as exc:  # any driver error means not ready
         # The contract's error shape, with the status field probes already read.
         return JSONResponse(
@@ -73,6 +75,9 @@ def readyz(app: MinqingDep, request: Request) -> JSONResponse:
         "position": position,
         "projections": {s.name: s.as_dict() for s in statuses},
         "webhooks": webhooks,
+        "calendar": {str(y): c.source for y, c in years.items()},
+        # A year without an official holiday table is counted on weekdays: said, not failed.
+        "notes": [n for y in years if (n := app.calendar_note(y))],
     }
     if not parked:
         return JSONResponse(body)

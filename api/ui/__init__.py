@@ -8,6 +8,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.ui.actions import FIELDS
 from api.ui.pages import (
+    calendar,
     concern,
     ledger,
     meeting_room,
@@ -32,6 +33,7 @@ ROUTERS = (
     supervision.router,
     ledger.router,
     printouts.router,
+    calendar.router,
 )
 
 

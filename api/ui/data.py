@@ -174,7 +174,7 @@ def by_reference(app: Minqing, principal: Principal, text: str) -> dict[str, Any
     scope = principal.grids
     if scope and row["grid"] not in scope:
         return None
-    return concern_list.summary(row, app.clock().date(), app.zone)
+    return concern_list.summary(row, app.clock().date(), app.zone, app.row_stage_reader())
 
 
 def merge_candidates(app: Minqing, concern: Concern) -> list[dict[str, str]]:
@@ -229,6 +229,7 @@ def listing(
         order=order,
         cursor=cursor,
         limit=PAGE_SIZE,
+        stages=app.row_stage_reader(),
     )
     owners = owners if owners is not None else {}
     cards = [card(app, principal, s, owners, notes=notes, contact=contact) for s in page.items]

@@ -56,6 +56,10 @@ _LABELS = {
     "from": "ledger.from",
     "to": "ledger.to",
     "group_by": "ledger.group_by",
+    "year": "calendar.year",
+    "day": "calendar.date",
+    "day_kind": "calendar.kind",
+    "day_name": "calendar.name",
 }
 # Fields answered by choosing, not typing: "choose …" rather than "fill in …".
 _CHOSEN = frozenset(
@@ -162,6 +166,7 @@ _TEXTS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^must not be before from"), "err.before_from"),
     (re.compile(r"^must be a date as YYYY-MM-DD"), "err.date_or_month"),
     (re.compile(r"^must be a version from 1 to (?P<n>\d+)$"), "err.version"),
+    (re.compile(r"^must be a day of (?P<year>\d+)$"), "err.day_of_year"),
     (re.compile(r"^Input should be a valid datetime"), "err.datetime"),
     (re.compile(r"^Input should be a valid date"), "err.date"),
     (re.compile(r"line break"), "err.line_break"),

@@ -20,6 +20,8 @@ from api.ui.messages import CATALOGUE, DEFAULT_LANG, HTML_LANG, LANGS, translate
 from api.ui.sessions import UiSession
 from domain.lifecycle import Action, Status
 from domain.meeting import ItemStatus, MeetingKind, MeetingStatus
+from domain.time_limits import Colour
+from domain.time_limits import Stage as LimitStage
 from domain.vocabulary import (
     STAFF_ROLES,
     Category,
@@ -32,6 +34,7 @@ from domain.vocabulary import (
     Satisfaction,
 )
 from domain.voting import Ballot, Choice, Outcome
+from domain.work_calendar import DayKind
 from projections.achievements import Stage
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -68,6 +71,9 @@ ENUMS: Mapping[str, type[Labelled]] = {
     "outcome": Outcome,
     "ballot": Ballot,
     "stage": Stage,
+    "day_kind": DayKind,
+    "limit_stage": LimitStage,
+    "colour": Colour,
 }
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -158,6 +164,7 @@ def navigation(session: UiSession | None) -> list[NavItem]:
         if roles & (STAFF_ROLES | {Role.SUPERVISOR}):
             items.append(NavItem("nav.concerns", "/ui/concerns"))
             items.append(NavItem("nav.ledger", "/ui/ledger"))
+            items.append(NavItem("nav.calendar", "/ui/calendar"))
         if Role.SUPERVISOR in roles:
             items.append(NavItem("nav.supervision", "/ui/supervision"))
     items.append(NavItem("nav.achievements", "/ui/public/achievements"))

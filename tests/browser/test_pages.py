@@ -150,6 +150,7 @@ def _world(site: Site, lang: str) -> list[str]:
     return [
         "/ui/public/achievements",
         "/ui/ledger?group_by=month,category",
+        "/ui/calendar?year=2026",
         "/ui/",
         "/ui/record",
         "/ui/concerns",

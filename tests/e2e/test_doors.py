@@ -88,6 +88,8 @@ class World:
             "visit_id": self.visit,
             "library": "problem",
             "action": "refer",
+            "year": "2026",
+            "day": "2026-12-31",
         }
         return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
 
@@ -160,6 +162,13 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/api/v1/webhooks"): lambda w: {"url": "http://127.0.0.1:9/hook"},
     ("PATCH", "/api/v1/webhooks/{webhook_id}"): lambda w: {"status": "disabled"},
     ("POST", "/api/v1/webhooks/{webhook_id}/replay"): lambda w: {"parked": True},
+    ("PUT", "/api/v1/calendar/{year}/days/{day}"): lambda w: {"kind": "holiday"},
+    ("PUT", "/api/v1/time-limits"): lambda w: {
+        "limits": [
+            {"stage": s, "amount": 5, "unit": "working_days"}
+            for s in ("triage", "committee", "handling", "feedback")
+        ]
+    },
     ("POST", "/api/v1/visits"): lambda w: {
         "grid": "2",
         "household": "5号楼201",

@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 
 from adapters.database import Cursor
 from application.minqing import Minqing, NewVisit
+from application.time_limits import stage_facts
 from domain.concern import Concern
 from domain.errors import DomainError
 from domain.meeting import MeetingKind
@@ -97,6 +98,7 @@ def folded_row(app: Minqing, concern_id: UUID, version: int | None = None) -> di
     """The list row recomputed from the aggregate (the fold of the concern's events, up to
     `version` if given)."""
     c: Concern = app.get_concern(concern_id, version=version)
+    facts = stage_facts(c, app.repository.event_store.get(c.id, lte=c.version))
     return {
         "id": str(c.id),
         "reference": c.reference,
@@ -121,6 +123,12 @@ def folded_row(app: Minqing, concern_id: UUID, version: int | None = None) -> di
         "missed_due_on": c.missed_due_dates[-1].isoformat() if c.missed_due_dates else None,
         "feedback_overdue_round": (
             c.feedback_overdue_rounds[-1] if c.feedback_overdue_rounds else None
+        ),
+        # The stage's clock: when the concern entered its status, how it is handled.
+        "stage_since": utc_text(facts.since),
+        "mode": facts.mode,
+        "missed_stage_since": (
+            utc_text(c.missed_stages[-1]["started_at"]) if c.missed_stages else None
         ),
     }
 

@@ -159,6 +159,8 @@ def _story() -> Story:
 
     # Adopted at the secret-ballot meeting, then worked through every assigned step.
     main = _concern(1)
+    # The triage stage ran a day past its limit before it was referred.
+    main.note_stage_missed(WATCHER, "triage", AT, AT + timedelta(days=1), AT + timedelta(days=2))
     main.refer(STAFF, "需支委会研究", AT)
     main.return_for_info(COMMITTEE, "哪几根灯杆", AT)
     main.refer(STAFF, None, AT)

@@ -88,6 +88,7 @@ def concern_page(
     view = disclosure.disclose(
         app, principal, concern, app.concern_view(concern, principal), reason=reveal_reason
     )
+    view["stage"] = app.stage_of(concern)
     members = data.members(app)
     member_names = data.names(members)
     entries = app.history(concern.id)
