@@ -130,6 +130,7 @@ def _fields(schema: Mapping[str, Any]) -> list[str]:
 # Events that histories do not show (they are not a concern's or a meeting's), named here.
 MORE_LABELS: Mapping[str, tuple[str, str]] = {
     "Member.Registered": ("登记党员", "Member registered"),
+    "Member.PublicIdentitySet": ("党员亮身份", "Member's consent to be shown by name"),
     "Visit.Recorded": ("记录走访", "Household visit recorded"),
     "Resident.DataErased": ("清除个人信息", "Resident's personal data erased"),
 }

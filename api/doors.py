@@ -161,6 +161,13 @@ API: dict[tuple[str, str], Door] = {
     ("GET", "/api/v1/libraries/achievement"): Door(STAFF, "filter"),
     ("GET", "/api/v1/libraries/{library}"): Door(STAFF, "filter"),
     ("GET", "/public/achievements"): public(),
+    # the commitments (承诺) and the public board (八公开)
+    ("POST", CONCERN + "/milestones"): door(R.STAFF, grid="object", owner=True),
+    ("POST", CONCERN + "/milestones/{milestone_id}/done"): door(R.STAFF, grid="object", owner=True),
+    ("POST", CONCERN + "/write-off"): door(R.STAFF, grid="object"),
+    # The member themselves (linked to it) or staff.
+    ("POST", "/api/v1/members/{member_id}/public-identity"): door(R.STAFF, R.ADMIN, linked=True),
+    ("GET", "/public/commitments"): public(),
     ("GET", "/api/v1/ledger"): Door(VIEW, "filter"),
     ("GET", "/api/v1/ledger/concerns"): Door(VIEW, "filter"),
     ("GET", "/api/v1/ledger/visits"): Door(VIEW, "filter"),

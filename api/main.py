@@ -13,6 +13,7 @@ from api.limits import BodyLimits
 from api.params import checked_params
 from api.routes import (
     audit,
+    commitments,
     concern_list,
     concerns,
     events,
@@ -23,6 +24,7 @@ from api.routes import (
     members,
     open311,
     ops,
+    public_board,
     residents,
     track,
     visits,
@@ -110,6 +112,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         members.points_router,
         ledger.router,
         front.router,
+        commitments.router,
+        public_board.router,
     ):
         app.include_router(router)
     ui.install(app)  # the web UI: /ui/ (api/ui)

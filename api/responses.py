@@ -238,6 +238,16 @@ class TrackStep(BaseModel):
     status: str
 
 
+class Milestone(BaseModel):
+    """One milestone of a commitment (承诺节点)."""
+
+    id: str
+    title: str
+    due_on: str
+    done: bool
+    done_on: str | None
+
+
 class TrackOut(BaseModel):
     """What a resident sees of their concern: nothing personal."""
 
@@ -252,6 +262,10 @@ class TrackOut(BaseModel):
     public_notes: list[str]
     awaiting_feedback: bool
     steps: list[TrackStep]
+    # The concern as a commitment (承诺): in_progress, fulfilled, written_off, or null.
+    commitment: str | None = None
+    milestones: list[Milestone] = []
+    progress: int | None = None
 
 
 # -- members and points ---------------------------------------------------------------------

@@ -175,6 +175,16 @@ class ReassignIn(Body):
     reason: Text
 
 
+class MilestoneIn(Body):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"title": "采购新灯具", "due_on": "2026-04-01"}]},
+    )
+
+    title: Title
+    due_on: Day
+
+
 class ResolveIn(Body):
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"summary": "更换了6盏路灯"}]}

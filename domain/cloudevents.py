@@ -264,6 +264,21 @@ CONTRACTS: tuple[Contract, ...] = (
         {"status": STATUS, "reason": STRING, "by_feedback": BOOLEAN},
     ),
     Contract(
+        _of(Concern, "MilestoneAdded"),
+        {
+            "status": STATUS,
+            "milestone_id": UUID_STRING,
+            "title": STRING,
+            "due_on": DATE_STRING,
+        },
+    ),
+    Contract(
+        _of(Concern, "MilestoneDone"),
+        {"status": STATUS, "milestone_id": UUID_STRING, "note": STRING},
+    ),
+    Contract(_of(Concern, "WrittenOff"), {"status": STATUS, "note": STRING}),
+    Contract(_of(Member, "PublicIdentitySet"), {"shown": BOOLEAN}),
+    Contract(
         _of(Meeting, "Scheduled"),
         {
             "title": STRING,

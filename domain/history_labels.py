@@ -65,6 +65,9 @@ EVENT_LABELS: Mapping[str, Mapping[str, Label]] = {
         "DeadlineMissed": Label("逾期未办结", "Deadline missed"),
         "FeedbackOverdue": Label("回访逾期", "Feedback overdue"),
         "Reopened": Label("重新办理", "Reopened"),
+        "MilestoneAdded": Label("添加承诺节点", "Milestone added"),
+        "MilestoneDone": Label("承诺节点完成", "Milestone done"),
+        "WrittenOff": Label("承诺注销", "Commitment written off"),
     },
     "Meeting": {
         "Scheduled": Label("安排会议", "Meeting scheduled"),

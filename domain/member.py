@@ -32,6 +32,20 @@ class Member(Aggregate):
         self.duty_roles = duty_roles
         self.votes_in_branch = votes_in_branch
         self.registered_at = at
+        # 党员亮身份: whether the public board may show this member's name by their work.
+        self.shown_in_public = False
+
+    @event("PublicIdentitySet")
+    def _public_identity_set(
+        self, shown: bool, actor_id: str, actor_role: str, at: datetime
+    ) -> None:
+        self.shown_in_public = shown
+
+    def set_public_identity(
+        self, shown: bool, actor_id: str, actor_role: str, at: datetime
+    ) -> None:
+        """Agree (or no longer agree) to be shown by name on the public board (党员亮身份)."""
+        self._public_identity_set(shown, actor_id, actor_role, at)
 
     @classmethod
     def register(

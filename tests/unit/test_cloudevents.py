@@ -133,6 +133,9 @@ class Story:
             )
 
 
+MILESTONE = UUID("00000000-0000-4000-8000-0000000000cc")
+
+
 def _story() -> Story:
     later = AT + timedelta(days=1)
     member = Member.register(
@@ -153,6 +156,7 @@ def _story() -> Story:
         actor_role=Role.ADMIN.value,
         at=AT,
     )
+    member.set_public_identity(True, "admin", Role.ADMIN.value, AT)
     voters = [member.id, other.id]
     secret = _meeting("secret", voters, member.id)
     open_ballot = _meeting("open", voters, member.id)
@@ -174,6 +178,8 @@ def _story() -> Story:
     main.record_outcome(CHAIR, secret.id, tally, AT)
     main.assign(CHAIR, Assignment(member.id, DutyRole.ENVIRONMENT_MONITOR, DUE), None, AT)
     main.record_progress(OWNER, "已订购新灯", AT)
+    main.add_milestone(OWNER, MILESTONE, "订购新灯", DUE, AT)
+    main.complete_milestone(OWNER, MILESTONE, "已到货", AT)
     main.extend_deadline(COMMITTEE, DUE + timedelta(days=7), "配件延期", AT)
     main.reassign(COMMITTEE, other.id, DutyRole.MEDIATOR, "李强出差", AT)
     main.send_back(OWNER, "不属本人职责", AT)
@@ -183,6 +189,8 @@ def _story() -> Story:
     main.record_feedback(COLLECTOR, False, Satisfaction.DISSATISFIED, "还有一盏不亮", later)
     main.resolve(OWNER, "第七盏也换了", later)
     main.note_feedback_overdue(WATCHER, 7, later + timedelta(days=8))
+    main.record_feedback(COLLECTOR, True, Satisfaction.SATISFIED, "都亮了", later)
+    main.write_off(STAFF, "承诺已兑现", later + timedelta(days=8))
     main.reopen(STAFF, "居民再次反映", later + timedelta(days=9))
 
     # Rejected and deferred at the open-ballot meeting (votes recorded by show of hands).
