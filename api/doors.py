@@ -220,6 +220,7 @@ UI: dict[tuple[str, str], Door] = {
     ("POST", "/ui/track/{code}/feedback"): public(),
     ("GET", "/ui/track/{code}/feedback"): public(),
     ("GET", "/ui/public/achievements"): public(),
+    ("GET", "/ui/public/commitments"): public(),
     ("GET", "/ui/supervision"): door(R.SUPERVISOR),
     ("GET", "/ui/ledger"): Door(VIEW, "filter"),
     ("GET", "/ui/ledger.csv"): Door(VIEW, "filter"),

@@ -64,6 +64,10 @@ class MemberCommands(MinqingBase):
         topic = get_topic(Member.Registered)  # type: ignore[attr-defined]
         return [self.get_member(UUID(str(n.originator_id))) for n in self._read_log([topic])]
 
+    def members_shown_in_public(self) -> dict[str, str]:
+        """Member id → name, for the members who agreed to be shown (党员亮身份) only."""
+        return {str(m.id): m.name for m in self.list_members() if m.shown_in_public}
+
     def record_visit(
         self,
         principal: Principal,

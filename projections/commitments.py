@@ -183,6 +183,14 @@ def list_commitments(db: Database, query: CommitmentQuery) -> list[Any]:
     return db.fetchall(sql, tuple(params))
 
 
+def board(db: Database, query: CommitmentQuery, shown: dict[str, str]) -> dict[str, Any]:
+    """The board's entries and the count in each status (`shown`: member id → name of the
+    members who agreed to be shown)."""
+    items = [entry(r, shown) for r in list_commitments(db, query)]
+    counts = {s.value: sum(1 for i in items if i["status"] == s.value) for s in Stage}
+    return {"items": items, "counts": counts}
+
+
 def progress(milestones: list[dict[str, Any]]) -> int | None:
     """Per cent of the milestones done (done ÷ all), rounded down; None without any."""
     if not milestones:

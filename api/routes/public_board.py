@@ -23,17 +23,9 @@ Stages = Annotated[list[Stage] | None, Query(alias="status", description="only t
 Grids = Annotated[list[str] | None, Query(description="only these grids")]
 
 
-def shown_members(app: Minqing) -> dict[str, str]:
-    """Member id → name, for the members who agreed to be shown (党员亮身份) only."""
-    return {str(m.id): m.name for m in app.list_members() if m.shown_in_public}
-
-
 def board(app: Minqing, query: CommitmentQuery) -> dict[str, Any]:
     """The commitments and the count in each status."""
-    shown = shown_members(app)
-    items = [commitments.entry(r, shown) for r in commitments.list_commitments(app.db, query)]
-    counts = {s.value: sum(1 for i in items if i["status"] == s.value) for s in Stage}
-    return {"items": items, "counts": counts}
+    return commitments.board(app.db, query, app.members_shown_in_public())
 
 
 @router.get("/commitments", **answers(CommitmentBoard))

@@ -33,6 +33,7 @@ from domain.vocabulary import (
 )
 from domain.voting import Ballot, Choice, Outcome
 from projections.achievements import Stage
+from projections.commitments import Stage as CommitmentStage
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -68,6 +69,7 @@ ENUMS: Mapping[str, type[Labelled]] = {
     "outcome": Outcome,
     "ballot": Ballot,
     "stage": Stage,
+    "commitment": CommitmentStage,
 }
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -161,6 +163,7 @@ def navigation(session: UiSession | None) -> list[NavItem]:
         if Role.SUPERVISOR in roles:
             items.append(NavItem("nav.supervision", "/ui/supervision"))
     items.append(NavItem("nav.achievements", "/ui/public/achievements"))
+    items.append(NavItem("nav.commitments", "/ui/public/commitments"))
     items.append(NavItem("nav.track", "/ui/track"))
     return items
 

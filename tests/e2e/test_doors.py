@@ -85,6 +85,7 @@ class World:
             "request_id": self.reference,
             "token": self.code,
             "webhook_id": str(uuid.uuid4()),
+            "milestone_id": str(uuid.uuid4()),
             "visit_id": self.visit,
             "library": "problem",
             "action": "refer",
@@ -135,6 +136,10 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", CONCERN + "/resolve"): lambda w: {"summary": "已修好"},
     ("POST", CONCERN + "/record-feedback"): lambda w: {"solved": True, "satisfaction": "satisfied"},
     ("POST", CONCERN + "/reopen"): lambda w: {"reason": "又坏了"},
+    ("POST", CONCERN + "/milestones"): lambda w: {"title": "采购灯具", "due_on": _due()},
+    ("POST", CONCERN + "/milestones/{milestone_id}/done"): lambda w: {},
+    ("POST", CONCERN + "/write-off"): lambda w: {},
+    ("POST", "/api/v1/members/{member_id}/public-identity"): lambda w: {"shown": True},
     ("POST", "/api/v1/members"): lambda w: {
         "name": "王芳",
         "grids": ["2"],

@@ -157,6 +157,9 @@ def play(app: Minqing, clock: Clock) -> list[str]:
     app.close_meeting(adopting, chair_of(app, adopting), "通过一项")
     app.assign(worked, chair_of(app, adopting), first, DutyRole.MEDIATOR, due(10))
     app.record_progress(worked, BOSS, "已联系物业")
+    added = app.add_milestone(worked, BOSS, "联系物业", due(3))
+    app.complete_milestone(worked, BOSS, UUID(added.body()["milestone_id"]), "已联系")
+    app.set_public_identity(first, BOSS, True)
     app.extend_deadline(worked, BOSS, due(20), "配件延期")
     app.reassign(worked, BOSS, second, DutyRole.MEDIATOR, "李卫国出差")
     app.send_back(worked, member(second), "不属本人职责")
@@ -168,6 +171,8 @@ def play(app: Minqing, clock: Clock) -> list[str]:
     app.resolve(worked, BOSS, "第七盏也换了")
     clock.now += timedelta(days=FEEDBACK_WINDOW_DAYS + 1)
     assert app.record_missed_deadlines(worked, FEEDBACK_WINDOW_DAYS) == ["FeedbackOverdue"]
+    app.record_feedback(worked, BOSS, True, Satisfaction.SATISFIED, "都亮了")
+    app.write_off(worked, BOSS, "承诺已兑现")
     app.reopen(worked, BOSS, "居民再次反映")
 
     rejected, deferred = concern(app), concern(app)
