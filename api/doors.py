@@ -168,6 +168,15 @@ API: dict[tuple[str, str], Door] = {
     # The member themselves (linked to it) or staff.
     ("POST", "/api/v1/members/{member_id}/public-identity"): door(R.STAFF, R.ADMIN, linked=True),
     ("GET", "/public/commitments"): public(),
+    # in-service members and volunteers (在职党员进社区)
+    ("POST", "/api/v1/posts"): door(R.STAFF, R.ADMIN, grid="object"),
+    ("GET", "/api/v1/posts"): Door(frozenset({*STAFF, R.MEMBER})),
+    # The member themselves (any linked principal passes the door; the verb checks it is
+    # their own) or staff.
+    ("POST", "/api/v1/posts/{post_id}/claims"): door(R.STAFF, R.ADMIN, linked=True),
+    ("POST", "/api/v1/service-records"): door(R.STAFF, R.ADMIN, linked=True),
+    ("POST", "/api/v1/members/{member_id}/feedback"): door(R.STAFF, R.COMMITTEE),
+    ("GET", "/api/v1/evaluations"): Door(VIEW, "filter"),
     ("GET", "/api/v1/ledger"): Door(VIEW, "filter"),
     ("GET", "/api/v1/ledger/concerns"): Door(VIEW, "filter"),
     ("GET", "/api/v1/ledger/visits"): Door(VIEW, "filter"),

@@ -26,6 +26,7 @@ from api.routes import (
     ops,
     public_board,
     residents,
+    service,
     track,
     visits,
     webhooks,
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         front.router,
         commitments.router,
         public_board.router,
+        service.router,
     ):
         app.include_router(router)
     ui.install(app)  # the web UI: /ui/ (api/ui)

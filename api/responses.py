@@ -277,6 +277,11 @@ class MemberOut(BaseModel):
     grids: list[str]
     duty_roles: list[str]
     votes_in_branch: bool
+    kind: str = "branch"
+    organisation: str | None = None
+    reported_on: str | None = None
+    badge_number: str | None = None
+    shown_in_public: bool = False
     registered_at: str
     version: int
 

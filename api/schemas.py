@@ -18,6 +18,7 @@ from pydantic_core import PydanticCustomError
 from api.dates import Day, Moment, VisitDay
 from domain import text
 from domain.meeting import MeetingKind
+from domain.service import MemberKind
 from domain.vocabulary import Category, Channel, DutyRole, Library, PriorityVisit, Satisfaction
 from domain.voting import Choice
 
@@ -223,6 +224,12 @@ class MemberIn(Body):
     grids: list[Short] = Field(default_factory=list, max_length=50)
     duty_roles: list[DutyRole] = Field(default_factory=list, max_length=6)
     votes_in_branch: StrictBool
+    # branch (the default), in_service (报到: organisation, reported_on) or volunteer
+    # (badge_number); only branch members vote in the branch.
+    kind: MemberKind = MemberKind.BRANCH
+    organisation: Place | None = None
+    reported_on: Day | None = None
+    badge_number: Short | None = None
 
 
 class CommandOut(BaseModel):

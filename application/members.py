@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -31,9 +32,15 @@ class MemberCommands(MinqingBase):
         duty_roles: list[DutyRole],
         votes_in_branch: bool,
         idem: Idempotency | None = None,
+        *,
+        kind: str = "branch",
+        organisation: str | None = None,
+        reported_on: date | None = None,
+        badge_number: str | None = None,
     ) -> CommandResult:
-        """Add a member to the registry; a principal limited to some grids registers members
-        of those grids only."""
+        """Add a member to the registry (a branch member, an in-service member who reported
+        in, or a badged volunteer); a principal limited to some grids registers members of
+        those grids only."""
         if (replay := self._replay(idem)) is not None:
             return replay
         role = next((r for r in (Role.ADMIN, Role.STAFF) if r in principal.roles), None)
@@ -48,6 +55,10 @@ class MemberCommands(MinqingBase):
             actor_id=principal.id,
             actor_role=role.value,
             at=self.clock(),
+            kind=kind,
+            organisation=organisation,
+            reported_on=reported_on,
+            badge_number=badge_number,
         )
         result = CommandResult(id=str(member.id), version=member.version, position=0)
         saved = self._save(member, [], result, idem, [])

@@ -42,6 +42,7 @@ from domain.json_schema import (
 from domain.meeting import Meeting, MeetingKind
 from domain.member import Member
 from domain.resident_record import Resident
+from domain.service import Rating
 from domain.visit import Visit
 from domain.vocabulary import Category, Channel, Library, Satisfaction
 from domain.voting import Choice
@@ -278,6 +279,17 @@ CONTRACTS: tuple[Contract, ...] = (
     ),
     Contract(_of(Concern, "WrittenOff"), {"status": STATUS, "note": STRING}),
     Contract(_of(Member, "PublicIdentitySet"), {"shown": BOOLEAN}),
+    Contract(_of(Member, "ReportedIn"), {"organisation": STRING, "reported_on": DATE_STRING}),
+    Contract(
+        _of(Member, "Badged"),
+        {},
+        withheld={"badge_number": "identifies a volunteer in person: personal"},
+    ),
+    Contract(
+        _of(Member, "FeedbackGiven"),
+        {"period": STRING, "rating": enum(Rating)},
+        withheld={"comment": "the community's words about a person: personal"},
+    ),
     Contract(
         _of(Meeting, "Scheduled"),
         {

@@ -86,6 +86,7 @@ class World:
             "token": self.code,
             "webhook_id": str(uuid.uuid4()),
             "milestone_id": str(uuid.uuid4()),
+            "post_id": str(uuid.uuid4()),
             "visit_id": self.visit,
             "library": "problem",
             "action": "refer",
@@ -140,6 +141,18 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", CONCERN + "/milestones/{milestone_id}/done"): lambda w: {},
     ("POST", CONCERN + "/write-off"): lambda w: {},
     ("POST", "/api/v1/members/{member_id}/public-identity"): lambda w: {"shown": True},
+    ("POST", "/api/v1/posts"): lambda w: {"name": "环境维护岗", "grid": "2", "seats": 2},
+    ("POST", "/api/v1/posts/{post_id}/claims"): lambda w: {"member": w.member},
+    ("POST", "/api/v1/service-records"): lambda w: {
+        "member": w.member,
+        "date": (datetime.now() - timedelta(days=2)).date().isoformat(),
+        "hours": 2,
+        "what": "广场除草",
+    },
+    ("POST", "/api/v1/members/{member_id}/feedback"): lambda w: {
+        "period": "2026H1",
+        "rating": "good",
+    },
     ("POST", "/api/v1/members"): lambda w: {
         "name": "王芳",
         "grids": ["2"],

@@ -29,6 +29,7 @@ from domain import cloudevents
 from domain.meeting import MeetingKind
 from domain.principal import Principal
 from domain.residents import ResidentData
+from domain.service import Rating
 from domain.vocabulary import (
     Category,
     Channel,
@@ -160,6 +161,18 @@ def play(app: Minqing, clock: Clock) -> list[str]:
     added = app.add_milestone(worked, BOSS, "联系物业", due(3))
     app.complete_milestone(worked, BOSS, UUID(added.body()["milestone_id"]), "已联系")
     app.set_public_identity(first, BOSS, True)
+    app.give_feedback(first, BOSS, "2026H1", Rating.GOOD, "按时到岗")
+    app.register_member(
+        BOSS,
+        "林业局党员",
+        ["2"],
+        [],
+        False,
+        kind="in_service",
+        organisation="县林业局",
+        reported_on=clock.now.date(),
+    )
+    app.register_member(BOSS, "志愿者甲", ["2"], [], False, kind="volunteer", badge_number="V-77")
     app.extend_deadline(worked, BOSS, due(20), "配件延期")
     app.reassign(worked, BOSS, second, DutyRole.MEDIATOR, "李卫国出差")
     app.send_back(worked, member(second), "不属本人职责")
@@ -212,6 +225,10 @@ def play(app: Minqing, clock: Clock) -> list[str]:
         PRIORITY.zh,
         raised.tracking_code,
         str(raised.resident_data),
+        "林业局党员",
+        "志愿者甲",
+        "V-77",
+        "按时到岗",
     ]
     assert raised.resident_ref
     erase_personal_data(app, BOSS, raised.resident_ref)

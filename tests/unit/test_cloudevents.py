@@ -156,7 +156,25 @@ def _story() -> Story:
         actor_role=Role.ADMIN.value,
         at=AT,
     )
+    story_extra: list[Any] = []
     member.set_public_identity(True, "admin", Role.ADMIN.value, AT)
+    member.give_feedback("2026H1", "excellent", "很负责", "admin", Role.STAFF.value, AT)
+    for kind, extra in (
+        ("in_service", {"organisation": "县林业局", "reported_on": AT.date()}),
+        ("volunteer", {"badge_number": "V-0001"}),
+    ):
+        served = Member.register(
+            name="在职",
+            grids=["2"],
+            duty_roles=[],
+            votes_in_branch=False,
+            actor_id="admin",
+            actor_role=Role.ADMIN.value,
+            at=AT,
+            kind=kind,
+            **extra,
+        )
+        story_extra.append(served)
     voters = [member.id, other.id]
     secret = _meeting("secret", voters, member.id)
     open_ballot = _meeting("open", voters, member.id)
@@ -249,6 +267,7 @@ def _story() -> Story:
         handled,
         visit,
         erased,
+        *story_extra,
     ]
     events = [e for a in aggregates for e in a.collect_events()]
     return Story(events, frozenset({secret.id}))
