@@ -130,6 +130,10 @@ def _fields(schema: Mapping[str, Any]) -> list[str]:
 # Events that histories do not show (they are not a concern's or a meeting's), named here.
 MORE_LABELS: Mapping[str, tuple[str, str]] = {
     "Member.Registered": ("登记党员", "Member registered"),
+    "Member.PublicIdentitySet": ("党员亮身份", "Member's consent to be shown by name"),
+    "Member.ReportedIn": ("在职党员报到", "In-service member reported in"),
+    "Member.Badged": ("志愿者佩证", "Volunteer badged"),
+    "Member.FeedbackGiven": ("社区反馈评价", "Community's feedback on a member"),
     "Visit.Recorded": ("记录走访", "Household visit recorded"),
     "Resident.DataErased": ("清除个人信息", "Resident's personal data erased"),
 }

@@ -166,6 +166,22 @@ API: dict[tuple[str, str], Door] = {
     ("GET", "/api/v1/libraries/achievement"): Door(STAFF, "filter"),
     ("GET", "/api/v1/libraries/{library}"): Door(STAFF, "filter"),
     ("GET", "/public/achievements"): public(),
+    # the commitments (承诺) and the public board (八公开)
+    ("POST", CONCERN + "/milestones"): door(R.STAFF, grid="object", owner=True),
+    ("POST", CONCERN + "/milestones/{milestone_id}/done"): door(R.STAFF, grid="object", owner=True),
+    ("POST", CONCERN + "/write-off"): door(R.STAFF, grid="object"),
+    # The member themselves (linked to it) or staff.
+    ("POST", "/api/v1/members/{member_id}/public-identity"): door(R.STAFF, R.ADMIN, linked=True),
+    ("GET", "/public/commitments"): public(),
+    # in-service members and volunteers (在职党员进社区)
+    ("POST", "/api/v1/posts"): door(R.STAFF, R.ADMIN, grid="object"),
+    ("GET", "/api/v1/posts"): Door(frozenset({*STAFF, R.MEMBER})),
+    # The member themselves (any linked principal passes the door; the verb checks it is
+    # their own) or staff.
+    ("POST", "/api/v1/posts/{post_id}/claims"): door(R.STAFF, R.ADMIN, linked=True),
+    ("POST", "/api/v1/service-records"): door(R.STAFF, R.ADMIN, linked=True),
+    ("POST", "/api/v1/members/{member_id}/feedback"): door(R.STAFF, R.COMMITTEE),
+    ("GET", "/api/v1/evaluations"): Door(VIEW, "filter"),
     ("GET", "/api/v1/ledger"): Door(VIEW, "filter"),
     ("GET", "/api/v1/ledger/concerns"): Door(VIEW, "filter"),
     ("GET", "/api/v1/ledger/visits"): Door(VIEW, "filter"),
@@ -228,6 +244,7 @@ UI: dict[tuple[str, str], Door] = {
     ("POST", "/ui/track/{code}/feedback"): public(),
     ("GET", "/ui/track/{code}/feedback"): public(),
     ("GET", "/ui/public/achievements"): public(),
+    ("GET", "/ui/public/commitments"): public(),
     ("GET", "/ui/supervision"): door(R.SUPERVISOR),
     ("GET", "/ui/ledger"): Door(VIEW, "filter"),
     ("GET", "/ui/ledger.csv"): Door(VIEW, "filter"),

@@ -15,6 +15,7 @@ from api.params import checked_params
 from api.routes import (
     audit,
     calendar,
+    commitments,
     concern_list,
     concerns,
     events,
@@ -25,8 +26,10 @@ from api.routes import (
     members,
     open311,
     ops,
+    public_board,
     residents,
     time_limits,
+    service,
     track,
     visits,
     webhooks,
@@ -120,6 +123,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         front.router,
         calendar.router,
         time_limits.router,
+        commitments.router,
+        public_board.router,
+        service.router,
     ):
         app.include_router(router)
     ui.install(app)  # the web UI: /ui/ (api/ui)

@@ -260,6 +260,16 @@ class TrackStep(BaseModel):
     status: str
 
 
+class Milestone(BaseModel):
+    """One milestone of a commitment (承诺节点)."""
+
+    id: str
+    title: str
+    due_on: str
+    done: bool
+    done_on: str | None
+
+
 class TrackOut(BaseModel):
     """What a resident sees of their concern: nothing personal."""
 
@@ -274,6 +284,10 @@ class TrackOut(BaseModel):
     public_notes: list[str]
     awaiting_feedback: bool
     steps: list[TrackStep]
+    # The concern as a commitment (承诺): in_progress, fulfilled, written_off, or null.
+    commitment: str | None = None
+    milestones: list[Milestone] = []
+    progress: int | None = None
 
 
 # -- members and points ---------------------------------------------------------------------
@@ -285,6 +299,11 @@ class MemberOut(BaseModel):
     grids: list[str]
     duty_roles: list[str]
     votes_in_branch: bool
+    kind: str = "branch"
+    organisation: str | None = None
+    reported_on: str | None = None
+    badge_number: str | None = None
+    shown_in_public: bool = False
     registered_at: str
     version: int
 

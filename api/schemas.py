@@ -18,6 +18,7 @@ from pydantic_core import PydanticCustomError
 from api.dates import Day, Moment, VisitDay
 from domain import text
 from domain.meeting import MeetingKind
+from domain.service import MemberKind
 from domain.vocabulary import Category, Channel, DutyRole, Library, PriorityVisit, Satisfaction
 from domain.voting import Choice
 
@@ -221,6 +222,16 @@ class ReassignIn(Body):
     reason: Text
 
 
+class MilestoneIn(Body):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"title": "采购新灯具", "due_on": "2026-04-01"}]},
+    )
+
+    title: Title
+    due_on: Day
+
+
 class ResolveIn(Body):
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"summary": "更换了6盏路灯"}]}
@@ -259,6 +270,12 @@ class MemberIn(Body):
     grids: list[Short] = Field(default_factory=list, max_length=50)
     duty_roles: list[DutyRole] = Field(default_factory=list, max_length=6)
     votes_in_branch: StrictBool
+    # branch (the default), in_service (报到: organisation, reported_on) or volunteer
+    # (badge_number); only branch members vote in the branch.
+    kind: MemberKind = MemberKind.BRANCH
+    organisation: Place | None = None
+    reported_on: Day | None = None
+    badge_number: Short | None = None
 
 
 class CommandOut(BaseModel):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
@@ -402,8 +403,10 @@ class ConcernCommands(MinqingBase):
         expected_version: int | None,
         idem: Idempotency | None,
         command: Command,
+        extra: dict[str, Any] | None = None,
     ) -> CommandResult:
-        """Load the concern, check the caller and If-Match, run `command`, save."""
+        """Load the concern, check the caller and If-Match, run `command`, save (`extra`:
+        more fields of the answer)."""
         if (replay := self._replay(idem)) is not None:
             return replay
 
@@ -419,6 +422,7 @@ class ConcernCommands(MinqingBase):
                 position=0,
                 status=concern.status,
                 reference=concern.reference,
+                extra=extra,
             )
             return self._save(concern, [], result, idem, [])
 

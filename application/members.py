@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -31,9 +32,15 @@ class MemberCommands(MinqingBase):
         duty_roles: list[DutyRole],
         votes_in_branch: bool,
         idem: Idempotency | None = None,
+        *,
+        kind: str = "branch",
+        organisation: str | None = None,
+        reported_on: date | None = None,
+        badge_number: str | None = None,
     ) -> CommandResult:
-        """Add a member to the registry; a principal limited to some grids registers members
-        of those grids only."""
+        """Add a member to the registry (a branch member, an in-service member who reported
+        in, or a badged volunteer); a principal limited to some grids registers members of
+        those grids only."""
         if (replay := self._replay(idem)) is not None:
             return replay
         role = next((r for r in (Role.ADMIN, Role.STAFF) if r in principal.roles), None)
@@ -48,6 +55,10 @@ class MemberCommands(MinqingBase):
             actor_id=principal.id,
             actor_role=role.value,
             at=self.clock(),
+            kind=kind,
+            organisation=organisation,
+            reported_on=reported_on,
+            badge_number=badge_number,
         )
         result = CommandResult(id=str(member.id), version=member.version, position=0)
         saved = self._save(member, [], result, idem, [])
@@ -63,6 +74,10 @@ class MemberCommands(MinqingBase):
         """Every member, in the order they were registered."""
         topic = get_topic(Member.Registered)  # type: ignore[attr-defined]
         return [self.get_member(UUID(str(n.originator_id))) for n in self._read_log([topic])]
+
+    def members_shown_in_public(self) -> dict[str, str]:
+        """Member id → name, for the members who agreed to be shown (党员亮身份) only."""
+        return {str(m.id): m.name for m in self.list_members() if m.shown_in_public}
 
     def record_visit(
         self,

@@ -4,7 +4,8 @@ the settings).
 
 Each service is a module of its own over the same eventsourcing Application
 (application/base.py): the concern's verbs (concerns.py), the meeting's (meetings.py),
-members and visits (members.py), and the reads straight from the log (views.py). Erasure
+members and visits (members.py), the commitment's milestones and writing off
+(commitments.py, over the concern's verbs), and the reads straight from the log (views.py). Erasure
 is application/residents.py, the views of a meeting meeting_views.py.
 """
 
@@ -12,9 +13,10 @@ from __future__ import annotations
 
 from application.base import Clock
 from application.commands import CommandResult, Idempotency, NewConcern, NewVisit
-from application.concerns import ConcernCommands
+from application.commitments import CommitmentCommands
 from application.meetings import MeetingCommands
 from application.members import MemberCommands
+from application.service import ServiceCommands
 from application.views import Views
 
 __all__ = [
@@ -27,5 +29,5 @@ __all__ = [
 ]
 
 
-class Minqing(ConcernCommands, MeetingCommands, MemberCommands, Views):
+class Minqing(CommitmentCommands, MeetingCommands, MemberCommands, ServiceCommands, Views):
     """Residents' concerns, event-sourced: every command is one atomic save of events."""

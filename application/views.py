@@ -14,7 +14,7 @@ from application.time_limits import TimeLimitCommands
 from domain.concern import Concern
 from domain.errors import NotFound
 from domain.history_labels import describe
-from domain.lifecycle import Status
+from domain.lifecycle import TERMINAL, Status
 from domain.meeting import Meeting
 from domain.permissions import actions_for, check_grid
 from domain.plain import plain
@@ -84,6 +84,7 @@ class Views(TimeLimitCommands):
             "public_notes": _public_notes(concern),
             "awaiting_feedback": concern.feedback_pending,
             "steps": steps,
+            **commitment_view(concern),
         }
 
     def list_meetings(self) -> list[Meeting]:
@@ -138,6 +139,35 @@ def _concern_data(c: Concern) -> dict[str, Any]:
         "missing": c.missing,
         "merged_into": plain(c.merged_into),
         "meeting_id": plain(c.meeting_id),
+        "milestones": plain(c.milestones),
+        "written_off_at": plain(c.written_off_at),
+    }
+
+
+def commitment_view(c: Concern) -> dict[str, Any]:
+    """The concern as a commitment (承诺): its stage, milestones and progress (done ÷ all)."""
+    stage = None
+    if c.written_off_at is not None:
+        stage = "written_off"
+    elif c.fulfilled:
+        stage = "fulfilled"
+    elif Status(c.status) not in TERMINAL and (c.due_history or c.adopted_at_meeting):
+        stage = "in_progress"
+    milestones = [
+        {
+            "id": str(m["id"]),
+            "title": m["title"],
+            "due_on": m["due_on"].isoformat(),
+            "done": m["done_at"] is not None,
+            "done_on": m["done_at"].date().isoformat() if m["done_at"] else None,
+        }
+        for m in c.milestones
+    ]
+    done = sum(1 for m in milestones if m["done"])
+    return {
+        "commitment": stage,
+        "milestones": milestones,
+        "progress": 100 * done // len(milestones) if milestones else None,
     }
 
 

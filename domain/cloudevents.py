@@ -43,6 +43,7 @@ from domain.json_schema import (
 from domain.meeting import Meeting, MeetingKind
 from domain.member import Member
 from domain.resident_record import Resident
+from domain.service import Rating
 from domain.visit import Visit
 from domain.vocabulary import Category, Channel, Library, Satisfaction
 from domain.voting import Choice
@@ -272,6 +273,32 @@ CONTRACTS: tuple[Contract, ...] = (
     Contract(
         _of(Concern, "Reopened"),
         {"status": STATUS, "reason": STRING, "by_feedback": BOOLEAN},
+    ),
+    Contract(
+        _of(Concern, "MilestoneAdded"),
+        {
+            "status": STATUS,
+            "milestone_id": UUID_STRING,
+            "title": STRING,
+            "due_on": DATE_STRING,
+        },
+    ),
+    Contract(
+        _of(Concern, "MilestoneDone"),
+        {"status": STATUS, "milestone_id": UUID_STRING, "note": STRING},
+    ),
+    Contract(_of(Concern, "WrittenOff"), {"status": STATUS, "note": STRING}),
+    Contract(_of(Member, "PublicIdentitySet"), {"shown": BOOLEAN}),
+    Contract(_of(Member, "ReportedIn"), {"organisation": STRING, "reported_on": DATE_STRING}),
+    Contract(
+        _of(Member, "Badged"),
+        {},
+        withheld={"badge_number": "identifies a volunteer in person: personal"},
+    ),
+    Contract(
+        _of(Member, "FeedbackGiven"),
+        {"period": STRING, "rating": enum(Rating)},
+        withheld={"comment": "the community's words about a person: personal"},
     ),
     Contract(
         _of(Meeting, "Scheduled"),

@@ -78,6 +78,9 @@ class Concern(ConcernCommands, Aggregate):
         self.feedback_overdue_rounds: list[int] = []
         # Each stage whose limit passed, as {"stage", "started_at"} (the watcher's facts).
         self.missed_stages: list[dict[str, Any]] = []
+        # The commitment (承诺): its milestones, and whether it was written off (注销).
+        self.milestones: list[dict[str, Any]] = []
+        self.written_off_at: datetime | None = None
         self.updated_at = at
 
     @property
@@ -86,6 +89,18 @@ class Concern(ConcernCommands, Aggregate):
         return Facts(
             adopted_at_meeting=self.adopted_at_meeting,
             feedback_pending=self.feedback_pending,
+            fulfilled=self.fulfilled and self.written_off_at is None,
+            milestone_open=any(m["done_at"] is None for m in self.milestones),
+        )
+
+    @property
+    def fulfilled(self) -> bool:
+        """Resolved, and the resident answered this round solved and at least basically
+        satisfied (已兑现): an answer that reopens starts a new round instead."""
+        return (
+            self.status == Status.RESOLVED.value
+            and not self.feedback_pending
+            and any(f["round"] == self.round for f in self.feedback)
         )
 
     # -- events: only assign -------------------------------------------------------------
@@ -363,4 +378,46 @@ class Concern(ConcernCommands, Aggregate):
         self.feedback_pending = False
         self.summary = None
         self.resolved_at = None
+        self.written_off_at = None
+        self.updated_at = at
+
+    @event("MilestoneAdded")
+    def _milestone_added(
+        self,
+        status: str,
+        milestone_id: UUID,
+        title: str,
+        due_on: date,
+        actor_id: str,
+        actor_role: str,
+        at: datetime,
+    ) -> None:
+        self.status = status
+        self.milestones.append(
+            {"id": milestone_id, "title": title, "due_on": due_on, "done_at": None, "note": ""}
+        )
+        self.updated_at = at
+
+    @event("MilestoneDone")
+    def _milestone_done(
+        self,
+        status: str,
+        milestone_id: UUID,
+        note: str,
+        actor_id: str,
+        actor_role: str,
+        at: datetime,
+    ) -> None:
+        self.status = status
+        for m in self.milestones:
+            if m["id"] == milestone_id:
+                m.update(done_at=at, note=note)
+        self.updated_at = at
+
+    @event("WrittenOff")
+    def _written_off(
+        self, status: str, note: str, actor_id: str, actor_role: str, at: datetime
+    ) -> None:
+        self.status = status
+        self.written_off_at = at
         self.updated_at = at

@@ -9,12 +9,12 @@ event (domain/concern.py holds the state and the events, whose stored topics are
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from domain.errors import Invalid
+from domain.errors import Invalid, NotFound
 from domain.lifecycle import Action, Facts, Status, next_status
 from domain.principal import Actor
 from domain.vocabulary import (
@@ -241,7 +241,7 @@ class ConcernCommands:
     ) -> None:
         """Record the resident's answer (回访); not solved or dissatisfied reopens."""
         reopens = (not solved) or satisfaction == Satisfaction.DISSATISFIED
-        facts = Facts(feedback_pending=self.feedback_pending, reopens=reopens)
+        facts = replace(self.facts, reopens=reopens)
         to = self._to(Action.RECORD_FEEDBACK, facts)
         text = _text("comment", comment, required=False)
         self._feedback_recorded(
@@ -262,6 +262,35 @@ class ConcernCommands:
         to = self._to(Action.REOPEN)
         text = _text("reason", reason, required=True)
         self._reopened(to, text, False, actor.id, actor.role.value, at)
+
+    # -- the commitment (承诺): milestones and writing off ----------------------------------
+
+    def add_milestone(
+        self: Concern, actor: Actor, milestone_id: UUID, title: str, due_on: date, at: datetime
+    ) -> None:
+        """Add a milestone (承诺节点) to the work: what is to be done by when."""
+        to = self._to(Action.ADD_MILESTONE)
+        text = _text("title", title, required=True, limit=TITLE_MAX)
+        self._check_due(due_on, at)
+        self._milestone_added(to, milestone_id, text, due_on, actor.id, actor.role.value, at)
+
+    def complete_milestone(
+        self: Concern, actor: Actor, milestone_id: UUID, note: str | None, at: datetime
+    ) -> None:
+        """Mark one of the milestones done."""
+        to = self._to(Action.COMPLETE_MILESTONE)
+        found = next((m for m in self.milestones if m["id"] == milestone_id), None)
+        if found is None:
+            raise NotFound("milestone", milestone_id)
+        if found["done_at"] is not None:
+            raise Invalid([("milestone_id", "the milestone is already done")])
+        text = _text("note", note, required=False)
+        self._milestone_done(to, milestone_id, text, actor.id, actor.role.value, at)
+
+    def write_off(self: Concern, actor: Actor, note: str | None, at: datetime) -> None:
+        """Write the fulfilled commitment off the public board (注销)."""
+        to = self._to(Action.WRITE_OFF)
+        self._written_off(to, _text("note", note, required=False), actor.id, actor.role.value, at)
 
     # -- facts the deadline watcher records; they change no status ----------------------
 

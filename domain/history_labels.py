@@ -66,6 +66,9 @@ EVENT_LABELS: Mapping[str, Mapping[str, Label]] = {
         "FeedbackOverdue": Label("回访逾期", "Feedback overdue"),
         "StageMissed": Label("环节超时", "Stage past its time limit"),
         "Reopened": Label("重新办理", "Reopened"),
+        "MilestoneAdded": Label("添加承诺节点", "Milestone added"),
+        "MilestoneDone": Label("承诺节点完成", "Milestone done"),
+        "WrittenOff": Label("承诺注销", "Commitment written off"),
     },
     "Meeting": {
         "Scheduled": Label("安排会议", "Meeting scheduled"),

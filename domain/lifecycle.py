@@ -42,6 +42,9 @@ class Action(Labelled):
     RESOLVE = ("resolve", "办结", "Resolve")
     RECORD_FEEDBACK = ("record_feedback", "回访", "Record feedback")
     REOPEN = ("reopen", "重新办理", "Reopen")
+    ADD_MILESTONE = ("add_milestone", "添加节点", "Add a milestone")
+    COMPLETE_MILESTONE = ("complete_milestone", "完成节点", "Mark a milestone done")
+    WRITE_OFF = ("write_off", "注销承诺", "Write off the commitment")
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,11 @@ class Facts:
     adopted_at_meeting: bool = False
     feedback_pending: bool = False
     reopens: bool = False
+    # Resolved, the resident answered solved and at least basically satisfied (已兑现), and
+    # the commitment is not written off yet.
+    fulfilled: bool = False
+    # A milestone of the commitment is not done yet.
+    milestone_open: bool = False
 
 
 Guard = Callable[[Facts], bool]
@@ -76,8 +84,26 @@ def feedback_closes(facts: Facts) -> bool:
     return facts.feedback_pending and not facts.reopens
 
 
+def fulfilled(facts: Facts) -> bool:
+    """The commitment was fulfilled (已兑现) and is not written off yet."""
+    return facts.fulfilled
+
+
+def milestone_open(facts: Facts) -> bool:
+    """Some milestone of the commitment is not done yet."""
+    return facts.milestone_open
+
+
 GUARDS: Mapping[str, Guard] = {
-    g.__name__: g for g in (adopted_at_meeting, feedback_pending, feedback_reopens, feedback_closes)
+    g.__name__: g
+    for g in (
+        adopted_at_meeting,
+        feedback_pending,
+        feedback_reopens,
+        feedback_closes,
+        fulfilled,
+        milestone_open,
+    )
 }
 
 
@@ -212,6 +238,25 @@ TRANSITIONS: tuple[Transition, ...] = (
         requires=("solved", "satisfaction"),
     ),
     Transition(A.REOPEN, (S.RESOLVED,), S.ASSIGNED, frozenset({R.STAFF}), requires=("reason",)),
+    # The commitment's milestones (承诺节点) and its writing off (注销), once fulfilled.
+    Transition(
+        A.ADD_MILESTONE,
+        (S.ASSIGNED,),
+        S.ASSIGNED,
+        frozenset({R.STAFF}),
+        owner_may=True,
+        requires=("title", "due_on"),
+    ),
+    Transition(
+        A.COMPLETE_MILESTONE,
+        (S.ASSIGNED,),
+        S.ASSIGNED,
+        frozenset({R.STAFF}),
+        guard="milestone_open",
+        owner_may=True,
+        requires=("milestone_id",),
+    ),
+    Transition(A.WRITE_OFF, (S.RESOLVED,), S.RESOLVED, frozenset({R.STAFF}), guard="fulfilled"),
 )
 
 # Raising a concern creates it; it is not a transition between two states.

@@ -48,6 +48,11 @@ def _view(m: Member) -> dict[str, Any]:
         "grids": m.grids,
         "duty_roles": m.duty_roles,
         "votes_in_branch": m.votes_in_branch,
+        "kind": m.kind,
+        "organisation": m.organisation,
+        "reported_on": m.reported_on.isoformat() if m.reported_on else None,
+        "badge_number": m.badge_number,
+        "shown_in_public": m.shown_in_public,
         "registered_at": m.registered_at.isoformat(),
         "version": m.version,
     }
@@ -65,9 +70,19 @@ def register_member(
     principal: Annotated[Principal, require(Role.ADMIN, Role.STAFF)],
     idem: IdempotencyDep,
 ) -> dict[str, Any]:
-    """Add a member (name, grids, duty roles, whether they vote in the branch)."""
+    """Add a member (name, grids, duty roles, whether they vote in the branch; an
+    in-service member's organisation and report date, a volunteer's badge number)."""
     return app.register_member(
-        principal, body.name, list(body.grids), list(body.duty_roles), body.votes_in_branch, idem
+        principal,
+        body.name,
+        list(body.grids),
+        list(body.duty_roles),
+        body.votes_in_branch,
+        idem,
+        kind=body.kind.value,
+        organisation=body.organisation,
+        reported_on=body.reported_on,
+        badge_number=body.badge_number,
     ).body()
 
 

@@ -16,6 +16,7 @@ from api.schemas import (
     AssignmentIn,
     ExtendIn,
     FeedbackIn,
+    MilestoneIn,
     MissingIn,
     NoteIn,
     ProgressIn,
@@ -38,7 +39,8 @@ class Field:
     """One field of an action's form: its name (as in the API body), widget, requiredness."""
 
     name: str
-    widget: str  # text, textarea, date, owner, duty_role, meeting, solved, satisfaction
+    # text, textarea, date, owner, duty_role, meeting, milestone, solved, satisfaction
+    widget: str
     required: bool = True
 
 
@@ -68,6 +70,9 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         Field("comment", "textarea", required=False),
     ),
     Action.REOPEN: (_REASON,),
+    Action.ADD_MILESTONE: (Field("title", "text"), _DUE),
+    Action.COMPLETE_MILESTONE: (Field("milestone_id", "milestone"), _NOTE),
+    Action.WRITE_OFF: (_NOTE,),
 }
 
 
@@ -97,6 +102,13 @@ def _concern_ref(app: Minqing, raw: str, name: str) -> UUID:
         return app.concern_by_reference(text.upper()).id
     except DomainError:
         raise Invalid([(name, f"no concern {text}")]) from None
+
+
+def _milestone(raw: str) -> UUID:
+    try:
+        return UUID(raw.strip())
+    except ValueError:
+        raise Invalid([("milestone_id", "choose a milestone not done yet")]) from None
 
 
 def _meeting(app: Minqing, raw: str) -> UUID:
@@ -161,4 +173,13 @@ def perform(
         )
     if action is Action.REOPEN:
         return app.reopen(concern_id, principal, _body(form, ReasonIn).reason, version)
+    if action is Action.ADD_MILESTONE:
+        m = _body(form, MilestoneIn)
+        return app.add_milestone(concern_id, principal, m.title, m.due_on, version)
+    if action is Action.COMPLETE_MILESTONE:
+        milestone = _milestone(form.get("milestone_id"))
+        note = _body(form, NoteIn).note
+        return app.complete_milestone(concern_id, principal, milestone, note, version)
+    if action is Action.WRITE_OFF:
+        return app.write_off(concern_id, principal, _body(form, NoteIn).note, version)
     raise Invalid([("action", f"{action.value} is not done from a form")])

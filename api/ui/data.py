@@ -111,6 +111,7 @@ def card(
         concern = app.get_concern(UUID(summary["id"]))
         row["allowed_actions"] = actions_for(principal, concern)
         row["version"] = concern.version
+        row["open_milestones"] = open_milestones(concern.milestones)
         row["status"] = concern.status
         row["excerpt"] = excerpt(concern.description)
         if notes:
@@ -123,6 +124,15 @@ def card(
     row["duty_default"] = duty_default(summary["category"])
     row["owner_name"] = owners.get(summary.get("owner") or "", "")
     return row
+
+
+def open_milestones(milestones: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """The milestones not done yet, as the form's choice shows them."""
+    return [
+        {"id": str(m["id"]), "title": m["title"], "due_on": str(m["due_on"])}
+        for m in milestones
+        if m["done_at"] is None
+    ]
 
 
 def resident_contact(app: Minqing, principal: Principal, concern: Concern) -> dict[str, Any] | None:

@@ -36,6 +36,7 @@ from domain.vocabulary import (
 from domain.voting import Ballot, Choice, Outcome
 from domain.work_calendar import DayKind
 from projections.achievements import Stage
+from projections.commitments import Stage as CommitmentStage
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -74,6 +75,7 @@ ENUMS: Mapping[str, type[Labelled]] = {
     "day_kind": DayKind,
     "limit_stage": LimitStage,
     "colour": Colour,
+    "commitment": CommitmentStage,
 }
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -168,6 +170,7 @@ def navigation(session: UiSession | None) -> list[NavItem]:
         if Role.SUPERVISOR in roles:
             items.append(NavItem("nav.supervision", "/ui/supervision"))
     items.append(NavItem("nav.achievements", "/ui/public/achievements"))
+    items.append(NavItem("nav.commitments", "/ui/public/commitments"))
     items.append(NavItem("nav.track", "/ui/track"))
     return items
 

@@ -149,6 +149,7 @@ def _world(site: Site, lang: str) -> list[str]:
     code = app.get_concern(UUID(intake.id)).tracking_code
     return [
         "/ui/public/achievements",
+        "/ui/public/commitments",
         "/ui/ledger?group_by=month,category",
         "/ui/calendar?year=2026",
         "/ui/",
@@ -212,6 +213,7 @@ def test_pages_fit_a_phone_without_sideways_scrolling(shared_site: Site, width: 
         "/ui/concerns",
         "/ui/track",
         "/ui/public/achievements",
+        "/ui/public/commitments",
     ):
         page.goto(shared_site.base + path)
         overflow = page.evaluate("document.documentElement.scrollWidth")

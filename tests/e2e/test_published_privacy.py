@@ -29,6 +29,7 @@ from domain import cloudevents
 from domain.meeting import MeetingKind
 from domain.principal import Principal
 from domain.residents import ResidentData
+from domain.service import Rating
 from domain.vocabulary import (
     Category,
     Channel,
@@ -157,6 +158,21 @@ def play(app: Minqing, clock: Clock) -> list[str]:
     app.close_meeting(adopting, chair_of(app, adopting), "通过一项")
     app.assign(worked, chair_of(app, adopting), first, DutyRole.MEDIATOR, due(10))
     app.record_progress(worked, BOSS, "已联系物业")
+    added = app.add_milestone(worked, BOSS, "联系物业", due(3))
+    app.complete_milestone(worked, BOSS, UUID(added.body()["milestone_id"]), "已联系")
+    app.set_public_identity(first, BOSS, True)
+    app.give_feedback(first, BOSS, "2026H1", Rating.GOOD, "按时到岗")
+    app.register_member(
+        BOSS,
+        "林业局党员",
+        ["2"],
+        [],
+        False,
+        kind="in_service",
+        organisation="县林业局",
+        reported_on=clock.now.date(),
+    )
+    app.register_member(BOSS, "志愿者甲", ["2"], [], False, kind="volunteer", badge_number="V-77")
     app.extend_deadline(worked, BOSS, due(20), "配件延期")
     app.reassign(worked, BOSS, second, DutyRole.MEDIATOR, "李卫国出差")
     app.send_back(worked, member(second), "不属本人职责")
@@ -168,6 +184,8 @@ def play(app: Minqing, clock: Clock) -> list[str]:
     app.resolve(worked, BOSS, "第七盏也换了")
     clock.now += timedelta(days=FEEDBACK_WINDOW_DAYS + 1)
     assert app.record_missed_deadlines(worked, FEEDBACK_WINDOW_DAYS) == ["FeedbackOverdue"]
+    app.record_feedback(worked, BOSS, True, Satisfaction.SATISFIED, "都亮了")
+    app.write_off(worked, BOSS, "承诺已兑现")
     app.reopen(worked, BOSS, "居民再次反映")
 
     rejected, deferred = concern(app), concern(app)
@@ -207,6 +225,10 @@ def play(app: Minqing, clock: Clock) -> list[str]:
         PRIORITY.zh,
         raised.tracking_code,
         str(raised.resident_data),
+        "林业局党员",
+        "志愿者甲",
+        "V-77",
+        "按时到岗",
     ]
     assert raised.resident_ref
     erase_personal_data(app, BOSS, raised.resident_ref)

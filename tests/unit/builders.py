@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
 from domain.concern import Assignment, Concern
@@ -36,6 +36,7 @@ LI_QIANG = UUID("00000000-0000-4000-8000-000000000001")
 ZHAO_MIN = UUID("00000000-0000-4000-8000-000000000002")
 OTHER_CONCERN = UUID("00000000-0000-4000-8000-0000000000ff")
 MEETING_ID = UUID("00000000-0000-4000-8000-0000000000aa")
+MILESTONE_ID = UUID("00000000-0000-4000-8000-0000000000cc")
 MEETING_TITLE = "3月主题党日·民情会诊"
 
 COLLECTOR = Actor("wang-fang", Role.COLLECTOR)
@@ -68,6 +69,9 @@ COMMAND_ACTIONS: tuple[Action, ...] = (
     Action.ADOPT,
     Action.REJECT,
     Action.DEFER,
+    Action.ADD_MILESTONE,
+    Action.COMPLETE_MILESTONE,
+    Action.WRITE_OFF,
 )
 # The actions a branch meeting records. They take no free input of their own (the tally
 # comes from the meeting's count), so a Command's `valid` does not apply to them.
@@ -148,6 +152,9 @@ def actor_for_action(action: Action, status: Status | None = None) -> Actor:
         Action.ADOPT: CHAIR,
         Action.REJECT: CHAIR,
         Action.DEFER: CHAIR,
+        Action.ADD_MILESTONE: OWNER,
+        Action.COMPLETE_MILESTONE: OWNER,
+        Action.WRITE_OFF: STAFF,
     }[action]
 
 
@@ -209,8 +216,20 @@ def perform(concern: Concern, command: Command, at: datetime = AT) -> None:
         Action.ADOPT: lambda: concern.record_outcome(actor, MEETING_ID, TALLIES[action], at),
         Action.REJECT: lambda: concern.record_outcome(actor, MEETING_ID, TALLIES[action], at),
         Action.DEFER: lambda: concern.record_outcome(actor, MEETING_ID, TALLIES[action], at),
+        Action.ADD_MILESTONE: lambda: concern.add_milestone(
+            actor, uuid4(), "order the lamps" if valid else " ", due, at
+        ),
+        Action.COMPLETE_MILESTONE: lambda: _complete_milestone(concern, actor, valid, at),
+        Action.WRITE_OFF: lambda: concern.write_off(actor, None if valid else TOO_LONG, at),
     }
     runs[action]()
+
+
+def _complete_milestone(concern: Concern, actor: Actor, valid: bool, at: datetime) -> None:
+    # The first milestone not done yet; a fresh id when there is none (refused as unknown).
+    open_ones = [m["id"] for m in concern.milestones if m["done_at"] is None]
+    milestone = open_ones[0] if open_ones else MILESTONE_ID
+    concern.complete_milestone(actor, milestone, "ordered" if valid else TOO_LONG, at)
 
 
 def later_due(concern: Concern) -> date:
@@ -253,6 +272,13 @@ def concern_for_row(row: Transition, source: Status) -> Concern:
     if row.guard == "adopted_at_meeting":
         perform(concern, Command(Action.ADOPT))
         assert concern.facts.adopted_at_meeting
+        concern.collect_events()
+    if row.guard == "fulfilled":
+        perform(concern, Command(Action.RECORD_FEEDBACK))
+        assert concern.facts.fulfilled
+        concern.collect_events()
+    if row.guard == "milestone_open":
+        perform(concern, Command(Action.ADD_MILESTONE))
         concern.collect_events()
     return concern
 

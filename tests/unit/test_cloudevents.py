@@ -133,6 +133,9 @@ class Story:
             )
 
 
+MILESTONE = UUID("00000000-0000-4000-8000-0000000000cc")
+
+
 def _story() -> Story:
     later = AT + timedelta(days=1)
     member = Member.register(
@@ -153,6 +156,25 @@ def _story() -> Story:
         actor_role=Role.ADMIN.value,
         at=AT,
     )
+    story_extra: list[Any] = []
+    member.set_public_identity(True, "admin", Role.ADMIN.value, AT)
+    member.give_feedback("2026H1", "excellent", "很负责", "admin", Role.STAFF.value, AT)
+    for kind, extra in (
+        ("in_service", {"organisation": "县林业局", "reported_on": AT.date()}),
+        ("volunteer", {"badge_number": "V-0001"}),
+    ):
+        served = Member.register(
+            name="在职",
+            grids=["2"],
+            duty_roles=[],
+            votes_in_branch=False,
+            actor_id="admin",
+            actor_role=Role.ADMIN.value,
+            at=AT,
+            kind=kind,
+            **extra,
+        )
+        story_extra.append(served)
     voters = [member.id, other.id]
     secret = _meeting("secret", voters, member.id)
     open_ballot = _meeting("open", voters, member.id)
@@ -177,6 +199,8 @@ def _story() -> Story:
     main.record_outcome(CHAIR, secret.id, tally, AT)
     main.assign(CHAIR, Assignment(member.id, DutyRole.ENVIRONMENT_MONITOR, DUE), None, AT)
     main.record_progress(OWNER, "已订购新灯", AT)
+    main.add_milestone(OWNER, MILESTONE, "订购新灯", DUE, AT)
+    main.complete_milestone(OWNER, MILESTONE, "已到货", AT)
     main.extend_deadline(COMMITTEE, DUE + timedelta(days=7), "配件延期", AT)
     main.reassign(COMMITTEE, other.id, DutyRole.MEDIATOR, "李强出差", AT)
     main.send_back(OWNER, "不属本人职责", AT)
@@ -186,6 +210,8 @@ def _story() -> Story:
     main.record_feedback(COLLECTOR, False, Satisfaction.DISSATISFIED, "还有一盏不亮", later)
     main.resolve(OWNER, "第七盏也换了", later)
     main.note_feedback_overdue(WATCHER, 7, later + timedelta(days=8))
+    main.record_feedback(COLLECTOR, True, Satisfaction.SATISFIED, "都亮了", later)
+    main.write_off(STAFF, "承诺已兑现", later + timedelta(days=8))
     main.reopen(STAFF, "居民再次反映", later + timedelta(days=9))
 
     # Rejected and deferred at the open-ballot meeting (votes recorded by show of hands).
@@ -257,6 +283,7 @@ def _story() -> Story:
         erased,
         inquorate,
         late,
+        *story_extra,
     ]
     events = [e for a in aggregates for e in a.collect_events()]
     return Story(events, frozenset({secret.id}))

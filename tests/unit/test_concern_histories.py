@@ -9,7 +9,7 @@ nothing, and folding the recorded events rebuilds the concern exactly, at every 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -87,7 +87,7 @@ def _facts_for(concern: Concern, command: Command) -> Facts:
     if command.action != Action.RECORD_FEEDBACK:
         return concern.facts
     reopens = (not command.solved) or command.satisfaction == Satisfaction.DISSATISFIED
-    return Facts(feedback_pending=concern.feedback_pending, reopens=reopens)
+    return replace(concern.facts, reopens=reopens)
 
 
 def _rebuild(events: list[Any]) -> Concern:
@@ -156,7 +156,7 @@ def test_any_history_follows_the_table_and_rebuilds_from_its_events(
             assert error.allowed == allowed_actions(status, facts)
         elif isinstance(error, Invalid):
             assert allowed
-            assert not command.valid
+            assert not command.valid, error.fields
             assert error.fields
         else:
             assert allowed

@@ -63,10 +63,12 @@ GUARD_FACTS: dict[str | None, Facts] = {
     "feedback_pending": Facts(feedback_pending=True),
     "feedback_closes": Facts(feedback_pending=True, reopens=False),
     "feedback_reopens": Facts(feedback_pending=True, reopens=True),
+    "fulfilled": Facts(fulfilled=True),
+    "milestone_open": Facts(milestone_open=True),
 }
 ALL_FACTS = [
-    Facts(adopted_at_meeting=a, feedback_pending=f, reopens=r)
-    for a, f, r in itertools.product([False, True], repeat=3)
+    Facts(adopted_at_meeting=a, feedback_pending=f, reopens=r, fulfilled=d, milestone_open=m)
+    for a, f, r, d, m in itertools.product([False, True], repeat=5)
 ]
 
 
@@ -151,6 +153,8 @@ def _guard_passes(guard: str, facts: Facts) -> bool:
         "feedback_pending": facts.feedback_pending,
         "feedback_closes": facts.feedback_pending and not facts.reopens,
         "feedback_reopens": facts.feedback_pending and facts.reopens,
+        "fulfilled": facts.fulfilled,
+        "milestone_open": facts.milestone_open,
     }[guard]
 
 

@@ -187,13 +187,21 @@ def test_a_principal_without_grid_scope_covers_every_grid() -> None:
 OWNER_ACTIONS = [t.action for t in TRANSITIONS if t.owner_may]
 
 
-def test_the_owner_rule_covers_record_progress_resolve_and_send_back() -> None:
-    assert set(OWNER_ACTIONS) == {Action.RECORD_PROGRESS, Action.RESOLVE, Action.SEND_BACK}
+def test_the_owner_rule_covers_record_progress_resolve_send_back_and_milestones() -> None:
+    assert set(OWNER_ACTIONS) == {
+        Action.RECORD_PROGRESS,
+        Action.RESOLVE,
+        Action.SEND_BACK,
+        Action.ADD_MILESTONE,
+        Action.COMPLETE_MILESTONE,
+    }
 
 
 @pytest.mark.parametrize("action", OWNER_ACTIONS, ids=lambda a: a.value)
 def test_the_owner_may_take_the_owner_actions_whatever_their_roles(action: Action) -> None:
     concern = concern_at(Status.ASSIGNED)
+    if action is Action.COMPLETE_MILESTONE:  # its row needs a milestone not done yet
+        perform(concern, Command(Action.ADD_MILESTONE))
     assert concern.owner == LI_QIANG
     li = principal(Role.MEMBER, member_id=LI_QIANG)
 
@@ -332,11 +340,11 @@ def test_actions_for_lists_exactly_the_actions_the_principal_may_take_now(
         ),
         (principal(Role.STAFF), Status.COMMITTEE, {"decline", "withdraw"}),
         (principal(Role.COMMITTEE), Status.ASSIGNED, {"extend_deadline", "reassign"}),
-        (principal(Role.STAFF), Status.ASSIGNED, {"record_progress", "resolve"}),
+        (principal(Role.STAFF), Status.ASSIGNED, {"record_progress", "resolve", "add_milestone"}),
         (
             principal(Role.MEMBER, member_id=LI_QIANG),
             Status.ASSIGNED,
-            {"record_progress", "resolve", "send_back"},
+            {"record_progress", "resolve", "send_back", "add_milestone"},
         ),
         (principal(Role.RESIDENT), Status.RESOLVED, {"record_feedback"}),
         (principal(Role.COLLECTOR), Status.RESOLVED, {"record_feedback"}),

@@ -139,7 +139,19 @@ PERFORM: dict[tuple[Action, str | None], Callable[[Office, UUID], CommandResult]
         c, COLLECTOR, False, Satisfaction.DISSATISFIED, "还是不亮"
     ),
     (Action.REOPEN, None): lambda o, c: o.app.reopen(c, STAFF, "居民反映再次损坏"),
+    (Action.ADD_MILESTONE, None): lambda o, c: o.app.add_milestone(
+        c, o.owner_principal, "采购灯泡", o.due()
+    ),
+    (Action.COMPLETE_MILESTONE, "milestone_open"): lambda o, c: o.app.complete_milestone(
+        c, o.owner_principal, _first_milestone(o, c), "灯泡已到货"
+    ),
+    (Action.WRITE_OFF, "fulfilled"): lambda o, c: o.app.write_off(c, STAFF, "承诺已兑现"),
 }
+
+
+def _first_milestone(office: Office, concern: UUID) -> UUID:
+    found: UUID = office.app.get_concern(concern).milestones[0]["id"]
+    return found
 
 
 @dataclass(frozen=True)
@@ -168,6 +180,10 @@ def test_each_row_of_the_lifecycle_moves_the_concern_and_says_who(
 ) -> None:
     adopted = case.row.guard == "adopted_at_meeting"
     concern = reach(office, case.source, adopted=adopted)
+    if case.row.guard == "fulfilled":
+        office.app.record_feedback(concern, COLLECTOR, True, Satisfaction.SATISFIED, "灯亮了")
+    if case.row.guard == "milestone_open":
+        office.app.add_milestone(concern, STAFF, "采购灯泡", office.due())
     before = office.app.get_concern(concern).version
 
     PERFORM[(case.row.action, case.row.guard)](office, concern)

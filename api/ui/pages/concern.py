@@ -104,6 +104,7 @@ def concern_page(
         "version": view["version"],
         "allowed_actions": view["allowed_actions"],
         "duty_default": data.duty_default(view["category"]),
+        "open_milestones": data.open_milestones(concern.milestones),
     }
     shortlisting = Action.SHORTLIST.value in view["allowed_actions"]
     # A refusal whose form is no longer offered (the concern moved on) shows above them.
@@ -180,6 +181,7 @@ def action_page(
         "title": concern.title,
         "status": concern.status,
         "excerpt": data.excerpt(concern.description),
+        "open_milestones": data.open_milestones(concern.milestones),
     }
     context = {
         "card": card,

@@ -1,5 +1,6 @@
 """Public pages, no sign-in: a resident's tracking page with the satisfaction form
-(/ui/track) and the achievement library (/ui/public/achievements)."""
+(/ui/track), the achievement library (/ui/public/achievements) and the commitments board
+(/ui/public/commitments)."""
 
 from __future__ import annotations
 
@@ -19,8 +20,9 @@ from api.ui.web import AnonymousFormDep, MaybeSessionDep, UiRoute, minqing, redi
 from domain.errors import DomainError, NotFound
 from domain.history_labels import event_label
 from domain.vocabulary import Category
-from projections import achievements
+from projections import achievements, commitments
 from projections.achievements import AchievementQuery, Achievements
+from projections.commitments import CommitmentQuery, Commitments
 from projections.runner import ProjectionRunner
 
 router = APIRouter(prefix="/ui", route_class=UiRoute, include_in_schema=False)
@@ -105,6 +107,27 @@ def feedback(
 def feedback_page(code: str) -> Response:
     """The answer's address is a form's; GET goes to the tracking page."""
     return redirect(f"/ui/track/{quote(code)}")
+
+
+@router.get("/public/commitments")
+def commitments_board(
+    request: Request,
+    session: MaybeSessionDep,
+    status: Annotated[str, Query(max_length=40)] = "",
+    at: Annotated[int | None, Query(ge=0)] = None,
+) -> Response:
+    """Every commitment the community made, in progress, fulfilled or written off, with its
+    milestones: no personal data (the same read model as /public/commitments)."""
+    _limit(request)
+    app = minqing(request)
+    runner: ProjectionRunner = request.app.state.projections
+    if at is not None:
+        runner.wait_for(Commitments.name, at, READ_YOUR_WRITES_SECONDS)
+    everything = commitments.board(app.db, CommitmentQuery(), app.members_shown_in_public())
+    chosen = status if status in everything["counts"] else ""
+    items = [i for i in everything["items"] if not chosen or i["status"] == chosen]
+    context = {"items": items, "counts": everything["counts"], "status": chosen}
+    return render(request, "commitments.html", context, session=session)
 
 
 @router.get("/public/achievements")
