@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from uuid import UUID
 
 from adapters.outage import Outage, reason, unavailable
-from api import audit_cli, security
+from api import audit_cli, places_cli, security
 from application.bootstrap import open_minqing, open_when_ready
 from application.minqing import Minqing
 from application.settings import Settings
@@ -140,6 +140,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     retry.add_argument("name", choices=registry.names())
     audit_cli.add_parser(sub)
+    places_cli.add_parser(sub)
     return p
 
 
@@ -217,6 +218,8 @@ def _run(args: argparse.Namespace, app: Minqing, settings: Settings) -> int:
         _demo(app, settings)
     elif args.command == "projections":
         return _projections(app, args)
+    elif args.command == "places":
+        return places_cli.run(args, app)
     return 0
 
 

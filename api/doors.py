@@ -164,6 +164,13 @@ API: dict[tuple[str, str], Door] = {
     ("GET", "/api/v1/ledger"): Door(VIEW, "filter"),
     ("GET", "/api/v1/ledger/concerns"): Door(VIEW, "filter"),
     ("GET", "/api/v1/ledger/visits"): Door(VIEW, "filter"),
+    # places and the grids' boundaries (docs/patterns.md)
+    ("GET", "/api/v1/places"): door(R.ADMIN, R.STAFF, grid="filter"),
+    ("POST", "/api/v1/places"): door(R.ADMIN, R.STAFF, grid="object"),
+    ("GET", "/api/v1/places/{place_id}"): door(R.ADMIN, R.STAFF, grid="object"),
+    ("PATCH", "/api/v1/places/{place_id}"): door(R.ADMIN, R.STAFF, grid="object"),
+    ("GET", "/api/v1/grids/{grid}/boundary"): Door(VIEW),
+    ("PUT", "/api/v1/grids/{grid}/boundary"): door(R.ADMIN),
 }
 
 UI_CHAIR_STEPS = door(R.CHAIR, grid="object", meeting_chair=True)

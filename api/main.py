@@ -23,6 +23,7 @@ from api.routes import (
     members,
     open311,
     ops,
+    places,
     residents,
     track,
     visits,
@@ -110,6 +111,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         members.points_router,
         ledger.router,
         front.router,
+        places.router,
+        places.grids_router,
     ):
         app.include_router(router)
     ui.install(app)  # the web UI: /ui/ (api/ui)

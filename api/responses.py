@@ -139,6 +139,13 @@ class Resident(BaseModel):
     email: str | None = None
 
 
+class LatLng(BaseModel):
+    """A WGS-84 point, in degrees."""
+
+    lat: float
+    lng: float
+
+
 class ConcernOut(BaseModel):
     """A concern now (or as it was), with what the caller may do next."""
 
@@ -154,6 +161,10 @@ class ConcernOut(BaseModel):
     channel: str
     grid: str
     building: str | None
+    place: str | None = Field(None, description="the place of the register it names")
+    location: LatLng | None = Field(
+        None, description="the exact point (WGS-84); only staff see it, public outputs a cell"
+    )
     priority_visit: str | None
     anonymous: bool
     resident_ref: str | None
