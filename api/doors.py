@@ -76,6 +76,7 @@ API: dict[tuple[str, str], Door] = {
     # concerns
     ("POST", "/api/v1/concerns"): door(R.COLLECTOR, R.STAFF, R.GRID_LEADER, grid="object"),
     ("GET", "/api/v1/concerns"): Door(VIEW, "filter"),
+    ("GET", "/api/v1/concerns/similar"): Door(VIEW, "filter"),
     ("GET", CONCERN): Door(VIEW, "object", owner=True),
     ("GET", CONCERN + "/history"): door(R.SUPERVISOR, R.STAFF, grid="object"),
     ("POST", CONCERN + "/refer"): door(R.GRID_LEADER, R.STAFF, grid="object"),

@@ -25,6 +25,7 @@ from api.routes import (
     ops,
     places,
     residents,
+    similar,
     track,
     visits,
     webhooks,
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     errors.install(app)
     app.add_middleware(BodyLimits, max_bytes=settings.max_body_bytes)
     for router in (
+        similar.router,  # before concerns.router, whose /{concern_ref} would take "similar"
         concerns.router,
         concern_list.router,
         members.router,

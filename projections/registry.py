@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from projections.achievements import Achievements
+from projections.concern_places import ConcernPlaces
 from projections.concerns import ConcernList
 from projections.event_counts import EventCounts
 from projections.ledger import Ledger
@@ -17,6 +18,7 @@ PROJECTIONS: tuple[type[Projection], ...] = (
     MemberPoints,
     Open311Updates,
     Ledger,
+    ConcernPlaces,
 )
 
 

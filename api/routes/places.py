@@ -96,7 +96,7 @@ def get_boundary(
     }
 
 
-@grids_router.put("/{grid}/boundary", response_model=CommandOut, responses=errors(409))
+@grids_router.put("/{grid}/boundary", response_model=CommandOut, responses=errors(404, 409))
 def draw_boundary(
     grid: Short,
     body: BoundaryIn,
