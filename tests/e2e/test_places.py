@@ -5,11 +5,12 @@ stored as WGS-84 for staff and never shown on the resident's tracking page or in
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
-from domain.geo import Point, distance_m, wgs84_to_gcj02
+from domain.geo import Point, cell_of, distance_m, wgs84_to_gcj02
 from domain.vocabulary import Role
 from tests.conftest import Server
 
@@ -121,3 +122,40 @@ def test_a_gcj02_point_is_kept_as_wgs84_for_staff_and_shown_to_no_public(
     for text in (str(tracked), str(raised_events)):
         assert not any(x in text for x in exact)
     assert "location" not in raised_events[0]["data"]
+
+
+def test_open311_shows_only_the_centre_of_the_points_cell(
+    shared_server: Server, admin: str
+) -> None:
+    with shared_server.client(admin) as c:
+        r = c.post("/api/v1/concerns", json={**RAISE, "location": INSIDE.as_dict()})
+        assert r.status_code == 201, r.text
+        reference = r.json()["reference"]
+    with shared_server.client() as public:
+        row = public.get(f"/open311/v2/requests/{reference}.json").json()[0]
+    shown = Point(row["lat"], row["long"])
+    assert shown == cell_of(INSIDE, 500).centre()  # the default cell: 500 m
+    assert shown != INSIDE
+    assert distance_m(shown, INSIDE) <= 500
+    assert (row["lat"], row["long"]) != (INSIDE.lat, INSIDE.lng)
+
+
+def test_the_public_achievement_library_shows_the_cell_never_the_point(
+    shared_server: Server, admin: str
+) -> None:
+    member = shared_server.member()
+    due = (datetime.now() + timedelta(days=10)).date().isoformat()
+    with shared_server.client(admin) as c:
+        raised = c.post("/api/v1/concerns", json={**RAISE, "location": INSIDE.as_dict()}).json()
+        cid = raised["id"]
+        assignment = {"owner": member, "duty_role": "mediator", "due_on": due}
+        assert c.post(f"/api/v1/concerns/{cid}/handle-now", json=assignment).status_code == 200
+        done = c.post(f"/api/v1/concerns/{cid}/resolve", json={"summary": "已修好"})
+        assert done.status_code == 200, done.text
+    with shared_server.client() as public:
+        page = public.get(
+            "/public/achievements", params={"min_position": done.json()["position"]}
+        ).json()
+    entry = next(e for e in page["items"] if e["id"] == cid)
+    assert entry["cell"] == cell_of(INSIDE, 500).public()
+    assert (entry["cell"]["lat"], entry["cell"]["lng"]) != (INSIDE.lat, INSIDE.lng)
