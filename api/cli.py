@@ -18,7 +18,7 @@ from uuid import UUID
 from adapters import store
 from adapters.instruments import MULTIPROC_ENV
 from adapters.outage import Outage, reason, unavailable
-from api import audit_cli, calendar_cli, logs, security
+from api import audit_cli, calendar_cli, logs, places_cli, security
 from application.bootstrap import open_minqing, open_when_ready
 from application.minqing import Minqing
 from application.settings import Settings
@@ -157,6 +157,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     loaded.add_argument("path", type=Path)
     calendar_cli.add_parser(sub)
+    places_cli.add_parser(sub)
     return p
 
 
@@ -238,6 +239,8 @@ def _run(args: argparse.Namespace, app: Minqing, settings: Settings) -> int:
         return _projections(app, args)
     elif args.command == "calendar":
         return calendar_cli.run(app, args)
+    elif args.command == "places":
+        return places_cli.run(args, app)
     return 0
 
 

@@ -76,6 +76,7 @@ API: dict[tuple[str, str], Door] = {
     # concerns
     ("POST", "/api/v1/concerns"): door(R.COLLECTOR, R.STAFF, R.GRID_LEADER, grid="object"),
     ("GET", "/api/v1/concerns"): Door(VIEW, "filter"),
+    ("GET", "/api/v1/concerns/similar"): Door(VIEW, "filter"),
     ("GET", CONCERN): Door(VIEW, "object", owner=True),
     ("GET", CONCERN + "/history"): door(R.SUPERVISOR, R.STAFF, grid="object"),
     ("POST", CONCERN + "/refer"): door(R.GRID_LEADER, R.STAFF, grid="object"),
@@ -190,6 +191,13 @@ API: dict[tuple[str, str], Door] = {
     ("PUT", "/api/v1/calendar/{year}/days/{day}"): door(R.ADMIN),
     ("GET", "/api/v1/time-limits"): Door(VIEW),
     ("PUT", "/api/v1/time-limits"): door(R.ADMIN),
+    # places and the grids' boundaries (docs/patterns.md)
+    ("GET", "/api/v1/places"): door(R.ADMIN, R.STAFF, grid="filter"),
+    ("POST", "/api/v1/places"): door(R.ADMIN, R.STAFF, grid="object"),
+    ("GET", "/api/v1/places/{place_id}"): door(R.ADMIN, R.STAFF, grid="object"),
+    ("PATCH", "/api/v1/places/{place_id}"): door(R.ADMIN, R.STAFF, grid="object"),
+    ("GET", "/api/v1/grids/{grid}/boundary"): Door(VIEW),
+    ("PUT", "/api/v1/grids/{grid}/boundary"): door(R.ADMIN),
 }
 
 UI_CHAIR_STEPS = door(R.CHAIR, grid="object", meeting_chair=True)

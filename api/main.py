@@ -26,10 +26,12 @@ from api.routes import (
     members,
     open311,
     ops,
+    places,
     public_board,
     residents,
-    time_limits,
     service,
+    similar,
+    time_limits,
     track,
     visits,
     webhooks,
@@ -104,6 +106,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     errors.install(app)
     app.add_middleware(BodyLimits, max_bytes=settings.max_body_bytes)
     for router in (
+        similar.router,  # before concerns.router, whose /{concern_ref} would take "similar"
         concerns.router,
         concern_list.router,
         members.router,
@@ -126,6 +129,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         commitments.router,
         public_board.router,
         service.router,
+        places.router,
+        places.grids_router,
     ):
         app.include_router(router)
     ui.install(app)  # the web UI: /ui/ (api/ui)

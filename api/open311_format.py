@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from application.commands import NewConcern
 from application.minqing import Minqing
 from application.settings import Settings
+from domain.geo import Point, cell_of
 from domain.lifecycle import Status
 from domain.residents import ResidentData
 from domain.vocabulary import Category, Channel, DutyRole, Library
@@ -181,8 +182,9 @@ def local_time(app: Minqing, utc: str | None) -> str | None:
     return datetime.fromisoformat(utc).astimezone(app.zone).isoformat() if utc else None
 
 
-def request_row(app: Minqing, row: Mapping[str, Any]) -> Row:
-    """A concern-list row (with its public note) as an Open311 service request."""
+def request_row(app: Minqing, row: Mapping[str, Any], cell_m: int) -> Row:
+    """A concern-list row (with its public note) as an Open311 service request; its point,
+    if it has one, only as the centre of its cell of `cell_m` metres."""
     status = Status(row["status"])
     due = (
         datetime.combine(date.fromisoformat(row["due_on"]), time(23, 59, 59), tzinfo=app.zone)
@@ -204,6 +206,9 @@ def request_row(app: Minqing, row: Mapping[str, Any]) -> Row:
         updated_datetime=local_time(app, row["updated_at"]),
         expected_datetime=due.isoformat() if due else None,
     )
+    if row.get("lat") is not None and row.get("lng") is not None:
+        centre = cell_of(Point(float(row["lat"]), float(row["lng"])), cell_m).centre()
+        out.update(lat=centre.lat, long=centre.lng)
     # An extension field: Minqing's own status, for clients that want more than open/closed.
     out["minqing_status"] = status.value
     return out

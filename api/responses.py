@@ -157,6 +157,13 @@ class StageOut(BaseModel):
     suspended: bool
 
 
+class LatLng(BaseModel):
+    """A WGS-84 point, in degrees."""
+
+    lat: float
+    lng: float
+
+
 class ConcernOut(BaseModel):
     """A concern now (or as it was), with what the caller may do next."""
 
@@ -172,6 +179,10 @@ class ConcernOut(BaseModel):
     channel: str
     grid: str
     building: str | None
+    place: str | None = Field(None, description="the place of the register it names")
+    location: LatLng | None = Field(
+        None, description="the exact point (WGS-84); only staff see it, public outputs a cell"
+    )
     priority_visit: str | None
     anonymous: bool
     resident_ref: str | None

@@ -47,6 +47,15 @@ class VisitPage(BaseModel):
     position: int
 
 
+class Cell(BaseModel):
+    """A cell of the office's chosen size: its centre, never the point inside."""
+
+    id: str
+    lat: float
+    lng: float
+    size_m: int
+
+
 class Achievement(BaseModel):
     """A resolved concern or an adopted suggestion: what was done, by which duty role."""
 
@@ -74,6 +83,9 @@ class Achievement(BaseModel):
     solved: bool | None
     satisfaction: str | None
     satisfaction_label: Label | None
+    cell: Cell | None = Field(
+        None, description="where, only as the cell the point lies in (never the point)"
+    )
 
 
 class AchievementPage(BaseModel):

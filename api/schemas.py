@@ -84,6 +84,14 @@ class ResidentIn(Body):
     address: Address | None = None
 
 
+class LocationIn(Body):
+    """A point: WGS-84, or GCJ-02 as Chinese phone maps give it (converted on the way in)."""
+
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    lng: float = Field(ge=-180, le=180, allow_inf_nan=False)
+    datum: Literal["wgs84", "gcj02"] = "wgs84"
+
+
 class ConcernIn(Body):
     model_config = ConfigDict(
         extra="forbid",
@@ -114,6 +122,10 @@ class ConcernIn(Body):
     resident: ResidentIn | None = None
     anonymous: StrictBool = False
     priority_visit: PriorityVisit | None = None
+    place: UUID | None = Field(None, description="a place of the grid's register")
+    location: LocationIn | None = Field(
+        None, description="the point, with the collector's consent; inside the grid"
+    )
 
 
 class NoteIn(Body):

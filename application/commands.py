@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from domain.geo import Point
 from domain.residents import ResidentData
 from domain.vocabulary import Category, Channel, Library, PriorityVisit
 
@@ -68,3 +69,5 @@ class NewConcern:
     priority_visit: PriorityVisit | None = None
     resident: ResidentData = field(default_factory=ResidentData)
     anonymous: bool = False
+    place: UUID | None = None
+    location: Point | None = None

@@ -11,8 +11,9 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
-from application.base import ATTEMPTS, Built, MinqingBase, back_off
+from application.base import ATTEMPTS, Built, back_off
 from application.commands import CommandResult, Idempotency, NewConcern
+from application.places import PlaceCommands
 from domain.concern import Assignment, Concern
 from domain.errors import Conflict, Invalid, VersionMismatch
 from domain.index import Index
@@ -28,7 +29,7 @@ _CODE_LENGTH = 12
 Command = Callable[[Concern, Actor, datetime], None]
 
 
-class ConcernCommands(MinqingBase):
+class ConcernCommands(PlaceCommands):
     """One method per concern command."""
 
     def raise_concern(
@@ -40,6 +41,9 @@ class ConcernCommands(MinqingBase):
         actor = actor_to_raise(principal, draft.grid)
         if draft.anonymous and not draft.resident.is_empty():
             raise Invalid([("anonymous", "an anonymous concern cannot carry the resident's data")])
+        # Where it is: a place of its grid's register, a point inside the grid (422 if not).
+        self.check_place(draft.grid.strip(), draft.place)
+        self.check_point(draft.grid.strip(), draft.location)
         sealed = None if draft.resident.is_empty() else self.keyring.seal(draft.resident)
 
         def build(number: int, at: datetime) -> Built:
@@ -61,6 +65,8 @@ class ConcernCommands(MinqingBase):
                 anonymous=draft.anonymous,
                 actor=actor,
                 at=at,
+                place=draft.place,
+                location=draft.location,
             )
             # Each key may be claimed once: a second claim fails the save, which retries.
             indexes = [

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     # or a load balancer never waits on streams that stay open forever.
     event_stream_heartbeat_seconds: float = 15.0
     event_stream_max_seconds: float = 300.0
+    # Public outputs (Open311 reads) show a concern's point only as the centre of a cell of
+    # this many metres (docs/patterns.md); staff see the exact point.
+    public_cell_m: int = Field(default=500, ge=50, le=5000)
     # Open311 POST requests without attribute[grid] are raised in this grid; none: refused.
     open311_default_grid: str | None = None
     # Webhooks (workers/webhooks.py). Targets in private, loopback and link-local ranges

@@ -119,6 +119,8 @@ def _concern_data(c: Concern) -> dict[str, Any]:
         "channel": c.channel,
         "grid": c.grid,
         "building": c.building,
+        "place": plain(c.place),
+        "location": c.location,
         "priority_visit": c.priority_visit,
         "anonymous": c.anonymous,
         "resident_ref": c.resident_ref,

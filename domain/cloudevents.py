@@ -188,8 +188,11 @@ CONTRACTS: tuple[Contract, ...] = (
                 "description": "a stable pseudonym of the resident; never their identity",
             },
             "anonymous": BOOLEAN,
+            "place": nullable(UUID_STRING),
         },
         withheld={
+            "location": "the exact point the phone gave: staff only (a public output shows at "
+            "most its coarse cell)",
             "resident_data": "the resident's name, phone and address (encrypted): personal",
             "tracking_code": "the resident's credential for tracking and feedback",
             "priority_visit": "the household's circumstances (hardship, petitioner, "

@@ -42,6 +42,9 @@ class Concern(ConcernCommands, Aggregate):
         actor_id: str,
         actor_role: str,
         at: datetime,
+        # place and location came later: concerns raised before have neither (the default).
+        place: UUID | None = None,
+        location: dict[str, float] | None = None,
     ) -> None:
         self.reference = reference
         self.tracking_code = tracking_code
@@ -52,6 +55,9 @@ class Concern(ConcernCommands, Aggregate):
         self.channel = channel
         self.grid = grid
         self.building = building
+        self.place = place
+        # The exact WGS-84 point (staff only); public outputs show its coarse cell.
+        self.location = location
         self.priority_visit = priority_visit
         self.resident_ref = resident_ref
         self.resident_data = resident_data

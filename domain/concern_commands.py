@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from domain.errors import Invalid, NotFound
+from domain.geo import Point
 from domain.lifecycle import Action, Facts, Status, next_status
 from domain.principal import Actor
 from domain.vocabulary import (
@@ -75,6 +76,8 @@ class ConcernCommands:
         anonymous: bool,
         actor: Actor,
         at: datetime,
+        place: UUID | None = None,
+        location: Point | None = None,
     ) -> Concern:
         """Record a new concern in intake."""
         return cls(
@@ -94,6 +97,8 @@ class ConcernCommands:
             actor_id=actor.id,
             actor_role=actor.role.value,
             at=at,
+            place=place,
+            location=location.as_dict() if location else None,
         )
 
     def _to(self: Concern, action: Action, facts: Facts | None = None) -> str:

@@ -34,7 +34,9 @@ from zoneinfo import ZoneInfo
 
 from adapters.database import Database
 from domain.errors import Invalid
+from domain.geo import Point, cell_of
 from domain.vocabulary import Category, DutyRole, Labelled, Library, Satisfaction
+from projections.concern_places import TABLE as PLACES
 from projections.concerns import CONCERN_TOPICS, Page, decode_key, encode_key, utc_text
 from projections.rows import Row, RowPerAggregate
 from projections.runner import Recorded, Table
@@ -218,6 +220,14 @@ def _where(query: AchievementQuery) -> tuple[list[str], list[Any]]:
     return where, params
 
 
+# The concern's point (concern_places): coarsened to its cell before anyone sees it.
+_POINT = ", ".join(
+    f"(SELECT p.{axis} FROM {PLACES} p WHERE p.id = a.id) AS point_{axis}"  # noqa: S608
+    for axis in ("lat", "lng")
+)
+DEFAULT_CELL_M = 500
+
+
 def list_achievements(
     db: Database,
     query: AchievementQuery,
@@ -225,8 +235,10 @@ def list_achievements(
     zone: ZoneInfo,
     cursor: str | None = None,
     limit: int = DEFAULT_LIMIT,
+    cell_m: int = DEFAULT_CELL_M,
 ) -> Page:
-    """One page of the achievement library, newest entry first, after `cursor`."""
+    """One page of the achievement library, newest entry first, after `cursor`; a concern's
+    point only as the cell of `cell_m` metres it lies in."""
     if not 1 <= limit <= MAX_LIMIT:
         raise Invalid([("limit", f"must be between 1 and {MAX_LIMIT}")])
     if query.since and query.until and query.since > query.until:
@@ -236,7 +248,7 @@ def list_achievements(
         where.append("(listed_at, id) < (?, ?)")
         params += decode_key(_CURSOR_KIND, cursor, 2)
     sql = (
-        f"SELECT * FROM {TABLE} WHERE {' AND '.join(where)}"  # noqa: S608
+        f"SELECT *, {_POINT} FROM {TABLE} a WHERE {' AND '.join(where)}"  # noqa: S608
         " ORDER BY listed_at DESC, id DESC LIMIT ?"
     )
     rows = db.fetchall(sql, (*params, limit + 1))
@@ -245,7 +257,13 @@ def list_achievements(
     next_cursor = None
     if more and rows:
         next_cursor = encode_key(_CURSOR_KIND, [rows[-1]["listed_at"], rows[-1]["id"]])
-    return Page([entry(r, zone) for r in rows], next_cursor)
+    return Page([{**entry(r, zone), "cell": _cell(r, cell_m)} for r in rows], next_cursor)
+
+
+def _cell(row: Any, cell_m: int) -> dict[str, Any] | None:
+    if row["point_lat"] is None or row["point_lng"] is None:
+        return None
+    return cell_of(Point(float(row["point_lat"]), float(row["point_lng"])), cell_m).public()
 
 
 def _label(kind: type[Labelled], value: str | None) -> dict[str, str] | None:

@@ -21,6 +21,7 @@ from adapters.database import Cursor, Database
 from domain.cloudevents import event_id
 from domain.concern import Concern
 from domain.lifecycle import Status
+from projections.concern_places import TABLE as PLACES
 from projections.concerns import TABLE as CONCERN_LIST
 from projections.concerns import utc_text
 from projections.runner import Projection, Recorded, Table
@@ -44,7 +45,14 @@ STATUS_EVENTS: tuple[str, ...] = (
 )
 TOPICS: tuple[str, ...] = tuple(sorted(get_topic(getattr(Concern, n)) for n in STATUS_EVENTS))
 _COLUMNS = ("update_id", "concern_id", "position", "at", "status", "note")
-REQUEST_COLUMNS = "id, reference, title, status, category, duty_role, due_on, raised_at, updated_at"
+# The concern's point (concern_places), which request_row coarsens to a cell before it is shown.
+_POINT = ", ".join(
+    f"(SELECT p.{axis} FROM {PLACES} p WHERE p.id = c.id) AS {axis}"  # noqa: S608
+    for axis in ("lat", "lng")
+)
+REQUEST_COLUMNS = (
+    "id, reference, title, status, category, duty_role, due_on, raised_at, updated_at, " + _POINT
+)
 
 
 def public_note(event: Any) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from projections.achievements import Achievements
 from projections.commitments import Commitments
+from projections.concern_places import ConcernPlaces
 from projections.concerns import ConcernList
 from projections.event_counts import EventCounts
 from projections.ledger import Ledger
@@ -19,6 +20,7 @@ PROJECTIONS: tuple[type[Projection], ...] = (
     Open311Updates,
     Ledger,
     Commitments,
+    ConcernPlaces,
 )
 
 

@@ -30,6 +30,7 @@ from api.schemas import (
 from application import disclosure
 from application.minqing import NewConcern
 from domain.errors import Forbidden, NotFound
+from domain.geo import point_from
 from domain.lifecycle import RAISE_ROLES, TRANSITIONS, Action
 from domain.permissions import VIEW_ROLES, check_grid, check_view
 from domain.principal import Principal
@@ -83,6 +84,8 @@ def raise_concern(
         priority_visit=body.priority_visit,
         resident=data,
         anonymous=body.anonymous,
+        place=body.place,
+        location=point_from(body.location.model_dump()) if body.location else None,
     )
     result = app.raise_concern(principal, draft, idem)
     response.headers["Location"] = f"/api/v1/concerns/{result.id}"

@@ -12,7 +12,15 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from api.dates import Day
-from api.deps import MinqingDep, Out, ProjectionsDep, RateLimitDep, caught_up, require
+from api.deps import (
+    MinqingDep,
+    Out,
+    ProjectionsDep,
+    RateLimitDep,
+    SettingsDep,
+    caught_up,
+    require,
+)
 from api.openapi import answers, errors
 from api.params import CursorParam, Limit, MinPosition
 from api.responses import ConcernPage
@@ -25,6 +33,7 @@ from domain.principal import Principal
 from domain.vocabulary import STAFF_ROLES, Category, Library
 from projections import achievements
 from projections.achievements import AchievementQuery, Achievements
+from projections.concern_places import ConcernPlaces
 from projections.concerns import DEFAULT_LIMIT, ConcernList, ConcernQuery, Order, list_concerns
 from projections.runner import ProjectionRunner
 
@@ -47,17 +56,25 @@ def _achievements(
     cursor: str | None,
     limit: int,
     min_position: int | None,
+    cell_m: int,
 ) -> Out:
     position = caught_up(runner, Achievements.name, min_position)
     if isinstance(position, JSONResponse):
         return position
-    page = achievements.list_achievements(app.db, query, zone=app.zone, cursor=cursor, limit=limit)
+    # The entries' cells come from concern_places: caught up to the same position.
+    places = caught_up(runner, ConcernPlaces.name, min_position)
+    if isinstance(places, JSONResponse):
+        return places
+    page = achievements.list_achievements(
+        app.db, query, zone=app.zone, cursor=cursor, limit=limit, cell_m=cell_m
+    )
     return {"items": page.items, "next_cursor": page.next_cursor, "position": position}
 
 
 @router.get("/achievement", **answers(AchievementPage))
 def achievement_library(
     app: MinqingDep,
+    settings: SettingsDep,
     runner: ProjectionsDep,
     principal: Staff,
     category: Categories = None,
@@ -79,7 +96,7 @@ def achievement_library(
         until=until,
         scope=principal.grids,
     )
-    return _achievements(app, runner, query, cursor, limit, min_position)
+    return _achievements(app, runner, query, cursor, limit, min_position, settings.public_cell_m)
 
 
 @router.get("/{library}", **answers(ConcernPage, 404))
@@ -129,6 +146,7 @@ def library_concerns(
 @public_router.get("/achievements", **answers(AchievementPage))
 def public_achievements(
     app: MinqingDep,
+    settings: SettingsDep,
     runner: ProjectionsDep,
     category: Categories = None,
     grid: Grids = None,
@@ -145,4 +163,4 @@ def public_achievements(
         since=since,
         until=until,
     )
-    return _achievements(app, runner, query, cursor, limit, min_position)
+    return _achievements(app, runner, query, cursor, limit, min_position, settings.public_cell_m)

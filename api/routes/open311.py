@@ -54,6 +54,7 @@ from domain.errors import DomainError, Forbidden, Invalid, NotFound
 from domain.lifecycle import Status
 from domain.vocabulary import Category
 from projections import open311
+from projections.concern_places import ConcernPlaces
 from projections.concerns import ConcernList, utc_text
 from projections.open311 import Open311Updates
 from projections.runner import ProjectionRunner
@@ -126,7 +127,7 @@ def _caught_up(request: Request) -> None:
     runner: ProjectionRunner = request.app.state.projections
     head = int(app.recorder.max_notification_id() or 0)
     deadline = monotonic() + READ_YOUR_WRITES_SECONDS
-    for name in (ConcernList.name, Open311Updates.name):
+    for name in (ConcernList.name, Open311Updates.name, ConcernPlaces.name):
         runner.wait_for(name, head, max(0.0, deadline - monotonic()))
 
 
@@ -144,6 +145,8 @@ def _row_of(app: Minqing, concern: Concern) -> dict[str, Any]:
         "raised_at": utc_text(concern.raised_at),
         "updated_at": utc_text(concern.updated_at),
         "note": "; ".join(notes) or None,
+        "lat": (concern.location or {}).get("lat"),
+        "lng": (concern.location or {}).get("lng"),
     }
 
 
@@ -203,7 +206,12 @@ def _by_reference(app: Minqing, reference: str) -> Concern | None:
         return None
 
 
-def _by_references(app: Minqing, references: list[str]) -> list[Row]:
+def _cell_m(request: Request) -> int:
+    settings: Settings = request.app.state.settings
+    return settings.public_cell_m
+
+
+def _by_references(app: Minqing, references: list[str], cell_m: int) -> list[Row]:
     """The requests of these ids, in the order asked; unknown ids are left out."""
     rows = {r["reference"]: r for r in open311.requests_by_reference(app.db, references)}
     found: list[Row] = []
@@ -213,14 +221,14 @@ def _by_references(app: Minqing, references: list[str]) -> list[Row]:
             concern = _by_reference(app, reference)
             row = _row_of(app, concern) if concern is not None else None
         if row is not None:
-            found.append(request_row(app, row))
+            found.append(request_row(app, row, cell_m))
     return found
 
 
-def _find_requests(app: Minqing, params: Mapping[str, str]) -> list[Row]:
+def _find_requests(app: Minqing, params: Mapping[str, str], cell_m: int) -> list[Row]:
     ids = [i.strip() for i in params.get("service_request_id", "").split(",") if i.strip()]
     if ids:  # the spec: other parameters are ignored when ids are given
-        return _by_references(app, list(dict.fromkeys(ids))[:MAX_REQUESTS])
+        return _by_references(app, list(dict.fromkeys(ids))[:MAX_REQUESTS], cell_m)
     start, end = _window(app, params.get("start_date"), params.get("end_date"))
     rows = open311.requests_between(
         app.db,
@@ -230,7 +238,7 @@ def _find_requests(app: Minqing, params: Mapping[str, str]) -> list[Row]:
         statuses=_statuses(params.get("status")),
         limit=MAX_REQUESTS,
     )
-    return [request_row(app, r) for r in rows]
+    return [request_row(app, r, cell_m) for r in rows]
 
 
 @router.get(
@@ -243,7 +251,7 @@ def requests(fmt: str, request: Request) -> Response:
 
     def produce(f: str) -> Response:
         _caught_up(request)
-        rows = _find_requests(_minqing(request), params)
+        rows = _find_requests(_minqing(request), params, _cell_m(request))
         return answer(f, "service_requests", "request", rows)
 
     return _guarded(fmt, produce, request)
@@ -258,7 +266,7 @@ def one_request(request_id: str, fmt: str, request: Request) -> Response:
 
     def produce(f: str) -> Response:
         _caught_up(request)
-        rows = _by_references(_minqing(request), [request_id.strip()])
+        rows = _by_references(_minqing(request), [request_id.strip()], _cell_m(request))
         if not rows:
             raise Open311Error(404, f"no service request {request_id}")
         return answer(f, "service_requests", "request", rows)

@@ -239,6 +239,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "record.no_concern": "本次走访未登记民情。",
         "record.raised_anyway": "以下民情已经登记（走访未保存）：{refs}",
         "record.resident_help": "姓名和电话选填；只有走访和办理人员能看到。",
+        "record.similar": "查找是否已有同一件事",
+        "record.similar_found": "近期已有相似的民情，可能是同一件事：",
+        "record.similar_none": "近期没有相似的民情。",
+        "record.similar_score": "相似度 {score}",
         # lists
         "list.title": "民情列表",
         "list.total": "共 {total} 条，本页显示 {shown} 条",
@@ -715,6 +719,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "record.resident_help": (
             "Name and phone are optional; only visitors and the owner can see them."
         ),
+        "record.similar": "Look for the same matter already recorded",
+        "record.similar_found": "Recent concerns like this one, perhaps the same matter:",
+        "record.similar_none": "No recent concern like this one.",
+        "record.similar_score": "alike {score}",
         "list.title": "Concerns",
         "list.total": "{total} in all, {shown} on this page",
         "list.pages": "Pages",

@@ -25,6 +25,7 @@ from api.doors import Door
 from api.main import create_app
 from application.minqing import NewConcern, NewVisit
 from domain.meeting import MeetingKind
+from domain.place import PlaceKind
 from domain.principal import Principal
 from domain.residents import ResidentData
 from domain.vocabulary import Category, Channel, Library, Role
@@ -66,6 +67,7 @@ class World:
     agenda_concern: str
     meeting: str
     visit: str
+    place: str = ""
     tokens: dict[Role, str] = field(default_factory=dict)
 
     def url(self, path: str) -> str:
@@ -92,6 +94,9 @@ class World:
             "action": "refer",
             "year": "2026",
             "day": "2026-12-31",
+            "place_id": self.place,
+            # A grid of its own: a boundary drawn here changes no other test's grid.
+            "grid": "doors",
         }
         return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
 
@@ -187,6 +192,12 @@ BODIES: dict[tuple[str, str], Body] = {
             for s in ("triage", "committee", "handling", "feedback")
         ]
     },
+    ("POST", "/api/v1/places"): lambda w: {"grid": "2", "name": "5号楼", "kind": "building"},
+    ("PATCH", "/api/v1/places/{place_id}"): lambda w: {"name": "5号楼"},
+    ("PUT", "/api/v1/grids/{grid}/boundary"): lambda w: {
+        "type": "Polygon",
+        "coordinates": [[[121.0, 31.0], [121.1, 31.0], [121.1, 31.1], [121.0, 31.0]]],
+    },
     ("POST", "/api/v1/visits"): lambda w: {
         "grid": "2",
         "household": "5号楼201",
@@ -264,6 +275,7 @@ def world(shared_server: Server) -> World:
         meeting.id,
         visit.id,
     )
+    w.place = app.register_place(driver, "2", "5号楼", PlaceKind.BUILDING).id
     for role in ROLES:
         _, w.tokens[role] = server.principal([role], member=member)
     # A read of the resident's data in grid 2: the access log has an entry to scope.

@@ -199,6 +199,7 @@ def test_the_worked_story_puts_the_streetlight_job_in_the_public_achievement_lib
         "solved": True,
         "satisfaction": "satisfied",
         "satisfaction_label": {"zh": "满意", "en": "Satisfied"},
+        "cell": None,  # recorded without a point
     }
     # Staff read the same entry in the library behind the login.
     assert story.entry(ok(story.staff.get("/api/v1/libraries/achievement"))) == entry

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 
 from application.minqing import Minqing, NewVisit
+from domain.geo import Point, cell_of
 from domain.vocabulary import Category, DutyRole, Library, Role, Satisfaction
 from domain.voting import Choice
 from projections.achievements import TABLE as ACHIEVEMENTS
@@ -118,6 +119,12 @@ def expected_entry(app: Minqing, concern_id: UUID) -> tuple[str, dict[str, Any]]
         "satisfaction_label": (
             {"zh": Satisfaction(satisfaction).zh, "en": Satisfaction(satisfaction).en}
             if satisfaction
+            else None
+        ),
+        # Where, only as the cell of its point (the default 500 m), if it has one.
+        "cell": (
+            cell_of(Point(c.location["lat"], c.location["lng"]), 500).public()
+            if c.location
             else None
         ),
     }

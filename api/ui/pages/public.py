@@ -148,7 +148,12 @@ def achievement_library(
     chosen = category if category in {c.value for c in Category} else ""
     query = AchievementQuery(categories=[chosen] if chosen else [])
     page = achievements.list_achievements(
-        app.db, query, zone=app.zone, cursor=cursor, limit=ACHIEVEMENTS_PAGE
+        app.db,
+        query,
+        zone=app.zone,
+        cursor=cursor,
+        limit=ACHIEVEMENTS_PAGE,
+        cell_m=request.app.state.settings.public_cell_m,
     )
     context = {"entries": page.items, "next_cursor": page.next_cursor, "category": chosen}
     return render(request, "achievements.html", context, session=session)

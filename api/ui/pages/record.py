@@ -15,6 +15,7 @@ from api.ui.messages import translate
 from api.ui.refusals import FormInvalid, Problem, problems_of
 from api.ui.render import lang_of, render
 from api.ui.sessions import UiSession
+from api.ui.similar import suggestions
 from api.ui.web import Form, PostedDep, SessionDep, UiRoute, minqing, need, redirect
 from application.minqing import NewConcern, NewVisit
 from domain.errors import DomainError, Invalid
@@ -41,13 +42,14 @@ def _page(
     n: int,
     values: dict[str, str],
     errors: Errors | None = None,
+    similar: dict[int, list[dict[str, Any]]] | None = None,
 ) -> Response:
     app = minqing(request)
     values = {"visited_on": app.clock().date().isoformat(), **values}
     grids = sorted(posted_session.principal.grids)
     if len(grids) == 1:
         values.setdefault("grid", grids[0])
-    context = {"n": n, "values": values, "errors": errors, "grids": grids}
+    context = {"n": n, "values": values, "errors": errors, "grids": grids, "similar": similar or {}}
     status = errors.status if errors else 200
     return render(request, "record.html", context, session=posted_session, status=status)
 
@@ -86,6 +88,9 @@ def record(request: Request, posted: PostedDep) -> Response:
     n = _count(form.get("n", "1"))
     if form.get("action") == "add":
         return _page(request, session, min(MAX_CONCERNS, n + 1), form.flat())
+    if form.get("action") == "similar":
+        found = {i: suggestions(request, session, form, i) for i in range(n) if _used(form, i)}
+        return _page(request, session, n, form.flat(), similar=found)
     visit_data = payload(form, VisitIn, lists=("concern_ids",))
     problems: list[Problem] = []
     visit = None
