@@ -60,6 +60,7 @@ class Postgres(Dialect):
 
     position_column = "notification_id"
     serial_id = "BIGSERIAL PRIMARY KEY"
+    blob = "BYTEA"
     shared = True
     renames_indexes = True
 

@@ -93,6 +93,12 @@ API: dict[tuple[str, str], Door] = {
     ("POST", CONCERN + "/resolve"): door(R.STAFF, grid="object", owner=True),
     ("POST", CONCERN + "/record-feedback"): door(R.COLLECTOR, R.STAFF, grid="object"),
     ("POST", CONCERN + "/reopen"): door(R.STAFF, grid="object"),
+    # photos: intake by whoever may raise, before/after by whoever may resolve (domain.photos)
+    ("POST", CONCERN + "/attachments"): door(
+        R.COLLECTOR, R.GRID_LEADER, R.STAFF, grid="object", owner=True
+    ),
+    ("GET", CONCERN + "/attachments/{digest}"): Door(VIEW, "object", owner=True),
+    ("GET", "/public/achievements/{concern_id}/photos/{digest}"): public(),
     # queues
     ("GET", "/api/v1/queues/triage"): Door(STAFF, "filter"),
     ("GET", "/api/v1/queues/committee"): Door(STAFF, "filter"),

@@ -15,6 +15,7 @@ from application.commands import CommandResult, Idempotency, NewConcern, NewVisi
 from application.concerns import ConcernCommands
 from application.meetings import MeetingCommands
 from application.members import MemberCommands
+from application.photos import PhotoCommands
 from application.views import Views
 
 __all__ = [
@@ -27,5 +28,5 @@ __all__ = [
 ]
 
 
-class Minqing(ConcernCommands, MeetingCommands, MemberCommands, Views):
+class Minqing(ConcernCommands, MeetingCommands, MemberCommands, PhotoCommands, Views):
     """Residents' concerns, event-sourced: every command is one atomic save of events."""

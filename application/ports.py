@@ -56,7 +56,20 @@ class ResidentKeyErased:
     erased_at: str
 
 
-SideRow = IdempotencyRow | ResidentKeyRow | ResidentKeyErased
+@dataclass(frozen=True)
+class PhotoRow:
+    """A photo's bytes under their SHA-256 digest (content-addressed: the same photo twice is
+    one row); `resident_ref` ties a photo that shows a resident to their erasure."""
+
+    digest: str
+    content_type: str
+    data: bytes
+    thumb: bytes
+    resident_ref: str | None
+    created_at: str
+
+
+SideRow = IdempotencyRow | ResidentKeyRow | ResidentKeyErased | PhotoRow
 
 
 # -- the ports ---------------------------------------------------------------------------------
@@ -235,7 +248,27 @@ class Ports:
     keyring: Keyring
     accounts: Principals
     access_log: AccessLog
+    photos: Photos
     sql: Any = None
+
+
+@dataclass(frozen=True)
+class StoredPhoto:
+    """A photo as kept: its bytes and thumbnail, or None for both once erased."""
+
+    digest: str
+    content_type: str
+    data: bytes | None
+    thumb: bytes | None
+    erased_at: str | None
+
+
+class Photos(Protocol):
+    """The photos' bytes, by digest (written as `PhotoRow`s with their events)."""
+
+    def find(self, digest: str) -> StoredPhoto | None:
+        """The photo kept under `digest`, if any."""
+        ...
 
 
 @runtime_checkable

@@ -76,6 +76,7 @@ class Concern(ConcernCommands, Aggregate):
         self.merged_into: UUID | None = None
         self.missed_due_dates: list[date] = []
         self.feedback_overdue_rounds: list[int] = []
+        self.photos: list[dict[str, Any]] = []
         self.updated_at = at
 
     @property
@@ -329,6 +330,41 @@ class Concern(ConcernCommands, Aggregate):
         self, round: int, window_days: int, actor_id: str, actor_role: str, at: datetime
     ) -> None:
         self.feedback_overdue_rounds.append(round)
+
+    @event("PhotoAttached")
+    def _photo_attached(
+        self,
+        digest: str,
+        kind: str,
+        content_type: str,
+        width: int,
+        height: int,
+        size: int,
+        caption: str | None,
+        publishable: bool,
+        shows_resident: bool,
+        round: int,
+        actor_id: str,
+        actor_role: str,
+        at: datetime,
+    ) -> None:
+        # A fact about the concern, like DeadlineMissed: its status and updated_at stay.
+        self.photos.append(
+            {
+                "digest": digest,
+                "kind": kind,
+                "content_type": content_type,
+                "width": width,
+                "height": height,
+                "size": size,
+                "caption": caption,
+                "publishable": publishable,
+                "shows_resident": shows_resident,
+                "round": round,
+                "by": actor_id,
+                "at": at,
+            }
+        )
 
     @event("Reopened")
     def _reopened(

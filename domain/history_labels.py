@@ -64,6 +64,7 @@ EVENT_LABELS: Mapping[str, Mapping[str, Label]] = {
         "FeedbackRecorded": Label("回访", "Resident's feedback recorded"),
         "DeadlineMissed": Label("逾期未办结", "Deadline missed"),
         "FeedbackOverdue": Label("回访逾期", "Feedback overdue"),
+        "PhotoAttached": Label("添加照片", "Photo attached"),
         "Reopened": Label("重新办理", "Reopened"),
     },
     "Meeting": {

@@ -27,6 +27,7 @@ from domain.concern import Assignment, Concern
 from domain.index import Index
 from domain.meeting import Meeting, MeetingKind
 from domain.member import Member
+from domain.photos import PhotoFacts, PhotoKind
 from domain.principal import Actor
 from domain.resident_record import Resident
 from domain.visit import SealedHousehold, Visit
@@ -174,6 +175,8 @@ def _story() -> Story:
     main.record_outcome(CHAIR, secret.id, tally, AT)
     main.assign(CHAIR, Assignment(member.id, DutyRole.ENVIRONMENT_MONITOR, DUE), None, AT)
     main.record_progress(OWNER, "已订购新灯", AT)
+    after = PhotoFacts("ab" * 32, "image/jpeg", 1600, 1200, 240_000)
+    main.attach_photo(OWNER, after, PhotoKind.AFTER, "张大爷家门口", True, False, AT)
     main.extend_deadline(COMMITTEE, DUE + timedelta(days=7), "配件延期", AT)
     main.reassign(COMMITTEE, other.id, DutyRole.MEDIATOR, "李强出差", AT)
     main.send_back(OWNER, "不属本人职责", AT)
