@@ -197,6 +197,11 @@ UI: dict[tuple[str, str], Door] = {
     # Only whoever recorded the concern (it shows the tracking code): no role passes as such.
     ("GET", "/ui/concerns/{ref}/receipt"): Door(frozenset(), "object"),
     ("POST", "/ui/concerns/{ref}/reveal"): door(R.SUPERVISOR, grid="object"),
+    # Which roles depends on the kind of photo (domain.photos), as the API's.
+    ("POST", "/ui/concerns/{ref}/photos"): door(
+        R.COLLECTOR, R.GRID_LEADER, R.STAFF, grid="object", owner=True
+    ),
+    ("GET", "/ui/concerns/{ref}/photos/{digest}"): Door(VIEW, "object", owner=True),
     ("GET", "/ui/meetings"): Door(READERS),
     ("POST", "/ui/meetings"): door(R.CHAIR, R.COMMITTEE),
     ("GET", "/ui/meetings/{meeting_id}"): Door(READERS, linked=True),

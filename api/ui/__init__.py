@@ -11,6 +11,7 @@ from api.ui.pages import (
     concern,
     ledger,
     meetings,
+    photos,
     printouts,
     public,
     queues,
@@ -30,6 +31,7 @@ ROUTERS = (
     supervision.router,
     ledger.router,
     printouts.router,
+    photos.router,
 )
 
 
