@@ -188,6 +188,7 @@ UI: dict[tuple[str, str], Door] = {
     ("GET", "/ui/triage"): door(R.GRID_LEADER, R.STAFF, R.ADMIN, grid="filter"),
     ("GET", "/ui/committee"): door(R.COMMITTEE, R.CHAIR, R.STAFF, grid="filter"),
     ("GET", "/ui/tasks"): Door(frozenset(Role) - {R.RESIDENT, R.SYSTEM}, "filter"),
+    ("GET", "/ui/inbox"): Door(frozenset(Role) - {R.RESIDENT, R.SYSTEM}, "filter"),
     ("GET", "/ui/concerns"): Door(VIEW, "filter"),
     ("GET", "/ui/concerns/{ref}"): Door(VIEW, "object", owner=True),
     # Which roles depends on the action: the lifecycle's table (domain.lifecycle), as the API's.

@@ -9,6 +9,7 @@ from fastapi.staticfiles import StaticFiles
 from api.ui.actions import FIELDS
 from api.ui.pages import (
     concern,
+    inbox,
     ledger,
     meetings,
     photos,
@@ -32,6 +33,7 @@ ROUTERS = (
     ledger.router,
     printouts.router,
     photos.router,
+    inbox.router,
 )
 
 

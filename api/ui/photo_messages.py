@@ -1,4 +1,4 @@
-"""The photo pages' words, in Chinese and English (merged into api/ui/messages.py's
+"""The photo pages' and the inbox's words, in Chinese and English (merged into api/ui/messages.py's
 catalogue, which checks both languages hold the same keys)."""
 
 from __future__ import annotations
@@ -22,6 +22,20 @@ PHOTO_MESSAGES: dict[str, dict[str, str]] = {
         "photo.erased": "照片已随居民个人信息删除",
         "photo.open": "查看原图：{caption}",
         "done.photo": "添加照片",
+        # the inbox (api/ui/inbox.py)
+        "nav.inbox": "待办",
+        "nav.count": "{n} 项待办",
+        "inbox.title": "待办",
+        "inbox.nothing": "眼下没有需要您处理的事项。",
+        "inbox.votes": "等待您表决",
+        "inbox.vote_open": "表决进行中，您还没有投票",
+        "inbox.due": "即将到期或已逾期的交办",
+        "inbox.due_on": "{date}到期",
+        "inbox.overdue_since": "{date}到期，已逾期",
+        "inbox.decide.triage": "待分拣的民情",
+        "inbox.decide.committee": "待支委会研究的民情",
+        "inbox.decide.overdue": "已逾期、待决定延期或改派的民情",
+        "inbox.open_queue": "打开队列（共 {n} 条）",
         "err.photo_unreadable": "{label}无法识别，请用 JPEG、PNG 或 WebP 格式的照片",
         "err.photo_empty": "请拍摄或选择{label}",
         "err.photo_too_big": "{label}太大了，单张不能超过 {mb} MB",
@@ -55,6 +69,20 @@ PHOTO_MESSAGES: dict[str, dict[str, str]] = {
         "photo.erased": "Photo erased with the resident's personal data",
         "photo.open": "Open the full photo: {caption}",
         "done.photo": "Photo attached",
+        # the inbox (api/ui/inbox.py)
+        "nav.inbox": "To do",
+        "nav.count": "{n} waiting for you",
+        "inbox.title": "To do",
+        "inbox.nothing": "Nothing needs your action just now.",
+        "inbox.votes": "Waiting for your vote",
+        "inbox.vote_open": "a vote is open and you have not voted",
+        "inbox.due": "Your assignments due soon or overdue",
+        "inbox.due_on": "due {date}",
+        "inbox.overdue_since": "due {date}, overdue",
+        "inbox.decide.triage": "Concerns waiting to be triaged",
+        "inbox.decide.committee": "Concerns waiting for the committee",
+        "inbox.decide.overdue": "Overdue concerns: extend or reassign?",
+        "inbox.open_queue": "Open the queue ({n} in all)",
         "err.photo_unreadable": "{label} is not a photo we can read: use JPEG, PNG or WebP",
         "err.photo_empty": "Take or choose the {label}",
         "err.photo_too_big": "{label} is too big: at most {mb} MB a photo",
