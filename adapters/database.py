@@ -42,6 +42,8 @@ class Dialect(str):
     position_column: str
     # A column type for an ever-growing integer id (the access log's paging).
     serial_id: str
+    # A column type for bytes (photos: adapters/side_tables.py).
+    blob: str
     # True when processes can hold advisory locks and LISTEN for new events; else one
     # process runs the workers and polls.
     shared: bool

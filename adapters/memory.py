@@ -28,10 +28,12 @@ from adapters.keyring import Keyring, StoredKey
 from application.ports import (
     Access,
     IdempotencyRow,
+    PhotoRow,
     Ports,
     ResidentKeyErased,
     ResidentKeyRow,
     StoredAnswer,
+    StoredPhoto,
 )
 from domain.errors import Conflict, NotFound
 from domain.principal import Principal
@@ -50,6 +52,8 @@ class MemoryRecorder(POPOApplicationRecorder):
         super().__init__()
         self.idempotency: dict[tuple[str, str], IdempotencyRow] = {}
         self.keys: dict[str, StoredKey] = {}
+        self.photos: dict[str, StoredPhoto] = {}
+        self.photo_residents: dict[str, str] = {}
 
     def _assert_uniqueness(self, stored_events: Sequence[Any], **kwargs: Any) -> None:
         super()._assert_uniqueness(stored_events, **kwargs)
@@ -70,7 +74,27 @@ class MemoryRecorder(POPOApplicationRecorder):
                 self.keys[row.resident_ref] = StoredKey(row.wrapped_key, None)
             elif isinstance(row, ResidentKeyErased) and row.resident_ref in self.keys:
                 self.keys[row.resident_ref] = StoredKey(None, row.erased_at)
+                self._erase_photos(row)
+            elif isinstance(row, PhotoRow):
+                self._keep_photo(row)
         return ids
+
+    def _keep_photo(self, row: PhotoRow) -> None:
+        kept = self.photos.get(row.digest)
+        if kept is None or kept.erased_at is not None:
+            self.photos[row.digest] = StoredPhoto(
+                row.digest, row.content_type, row.data, row.thumb, None
+            )
+            if row.resident_ref:
+                self.photo_residents[row.digest] = row.resident_ref
+
+    def _erase_photos(self, row: ResidentKeyErased) -> None:
+        for digest, ref in self.photo_residents.items():
+            kept = self.photos[digest]
+            if ref == row.resident_ref and kept.erased_at is None:
+                self.photos[digest] = StoredPhoto(
+                    digest, kept.content_type, None, None, row.erased_at
+                )
 
     # -- the ports that read what the recorder keeps ---------------------------------------
 
@@ -81,6 +105,11 @@ class MemoryRecorder(POPOApplicationRecorder):
         if row is None:
             return None
         return StoredAnswer(row.fingerprint, json.loads(row.body), row.aggregate_id, row.version)
+
+    def find_photo(self, digest: str) -> StoredPhoto | None:
+        """The photo kept under `digest` (the `Photos` port, through `MemoryPhotos`)."""
+        with self._database_lock:
+            return self.photos.get(digest)
 
     def stored(self, resident_ref: str) -> StoredKey | None:
         """The resident's key as kept (the keyring's vault)."""
@@ -111,7 +140,19 @@ class MemoryStore(POPOFactory):
             keyring=Keyring(master_key, recorder),
             accounts=MemoryPrincipals(),
             access_log=MemoryAccessLog(),
+            photos=MemoryPhotos(recorder),
         )
+
+
+class MemoryPhotos:
+    """The photos the recorder keeps with its events (the `Photos` port)."""
+
+    def __init__(self, recorder: MemoryRecorder) -> None:
+        self._recorder = recorder
+
+    def find(self, digest: str) -> StoredPhoto | None:
+        """The photo kept under `digest`, if any."""
+        return self._recorder.find_photo(digest)
 
 
 class MemoryCounters:

@@ -66,6 +66,7 @@ class Postgres(Dialect):
 
     position_column = "notification_id"
     serial_id = "BIGSERIAL PRIMARY KEY"
+    blob = "BYTEA"
     shared = True
     renames_indexes = True
 

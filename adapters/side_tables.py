@@ -17,11 +17,14 @@ from adapters.database import Database
 from adapters.keyring import Keyring, SqlKeyVault
 from application.ports import (
     IdempotencyRow,
+    PhotoRow,
     Ports,
     RequestEventRow,
+    ResidentKeyErased,
     ResidentKeyRow,
     SideRow,
     StoredAnswer,
+    StoredPhoto,
 )
 
 TABLES = (
@@ -59,6 +62,15 @@ TABLES = (
     "CREATE INDEX IF NOT EXISTS minqing_request_events__request"
     " ON minqing_request_events (request_id)",
 )
+# Photos' bytes by SHA-256 digest, in the database so one backup holds everything; {blob} is
+# the dialect's type for bytes. Erasing a resident empties the bytes of the photos that show
+# them (`resident_ref`); the row, and the digest in the log, stay.
+PHOTO_TABLE = (
+    "CREATE TABLE IF NOT EXISTS minqing_photos ("
+    " digest TEXT PRIMARY KEY, content_type TEXT NOT NULL, data {blob}, thumb {blob},"
+    " resident_ref TEXT, created_at TEXT NOT NULL, erased_at TEXT)"
+)
+PHOTO_INDEX = "CREATE INDEX IF NOT EXISTS minqing_photos__resident ON minqing_photos (resident_ref)"
 # Columns added after their table was first made: (table, column, type).
 ADDED_COLUMNS = (
     # Failures recorded before it have no address (they count for the name only).
@@ -95,6 +107,25 @@ def statement(row: SideRow) -> tuple[str, tuple[Any, ...]]:
             " VALUES (?, ?, ?)",
             (row.aggregate_id, row.version, row.request_id),
         )
+    if isinstance(row, PhotoRow):
+        # The same bytes again are the same photo: kept once; bytes erased before come back
+        # only with a new upload of them.
+        return (
+            "INSERT INTO minqing_photos"
+            " (digest, content_type, data, thumb, resident_ref, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (digest) DO UPDATE SET"
+            " data = excluded.data, thumb = excluded.thumb,"
+            " resident_ref = excluded.resident_ref, erased_at = NULL"
+            " WHERE minqing_photos.erased_at IS NOT NULL",
+            (
+                row.digest,
+                row.content_type,
+                row.data,
+                row.thumb,
+                row.resident_ref,
+                row.created_at,
+            ),
+        )
     return (
         "UPDATE minqing_resident_keys SET wrapped_key = NULL, erased_at = ? WHERE resident_ref = ?",
         (row.erased_at, row.resident_ref),
@@ -102,8 +133,20 @@ def statement(row: SideRow) -> tuple[str, tuple[Any, ...]]:
 
 
 def statements(rows: Any) -> list[tuple[str, tuple[Any, ...]]]:
-    """The statements of a save's `side_rows` (none when the save has none)."""
-    return [statement(r) for r in rows or ()]
+    """The statements of a save's `side_rows` (none when the save has none); erasing a
+    resident's key also erases the bytes of the photos that show them."""
+    found = []
+    for row in rows or ():
+        found.append(statement(row))
+        if isinstance(row, ResidentKeyErased):
+            found.append(
+                (
+                    "UPDATE minqing_photos SET data = NULL, thumb = NULL, erased_at = ?"
+                    " WHERE resident_ref = ? AND erased_at IS NULL",
+                    (row.erased_at, row.resident_ref),
+                )
+            )
+    return found
 
 
 # Take `?` numbers of the counter named `?` at once; the last one taken comes back.
@@ -151,9 +194,34 @@ class SqlIdempotency:
         )
 
 
+class SqlPhotos:
+    """The photos' bytes in `minqing_photos` (the `Photos` port)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def find(self, digest: str) -> StoredPhoto | None:
+        """The photo kept under `digest`, if any."""
+        row = self._db.fetchone(
+            "SELECT digest, content_type, data, thumb, erased_at FROM minqing_photos"
+            " WHERE digest = ?",
+            (digest,),
+        )
+        if row is None:
+            return None
+        return StoredPhoto(
+            str(row["digest"]),
+            str(row["content_type"]),
+            None if row["data"] is None else bytes(row["data"]),
+            None if row["thumb"] is None else bytes(row["thumb"]),
+            row["erased_at"],
+        )
+
+
 def create_tables(db: Database) -> None:
     """Create the side tables (the event store creates its own), under the schema lock."""
-    db.create(TABLES, ADDED_COLUMNS)
+    photos = (PHOTO_TABLE.format(blob=db.dialect.blob), PHOTO_INDEX)
+    db.create((*TABLES, *photos), ADDED_COLUMNS)
 
 
 def sql_ports(db: Database, master_key: bytes) -> Ports:
@@ -167,5 +235,6 @@ def sql_ports(db: Database, master_key: bytes) -> Ports:
         keyring=Keyring(master_key, SqlKeyVault(db)),
         accounts=Accounts(db),
         access_log=SqlAccessLog(db),
+        photos=SqlPhotos(db),
         sql=db,
     )

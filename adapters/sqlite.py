@@ -33,6 +33,7 @@ class SQLite(Dialect):
 
     position_column = "rowid"
     serial_id = "INTEGER PRIMARY KEY AUTOINCREMENT"
+    blob = "BLOB"
     shared = False
     renames_indexes = False
 

@@ -94,6 +94,12 @@ API: dict[tuple[str, str], Door] = {
     ("POST", CONCERN + "/resolve"): door(R.STAFF, grid="object", owner=True),
     ("POST", CONCERN + "/record-feedback"): door(R.COLLECTOR, R.STAFF, grid="object"),
     ("POST", CONCERN + "/reopen"): door(R.STAFF, grid="object"),
+    # photos: intake by whoever may raise, before/after by whoever may resolve (domain.photos)
+    ("POST", CONCERN + "/attachments"): door(
+        R.COLLECTOR, R.GRID_LEADER, R.STAFF, grid="object", owner=True
+    ),
+    ("GET", CONCERN + "/attachments/{digest}"): Door(VIEW, "object", owner=True),
+    ("GET", "/public/achievements/{concern_id}/photos/{digest}"): public(),
     # queues
     ("GET", "/api/v1/queues/triage"): Door(STAFF, "filter"),
     ("GET", "/api/v1/queues/committee"): Door(STAFF, "filter"),
@@ -216,6 +222,7 @@ UI: dict[tuple[str, str], Door] = {
     ("GET", "/ui/triage"): door(R.GRID_LEADER, R.STAFF, R.ADMIN, grid="filter"),
     ("GET", "/ui/committee"): door(R.COMMITTEE, R.CHAIR, R.STAFF, grid="filter"),
     ("GET", "/ui/tasks"): Door(frozenset(Role) - {R.RESIDENT, R.SYSTEM}, "filter"),
+    ("GET", "/ui/inbox"): Door(frozenset(Role) - {R.RESIDENT, R.SYSTEM}, "filter"),
     ("GET", "/ui/concerns"): Door(VIEW, "filter"),
     ("GET", "/ui/concerns/{ref}"): Door(VIEW, "object", owner=True),
     # Which roles depends on the action: the lifecycle's table (domain.lifecycle), as the API's.
@@ -225,6 +232,11 @@ UI: dict[tuple[str, str], Door] = {
     # Only whoever recorded the concern (it shows the tracking code): no role passes as such.
     ("GET", "/ui/concerns/{ref}/receipt"): Door(frozenset(), "object"),
     ("POST", "/ui/concerns/{ref}/reveal"): door(R.SUPERVISOR, grid="object"),
+    # Which roles depends on the kind of photo (domain.photos), as the API's.
+    ("POST", "/ui/concerns/{ref}/photos"): door(
+        R.COLLECTOR, R.GRID_LEADER, R.STAFF, grid="object", owner=True
+    ),
+    ("GET", "/ui/concerns/{ref}/photos/{digest}"): Door(VIEW, "object", owner=True),
     ("GET", "/ui/meetings"): Door(READERS),
     ("POST", "/ui/meetings"): door(R.CHAIR, R.COMMITTEE),
     ("GET", "/ui/meetings/{meeting_id}"): Door(READERS, linked=True),

@@ -28,6 +28,7 @@ from domain.errors import (
     TransitionNotAllowed,
     VersionMismatch,
 )
+from domain.photos import TooLarge
 from domain.unreadable import UnreadableEvent
 
 
@@ -89,6 +90,10 @@ def _domain(exc: DomainError) -> tuple[int, dict[str, Any]]:
     if isinstance(exc, Invalid):
         fields = [{"field": f, "message": m} for f, m in exc.fields]
         return 422, error_body("invalid", str(exc), fields=fields)
+    if isinstance(exc, TooLarge):
+        message = str(exc).partition(": ")[2]
+        fields = [{"field": exc.field, "message": message}]
+        return 413, error_body("too_large", str(exc), fields=fields, limit=exc.limit)
     return 400, error_body("invalid", str(exc))
 
 

@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import BodyNotJson, BodyTooLarge, refusal
+from domain.photos import MAX_PHOTO_BYTES
 
 # Deeper JSON than any request of this API needs: Python's parser recurses per level (a
 # body of 100,000 `[` is a RecursionError), and validation walks each level again.
@@ -26,6 +27,9 @@ MAX_JSON_DEPTH = 32
 # so an ordinary client gets the answer instead of a reset connection; past it the
 # connection is closed unread.
 DRAIN_BYTES = 8 * 1024 * 1024
+# A form with files (multipart) may carry this many photos besides its fields: each photo is
+# held to its own limit where it is read (api/routes/attachments.py, the web UI's forms).
+PHOTOS_PER_FORM = 3
 
 
 class JsonShape:
@@ -98,9 +102,12 @@ class BodyLimits:
     """ASGI middleware: refuses request bodies over `max_bytes` (413) and JSON bodies that
     are not UTF-8 or nest too deeply (422), while they stream."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, upload_bytes: int = PHOTOS_PER_FORM * MAX_PHOTO_BYTES
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.upload_bytes = upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -108,10 +115,12 @@ class BodyLimits:
             return
         headers = Headers(scope=scope)
         declared = _content_length(headers)
-        if declared is not None and declared > self.max_bytes:
+        multipart = headers.get("content-type", "").lower().startswith("multipart/form-data")
+        limit = self.max_bytes + (self.upload_bytes if multipart else 0)
+        if declared is not None and declared > limit:
             if declared <= DRAIN_BYTES:
                 await _drain(receive)
-            await _refuse(scope, send, BodyTooLarge(self.max_bytes))
+            await _refuse(scope, send, BodyTooLarge(limit))
             return
         shape = JsonShape() if _is_json(headers) else None
         size = 0
@@ -124,8 +133,8 @@ class BodyLimits:
                 return message
             chunk: bytes = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
-                raise BodyTooLarge(self.max_bytes)
+            if size > limit:
+                raise BodyTooLarge(limit)
             if shape is not None:
                 problem = shape.feed(chunk, final=not message.get("more_body", False))
                 if problem is not None:

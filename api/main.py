@@ -13,6 +13,7 @@ from api.deps import RateLimiter
 from api.limits import BodyLimits
 from api.params import checked_params
 from api.routes import (
+    attachments,
     audit,
     calendar,
     commitments,
@@ -122,6 +123,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         libraries.router,
         libraries.public_router,
         members.points_router,
+        attachments.router,
+        attachments.public_router,
         ledger.router,
         front.router,
         calendar.router,

@@ -16,6 +16,7 @@ from application.commands import CommandResult, Idempotency, NewConcern, NewVisi
 from application.commitments import CommitmentCommands
 from application.meetings import MeetingCommands
 from application.members import MemberCommands
+from application.photos import PhotoCommands
 from application.service import ServiceCommands
 from application.views import Views
 
@@ -29,5 +30,7 @@ __all__ = [
 ]
 
 
-class Minqing(CommitmentCommands, MeetingCommands, MemberCommands, ServiceCommands, Views):
+class Minqing(
+    CommitmentCommands, MeetingCommands, MemberCommands, ServiceCommands, PhotoCommands, Views
+):
     """Residents' concerns, event-sourced: every command is one atomic save of events."""

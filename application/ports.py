@@ -65,7 +65,20 @@ class RequestEventRow:
     request_id: str
 
 
-SideRow = IdempotencyRow | ResidentKeyRow | ResidentKeyErased | RequestEventRow
+@dataclass(frozen=True)
+class PhotoRow:
+    """A photo's bytes under their SHA-256 digest (content-addressed: the same photo twice is
+    one row); `resident_ref` ties a photo that shows a resident to their erasure."""
+
+    digest: str
+    content_type: str
+    data: bytes
+    thumb: bytes
+    resident_ref: str | None
+    created_at: str
+
+
+SideRow = IdempotencyRow | ResidentKeyRow | ResidentKeyErased | RequestEventRow | PhotoRow
 
 
 # -- the ports ---------------------------------------------------------------------------------
@@ -275,9 +288,29 @@ class Ports:
     keyring: Keyring
     accounts: Principals
     access_log: AccessLog
+    photos: Photos
     sql: Any = None
     # None: numbers come from `counters` in a transaction of their own (SQLite, memory).
     writer: NumberedWrites | None = None
+
+
+@dataclass(frozen=True)
+class StoredPhoto:
+    """A photo as kept: its bytes and thumbnail, or None for both once erased."""
+
+    digest: str
+    content_type: str
+    data: bytes | None
+    thumb: bytes | None
+    erased_at: str | None
+
+
+class Photos(Protocol):
+    """The photos' bytes, by digest (written as `PhotoRow`s with their events)."""
+
+    def find(self, digest: str) -> StoredPhoto | None:
+        """The photo kept under `digest`, if any."""
+        ...
 
 
 @runtime_checkable

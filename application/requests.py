@@ -44,9 +44,7 @@ def note_principal(principal_id: str) -> None:
         context.principal_id = principal_id
 
 
-def rows_for(
-    objs: tuple[Any, ...], context: RequestContext | None = None
-) -> list[RequestEventRow]:
+def rows_for(objs: tuple[Any, ...], context: RequestContext | None = None) -> list[RequestEventRow]:
     """A row per pending event of `objs` naming the current request, or `context` (given
     where the events are prepared off the request's own context: the writer's thread)."""
     context = context or CURRENT.get()

@@ -42,6 +42,7 @@ from domain.json_schema import (
 )
 from domain.meeting import Meeting, MeetingKind
 from domain.member import Member
+from domain.photos import PhotoKind
 from domain.resident_record import Resident
 from domain.service import Rating
 from domain.visit import Visit
@@ -272,6 +273,21 @@ CONTRACTS: tuple[Contract, ...] = (
             "deadline": DATETIME_STRING,
             "owner": nullable(UUID_STRING),
         },
+    ),
+    Contract(
+        _of(Concern, "PhotoAttached"),
+        {
+            "digest": {**STRING, "description": "SHA-256 of the photo's bytes, hex"},
+            "kind": enum(PhotoKind),
+            "content_type": STRING,
+            "width": INTEGER,
+            "height": INTEGER,
+            "size": INTEGER,
+            "publishable": BOOLEAN,
+            "shows_resident": BOOLEAN,
+            "round": INTEGER,
+        },
+        withheld={"caption": "free text that may describe a resident"},
     ),
     Contract(
         _of(Concern, "Reopened"),

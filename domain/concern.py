@@ -87,6 +87,7 @@ class Concern(ConcernCommands, Aggregate):
         # The commitment (承诺): its milestones, and whether it was written off (注销).
         self.milestones: list[dict[str, Any]] = []
         self.written_off_at: datetime | None = None
+        self.photos: list[dict[str, Any]] = []
         self.updated_at = at
 
     @property
@@ -366,6 +367,41 @@ class Concern(ConcernCommands, Aggregate):
     ) -> None:
         self.missed_stages.append(
             {"stage": stage, "started_at": started_at, "deadline": deadline, "at": at}
+        )
+
+    @event("PhotoAttached")
+    def _photo_attached(
+        self,
+        digest: str,
+        kind: str,
+        content_type: str,
+        width: int,
+        height: int,
+        size: int,
+        caption: str | None,
+        publishable: bool,
+        shows_resident: bool,
+        round: int,
+        actor_id: str,
+        actor_role: str,
+        at: datetime,
+    ) -> None:
+        # A fact about the concern, like DeadlineMissed: its status and updated_at stay.
+        self.photos.append(
+            {
+                "digest": digest,
+                "kind": kind,
+                "content_type": content_type,
+                "width": width,
+                "height": height,
+                "size": size,
+                "caption": caption,
+                "publishable": publishable,
+                "shows_resident": shows_resident,
+                "round": round,
+                "by": actor_id,
+                "at": at,
+            }
         )
 
     @event("Reopened")

@@ -17,6 +17,7 @@ from uuid import UUID
 from domain.errors import Invalid, NotFound
 from domain.geo import Point
 from domain.lifecycle import Action, Facts, Status, next_status
+from domain.photos import CAPTION_MAX, MAX_PHOTOS, PhotoFacts, PhotoKind
 from domain.principal import Actor
 from domain.vocabulary import (
     Category,
@@ -298,6 +299,39 @@ class ConcernCommands:
         self._written_off(to, _text("note", note, required=False), actor.id, actor.role.value, at)
 
     # -- facts the deadline watcher records; they change no status ----------------------
+
+    def attach_photo(
+        self: Concern,
+        actor: Actor,
+        photo: PhotoFacts,
+        kind: PhotoKind,
+        caption: str | None,
+        publishable: bool,
+        shows_resident: bool,
+        at: datetime,
+    ) -> None:
+        """Attach a checked photo by its digest; one that shows a resident is never public."""
+        if publishable and shows_resident:
+            raise Invalid([("publishable", "a photo that shows a resident cannot be published")])
+        if any(p["digest"] == photo.digest for p in self.photos):
+            raise Invalid([("photo", "this photo is already attached to the concern")])
+        if len(self.photos) >= MAX_PHOTOS:
+            raise Invalid([("photo", f"a concern holds at most {MAX_PHOTOS} photos")])
+        self._photo_attached(
+            digest=photo.digest,
+            kind=kind.value,
+            content_type=photo.content_type,
+            width=photo.width,
+            height=photo.height,
+            size=photo.size,
+            caption=_text("caption", caption, required=False, limit=CAPTION_MAX) or None,
+            publishable=publishable,
+            shows_resident=shows_resident,
+            round=self.round,
+            actor_id=actor.id,
+            actor_role=actor.role.value,
+            at=at,
+        )
 
     def deadline_missed_on(self: Concern, today: date) -> date | None:
         """The due date that passed unmet and has not been recorded yet, if any."""

@@ -65,6 +65,7 @@ EVENT_LABELS: Mapping[str, Mapping[str, Label]] = {
         "DeadlineMissed": Label("逾期未办结", "Deadline missed"),
         "FeedbackOverdue": Label("回访逾期", "Feedback overdue"),
         "StageMissed": Label("环节超时", "Stage past its time limit"),
+        "PhotoAttached": Label("添加照片", "Photo attached"),
         "Reopened": Label("重新办理", "Reopened"),
         "MilestoneAdded": Label("添加承诺节点", "Milestone added"),
         "MilestoneDone": Label("承诺节点完成", "Milestone done"),

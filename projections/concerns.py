@@ -67,7 +67,7 @@ _MOVES: dict[str, tuple[str, ...]] = {
     "Reopened": (),
 }
 # Facts recorded about a concern that leave its state as it was (but not its version).
-_FACTS = frozenset({"DeadlineMissed", "FeedbackOverdue", "StageMissed"})
+_FACTS = frozenset({"DeadlineMissed", "FeedbackOverdue", "StageMissed", "PhotoAttached"})
 
 
 def utc_text(moment: datetime) -> str:

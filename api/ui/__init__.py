@@ -10,9 +10,11 @@ from api.ui.actions import FIELDS
 from api.ui.pages import (
     calendar,
     concern,
+    inbox,
     ledger,
     meeting_room,
     meetings,
+    photos,
     printouts,
     public,
     queues,
@@ -34,6 +36,8 @@ ROUTERS = (
     ledger.router,
     printouts.router,
     calendar.router,
+    photos.router,
+    inbox.router,
 )
 
 

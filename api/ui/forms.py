@@ -20,6 +20,7 @@ from domain.errors import (
     TransitionNotAllowed,
     VersionMismatch,
 )
+from domain.photos import TooLarge
 
 M = TypeVar("M", bound=BaseModel)
 _TRUE = {"true", "on", "yes", "1"}
@@ -101,6 +102,13 @@ def errors_of(exc: DomainError, lang: str, prefix: str = "") -> Errors:
             errors.fields.setdefault(name, []).append(message)
             errors.summary.append((name, message))
             errors.first = errors.first or name
+        return errors
+    if isinstance(exc, TooLarge):  # a photo: said by its field, answered 413
+        errors = Errors(413)
+        name, message = prefix + exc.field, say(lang, exc)
+        errors.fields[name] = [message]
+        errors.summary.append((name, message))
+        errors.first = name
         return errors
     status = 409
     if isinstance(exc, Forbidden):

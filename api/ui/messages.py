@@ -8,6 +8,8 @@ catalogues have the same keys and no empty value.
 
 from __future__ import annotations
 
+from api.ui.photo_messages import PHOTO_MESSAGES
+
 LANGS = ("zh", "en")
 DEFAULT_LANG = "zh"
 HTML_LANG = {"zh": "zh-CN", "en": "en"}
@@ -974,6 +976,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "threshold.two_thirds_of_present": "Two thirds of those present vote for",
     },
 }
+
+
+# The photo pages' words live in their own module.
+for _lang, _messages in PHOTO_MESSAGES.items():
+    CATALOGUE[_lang].update(_messages)
 
 
 def translate(lang: str, key: str, **values: object) -> str:

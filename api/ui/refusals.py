@@ -23,6 +23,7 @@ from domain.errors import (
     VersionMismatch,
 )
 from domain.lifecycle import Action, Status
+from domain.photos import TooLarge
 from domain.vocabulary import Role
 
 
@@ -177,6 +178,13 @@ _TEXTS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^the chair must name the member"), "err.choose"),
     (re.compile(r"^no member \S+ in the registry$"), "err.no_member"),
     (re.compile(r"^is not a cursor"), "err.cursor"),
+    (re.compile(r"^is not a readable JPEG|^must be a JPEG, PNG or WebP"), "err.photo_unreadable"),
+    (re.compile(r"^is empty: choose or take a photo"), "err.photo_empty"),
+    (re.compile(r"^has too many pixels"), "err.photo_pixels"),
+    (re.compile(r"^is larger than (?P<mb>\d+) MB$"), "err.photo_too_big"),
+    (re.compile(r"^this photo is already attached"), "err.photo_twice"),
+    (re.compile(r"^a concern holds at most (?P<n>\d+) photos"), "err.photo_many"),
+    (re.compile(r"^a photo that shows a resident cannot be"), "err.photo_public_resident"),
 ]
 
 
@@ -237,6 +245,7 @@ _CONFLICTS = {
     "already_on_agenda": "err.already_on_agenda",
     "not_on_agenda": "err.not_on_agenda",
     "duplicate_name": "err.duplicate_name",
+    "photo_not_now": "err.photo_not_now",
 }
 _FOUND = {"concern": "concern", "meeting": "meeting", "member": "member", "agenda item": "item"}
 _ROLES = re.compile(r"needs (?:one of )?the roles? (?P<roles>[a-z_, ]+?)(?: \(|$| for | from )")
@@ -283,4 +292,7 @@ def say(lang: str, exc: DomainError) -> str:
         return translate(lang, "error.forbidden")
     if isinstance(exc, Invalid):
         return translate(lang, "punct.sep").join(say_problem(lang, p) for p in problems_of(exc))
+    if isinstance(exc, TooLarge):
+        label = field_label(lang, exc.field)
+        return translate(lang, "err.photo_too_big", label=label, mb=exc.limit // (1024 * 1024))
     return translate(lang, "err.refused")

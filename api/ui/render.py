@@ -15,7 +15,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from api.ui import data
+from api.ui import data, inbox
 from api.ui.messages import CATALOGUE, DEFAULT_LANG, HTML_LANG, LANGS, translate
 from api.ui.sessions import UiSession
 from domain.lifecycle import Action, Status
@@ -151,6 +151,7 @@ def navigation(session: UiSession | None) -> list[NavItem]:
         roles = session.principal.roles
         member = session.principal.member_id is not None
         items.append(NavItem("nav.home", "/ui/"))
+        items.append(NavItem("nav.inbox", "/ui/inbox"))
         if roles & {Role.COLLECTOR, Role.STAFF}:
             items.append(NavItem("nav.record", "/ui/record"))
         if roles & {Role.GRID_LEADER, Role.STAFF, Role.ADMIN}:
@@ -222,6 +223,16 @@ def flash(request: Request, session: UiSession | None, lang: str) -> str | None:
     return translate(lang, "done.concern", what=what, **subject)
 
 
+def _counts(request: Request, session: UiSession | None) -> dict[str, int]:
+    # The navigation's counts; a page (an error page above all) renders without them.
+    if session is None:
+        return {}
+    try:
+        return inbox.nav_counts(request.app.state.minqing, session.principal)
+    except Exception:
+        return {}
+
+
 def render(
     request: Request,
     template: str,
@@ -263,6 +274,7 @@ def render(
         "principal": session.principal if session else None,
         "csrf": session.csrf if session else form_token,
         "nav": navigation(session),
+        "nav_counts": _counts(request, session),
         "flash": flash(request, session, lang),
         "errors": None,
         "values": {},

@@ -21,6 +21,7 @@ from api.ui.sessions import UiSession
 from application import requests
 from application.minqing import Minqing
 from domain.errors import Forbidden, Invalid, NotFound
+from domain.photos import MAX_PHOTO_BYTES
 from domain.vocabulary import Role
 
 
@@ -64,6 +65,9 @@ class Form:
     """A posted form's fields (every value a string; repeated names kept as lists)."""
 
     values: dict[str, list[str]] = field(default_factory=dict)
+    # Files of a multipart form by field: their bytes, read no further than a photo's limit
+    # and one byte (so one too big is known to be).
+    files: dict[str, list[bytes]] = field(default_factory=dict)
 
     def get(self, name: str, default: str = "") -> str:
         """The field's first value, or `default`."""
@@ -84,13 +88,16 @@ class Form:
 
 
 async def read_form(request: Request) -> Form:
-    """The posted urlencoded or multipart form, text fields only."""
+    """The posted urlencoded or multipart form: text fields, and the files chosen."""
     raw = await request.form()
     values: dict[str, list[str]] = {}
+    files: dict[str, list[bytes]] = {}
     for key, value in raw.multi_items():
         if isinstance(value, str):
             values.setdefault(key, []).append(value)
-    return Form(values)
+        elif value.filename:  # a file input left empty sends a part with no name
+            files.setdefault(key, []).append(await value.read(MAX_PHOTO_BYTES + 1))
+    return Form(values, files)
 
 
 def _same(given: str, expected: str) -> bool:

@@ -97,6 +97,7 @@ class World:
             "place_id": self.place,
             # A grid of its own: a boundary drawn here changes no other test's grid.
             "grid": "doors",
+            "digest": "0" * 64,
         }
         return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
 
@@ -204,6 +205,20 @@ BODIES: dict[tuple[str, str], Body] = {
         "visited_on": (datetime.now() - timedelta(days=2)).date().isoformat(),
     },
 }
+# A form with a file: a small PNG (the photo is checked before the caller's rights on the
+# concern, as a body is).
+FILES: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", CONCERN + "/attachments"): {
+        "photo": (
+            "p.png",
+            bytes.fromhex(
+                "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de"
+                "0000000c49444154789c63606060000000040001f61738550000000049454e44ae426082"
+            ),
+            "image/png",
+        )
+    },
+}
 OPEN311_FORM = {"service_code": "environment", "description": "路灯坏了", "attribute[grid]": "2"}
 
 
@@ -219,6 +234,8 @@ def call(client: httpx.Client, world: World, method: str, path: str, door: Door)
         client = httpx.Client(base_url=str(client.base_url), timeout=30)
     elif body is not None:
         kwargs["json"] = body(world)
+    elif (method, path) in FILES:
+        kwargs["files"] = FILES[(method, path)]
     with client.stream(method, url, **kwargs) as r:
         if r.status_code >= 400 or "json" in r.headers.get("content-type", ""):
             r.read()

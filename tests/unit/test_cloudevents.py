@@ -27,6 +27,7 @@ from domain.concern import Assignment, Concern
 from domain.index import Index
 from domain.meeting import Meeting, MeetingKind
 from domain.member import Member
+from domain.photos import PhotoFacts, PhotoKind
 from domain.principal import Actor
 from domain.resident_record import Resident
 from domain.visit import SealedHousehold, Visit
@@ -201,6 +202,8 @@ def _story() -> Story:
     main.record_progress(OWNER, "已订购新灯", AT)
     main.add_milestone(OWNER, MILESTONE, "订购新灯", DUE, AT)
     main.complete_milestone(OWNER, MILESTONE, "已到货", AT)
+    after = PhotoFacts("ab" * 32, "image/jpeg", 1600, 1200, 240_000)
+    main.attach_photo(OWNER, after, PhotoKind.AFTER, "张大爷家门口", True, False, AT)
     main.extend_deadline(COMMITTEE, DUE + timedelta(days=7), "配件延期", AT)
     main.reassign(COMMITTEE, other.id, DutyRole.MEDIATOR, "李强出差", AT)
     main.send_back(OWNER, "不属本人职责", AT)

@@ -19,6 +19,7 @@ from fastapi.responses import Response
 from api.ui import data, timeline
 from api.ui.actions import FIELDS, perform
 from api.ui.forms import Errors, errors_of
+from api.ui.pages import photos
 from api.ui.render import lang_of, render
 from api.ui.sessions import UiSession
 from api.ui.web import Form, PostedDep, SessionDep, UiRoute, minqing, need, redirect, safe_next
@@ -111,7 +112,7 @@ def concern_page(
     orphans = [
         errors
         for key, errors in (form_errors or {}).items()
-        if key.partition(":")[2] not in view["allowed_actions"]
+        if key.partition(":")[2] not in [*view["allowed_actions"], "photo"]
     ]
     context = {
         "c": view,
@@ -127,6 +128,8 @@ def concern_page(
         "reveal_errors": reveal_errors,
         "may_reveal": _may_reveal(principal, view),
         "mine_to_print": concern.raised_by == principal.id and bool(concern.tracking_code),
+        "photos": photos.gallery(app, concern),
+        "photo_kinds": photos.kinds_for(principal, concern),
     }
     return render(request, "concern.html", context, session=session, status=status, here=here)
 

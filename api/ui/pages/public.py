@@ -14,6 +14,7 @@ from api.deps import RateLimiter
 from api.schemas import FeedbackIn
 from api.ui.data import READ_YOUR_WRITES_SECONDS
 from api.ui.forms import Errors, errors_of, parse, payload
+from api.ui.pages.photos import public_photos
 from api.ui.render import lang_of, render
 from api.ui.sessions import UiSession
 from api.ui.web import AnonymousFormDep, MaybeSessionDep, UiRoute, minqing, redirect
@@ -155,5 +156,10 @@ def achievement_library(
         limit=ACHIEVEMENTS_PAGE,
         cell_m=request.app.state.settings.public_cell_m,
     )
-    context = {"entries": page.items, "next_cursor": page.next_cursor, "category": chosen}
+    context = {
+        "entries": page.items,
+        "next_cursor": page.next_cursor,
+        "category": chosen,
+        "photos": public_photos(app, page.items),
+    }
     return render(request, "achievements.html", context, session=session)

@@ -12,14 +12,17 @@ from fastapi.responses import Response
 from api.schemas import ConcernIn, ResidentIn, VisitIn
 from api.ui.forms import Errors, errors_of, parse, payload
 from api.ui.messages import translate
+from api.ui.pages.photos import checked
 from api.ui.refusals import FormInvalid, Problem, problems_of
 from api.ui.render import lang_of, render
 from api.ui.sessions import UiSession
 from api.ui.similar import suggestions
 from api.ui.web import Form, PostedDep, SessionDep, UiRoute, minqing, need, redirect
 from application.minqing import NewConcern, NewVisit
+from application.photos import NewPhoto
 from domain.errors import DomainError, Invalid
 from domain.permissions import check_view
+from domain.photos import PhotoKind, TooLarge
 from domain.residents import ResidentData
 from domain.vocabulary import Role
 
@@ -79,6 +82,20 @@ def _concern_body(form: Form, i: int, grid: str, priority: str) -> dict[str, Any
     return data
 
 
+def _photo(form: Form, i: int) -> tuple[NewPhoto | None, bool]:
+    """Concern `i`'s photo (none chosen: None), and whether the resident is in it."""
+    raw = (form.files.get(f"c{i}.photo") or [b""])[0]
+    shows = form.get(f"c{i}.shows_resident") == "true"
+    return (checked(raw, "photo") if raw else None), shows
+
+
+def _photo_problems(exc: Invalid | TooLarge, i: int) -> list[Problem]:
+    if isinstance(exc, TooLarge):
+        mb = exc.limit // (1024 * 1024)
+        return [Problem(f"c{i}.photo", "domain", f"is larger than {mb} MB")]
+    return [replace(p, field=f"c{i}.{p.field}") for p in problems_of(exc)]
+
+
 @router.post("/record")
 def record(request: Request, posted: PostedDep) -> Response:
     """Save the visit and its concerns, or add one more concern section (`action=add`)."""
@@ -101,10 +118,16 @@ def record(request: Request, posted: PostedDep) -> Response:
     except Invalid as exc:
         problems += problems_of(exc)
     drafts: list[NewConcern] = []
+    # The intake photos of each concern, checked before anything is recorded.
+    photos: list[tuple[NewPhoto | None, bool]] = []
     grid = form.get("grid").strip()
     for i in range(n):
         if not _used(form, i):
             continue
+        try:
+            photos.append(_photo(form, i))
+        except (Invalid, TooLarge) as exc:
+            problems += _photo_problems(exc, i)
         try:
             body = parse(ConcernIn, _concern_body(form, i, grid, form.get("priority_visit")))
         except Invalid as exc:
@@ -142,10 +165,18 @@ def record(request: Request, posted: PostedDep) -> Response:
     raised: list[str] = []
     references: list[str] = []
     try:
-        for draft in drafts:
+        for draft, (photo, shows_resident) in zip(drafts, photos, strict=True):
             result = app.raise_concern(session.principal, draft)
             raised.append(result.id)
             references.append(result.reference or "")
+            if photo is not None:
+                app.attach_photo(
+                    UUID(result.id),
+                    session.principal,
+                    photo,
+                    PhotoKind.INTAKE,
+                    shows_resident=shows_resident,
+                )
         result = app.record_visit(
             session.principal,
             NewVisit(
