@@ -170,3 +170,33 @@ def _admin_id(tmp_path: Path, env: dict[str, Any]) -> str:
     )
     (row,) = [r for r in listed.stdout.splitlines() if "  admin  " in r]
     return row.split()[0]
+
+
+def test_a_worker_logs_one_json_object_per_line_too(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "MINQING_DATABASE_URL": f"sqlite:///{tmp_path / 'minqing.db'}",
+        "MINQING_MASTER_KEY": base64.b64encode(os.urandom(32)).decode(),
+        "MINQING_ADMIN_TOKEN_FILE": str(tmp_path / "admin-token"),
+    }
+    log = tmp_path / "worker.log"
+    with log.open("wb") as out:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "worker", "deadlines"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=out,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while "deadline watcher: every" not in log.read_text(encoding="utf-8"):
+                assert time.monotonic() < deadline, log.read_text(encoding="utf-8")
+                time.sleep(0.1)
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(timeout=30)
+    lines = [json.loads(x) for x in log.read_text(encoding="utf-8").splitlines() if x.strip()]
+    assert all({"time", "level", "logger", "message"} <= set(line) for line in lines)
+    assert any(line["message"].startswith("deadline watcher: every") for line in lines), lines
+    assert any("stopped" in line["message"] for line in lines), lines
