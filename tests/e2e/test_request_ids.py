@@ -22,6 +22,7 @@ import httpx
 
 from domain.vocabulary import Role
 from tests.conftest import Server
+from tests.e2e.ui_client import signed_in, ui_user
 
 RAISE = {
     "title": "5号楼东侧小路路灯两周不亮",
@@ -87,6 +88,20 @@ def test_a_request_id_is_kept_returned_and_tied_to_the_events_it_recorded(
     assert invalid.json()["error"] == "invalid"
     assert "request_id" in invalid.text
     assert unknown.json()["events"] == []
+
+
+def test_the_supervisors_timeline_shows_the_request_of_each_event(shared_server: Server) -> None:
+    _, staff_token = shared_server.principal([Role.STAFF])
+    mine = f"desk-{uuid.uuid4().hex[:12]}"
+    with shared_server.client(staff_token) as staff:
+        r = staff.post("/api/v1/concerns", json=RAISE, headers={"X-Request-ID": mine})
+        assert r.status_code == 201, r.text
+    supervisor = ui_user(shared_server, [Role.SUPERVISOR])
+    with signed_in(shared_server, supervisor) as s:
+        page = s.get("/ui/supervision", params={"concern": r.json()["reference"]})
+    assert page.status_code == 200, page.text
+    assert f'<code class="request-id">{mine}</code>' in page.text
+    assert "请求编号" in page.text
 
 
 # -- the JSON log of `minqing serve` ----------------------------------------------------------
