@@ -15,10 +15,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from uuid import UUID
 
-from adapters import store
+from adapters import json_logs, store
 from adapters.instruments import MULTIPROC_ENV
 from adapters.outage import Outage, reason, unavailable
-from api import audit_cli, calendar_cli, logs, places_cli, security
+from api import audit_cli, calendar_cli, places_cli, security
 from application.bootstrap import open_minqing, open_when_ready
 from application.minqing import Minqing
 from application.settings import Settings
@@ -380,7 +380,7 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int)
     import uvicorn
 
     # JSON log lines from the first: waiting for the database, the first start's admin.
-    logging.config.dictConfig(logs.log_config())
+    logging.config.dictConfig(json_logs.log_config())
     # Open once before serving, so a bad configuration fails here with its message, and a
     # database that is not up yet is waited for (uvicorn's own signal handlers come later).
     stop = threading.Event()
@@ -411,9 +411,9 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int)
         loop="uvloop",
         http="httptools",
         log_level="info",
-        # One JSON object per line (api/logs.py); its own line per request replaces
+        # One JSON object per line (adapters/json_logs.py); its own line per request replaces
         # uvicorn's access log.
-        log_config=logs.log_config(),
+        log_config=json_logs.log_config(),
         access_log=False,
         # Forwarded headers are believed only from MINQING_TRUSTED_PROXIES (api.security);
         # uvicorn's own handling would trust any local process.

@@ -1,7 +1,7 @@
 """Every request identified, measured and logged: its X-Request-ID (the caller's when it is
 sane, else a new one; returned on the response and written beside the events it recorded,
 application/requests.py), its duration by method, route template and status and a command's
-outcome by type (adapters/instruments.py), and one JSON log line (api/logs.py). Pure ASGI,
+outcome by type (adapters/instruments.py), and one JSON log line (adapters/json_logs.py). Pure ASGI,
 so streamed responses stream on; the route is read after routing, as a template
 (`/api/v1/concerns/{concern_ref}`), so a concern's reference or a tracking code never
 becomes a label or reaches the log."""

@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from adapters import audit
+from adapters import audit, json_logs
 from adapters.database import Database
 from adapters.outage import Outage
 from adapters.service import Service
@@ -192,7 +192,7 @@ def run_worker(settings: Settings, *, once: bool = False) -> int:
         return 2
     period = timedelta(hours=settings.audit_checkpoint_hours)
     if once:
-        logging.basicConfig(level=logging.INFO, format="minqing worker: %(message)s")
+        json_logs.configure()  # one JSON object per line, like `minqing serve`
         one_off = open_minqing(settings)
         try:
             cp = CheckpointScheduler(one_off.db, key, period).run_once()

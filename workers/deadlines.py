@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
+from adapters import json_logs
 from adapters.outage import Outage, unavailable
 from adapters.service import Leadership, LeadingService
 from adapters.sessions import advisory_key, open_session
@@ -197,7 +198,7 @@ def run_worker(settings: Settings, *, once: bool = False) -> int:
     waiting for the database while it is unavailable; or sweep once and exit with `once`."""
     config = WatcherConfig.from_settings(settings)
     if once:
-        logging.basicConfig(level=logging.INFO, format="minqing worker: %(message)s")
+        json_logs.configure()  # one JSON object per line, like `minqing serve`
         one_off = open_minqing(settings)
         try:
             done = DeadlineWatcher(one_off, config).sweep()

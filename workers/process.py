@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable
 from typing import TypeVar
 
+from adapters import json_logs
 from adapters.outage import Outage, patiently
 from adapters.service import Service
 from adapters.sessions import probe
@@ -37,7 +38,7 @@ def run_service(
 ) -> int:
     """Run the service `make(app, outage)` makes until SIGTERM/SIGINT (or `stop`);
     `started` and `stopped` say what it is doing, in the worker's log."""
-    logging.basicConfig(level=logging.INFO, format="minqing worker: %(message)s")
+    json_logs.configure()  # one JSON object per line, like `minqing serve`
     stop = stop or threading.Event()
 
     def request_stop(signum: int, _: object) -> None:

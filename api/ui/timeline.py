@@ -105,6 +105,7 @@ def rows(
                 "role": role.get(lang) if isinstance(role, Mapping) else (e.get("role") or ""),
                 "details": details,
                 "changes": changes,
+                "request_id": e.get("request_id"),
             }
         )
     return found

@@ -22,6 +22,7 @@ import httpx
 
 from domain.vocabulary import Role
 from tests.conftest import Server
+from tests.e2e.ui_client import signed_in, ui_user
 
 RAISE = {
     "title": "5号楼东侧小路路灯两周不亮",
@@ -87,6 +88,20 @@ def test_a_request_id_is_kept_returned_and_tied_to_the_events_it_recorded(
     assert invalid.json()["error"] == "invalid"
     assert "request_id" in invalid.text
     assert unknown.json()["events"] == []
+
+
+def test_the_supervisors_timeline_shows_the_request_of_each_event(shared_server: Server) -> None:
+    _, staff_token = shared_server.principal([Role.STAFF])
+    mine = f"desk-{uuid.uuid4().hex[:12]}"
+    with shared_server.client(staff_token) as staff:
+        r = staff.post("/api/v1/concerns", json=RAISE, headers={"X-Request-ID": mine})
+        assert r.status_code == 201, r.text
+    supervisor = ui_user(shared_server, [Role.SUPERVISOR])
+    with signed_in(shared_server, supervisor) as s:
+        page = s.get("/ui/supervision", params={"concern": r.json()["reference"]})
+    assert page.status_code == 200, page.text
+    assert f'<code class="request-id">{mine}</code>' in page.text
+    assert "请求编号" in page.text
 
 
 # -- the JSON log of `minqing serve` ----------------------------------------------------------
@@ -170,3 +185,33 @@ def _admin_id(tmp_path: Path, env: dict[str, Any]) -> str:
     )
     (row,) = [r for r in listed.stdout.splitlines() if "  admin  " in r]
     return row.split()[0]
+
+
+def test_a_worker_logs_one_json_object_per_line_too(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "MINQING_DATABASE_URL": f"sqlite:///{tmp_path / 'minqing.db'}",
+        "MINQING_MASTER_KEY": base64.b64encode(os.urandom(32)).decode(),
+        "MINQING_ADMIN_TOKEN_FILE": str(tmp_path / "admin-token"),
+    }
+    log = tmp_path / "worker.log"
+    with log.open("wb") as out:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "worker", "deadlines"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=out,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while "deadline watcher: every" not in log.read_text(encoding="utf-8"):
+                assert time.monotonic() < deadline, log.read_text(encoding="utf-8")
+                time.sleep(0.1)
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(timeout=30)
+    lines = [json.loads(x) for x in log.read_text(encoding="utf-8").splitlines() if x.strip()]
+    assert all({"time", "level", "logger", "message"} <= set(line) for line in lines)
+    assert any(line["message"].startswith("deadline watcher: every") for line in lines), lines
+    assert any("stopped" in line["message"] for line in lines), lines

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from adapters import access_log, audit
+from adapters import access_log, audit, request_events
 from api.dates import check_day
 from api.routes.audit import signing_key
 from api.ui import data, timeline
@@ -64,6 +64,10 @@ def supervision(
             found = find_concern(app, concern)
             check_view(session.principal, found)
             entries = app.history(found.id)
+            # Which request recorded each event: the id its log line carries.
+            tagged = request_events.requests_of(app.db, str(found.id))
+            for e in entries:
+                e["request_id"] = tagged.get(e["version"])
             members = data.names(data.members(app))
             context["found"] = app.concern_view(found, session.principal)
             context["timeline"] = timeline.rows(

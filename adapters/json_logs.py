@@ -1,4 +1,5 @@
-"""Structured logs: one JSON object per line on standard error, for every logger.
+"""Structured logs: one JSON object per line on standard error, for every logger, from
+`minqing serve` (`log_config`, uvicorn's too) and from `minqing worker …` (`configure`).
 
 Each line has `time` (UTC, ISO 8601), `level`, `logger` and `message`; a request's line
 (logger `minqing.request`, written by api/observe.py) adds `request_id`, `principal_id`,
@@ -58,3 +59,11 @@ def log_config(level: str = "INFO") -> dict[str, Any]:
             "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
         },
     }
+
+
+def configure(level: int = logging.INFO) -> None:
+    """JSON lines on standard error for this process (a worker, a one-off command), unless
+    logging was set up already."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter())
+    logging.basicConfig(level=level, handlers=[handler])
