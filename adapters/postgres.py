@@ -226,8 +226,10 @@ class PostgresRecorder(PostgresApplicationRecorder):
             if failed is not None:
                 for job in jobs:
                     job.positions = None
+                # A broken connection cannot roll back: its error is `failed` already.
                 if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-                    conn.execute("ROLLBACK")
+                    with contextlib.suppress(psycopg.Error):
+                        conn.execute("ROLLBACK")
                 raise failed
 
     def _number(self, conn: Any, pipeline: Any, jobs: list[Job]) -> None:
