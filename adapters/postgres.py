@@ -230,8 +230,10 @@ class PostgresRecorder(PostgresApplicationRecorder):
             if failed is not None:
                 for job in jobs:
                     job.positions = None
+                # A broken connection cannot roll back: its error is `failed` already.
                 if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-                    conn.execute("ROLLBACK")
+                    with contextlib.suppress(psycopg.Error):
+                        conn.execute("ROLLBACK")
                 raise failed
 
     def _number(self, conn: Any, pipeline: Any, jobs: list[Job]) -> None:
@@ -262,7 +264,8 @@ class PostgresRecorder(PostgresApplicationRecorder):
         if any(job.events for job in jobs):
             for statement in self.lock_table_statements:
                 conn.execute(statement, prepare=False)
-            conn.execute(sql.SQL("NOTIFY {0}").format(sql.Identifier(self.channel_name)))
+            notify = sql.SQL("NOTIFY {0}").format(sql.Identifier(self.channel_name))
+            conn.execute(notify, prepare=False)
         for job in jobs:
             if job.events:
                 cursor = conn.cursor()
@@ -270,10 +273,11 @@ class PostgresRecorder(PostgresApplicationRecorder):
                 inserts.append((job, cursor))
             else:
                 job.positions = []
+        # Nothing in a batch is prepared: psycopg counts a PREPARE queued in a pipeline as
+        # done, and when a statement before it fails (a lost race, a lock timeout)
+        # PostgreSQL skips it, so the next save on this connection would fail, "prepared
+        # statement … does not exist" (the fault drill, docs/performance.md).
         for job in jobs:
-            # Never prepared: psycopg counts a PREPARE queued in a pipeline as done, and when
-            # a statement before it fails PostgreSQL skips it, so the next save on this
-            # connection would fail, "prepared statement … does not exist" (the fault drill).
             for statement, params in side_tables.statements(job.side_rows):
                 conn.execute(_to_pg(statement), params, prepare=False)
         return inserts
