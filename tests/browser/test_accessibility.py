@@ -47,7 +47,7 @@ def test_every_page_has_no_serious_or_critical_axe_violation(site: Site, lang: s
     source = axe_source()
     pages = _world(site, lang)
     meeting = next(p for p in pages if p.startswith("/ui/meetings/") and "/vote" not in p)
-    pages.append(f"{meeting}/minutes")
+    pages += [f"{meeting}/minutes", f"{meeting}/projector"]
     intake, assigned = [p for p in pages if re.fullmatch(r"/ui/concerns/[0-9a-f-]{36}", p)][:2]
     pages += [
         f"{intake}/act/decline?next=/ui/triage",

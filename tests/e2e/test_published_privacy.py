@@ -197,6 +197,16 @@ def play(app: Minqing, clock: Clock) -> list[str]:
     vote(app, deciding, rejected, members, Choice.AGAINST)
     app.close_meeting(deciding, chair_of(app, deciding), "否决一项，暂缓一项")
 
+    # Too few came: one arrives late and leaves; the chair declares the meeting inquorate.
+    late = concern(app)
+    app.refer(late, BOSS)
+    inquorate = meeting(app, members, "open")
+    app.shortlist(inquorate, BOSS, late)
+    app.open_meeting(inquorate, chair_of(app, inquorate), [])
+    app.record_attendance(inquorate, chair_of(app, inquorate), [members[0]], [])
+    app.record_attendance(inquorate, chair_of(app, inquorate), [], [members[0]])
+    app.declare_inquorate(inquorate, chair_of(app, inquorate))
+
     handled, declined, withdrawn, merged = (concern(app) for _ in range(4))
     app.handle_now(handled, BOSS, first, DutyRole.MEDIATOR, due(3))
     app.decline(declined, BOSS, "不属于社区职责范围")

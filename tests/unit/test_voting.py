@@ -418,3 +418,46 @@ def test_one_more_vote_for_never_undoes_an_adoption(
         assert after.outcome == Outcome.ADOPTED
     if after.outcome == Outcome.REJECTED:
         assert before.outcome == Outcome.REJECTED
+
+
+# -- the numbers the room is told: present needed, votes needed --------------------------------
+
+
+@settings(max_examples=200)
+@given(
+    st.sampled_from(sorted(QUORUMS)),
+    st.integers(min_value=1, max_value=200),
+    st.data(),
+)
+def test_the_present_needed_is_the_fewest_that_reach_the_quorum(
+    name: str, entitled: int, data: st.DataObject
+) -> None:
+    quorum = QUORUMS[name]
+    needed = quorum.needed(entitled)
+    present = data.draw(st.integers(min_value=0, max_value=entitled))
+    assert quorum.reached(present, entitled) == (present >= needed)
+    assert quorum.reached(needed, entitled)
+    assert not quorum.reached(needed - 1, entitled)
+
+
+@settings(max_examples=200)
+@given(
+    st.sampled_from(sorted(THRESHOLDS)),
+    st.integers(min_value=1, max_value=200),
+    st.data(),
+)
+def test_the_votes_needed_are_the_fewest_that_clear_the_threshold(
+    name: str, entitled: int, data: st.DataObject
+) -> None:
+    threshold = THRESHOLDS[name]
+    present = data.draw(st.integers(min_value=1, max_value=entitled))
+    needed = threshold.needed(entitled, present)
+    assert threshold.met(needed, entitled, present)
+    assert needed == 0 or not threshold.met(needed - 1, entitled, present)
+
+
+def test_half_of_fifteen_is_eight_present_and_a_majority_eight_votes() -> None:
+    assert QUORUMS["half"].needed(15) == 8
+    assert THRESHOLDS["majority_of_entitled"].needed(15, 11) == 8
+    assert THRESHOLDS["majority_of_entitled"].needed(4, 3) == 3
+    assert THRESHOLDS["two_thirds_of_present"].needed(15, 9) == 6
