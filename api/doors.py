@@ -227,6 +227,9 @@ UI: dict[tuple[str, str], Door] = {
     ("GET", "/ui/public/achievements"): public(),
     ("GET", "/ui/supervision"): door(R.SUPERVISOR),
     ("GET", "/ui/ledger"): Door(VIEW, "filter"),
+    ("GET", "/ui/dashboard"): Door(VIEW, "filter"),
+    ("GET", "/ui/dashboard/open"): Door(VIEW, "filter"),
+    ("GET", "/ui/public/figures"): public(),
     ("GET", "/ui/ledger.csv"): Door(VIEW, "filter"),
     ("GET", "/ui/ledger.xlsx"): Door(VIEW, "filter"),
 }

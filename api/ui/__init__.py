@@ -9,6 +9,7 @@ from fastapi.staticfiles import StaticFiles
 from api.ui.actions import FIELDS
 from api.ui.pages import (
     concern,
+    dashboard,
     inbox,
     ledger,
     meetings,
@@ -34,6 +35,7 @@ ROUTERS = (
     printouts.router,
     photos.router,
     inbox.router,
+    dashboard.router,
 )
 
 

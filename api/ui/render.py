@@ -159,6 +159,7 @@ def navigation(session: UiSession | None) -> list[NavItem]:
         if roles & (STAFF_ROLES | {Role.SUPERVISOR}):
             items.append(NavItem("nav.concerns", "/ui/concerns"))
             items.append(NavItem("nav.ledger", "/ui/ledger"))
+            items.append(NavItem("nav.dashboard", "/ui/dashboard"))
         if Role.SUPERVISOR in roles:
             items.append(NavItem("nav.supervision", "/ui/supervision"))
     items.append(NavItem("nav.achievements", "/ui/public/achievements"))
