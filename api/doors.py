@@ -185,6 +185,8 @@ UI: dict[tuple[str, str], Door] = {
     ("GET", "/ui/record"): door(R.COLLECTOR, R.STAFF),
     ("POST", "/ui/record"): door(R.COLLECTOR, R.STAFF, grid="object"),
     ("GET", "/ui/record/done"): door(R.COLLECTOR, R.STAFF),
+    ("GET", "/ui/outbox"): door(R.COLLECTOR, R.STAFF),
+    ("GET", "/ui/sw.js"): public(),
     ("GET", "/ui/triage"): door(R.GRID_LEADER, R.STAFF, R.ADMIN, grid="filter"),
     ("GET", "/ui/committee"): door(R.COMMITTEE, R.CHAIR, R.STAFF, grid="filter"),
     ("GET", "/ui/tasks"): Door(frozenset(Role) - {R.RESIDENT, R.SYSTEM}, "filter"),

@@ -13,6 +13,7 @@ from api.ui.pages import (
     inbox,
     ledger,
     meetings,
+    offline,
     photos,
     printouts,
     public,
@@ -36,6 +37,7 @@ ROUTERS = (
     photos.router,
     inbox.router,
     dashboard.router,
+    offline.router,
 )
 
 

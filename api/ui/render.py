@@ -146,6 +146,7 @@ def navigation(session: UiSession | None) -> list[NavItem]:
         items.append(NavItem("nav.inbox", "/ui/inbox"))
         if roles & {Role.COLLECTOR, Role.STAFF}:
             items.append(NavItem("nav.record", "/ui/record"))
+            items.append(NavItem("nav.outbox", "/ui/outbox"))
         if roles & {Role.GRID_LEADER, Role.STAFF, Role.ADMIN}:
             items.append(NavItem("nav.triage", "/ui/triage"))
         if roles & {Role.COMMITTEE, Role.CHAIR, Role.STAFF}:
