@@ -10,10 +10,12 @@ from api.ui.actions import FIELDS
 from api.ui.pages import (
     calendar,
     concern,
+    dashboard,
     inbox,
     ledger,
     meeting_room,
     meetings,
+    offline,
     photos,
     printouts,
     public,
@@ -38,6 +40,8 @@ ROUTERS = (
     calendar.router,
     photos.router,
     inbox.router,
+    dashboard.router,
+    offline.router,
 )
 
 

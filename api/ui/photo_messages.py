@@ -36,6 +36,31 @@ PHOTO_MESSAGES: dict[str, dict[str, str]] = {
         "inbox.decide.committee": "待支委会研究的民情",
         "inbox.decide.overdue": "已逾期、待决定延期或改派的民情",
         "inbox.open_queue": "打开队列（共 {n} 条）",
+        # the dashboard (api/ui/pages/dashboard.py)
+        "nav.dashboard": "指标看板",
+        "dash.title": "指标看板",
+        "dash.public_title": "公开指标",
+        "dash.intro": "按月份和网格统计的七项指标；点击任一数字，查看其背后的民情。",
+        "dash.public_intro": "按月份统计的各项指标；少于 5 件的数字不公开。",
+        "dash.trends": "趋势",
+        "dash.by_month": "按月份",
+        "dash.by_grid": "按网格",
+        "dash.hidden": "少于5",
+        "dash.hidden_hint": "件数少于 5，不公开",
+        "dash.open_intro": "共 {n} 件民情计入此项。",
+        "dash.back": "返回指标看板",
+        # working offline (api/ui/static/offline.js)
+        "offline.queued": "现在没有网络：已保存在手机上，联网后会自动提交。",
+        "offline.draft_restored": "已恢复上次未提交的草稿。",
+        "nav.outbox": "待发送",
+        "outbox.title": "待发送",
+        "outbox.intro": (
+            "没有网络时登记的内容保存在这部手机上，联网后自动提交；被退回的会写明原因。"
+        ),
+        "outbox.empty": "没有等待发送的内容。",
+        "outbox.waiting": "等待发送",
+        "outbox.refused": "被退回",
+        "outbox.drop": "删除",
         "err.photo_unreadable": "{label}无法识别，请用 JPEG、PNG 或 WebP 格式的照片",
         "err.photo_empty": "请拍摄或选择{label}",
         "err.photo_too_big": "{label}太大了，单张不能超过 {mb} MB",
@@ -83,6 +108,36 @@ PHOTO_MESSAGES: dict[str, dict[str, str]] = {
         "inbox.decide.committee": "Concerns waiting for the committee",
         "inbox.decide.overdue": "Overdue concerns: extend or reassign?",
         "inbox.open_queue": "Open the queue ({n} in all)",
+        # the dashboard (api/ui/pages/dashboard.py)
+        "nav.dashboard": "Dashboard",
+        "dash.title": "Dashboard",
+        "dash.public_title": "Public figures",
+        "dash.intro": (
+            "The seven indicators by month and by grid; every figure opens the concerns behind it."
+        ),
+        "dash.public_intro": "The indicators by month; any count under 5 is not shown.",
+        "dash.trends": "Trends",
+        "dash.by_month": "By month",
+        "dash.by_grid": "By grid",
+        "dash.hidden": "under 5",
+        "dash.hidden_hint": "fewer than 5: not shown",
+        "dash.open_intro": "{n} concerns count in this figure.",
+        "dash.back": "Back to the dashboard",
+        # working offline (api/ui/static/offline.js)
+        "offline.queued": (
+            "No network now: saved on this phone, and sent by itself when the network returns."
+        ),
+        "offline.draft_restored": "The draft you had not sent yet is back.",
+        "nav.outbox": "Outbox",
+        "outbox.title": "Outbox",
+        "outbox.intro": (
+            "What was recorded without a network waits on this phone and is sent when the"
+            " network returns; what was refused says why."
+        ),
+        "outbox.empty": "Nothing is waiting to be sent.",
+        "outbox.waiting": "Waiting",
+        "outbox.refused": "Refused",
+        "outbox.drop": "Remove",
         "err.photo_unreadable": "{label} is not a photo we can read: use JPEG, PNG or WebP",
         "err.photo_empty": "Take or choose the {label}",
         "err.photo_too_big": "{label} is too big: at most {mb} MB a photo",

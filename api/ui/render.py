@@ -154,6 +154,7 @@ def navigation(session: UiSession | None) -> list[NavItem]:
         items.append(NavItem("nav.inbox", "/ui/inbox"))
         if roles & {Role.COLLECTOR, Role.STAFF}:
             items.append(NavItem("nav.record", "/ui/record"))
+            items.append(NavItem("nav.outbox", "/ui/outbox"))
         if roles & {Role.GRID_LEADER, Role.STAFF, Role.ADMIN}:
             items.append(NavItem("nav.triage", "/ui/triage"))
         if roles & {Role.COMMITTEE, Role.CHAIR, Role.STAFF}:
@@ -168,6 +169,7 @@ def navigation(session: UiSession | None) -> list[NavItem]:
             items.append(NavItem("nav.concerns", "/ui/concerns"))
             items.append(NavItem("nav.ledger", "/ui/ledger"))
             items.append(NavItem("nav.calendar", "/ui/calendar"))
+            items.append(NavItem("nav.dashboard", "/ui/dashboard"))
         if Role.SUPERVISOR in roles:
             items.append(NavItem("nav.supervision", "/ui/supervision"))
     items.append(NavItem("nav.achievements", "/ui/public/achievements"))

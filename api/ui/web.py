@@ -11,12 +11,14 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.routing import APIRoute
 
 from api.errors import RateLimited
 from api.ui import sessions
-from api.ui.render import FORM_COOKIE, SESSION_COOKIE, render
+from api.ui.refusals import FormInvalid, Problem, say
+from api.ui.render import FORM_COOKIE, SESSION_COOKIE, lang_of, render
 from api.ui.sessions import UiSession
 from application import requests
 from application.minqing import Minqing
@@ -174,6 +176,17 @@ def error_page(request: Request, status: int, key: str, detail: str | None = Non
     )
 
 
+def _problem(error: dict[str, Any]) -> Problem:
+    # ("query", "at") -> "at": the parameter by its own name, as the page's words name it.
+    loc = [str(part) for part in error.get("loc", ()) if part not in ("query", "path")]
+    return Problem(
+        ".".join(loc) or "query",
+        str(error.get("type", "")),
+        str(error.get("msg", "")),
+        error.get("ctx") or {},
+    )
+
+
 class UiRoute(APIRoute):
     """A route whose refusals become pages: sign-in redirect, 403, 404, 429."""
 
@@ -200,7 +213,12 @@ class UiRoute(APIRoute):
                 )
             except Invalid as exc:  # a query or path parameter (api/params.py); forms
                 # catch their own refusals and show them on the form
-                return await run_in_threadpool(error_page, request, 422, "error.invalid", str(exc))
+                detail = say(lang_of(request), exc)
+                return await run_in_threadpool(error_page, request, 422, "error.invalid", detail)
+            except RequestValidationError as exc:  # a parameter FastAPI checked (?at=abc)
+                problems = [_problem(e) for e in exc.errors()]
+                detail = say(lang_of(request), FormInvalid(problems))
+                return await run_in_threadpool(error_page, request, 422, "error.invalid", detail)
             except RateLimited as exc:
                 response = await run_in_threadpool(
                     error_page, request, 429, "error.rate_limited", str(exc)

@@ -56,6 +56,9 @@ def test_every_page_has_no_serious_or_critical_axe_violation(site: Site, lang: s
         f"{assigned}/slip",
         "/ui/concerns?q=nothing-matches",
         "/ui/inbox",
+        "/ui/dashboard",
+        "/ui/dashboard/open?figure=feedback_given",
+        "/ui/outbox",
     ]
     # Chinese on a phone, English on a desktop: each layout is checked once.
     page = site.page(f"boss-{lang}", lang=lang, phone=lang == "zh")
@@ -66,7 +69,13 @@ def test_every_page_has_no_serious_or_critical_axe_violation(site: Site, lang: s
         if problems:
             found[path] = problems
     anonymous = site.page(lang=lang)
-    for path in ("/ui/sign-in", "/ui/track", "/ui/public/achievements", "/ui/public/commitments"):
+    for path in (
+        "/ui/sign-in",
+        "/ui/track",
+        "/ui/public/achievements",
+        "/ui/public/commitments",
+        "/ui/public/figures",
+    ):
         anonymous.goto(site.base + path)
         problems = violations(anonymous, source)
         if problems:

@@ -18,7 +18,7 @@ from api.ui.render import lang_of, render
 from api.ui.sessions import UiSession
 from api.ui.similar import suggestions
 from api.ui.web import Form, PostedDep, SessionDep, UiRoute, minqing, need, redirect
-from application.minqing import NewConcern, NewVisit
+from application.minqing import Idempotency, NewConcern, NewVisit
 from application.photos import NewPhoto
 from domain.errors import DomainError, Invalid
 from domain.permissions import check_view
@@ -164,18 +164,27 @@ def record(request: Request, posted: PostedDep) -> Response:
         return _page(request, session, n, form.flat(), errors)
     raised: list[str] = []
     references: list[str] = []
+    # A form queued offline comes with an Idempotency-Key (api/ui/static/offline.js): sent
+    # again after a lost answer, each of its commands answers as the first time.
+    key = request.headers.get("idempotency-key", "")[:200] or None
+    principal = session.principal
+
+    def idem(part: str) -> Idempotency | None:
+        return Idempotency(principal.id, f"ui-record:{key}:{part}", part) if key else None
+
     try:
-        for draft, (photo, shows_resident) in zip(drafts, photos, strict=True):
-            result = app.raise_concern(session.principal, draft)
+        for i, (draft, (photo, shows_resident)) in enumerate(zip(drafts, photos, strict=True)):
+            result = app.raise_concern(principal, draft, idem(f"c{i}"))
             raised.append(result.id)
             references.append(result.reference or "")
             if photo is not None:
                 app.attach_photo(
                     UUID(result.id),
-                    session.principal,
+                    principal,
                     photo,
                     PhotoKind.INTAKE,
                     shows_resident=shows_resident,
+                    idem=idem(f"p{i}"),
                 )
         result = app.record_visit(
             session.principal,
@@ -187,6 +196,7 @@ def record(request: Request, posted: PostedDep) -> Response:
                 notes=visit.notes,
                 concern_ids=[UUID(c) for c in raised],
             ),
+            idem("visit"),
         )
     except DomainError as exc:
         lang = lang_of(request)
