@@ -54,6 +54,11 @@ class Threshold:
         bar = self.share * base
         return Fraction(votes) > bar if self.strict else Fraction(votes) >= bar
 
+    def needed(self, entitled: int, present: int) -> int:
+        """The fewest votes that clear the threshold."""
+        base = entitled if self.of == "entitled" else present
+        return next(v for v in range(base + 2) if self.met(v, entitled, present))
+
 
 QUORUMS: dict[str, Quorum] = {
     q.name: q

@@ -65,7 +65,13 @@ def test_every_page_has_no_serious_or_critical_axe_violation(site: Site, lang: s
         if problems:
             found[path] = problems
     anonymous = site.page(lang=lang)
-    for path in ("/ui/sign-in", "/ui/track", "/ui/public/achievements", "/ui/public/commitments"):
+    for path in (
+        "/ui/sign-in",
+        "/ui/track",
+        "/ui/public/achievements",
+        "/ui/public/commitments",
+        "/ui/public/board",
+    ):
         anonymous.goto(site.base + path)
         problems = violations(anonymous, source)
         if problems:
