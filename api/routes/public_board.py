@@ -12,7 +12,7 @@ from api import public_board
 from api.deps import MinqingDep, Out, ProjectionsDep, RateLimitDep, SettingsDep, caught_up
 from api.openapi import answers, errors
 from api.params import MinPosition
-from api.responses_public import CommitmentBoard
+from api.responses_public import CommitmentBoard, PublicBoard
 from application.minqing import Minqing
 from projections import commitments
 from projections.commitments import CommitmentQuery, Commitments, Stage
@@ -49,7 +49,7 @@ def public_commitments(
 Month = Annotated[str | None, Query(max_length=7, description="the ledger's month, YYYY-MM")]
 
 
-@router.get("/board", **answers(None, 422))
+@router.get("/board", **answers(PublicBoard, 422))
 def board_of_the_community(
     app: MinqingDep,
     settings: SettingsDep,
