@@ -236,6 +236,8 @@ UI: dict[tuple[str, str], Door] = {
     ("GET", "/ui/ledger"): Door(VIEW, "filter"),
     ("GET", "/ui/ledger.csv"): Door(VIEW, "filter"),
     ("GET", "/ui/ledger.xlsx"): Door(VIEW, "filter"),
+    ("GET", "/ui/evaluations"): Door(VIEW, "filter"),
+    ("GET", "/ui/evaluations.csv"): Door(VIEW, "filter"),
 }
 
 

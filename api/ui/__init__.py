@@ -9,6 +9,7 @@ from fastapi.staticfiles import StaticFiles
 from api.ui.actions import FIELDS
 from api.ui.pages import (
     concern,
+    evaluations,
     ledger,
     meetings,
     printouts,
@@ -29,6 +30,7 @@ ROUTERS = (
     public.router,
     supervision.router,
     ledger.router,
+    evaluations.router,
     printouts.router,
 )
 

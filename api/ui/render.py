@@ -20,6 +20,7 @@ from api.ui.messages import CATALOGUE, DEFAULT_LANG, HTML_LANG, LANGS, translate
 from api.ui.sessions import UiSession
 from domain.lifecycle import Action, Status
 from domain.meeting import ItemStatus, MeetingKind, MeetingStatus
+from domain.service import MemberKind, Rating
 from domain.vocabulary import (
     STAFF_ROLES,
     Category,
@@ -70,6 +71,8 @@ ENUMS: Mapping[str, type[Labelled]] = {
     "ballot": Ballot,
     "stage": Stage,
     "commitment": CommitmentStage,
+    "member_kind": MemberKind,
+    "rating": Rating,
 }
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -160,6 +163,7 @@ def navigation(session: UiSession | None) -> list[NavItem]:
         if roles & (STAFF_ROLES | {Role.SUPERVISOR}):
             items.append(NavItem("nav.concerns", "/ui/concerns"))
             items.append(NavItem("nav.ledger", "/ui/ledger"))
+            items.append(NavItem("nav.evaluations", "/ui/evaluations"))
         if Role.SUPERVISOR in roles:
             items.append(NavItem("nav.supervision", "/ui/supervision"))
     items.append(NavItem("nav.achievements", "/ui/public/achievements"))
