@@ -180,6 +180,7 @@ API: dict[tuple[str, str], Door] = {
     # The member themselves (linked to it) or staff.
     ("POST", "/api/v1/members/{member_id}/public-identity"): door(R.STAFF, R.ADMIN, linked=True),
     ("GET", "/public/commitments"): public(),
+    ("GET", "/public/board"): public(),
     # in-service members and volunteers (在职党员进社区)
     ("POST", "/api/v1/posts"): door(R.STAFF, R.ADMIN, grid="object"),
     ("GET", "/api/v1/posts"): Door(frozenset({*STAFF, R.MEMBER})),
@@ -267,6 +268,7 @@ UI: dict[tuple[str, str], Door] = {
     ("GET", "/ui/track/{code}/feedback"): public(),
     ("GET", "/ui/public/achievements"): public(),
     ("GET", "/ui/public/commitments"): public(),
+    ("GET", "/ui/public/board"): public(),
     ("GET", "/ui/supervision"): door(R.SUPERVISOR),
     ("GET", "/ui/ledger"): Door(VIEW, "filter"),
     ("GET", "/ui/dashboard"): Door(VIEW, "filter"),
@@ -276,6 +278,8 @@ UI: dict[tuple[str, str], Door] = {
     ("GET", "/ui/ledger.xlsx"): Door(VIEW, "filter"),
     ("GET", "/ui/calendar"): Door(VIEW),
     ("POST", "/ui/calendar/{year}/days"): door(R.ADMIN),
+    ("GET", "/ui/evaluations"): Door(VIEW, "filter"),
+    ("GET", "/ui/evaluations.csv"): Door(VIEW, "filter"),
 }
 
 

@@ -37,3 +37,61 @@ class CommitmentBoard(BaseModel):
     items: list[Commitment]
     counts: dict[str, int]
     position: int
+
+
+class BoardItem(BaseModel):
+    """One decided agenda item: the outcome, the votes needed and, for an open ballot
+    only, the counts (never who chose what)."""
+
+    reference: str
+    title: str
+    outcome: str
+    outcome_label: Label
+    votes_needed: int
+    entitled: int
+    present: int
+    tally: dict[str, int] | None
+
+
+class BoardMeeting(BaseModel):
+    title: str
+    kind: str
+    held_on: str
+    ballot: str
+    items: list[BoardItem]
+
+
+class BoardFigure(BaseModel):
+    name: str
+    label: Label
+    # A count; under 5 it is the text "< 5".
+    value: int | str
+
+
+class BoardLedger(BaseModel):
+    month: str
+    figures: list[BoardFigure]
+
+
+class BoardPost(BaseModel):
+    name: str
+    grid: str
+    duties: str
+    seats: int
+    claimed: int
+    members_shown: list[str]
+
+
+class CommitmentItems(BaseModel):
+    items: list[Commitment]
+    counts: dict[str, int]
+
+
+class PublicBoard(BaseModel):
+    """The community's public board (八公开)."""
+
+    meetings: list[BoardMeeting]
+    commitments: CommitmentItems
+    ledger: BoardLedger
+    posts: list[BoardPost]
+    position: int

@@ -39,6 +39,8 @@ GROUPS: tuple[Group, ...] = (
             Link("ui", "/ui/", "网页界面（登录）", "Web UI (sign in)"),
             Link("track", "/ui/track", "民情进度查询", "Track a concern"),
             Link("achievements", "/ui/public/achievements", "成果库", "Achievement library"),
+            Link("commitments", "/ui/public/commitments", "承诺公开栏", "Commitments board"),
+            Link("board", "/ui/public/board", "居务公开栏", "Public board"),
         ),
     ),
     Group(

@@ -15,17 +15,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.dates import Day
 from api.deps import IdempotencyDep, MinqingDep, ProjectionsDep, SettingsDep, caught_up, require
 from api.evaluation_export import to_csv, to_xlsx
+from api.evaluations_data import evaluate
 from api.openapi import answers, errors
 from api.params import MinPosition
 from api.responses_service import EvaluationList, PostList
-from api.schemas import CommandOut, Note, Place, Short, Text, Title
+from api.schemas import CommandOut, Note, Place, Short, Title
 from domain.errors import NotFound
 from domain.principal import Principal
 from domain.service import Period, Post, Rating
 from domain.vocabulary import STAFF_ROLES, Role
-from projections import member_points
-from projections.member_points import MemberPoints, PointKind
-from projections.member_points import Period as Days
+from projections.member_points import MemberPoints
 
 router = APIRouter(prefix="/api/v1", tags=["service"], responses=errors(401, 403, 503))
 Out = dict[str, Any] | Response
@@ -42,7 +41,7 @@ class PostIn(BaseModel):
 
     name: Title
     grid: Short
-    duties: Note = ""
+    duties: Place = ""
     seats: int = Field(ge=1, le=500)
 
 
@@ -71,13 +70,13 @@ class ServiceRecordIn(BaseModel):
     post: UUID | None = None
     date: Day
     hours: float = Field(gt=0, le=24)
-    what: Text
+    what: Title
 
 
 class MemberFeedbackIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    period: Annotated[str, Field(max_length=10)]
+    period: Short
     rating: Rating
     comment: Note | None = None
 
@@ -210,21 +209,7 @@ def evaluations(
     position = caught_up(runner, MemberPoints.name, min_position)
     if isinstance(position, JSONResponse):
         return position
-    weights = {
-        PointKind.VISIT: settings.points_visit,
-        PointKind.CONCERN_COLLECTED: settings.points_concern_collected,
-        PointKind.MEETING_ATTENDED: settings.points_meeting_attended,
-        PointKind.RESOLVED_ON_TIME: settings.points_resolved_on_time,
-    }
-    points = member_points.totals(app.db, weights, Days(chosen.first, chosen.last))
-    nothing = member_points.scored({}, weights)
-    items = []
-    for item in app.evaluations(principal, chosen):
-        if organisation and item["organisation"] != organisation:
-            continue
-        scored = points.get(item["member_id"], nothing)
-        on_time = next(i["count"] for i in scored["items"] if i["kind"] == "resolved_on_time")
-        items.append({**item, "resolved_on_time": on_time, "points": scored["total"]})
+    items = evaluate(app, settings, principal, chosen, organisation)
     if format is Format.CSV:
         return Response(
             to_csv(items),

@@ -20,6 +20,7 @@ from api.ui.messages import CATALOGUE, DEFAULT_LANG, HTML_LANG, LANGS, translate
 from api.ui.sessions import UiSession
 from domain.lifecycle import Action, Status
 from domain.meeting import ItemStatus, MeetingKind, MeetingStatus
+from domain.service import MemberKind, Rating
 from domain.time_limits import Colour
 from domain.time_limits import Stage as LimitStage
 from domain.vocabulary import (
@@ -76,6 +77,8 @@ ENUMS: Mapping[str, type[Labelled]] = {
     "limit_stage": LimitStage,
     "colour": Colour,
     "commitment": CommitmentStage,
+    "member_kind": MemberKind,
+    "rating": Rating,
 }
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -170,6 +173,7 @@ def navigation(session: UiSession | None) -> list[NavItem]:
             items.append(NavItem("nav.ledger", "/ui/ledger"))
             items.append(NavItem("nav.calendar", "/ui/calendar"))
             items.append(NavItem("nav.dashboard", "/ui/dashboard"))
+            items.append(NavItem("nav.evaluations", "/ui/evaluations"))
         if Role.SUPERVISOR in roles:
             items.append(NavItem("nav.supervision", "/ui/supervision"))
     items.append(NavItem("nav.achievements", "/ui/public/achievements"))

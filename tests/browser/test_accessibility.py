@@ -75,6 +75,7 @@ def test_every_page_has_no_serious_or_critical_axe_violation(site: Site, lang: s
         "/ui/public/achievements",
         "/ui/public/commitments",
         "/ui/public/figures",
+        "/ui/public/board",
     ):
         anonymous.goto(site.base + path)
         problems = violations(anonymous, source)

@@ -15,6 +15,8 @@ DOORS = {
     "/ui/": ("网页界面", "Web UI"),
     "/ui/track": ("进度查询", "Track a concern"),
     "/ui/public/achievements": ("成果库", "Achievement library"),
+    "/ui/public/commitments": ("承诺公开栏", "Commitments board"),
+    "/ui/public/board": ("居务公开栏", "Public board"),
     "/docs": ("接口文档", "API documentation"),
     "/openapi.json": ("OpenAPI", "OpenAPI"),
     "/healthz": ("存活检查", "Liveness"),

@@ -11,12 +11,15 @@ from __future__ import annotations
 import csv
 import io
 from typing import Any
+from uuid import UUID
 
 import httpx
 from openpyxl import load_workbook
 
+from domain.service import Rating
 from domain.vocabulary import Role
 from tests.conftest import Server
+from tests.e2e.ui_client import signed_in, ui_user
 
 BUREAU = "县林业局"
 COMMUNITIES = ("河北社区", "西山社区", "大东社区")
@@ -141,3 +144,39 @@ def test_seed_001_thirty_nine_members_report_claim_serve_and_are_evaluated(
         assert missing.status_code == 422
     finally:
         staff.close()
+
+
+def test_the_evaluation_page_shows_each_member_and_gives_the_csv(shared_server: Server) -> None:
+    app = shared_server.app
+    admin = app.accounts.find("admin")
+    reported = app.clock().date()
+    member = app.register_member(
+        admin,
+        "林业局党员甲",
+        ["2"],
+        [],
+        False,
+        kind="in_service",
+        organisation=BUREAU,
+        reported_on=reported,
+    ).id
+    post = app.set_post(admin, "科普宣传岗", "2", "", 2).id
+    app.claim_post(UUID(post), admin, UUID(member))
+    app.record_service(admin, UUID(member), UUID(post), reported, 2.5, "科普讲座")
+    half = f"{reported.year}H{1 if reported.month <= 6 else 2}"
+    app.give_feedback(UUID(member), admin, half, Rating.GOOD, "认真")
+    staff = ui_user(shared_server, [Role.STAFF])
+    member_only = ui_user(shared_server, [Role.MEMBER])
+    with signed_in(shared_server, staff) as s, signed_in(shared_server, member_only) as c:
+        page = s.get("/ui/evaluations", params={"period": half})
+        assert page.status_code == 200
+        row = page.text.split(f'data-member="{member}"')[1].split("</tr>")[0]
+        for shown in ("林业局党员甲", "在职党员", BUREAU, "2.5", "科普宣传岗", "良好"):
+            assert shown in row
+        bad = s.get("/ui/evaluations", params={"period": "2026H5"})
+        assert bad.status_code == 422
+        assert "考评期" in bad.text
+        table = s.get("/ui/evaluations.csv", params={"period": half, "organisation": BUREAU})
+        lines = list(csv.reader(io.StringIO(table.content.decode("utf-8-sig"))))
+        assert [line[0] for line in lines[2:]] == ["林业局党员甲"]
+        assert c.get("/ui/evaluations").status_code == 403

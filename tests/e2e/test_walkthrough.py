@@ -45,7 +45,12 @@ def test_a_concern_walks_from_intake_to_resolved_and_the_resident_answers(server
         assert r.json()["status"] == "assigned"
 
         view = a.get(f"/api/v1/concerns/{cid}").json()
-        assert set(view["allowed_actions"]) == {"record_progress", "send_back", "resolve"}
+        assert set(view["allowed_actions"]) == {
+            "record_progress",
+            "send_back",
+            "resolve",
+            "add_milestone",
+        }
         assert (
             a.post(f"/api/v1/concerns/{cid}/record-progress", json={"note": "订购灯具"}).status_code
             == 200

@@ -10,6 +10,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from api import public_board as board_data
 from api.deps import RateLimiter
 from api.schemas import FeedbackIn
 from api.ui.data import READ_YOUR_WRITES_SECONDS
@@ -129,6 +130,20 @@ def commitments_board(
     items = [i for i in everything["items"] if not chosen or i["status"] == chosen]
     context = {"items": items, "counts": everything["counts"], "status": chosen}
     return render(request, "commitments.html", context, session=session)
+
+
+@router.get("/public/board")
+def public_board_page(
+    request: Request,
+    session: MaybeSessionDep,
+    month: Annotated[str | None, Query(max_length=7)] = None,
+) -> Response:
+    """The community's public board (八公开) as an A3 poster to print, in both languages."""
+    _limit(request)
+    app = minqing(request)
+    window = request.app.state.settings.response_window_days
+    context = {"b": board_data.board(app, month or None, window)}
+    return render(request, "public_board.html", context, session=session)
 
 
 @router.get("/public/achievements")
