@@ -17,6 +17,7 @@ from api.routes import (
     concern_list,
     concerns,
     events,
+    extensions,
     front,
     ledger,
     libraries,
@@ -25,6 +26,7 @@ from api.routes import (
     open311,
     ops,
     residents,
+    supervision,
     time_limits,
     track,
     visits,
@@ -114,6 +116,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         front.router,
         calendar.router,
         time_limits.router,
+        supervision.router,
+        extensions.router,
     ):
         app.include_router(router)
     ui.install(app)  # the web UI: /ui/ (api/ui)

@@ -190,6 +190,9 @@ class ConcernOut(BaseModel):
     allowed_actions: list[str]
     resident: Resident | Object | None
     stage: StageOut | None = None
+    # Supervision cards (督办), oldest first: number, grade, reason, stage, stage_started_at,
+    # requirement, reply_by, automatic, owner, issued_by, issued_at, reply, replied_at.
+    cards: list[Object] = []
 
 
 class HistoryEvent(BaseModel):

@@ -13,6 +13,7 @@ from __future__ import annotations
 from application.base import Clock
 from application.commands import CommandResult, Idempotency, NewConcern, NewVisit
 from application.concerns import ConcernCommands
+from application.extensions import ExtensionVerbs
 from application.meetings import MeetingCommands
 from application.members import MemberCommands
 from application.views import Views
@@ -27,5 +28,5 @@ __all__ = [
 ]
 
 
-class Minqing(ConcernCommands, MeetingCommands, MemberCommands, Views):
+class Minqing(ConcernCommands, MeetingCommands, MemberCommands, ExtensionVerbs, Views):
     """Residents' concerns, event-sourced: every command is one atomic save of events."""

@@ -43,6 +43,7 @@ class Views(TimeLimitCommands):
             check_grid(principal, concern.grid)
         view = _concern_data(concern)
         view["allowed_actions"] = actions_for(principal, concern) if principal else []
+        view["cards"] = [plain(c) for c in concern.cards]
         view["resident"] = None
         if principal is not None and concern.resident_ref and concern.resident_data:
             if may_see_personal_data(principal, concern):

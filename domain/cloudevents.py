@@ -42,6 +42,7 @@ from domain.json_schema import (
 from domain.meeting import Meeting, MeetingKind
 from domain.member import Member
 from domain.resident_record import Resident
+from domain.supervision import Grade
 from domain.visit import Visit
 from domain.vocabulary import Category, Channel, Library, Satisfaction
 from domain.voting import Choice
@@ -268,6 +269,25 @@ CONTRACTS: tuple[Contract, ...] = (
             "owner": nullable(UUID_STRING),
         },
     ),
+    Contract(
+        _of(Concern, "SupervisionCardIssued"),
+        {
+            "number": INTEGER,
+            "grade": enum(Grade),
+            "reason": STRING,
+            "stage": nullable(STRING),
+            "stage_started_at": nullable(DATETIME_STRING),
+            "requirement": STRING,
+            "reply_by": nullable(DATE_STRING),
+            "automatic": BOOLEAN,
+            "owner": nullable(UUID_STRING),
+        },
+    ),
+    Contract(_of(Concern, "SupervisionReplied"), {"number": INTEGER, "reply": STRING}),
+    Contract(
+        _of(Concern, "ExtensionRequested"), {"reason": STRING, "due_on": nullable(DATE_STRING)}
+    ),
+    Contract(_of(Concern, "ExtensionRefused"), {"reason": STRING}),
     Contract(
         _of(Concern, "Reopened"),
         {"status": STATUS, "reason": STRING, "by_feedback": BOOLEAN},

@@ -15,11 +15,13 @@ from eventsourcing.domain import Aggregate, event
 # Assignment and Actor are imported from here too, as they always were.
 from domain.concern_commands import Assignment as Assignment
 from domain.concern_commands import ConcernCommands
+from domain.extensions import ExtensionCommands
 from domain.lifecycle import Facts, Status
 from domain.principal import Actor as Actor
+from domain.supervision import SupervisionCommands
 
 
-class Concern(ConcernCommands, Aggregate):
+class Concern(ConcernCommands, SupervisionCommands, ExtensionCommands, Aggregate):
     """A resident's concern; every change is an event that names who and when."""
 
     @event("Raised")
@@ -78,6 +80,11 @@ class Concern(ConcernCommands, Aggregate):
         self.feedback_overdue_rounds: list[int] = []
         # Each stage whose limit passed, as {"stage", "started_at"} (the watcher's facts).
         self.missed_stages: list[dict[str, Any]] = []
+        # Supervision cards (督办), in the order issued: domain/supervision.py.
+        self.cards: list[dict[str, Any]] = []
+        # Extensions approved ({"round", "at"}) and the owner's request waiting, if any.
+        self.extensions: list[dict[str, Any]] = []
+        self.extension_request: dict[str, Any] | None = None
         self.updated_at = at
 
     @property
@@ -251,6 +258,8 @@ class Concern(ConcernCommands, Aggregate):
         self.status = status
         self.due_on = due_on
         self.due_history.append({"due_on": due_on, "set_at": at, "reason": reason})
+        self.extensions.append({"round": self.round, "at": at})
+        self.extension_request = None  # approved
         self.updated_at = at
 
     @event("Reassigned")
@@ -346,6 +355,59 @@ class Concern(ConcernCommands, Aggregate):
         self.missed_stages.append(
             {"stage": stage, "started_at": started_at, "deadline": deadline, "at": at}
         )
+
+    @event("SupervisionCardIssued")
+    def _card_issued(
+        self,
+        number: int,
+        grade: str,
+        reason: str,
+        stage: str | None,
+        stage_started_at: datetime | None,
+        requirement: str,
+        reply_by: date | None,
+        automatic: bool,
+        owner: UUID | None,
+        actor_id: str,
+        actor_role: str,
+        at: datetime,
+    ) -> None:
+        self.cards.append(
+            {
+                "number": number,
+                "grade": grade,
+                "reason": reason,
+                "stage": stage,
+                "stage_started_at": stage_started_at,
+                "requirement": requirement,
+                "reply_by": reply_by,
+                "automatic": automatic,
+                "owner": owner,
+                "issued_by": actor_id,
+                "issued_at": at,
+                "reply": None,
+                "replied_at": None,
+            }
+        )
+
+    @event("SupervisionReplied")
+    def _supervision_replied(
+        self, number: int, reply: str, actor_id: str, actor_role: str, at: datetime
+    ) -> None:
+        card = self.cards[number - 1]
+        card["reply"] = reply
+        card["replied_at"] = at
+        card["replied_by"] = actor_id
+
+    @event("ExtensionRequested")
+    def _extension_requested(
+        self, reason: str, due_on: date | None, actor_id: str, actor_role: str, at: datetime
+    ) -> None:
+        self.extension_request = {"reason": reason, "due_on": due_on, "by": actor_id, "at": at}
+
+    @event("ExtensionRefused")
+    def _extension_refused(self, reason: str, actor_id: str, actor_role: str, at: datetime) -> None:
+        self.extension_request = None
 
     @event("Reopened")
     def _reopened(

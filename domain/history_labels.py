@@ -65,6 +65,10 @@ EVENT_LABELS: Mapping[str, Mapping[str, Label]] = {
         "DeadlineMissed": Label("逾期未办结", "Deadline missed"),
         "FeedbackOverdue": Label("回访逾期", "Feedback overdue"),
         "StageMissed": Label("环节超时", "Stage past its time limit"),
+        "SupervisionCardIssued": Label("督办", "Supervision card issued"),
+        "SupervisionReplied": Label("督办回复", "Supervision answered"),
+        "ExtensionRequested": Label("申请延期", "Extension requested"),
+        "ExtensionRefused": Label("不同意延期", "Extension refused"),
         "Reopened": Label("重新办理", "Reopened"),
     },
     "Meeting": {

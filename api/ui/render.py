@@ -20,6 +20,7 @@ from api.ui.messages import CATALOGUE, DEFAULT_LANG, HTML_LANG, LANGS, translate
 from api.ui.sessions import UiSession
 from domain.lifecycle import Action, Status
 from domain.meeting import ItemStatus, MeetingKind, MeetingStatus
+from domain.supervision import Grade
 from domain.time_limits import Colour
 from domain.time_limits import Stage as LimitStage
 from domain.vocabulary import (
@@ -74,6 +75,7 @@ ENUMS: Mapping[str, type[Labelled]] = {
     "day_kind": DayKind,
     "limit_stage": LimitStage,
     "colour": Colour,
+    "grade": Grade,
 }
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")

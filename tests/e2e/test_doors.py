@@ -137,6 +137,14 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", CONCERN + "/resolve"): lambda w: {"summary": "已修好"},
     ("POST", CONCERN + "/record-feedback"): lambda w: {"solved": True, "satisfaction": "satisfied"},
     ("POST", CONCERN + "/reopen"): lambda w: {"reason": "又坏了"},
+    ("POST", CONCERN + "/supervise"): lambda w: {
+        "grade": "yellow",
+        "requirement": "三日内答复",
+        "reply_by": _due(),
+    },
+    ("POST", CONCERN + "/reply-supervision"): lambda w: {"reply": "在办"},
+    ("POST", CONCERN + "/request-extension"): lambda w: {"reason": "配件未到"},
+    ("POST", CONCERN + "/refuse-extension"): lambda w: {"reason": "理由不足"},
     ("POST", "/api/v1/members"): lambda w: {
         "name": "王芳",
         "grids": ["2"],

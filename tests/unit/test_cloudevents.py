@@ -29,6 +29,7 @@ from domain.meeting import Meeting, MeetingKind
 from domain.member import Member
 from domain.principal import Actor
 from domain.resident_record import Resident
+from domain.supervision import Grade
 from domain.visit import SealedHousehold, Visit
 from domain.vocabulary import (
     Category,
@@ -72,6 +73,7 @@ CHAIR = Actor("chair-1", Role.CHAIR)
 OWNER = Actor("owner-1", Role.MEMBER)
 COLLECTOR = Actor("collector-1", Role.COLLECTOR)
 WATCHER = Actor("system:deadline-watcher", Role.SYSTEM)
+SUPERVISOR = Actor("supervisor-1", Role.SUPERVISOR)
 
 
 @dataclass(frozen=True)
@@ -181,6 +183,11 @@ def _story() -> Story:
     main.send_back(OWNER, "不属本人职责", AT)
     main.assign(COMMITTEE, Assignment(member.id, DutyRole.ENVIRONMENT_MONITOR, DUE), None, AT)
     main.note_deadline_missed(WATCHER, datetime(2026, 4, 11, 9, 0, tzinfo=ZONE))
+    main.supervise(SUPERVISOR, Grade.RED, "三日内答复", DUE, "handling", AT, AT)
+    main.reply_supervision(OWNER, "已订购新灯", AT)
+    main.request_extension(OWNER, "灯具到货推迟", AT)
+    main.refuse_extension(COMMITTEE, "请先联系其他供应商", AT)
+    main.request_extension(OWNER, "供应商均缺货", AT)
     main.resolve(OWNER, "更换了六盏路灯", later)
     main.record_feedback(COLLECTOR, False, Satisfaction.DISSATISFIED, "还有一盏不亮", later)
     main.resolve(OWNER, "第七盏也换了", later)
