@@ -99,6 +99,9 @@ API: dict[tuple[str, str], Door] = {
     # extensions (延期): the owner asks, the committee approves (extend-deadline) or refuses
     ("POST", CONCERN + "/request-extension"): door(grid="object", owner=True),
     ("POST", CONCERN + "/refuse-extension"): door(R.COMMITTEE, grid="object"),
+    # the appeal of an overdue stage (超期申诉): the owner appeals, a supervisor decides
+    ("POST", CONCERN + "/appeal"): door(grid="object", owner=True),
+    ("POST", CONCERN + "/decide-appeal"): door(R.SUPERVISOR, grid="object"),
     # queues
     ("GET", "/api/v1/queues/triage"): Door(STAFF, "filter"),
     ("GET", "/api/v1/queues/committee"): Door(STAFF, "filter"),

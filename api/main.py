@@ -12,6 +12,7 @@ from api.deps import RateLimiter
 from api.limits import BodyLimits
 from api.params import checked_params
 from api.routes import (
+    appeals,
     audit,
     calendar,
     concern_list,
@@ -118,6 +119,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         time_limits.router,
         supervision.router,
         extensions.router,
+        appeals.router,
     ):
         app.include_router(router)
     ui.install(app)  # the web UI: /ui/ (api/ui)

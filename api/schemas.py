@@ -231,6 +231,16 @@ class SuperviseIn(Body):
     reply_by: Day
 
 
+class AppealIn(Body):
+    stage: Literal["triage", "committee", "handling", "feedback"]
+    reason: Text
+
+
+class DecideAppealIn(Body):
+    approved: StrictBool
+    reason: Text
+
+
 class ReplyIn(Body):
     reply: Text
 

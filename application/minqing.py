@@ -10,10 +10,10 @@ is application/residents.py, the views of a meeting meeting_views.py.
 
 from __future__ import annotations
 
+from application.appeals import AppealVerbs
 from application.base import Clock
 from application.commands import CommandResult, Idempotency, NewConcern, NewVisit
 from application.concerns import ConcernCommands
-from application.extensions import ExtensionVerbs
 from application.meetings import MeetingCommands
 from application.members import MemberCommands
 from application.views import Views
@@ -28,5 +28,5 @@ __all__ = [
 ]
 
 
-class Minqing(ConcernCommands, MeetingCommands, MemberCommands, ExtensionVerbs, Views):
+class Minqing(ConcernCommands, MeetingCommands, MemberCommands, AppealVerbs, Views):
     """Residents' concerns, event-sourced: every command is one atomic save of events."""

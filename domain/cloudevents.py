@@ -288,6 +288,10 @@ CONTRACTS: tuple[Contract, ...] = (
         _of(Concern, "ExtensionRequested"), {"reason": STRING, "due_on": nullable(DATE_STRING)}
     ),
     Contract(_of(Concern, "ExtensionRefused"), {"reason": STRING}),
+    Contract(_of(Concern, "AppealLodged"), {"stage": STRING, "reason": STRING}),
+    Contract(
+        _of(Concern, "AppealDecided"), {"stage": STRING, "approved": BOOLEAN, "reason": STRING}
+    ),
     Contract(
         _of(Concern, "Reopened"),
         {"status": STATUS, "reason": STRING, "by_feedback": BOOLEAN},

@@ -12,6 +12,8 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.appeals import AppealCommands
+
 # Assignment and Actor are imported from here too, as they always were.
 from domain.concern_commands import Assignment as Assignment
 from domain.concern_commands import ConcernCommands
@@ -21,7 +23,7 @@ from domain.principal import Actor as Actor
 from domain.supervision import SupervisionCommands
 
 
-class Concern(ConcernCommands, SupervisionCommands, ExtensionCommands, Aggregate):
+class Concern(ConcernCommands, SupervisionCommands, ExtensionCommands, AppealCommands, Aggregate):
     """A resident's concern; every change is an event that names who and when."""
 
     @event("Raised")
@@ -85,6 +87,8 @@ class Concern(ConcernCommands, SupervisionCommands, ExtensionCommands, Aggregate
         # Extensions approved ({"round", "at"}) and the owner's request waiting, if any.
         self.extensions: list[dict[str, Any]] = []
         self.extension_request: dict[str, Any] | None = None
+        # The appeal of an overdue stage (超期申诉): at most one per concern.
+        self.appeal: dict[str, Any] | None = None
         self.updated_at = at
 
     @property
@@ -408,6 +412,28 @@ class Concern(ConcernCommands, SupervisionCommands, ExtensionCommands, Aggregate
     @event("ExtensionRefused")
     def _extension_refused(self, reason: str, actor_id: str, actor_role: str, at: datetime) -> None:
         self.extension_request = None
+
+    @event("AppealLodged")
+    def _appeal_lodged(
+        self, stage: str, reason: str, actor_id: str, actor_role: str, at: datetime
+    ) -> None:
+        self.appeal = {"stage": stage, "reason": reason, "by": actor_id, "at": at}
+        self.appeal["approved"] = None
+
+    @event("AppealDecided")
+    def _appeal_decided(
+        self,
+        stage: str,
+        approved: bool,
+        reason: str,
+        actor_id: str,
+        actor_role: str,
+        at: datetime,
+    ) -> None:
+        if self.appeal is not None:
+            self.appeal.update(
+                approved=approved, decision=reason, decided_by=actor_id, decided_at=at
+            )
 
     @event("Reopened")
     def _reopened(

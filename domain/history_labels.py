@@ -69,6 +69,8 @@ EVENT_LABELS: Mapping[str, Mapping[str, Label]] = {
         "SupervisionReplied": Label("督办回复", "Supervision answered"),
         "ExtensionRequested": Label("申请延期", "Extension requested"),
         "ExtensionRefused": Label("不同意延期", "Extension refused"),
+        "AppealLodged": Label("超期申诉", "Overdue stage appealed"),
+        "AppealDecided": Label("申诉裁定", "Appeal decided"),
         "Reopened": Label("重新办理", "Reopened"),
     },
     "Meeting": {

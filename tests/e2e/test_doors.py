@@ -145,6 +145,8 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", CONCERN + "/reply-supervision"): lambda w: {"reply": "在办"},
     ("POST", CONCERN + "/request-extension"): lambda w: {"reason": "配件未到"},
     ("POST", CONCERN + "/refuse-extension"): lambda w: {"reason": "理由不足"},
+    ("POST", CONCERN + "/appeal"): lambda w: {"stage": "handling", "reason": "配件缺货"},
+    ("POST", CONCERN + "/decide-appeal"): lambda w: {"approved": True, "reason": "属实"},
     ("POST", "/api/v1/members"): lambda w: {
         "name": "王芳",
         "grids": ["2"],

@@ -140,6 +140,9 @@ def play(app: Minqing, clock: Clock) -> Scenario:
     clock.advance(timedelta(days=FEEDBACK_WINDOW_DAYS + 1))
     assert app.record_missed_deadlines(worked, FEEDBACK_WINDOW_DAYS) == ["FeedbackOverdue"]
     app.record_feedback(worked, STAFF, True, Satisfaction.SATISFIED)
+    # The owner appeals the missed handling stage (超期申诉); the supervisor approves.
+    app.appeal(worked, member_principal(first), "handling", "no supplier had the parts")
+    app.decide_appeal(worked, SUPERVISOR, True, "confirmed with the suppliers")
     app.reopen(worked, STAFF, "the lamp failed again")
 
     # A meeting that rejects one concern and defers another by closing undecided.

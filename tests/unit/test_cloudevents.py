@@ -192,6 +192,8 @@ def _story() -> Story:
     main.record_feedback(COLLECTOR, False, Satisfaction.DISSATISFIED, "还有一盏不亮", later)
     main.resolve(OWNER, "第七盏也换了", later)
     main.note_feedback_overdue(WATCHER, 7, later + timedelta(days=8))
+    main.appeal_overdue(OWNER, "handling", "配件全市缺货", later + timedelta(days=8))
+    main.decide_appeal(SUPERVISOR, True, "情况属实", later + timedelta(days=8))
     main.reopen(STAFF, "居民再次反映", later + timedelta(days=9))
 
     # Rejected and deferred at the open-ballot meeting (votes recorded by show of hands).
