@@ -100,11 +100,21 @@ API: dict[tuple[str, str], Door] = {
     ),
     ("GET", CONCERN + "/attachments/{digest}"): Door(VIEW, "object", owner=True),
     ("GET", "/public/achievements/{concern_id}/photos/{digest}"): public(),
+    # graded supervision (督办): a supervisor's card, the owner's reply
+    ("POST", CONCERN + "/supervise"): door(R.SUPERVISOR, grid="object"),
+    ("POST", CONCERN + "/reply-supervision"): door(grid="object", owner=True),
+    # extensions (延期): the owner asks, the committee approves (extend-deadline) or refuses
+    ("POST", CONCERN + "/request-extension"): door(grid="object", owner=True),
+    ("POST", CONCERN + "/refuse-extension"): door(R.COMMITTEE, grid="object"),
+    # the appeal of an overdue stage (超期申诉): the owner appeals, a supervisor decides
+    ("POST", CONCERN + "/appeal"): door(grid="object", owner=True),
+    ("POST", CONCERN + "/decide-appeal"): door(R.SUPERVISOR, grid="object"),
     # queues
     ("GET", "/api/v1/queues/triage"): Door(STAFF, "filter"),
     ("GET", "/api/v1/queues/committee"): Door(STAFF, "filter"),
     ("GET", "/api/v1/queues/mine"): Door(STAFF, "filter", linked=True),
     ("GET", "/api/v1/queues/overdue"): Door(STAFF, "filter"),
+    ("GET", "/api/v1/queues/supervised"): Door(VIEW, "filter"),
     # members
     ("POST", "/api/v1/members"): door(R.ADMIN, R.STAFF, grid="object"),
     ("GET", "/api/v1/members"): Door(STAFF),

@@ -13,6 +13,7 @@ from api.deps import RateLimiter
 from api.limits import BodyLimits
 from api.params import checked_params
 from api.routes import (
+    appeals,
     attachments,
     audit,
     calendar,
@@ -20,6 +21,7 @@ from api.routes import (
     concern_list,
     concerns,
     events,
+    extensions,
     front,
     ledger,
     libraries,
@@ -32,6 +34,7 @@ from api.routes import (
     residents,
     service,
     similar,
+    supervision,
     time_limits,
     track,
     visits,
@@ -134,6 +137,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         service.router,
         places.router,
         places.grids_router,
+        supervision.router,
+        extensions.router,
+        appeals.router,
     ):
         app.include_router(router)
     ui.install(app)  # the web UI: /ui/ (api/ui)

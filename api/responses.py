@@ -206,6 +206,14 @@ class ConcernOut(BaseModel):
     allowed_actions: list[str]
     resident: Resident | Object | None
     stage: StageOut | None = None
+    # Supervision cards (督办), oldest first: number, grade, reason, stage, stage_started_at,
+    # requirement, reply_by, automatic, owner, issued_by, issued_at, reply, replied_at.
+    cards: list[Object] = []
+    # The appeal of an overdue stage (stage, reason, approved, decision …), the stages
+    # recorded overdue, and those an approved appeal exempts from the on-time figures.
+    appeal: Object | None = None
+    overdue_stages: list[str] = []
+    exempt_stages: list[str] = []
 
 
 class HistoryEvent(BaseModel):

@@ -224,8 +224,38 @@ class ProgressIn(Body):
 
 
 class ExtendIn(Body):
-    due_on: Day
+    # Omitted: one more original limit (the round's assignment's) after the current date.
+    due_on: Day | None = None
     reason: Text
+
+
+class SuperviseIn(Body):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"grade": "yellow", "requirement": "三日内答复进展", "reply_by": "2026-03-20"}
+            ]
+        },
+    )
+
+    grade: Literal["yellow", "red"]
+    requirement: Text
+    reply_by: Day
+
+
+class AppealIn(Body):
+    stage: Literal["triage", "committee", "handling", "feedback"]
+    reason: Text
+
+
+class DecideAppealIn(Body):
+    approved: StrictBool
+    reason: Text
+
+
+class ReplyIn(Body):
+    reply: Text
 
 
 class ReassignIn(Body):

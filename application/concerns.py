@@ -247,19 +247,20 @@ class ConcernCommands(PlaceCommands):
         self,
         concern_id: UUID,
         principal: Principal,
-        due_on: date,
+        due_on: date | None,
         reason: str,
         expected_version: int | None = None,
         idem: Idempotency | None = None,
     ) -> CommandResult:
-        """Move the due date later, with a reason."""
+        """Approve an extension (延期): the due date moves later (by one original limit
+        unless a date is given), at most twice a round, never once it has passed."""
+
+        def extend(c: Concern, a: Actor, at: datetime) -> None:
+            c.check_extension(at)
+            c.extend_deadline(a, due_on or c.next_due_on(), reason, at)
+
         return self._change(
-            concern_id,
-            principal,
-            Action.EXTEND_DEADLINE,
-            expected_version,
-            idem,
-            lambda c, a, at: c.extend_deadline(a, due_on, reason, at),
+            concern_id, principal, Action.EXTEND_DEADLINE, expected_version, idem, extend
         )
 
     def reassign(

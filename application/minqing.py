@@ -11,6 +11,7 @@ is application/residents.py, the views of a meeting meeting_views.py.
 
 from __future__ import annotations
 
+from application.appeals import AppealVerbs
 from application.base import Clock
 from application.commands import CommandResult, Idempotency, NewConcern, NewVisit
 from application.commitments import CommitmentCommands
@@ -31,6 +32,12 @@ __all__ = [
 
 
 class Minqing(
-    CommitmentCommands, MeetingCommands, MemberCommands, ServiceCommands, PhotoCommands, Views
+    CommitmentCommands,
+    MeetingCommands,
+    MemberCommands,
+    ServiceCommands,
+    PhotoCommands,
+    AppealVerbs,
+    Views,
 ):
     """Residents' concerns, event-sourced: every command is one atomic save of events."""

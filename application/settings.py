@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     points_concern_collected: int = Field(default=1, ge=0)
     points_meeting_attended: int = Field(default=2, ge=0)
     points_resolved_on_time: int = Field(default=3, ge=0)
+    # Deducted from the owner for each supervision card (督办) received.
+    points_yellow_card: int = Field(default=-5, le=0)
+    points_red_card: int = Field(default=-10, le=0)
     # The ledger's response rate (响应率): an assigned concern's owner should record a first
     # action (progress, resolve or send back) within this many days of the assignment.
     response_window_days: float = Field(default=2.0, gt=0)

@@ -43,6 +43,11 @@ class Views(TimeLimitCommands):
             check_grid(principal, concern.grid)
         view = _concern_data(concern)
         view["allowed_actions"] = actions_for(principal, concern) if principal else []
+        view["cards"] = [plain(c) for c in concern.cards]
+        # The appeal, and the stages it exempts: the overdue facts stay in the history.
+        view["appeal"] = plain(concern.appeal)
+        view["overdue_stages"] = concern.overdue_stages()
+        view["exempt_stages"] = concern.exempt_stages()
         view["resident"] = None
         if principal is not None and concern.resident_ref and concern.resident_data:
             if may_see_personal_data(principal, concern):

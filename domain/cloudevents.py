@@ -45,6 +45,7 @@ from domain.member import Member
 from domain.photos import PhotoKind
 from domain.resident_record import Resident
 from domain.service import Rating
+from domain.supervision import Grade
 from domain.visit import Visit
 from domain.vocabulary import Category, Channel, Library, Satisfaction
 from domain.voting import Choice
@@ -288,6 +289,29 @@ CONTRACTS: tuple[Contract, ...] = (
             "round": INTEGER,
         },
         withheld={"caption": "free text that may describe a resident"},
+    ),
+    Contract(
+        _of(Concern, "SupervisionCardIssued"),
+        {
+            "number": INTEGER,
+            "grade": enum(Grade),
+            "reason": STRING,
+            "stage": nullable(STRING),
+            "stage_started_at": nullable(DATETIME_STRING),
+            "requirement": STRING,
+            "reply_by": nullable(DATE_STRING),
+            "automatic": BOOLEAN,
+            "owner": nullable(UUID_STRING),
+        },
+    ),
+    Contract(_of(Concern, "SupervisionReplied"), {"number": INTEGER, "reply": STRING}),
+    Contract(
+        _of(Concern, "ExtensionRequested"), {"reason": STRING, "due_on": nullable(DATE_STRING)}
+    ),
+    Contract(_of(Concern, "ExtensionRefused"), {"reason": STRING}),
+    Contract(_of(Concern, "AppealLodged"), {"stage": STRING, "reason": STRING}),
+    Contract(
+        _of(Concern, "AppealDecided"), {"stage": STRING, "approved": BOOLEAN, "reason": STRING}
     ),
     Contract(
         _of(Concern, "Reopened"),

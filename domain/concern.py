@@ -12,14 +12,18 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.appeals import AppealCommands
+
 # Assignment and Actor are imported from here too, as they always were.
 from domain.concern_commands import Assignment as Assignment
 from domain.concern_commands import ConcernCommands
+from domain.extensions import ExtensionCommands
 from domain.lifecycle import Facts, Status
 from domain.principal import Actor as Actor
+from domain.supervision import SupervisionCommands
 
 
-class Concern(ConcernCommands, Aggregate):
+class Concern(ConcernCommands, SupervisionCommands, ExtensionCommands, AppealCommands, Aggregate):
     """A resident's concern; every change is an event that names who and when."""
 
     @event("Raised")
@@ -88,6 +92,13 @@ class Concern(ConcernCommands, Aggregate):
         self.milestones: list[dict[str, Any]] = []
         self.written_off_at: datetime | None = None
         self.photos: list[dict[str, Any]] = []
+        # Supervision cards (督办), in the order issued: domain/supervision.py.
+        self.cards: list[dict[str, Any]] = []
+        # Extensions approved ({"round", "at"}) and the owner's request waiting, if any.
+        self.extensions: list[dict[str, Any]] = []
+        self.extension_request: dict[str, Any] | None = None
+        # The appeal of an overdue stage (超期申诉): at most one per concern.
+        self.appeal: dict[str, Any] | None = None
         self.updated_at = at
 
     @property
@@ -273,6 +284,8 @@ class Concern(ConcernCommands, Aggregate):
         self.status = status
         self.due_on = due_on
         self.due_history.append({"due_on": due_on, "set_at": at, "reason": reason})
+        self.extensions.append({"round": self.round, "at": at})
+        self.extension_request = None  # approved
         self.updated_at = at
 
     @event("Reassigned")
@@ -403,6 +416,81 @@ class Concern(ConcernCommands, Aggregate):
                 "at": at,
             }
         )
+
+    @event("SupervisionCardIssued")
+    def _card_issued(
+        self,
+        number: int,
+        grade: str,
+        reason: str,
+        stage: str | None,
+        stage_started_at: datetime | None,
+        requirement: str,
+        reply_by: date | None,
+        automatic: bool,
+        owner: UUID | None,
+        actor_id: str,
+        actor_role: str,
+        at: datetime,
+    ) -> None:
+        self.cards.append(
+            {
+                "number": number,
+                "grade": grade,
+                "reason": reason,
+                "stage": stage,
+                "stage_started_at": stage_started_at,
+                "requirement": requirement,
+                "reply_by": reply_by,
+                "automatic": automatic,
+                "owner": owner,
+                "issued_by": actor_id,
+                "issued_at": at,
+                "reply": None,
+                "replied_at": None,
+            }
+        )
+
+    @event("SupervisionReplied")
+    def _supervision_replied(
+        self, number: int, reply: str, actor_id: str, actor_role: str, at: datetime
+    ) -> None:
+        card = self.cards[number - 1]
+        card["reply"] = reply
+        card["replied_at"] = at
+        card["replied_by"] = actor_id
+
+    @event("ExtensionRequested")
+    def _extension_requested(
+        self, reason: str, due_on: date | None, actor_id: str, actor_role: str, at: datetime
+    ) -> None:
+        self.extension_request = {"reason": reason, "due_on": due_on, "by": actor_id, "at": at}
+
+    @event("ExtensionRefused")
+    def _extension_refused(self, reason: str, actor_id: str, actor_role: str, at: datetime) -> None:
+        self.extension_request = None
+
+    @event("AppealLodged")
+    def _appeal_lodged(
+        self, stage: str, reason: str, actor_id: str, actor_role: str, at: datetime
+    ) -> None:
+        self.appeal = {"stage": stage, "reason": reason, "by": actor_id, "at": at}
+        self.appeal["approved"] = None
+
+    @event("AppealDecided")
+    def _appeal_decided(
+        self,
+        stage: str,
+        approved: bool,
+        reason: str,
+        actor_id: str,
+        actor_role: str,
+        at: datetime,
+    ) -> None:
+        if self.appeal is not None:
+            self.appeal.update(
+                approved=approved, decision=reason, decided_by=actor_id, decided_at=at
+            )
 
     @event("Reopened")
     def _reopened(

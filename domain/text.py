@@ -31,6 +31,7 @@ LF, so the same words are always stored as the same characters.
 | `missing` (return-for-info), `summary` (resolve) | multi-line |
 | `comment`: feedback, on the API and the tracking page | multi-line |
 | meeting `minutes`, visit `notes`, webhook `description` | multi-line |
+| supervision `requirement` and `reply`; `reason` of extensions and appeals | multi-line |
 | titles, grids, buildings, addresses, households | single-line |
 | residents' names and phones, member names, resident representatives | single-line |
 | meeting `place` and `rules`; webhook `url`, `secret`, `event_types` | single-line |

@@ -67,7 +67,21 @@ _MOVES: dict[str, tuple[str, ...]] = {
     "Reopened": (),
 }
 # Facts recorded about a concern that leave its state as it was (but not its version).
-_FACTS = frozenset({"DeadlineMissed", "FeedbackOverdue", "StageMissed", "PhotoAttached"})
+_FACTS = frozenset(
+    {
+        "DeadlineMissed",
+        "FeedbackOverdue",
+        "StageMissed",
+        "SupervisionCardIssued",
+        "SupervisionReplied",
+        "PhotoAttached",
+    }
+)
+
+
+def card_mark(stage_since: str, grade: str) -> str:
+    """What the list keeps of the last automatic card: its stage's start and its grade."""
+    return f"{stage_since}|{grade}"
 
 
 def utc_text(moment: datetime) -> str:
@@ -91,7 +105,9 @@ class ConcernList(RowPerAggregate):
     # 2: feedback_pending, missed_due_on and feedback_overdue_round, for the deadline watcher.
     # 3: stage_since and mode, for the stage's clock (application/time_limits.py), and
     # missed_stage_since, the start of the last stage recorded missed (the watcher's walk).
-    version = 3
+    # 4: cards (supervision cards issued) and card_mark (the last automatic card's stage
+    # start and grade), for the supervised queue and the watcher's walk.
+    version = 4
     topics = CONCERN_TOPICS
     tables = (
         Table(
@@ -103,7 +119,7 @@ class ConcernList(RowPerAggregate):
             " resolved_at TEXT, round INTEGER NOT NULL, version BIGINT NOT NULL,"
             " position BIGINT NOT NULL, feedback_pending BOOLEAN NOT NULL DEFAULT FALSE,"
             " missed_due_on TEXT, feedback_overdue_round INTEGER, stage_since TEXT, mode TEXT,"
-            " missed_stage_since TEXT",
+            " missed_stage_since TEXT, cards INTEGER NOT NULL DEFAULT 0, card_mark TEXT",
             {
                 "raised": "(raised_at, id)",
                 "status": "(status, raised_at, id)",
@@ -144,6 +160,8 @@ class ConcernList(RowPerAggregate):
         "stage_since",
         "mode",
         "missed_stage_since",
+        "cards",
+        "card_mark",
     )
 
     def fold(self, row: Row | None, recorded: Recorded) -> Row | None:
@@ -177,6 +195,8 @@ class ConcernList(RowPerAggregate):
                 "stage_since": at,
                 "mode": None,
                 "missed_stage_since": None,
+                "cards": 0,
+                "card_mark": None,
             }
         if row is None:  # an event of a concern whose Raised this table never saw
             return None
@@ -207,6 +227,10 @@ class ConcernList(RowPerAggregate):
             row["feedback_overdue_round"] = e.round
         elif kind == "StageMissed":
             row["missed_stage_since"] = utc_text(e.started_at)
+        elif kind == "SupervisionCardIssued":
+            row["cards"] = int(row["cards"]) + 1
+            if e.automatic:
+                row["card_mark"] = card_mark(utc_text(e.stage_started_at), e.grade)
         return row
 
 
@@ -240,6 +264,7 @@ class ConcernQuery:
     grids: Sequence[str] = ()
     owner: str | None = None
     overdue: bool | None = None
+    supervised: bool = False
     q: str | None = None
     scope: frozenset[str] = frozenset()
 
@@ -280,6 +305,12 @@ def _where(query: ConcernQuery, today: date) -> tuple[list[str], list[Any]]:
         overdue = "(status = ? AND due_on < ?)"
         where.append(overdue if query.overdue else f"NOT {overdue}")
         params += [Status.ASSIGNED.value, today.isoformat()]
+    if query.supervised:
+        # Open concerns that have had a supervision card (督办).
+        where.append("cards > 0 AND status NOT IN (?, ?, ?)")
+        params += [Status.DECLINED.value, Status.MERGED.value, Status.WITHDRAWN.value]
+        where.append("(status <> ? OR feedback_pending = ?)")
+        params += [Status.RESOLVED.value, True]
     # Every word must appear in the title or the description; Chinese text has no case
     # and needs no word splitting, so a plain substring match serves it.
     for term in (query.q or "").split():
@@ -400,7 +431,7 @@ def summary(
 
 # -- work queues ----------------------------------------------------------------------------
 
-QUEUES = ("triage", "committee", "mine", "overdue")
+QUEUES = ("triage", "committee", "mine", "overdue", "supervised")
 
 
 def queue_query(
@@ -419,6 +450,8 @@ def queue_query(
         return query, Order.DUE
     if name == "overdue":
         return ConcernQuery(overdue=True, scope=scope), Order.DUE
+    if name == "supervised":
+        return ConcernQuery(supervised=True, scope=scope), Order.DUE
     msg = f"no queue {name!r}"
     raise ValueError(msg)
 
@@ -473,6 +506,27 @@ def open_stages(db: Database, page: int = WATCH_PAGE) -> Iterator[Any]:
     after = ""
     while True:
         rows = db.fetchall(OPEN_STAGES, (*statuses, after, page))
+        yield from rows
+        if len(rows) < page:
+            return
+        after = str(rows[-1]["id"])
+
+
+# Open stages whose red card has not been issued (the watcher's walk for cards).
+CARD_STAGES = (
+    f"SELECT * FROM {TABLE}"  # noqa: S608
+    " WHERE (status IN (?, ?, ?) OR feedback_pending = ?) AND id > ?"
+    " AND (card_mark IS NULL OR card_mark <> stage_since || '|red')"
+    " ORDER BY id LIMIT ?"
+)
+
+
+def card_stages(db: Database, page: int = WATCH_PAGE) -> Iterator[Any]:
+    """Rows of concerns in an open stage that has not had its red card, page by page."""
+    statuses = (Status.INTAKE.value, Status.COMMITTEE.value, Status.ASSIGNED.value)
+    after = ""
+    while True:
+        rows = db.fetchall(CARD_STAGES, (*statuses, True, after, page))
         yield from rows
         if len(rows) < page:
             return

@@ -4,6 +4,8 @@ Four kinds of work earn points, each counted per day by the subject its event na
 - a household visit (`Visit.Recorded`): the principal who recorded it, on `visited_on`;
 - a concern collected (`Concern.Raised`): the principal who raised it;
 - a meeting attended (`Meeting.Opened`): each member recorded present;
+- a supervision card (`Concern.SupervisionCardIssued`): the owner it names, a deduction (the
+  weights of yellow and red cards are negative);
 - a concern resolved on time (`Concern.Resolved` with `on_time`): the concern's owner at
   resolution (the member named by the last assignment). A reopened concern takes that
   point back (the round's work did not hold, and its achievement entry leaves too); the
@@ -45,10 +47,22 @@ class PointKind(Labelled):
     CONCERN_COLLECTED = ("concern_collected", "收集民情", "Concerns collected")
     MEETING_ATTENDED = ("meeting_attended", "参加会议", "Meetings attended")
     RESOLVED_ON_TIME = ("resolved_on_time", "按期办结", "Concerns resolved on time")
+    # Deductions: a supervision card (督办) to the concern's owner (negative weights).
+    YELLOW_CARD = ("yellow_card", "黄牌督办", "Yellow cards received")
+    RED_CARD = ("red_card", "红牌督办", "Red cards received")
 
 
 _CONCERN_KINDS = frozenset(
-    {"Raised", "HandledNow", "Assigned", "Reassigned", "SentBack", "Resolved", "Reopened"}
+    {
+        "Raised",
+        "HandledNow",
+        "Assigned",
+        "Reassigned",
+        "SentBack",
+        "Resolved",
+        "Reopened",
+        "SupervisionCardIssued",
+    }
 )
 TOPICS: tuple[str, ...] = (
     *(t for t in CONCERN_TOPICS if t.rpartition(".")[2] in _CONCERN_KINDS),
@@ -156,6 +170,9 @@ def _concern(rows: dict[str, Row], counts: dict[Count, int], kind: str, e: Any) 
     elif kind == "Resolved" and e.on_time and row["owner"] is not None:
         row.update(credited_to=row["owner"], credited_on=e.at.date().isoformat())
         _add(counts, MEMBER, row["owner"], PointKind.RESOLVED_ON_TIME, e.at.date(), 1)
+    elif kind == "SupervisionCardIssued" and e.owner is not None:
+        card = PointKind.RED_CARD if e.grade == "red" else PointKind.YELLOW_CARD
+        _add(counts, MEMBER, str(e.owner), card, e.at.date(), 1)
     elif kind == "Reopened" and row["credited_to"] is not None:
         day = date.fromisoformat(row["credited_on"])
         _add(counts, MEMBER, row["credited_to"], PointKind.RESOLVED_ON_TIME, day, -1)

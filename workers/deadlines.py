@@ -1,5 +1,6 @@
 """The deadline watcher: records `DeadlineMissed`, `FeedbackOverdue` and `StageMissed` (an
-open stage past its time limit on the work calendar, docs/time-limits.md) when they fall due.
+open stage past its time limit on the work calendar, docs/time-limits.md) when they fall due,
+and issues the automatic supervision cards (督办: yellow, then red).
 
 Every `interval_seconds` it sweeps: the concern list projection names the concerns that
 still need a fact (a passed due date not yet recorded missed; a resolution whose feedback
@@ -38,7 +39,13 @@ from adapters.sessions import advisory_key, open_session
 from application.bootstrap import open_minqing
 from application.minqing import Minqing
 from application.settings import Settings
-from projections.concerns import WATCH_PAGE, deadline_candidates, open_stages
+from projections.concerns import (
+    WATCH_PAGE,
+    card_mark,
+    card_stages,
+    deadline_candidates,
+    open_stages,
+)
 from workers.process import run_service
 
 log = logging.getLogger("minqing.deadlines")
@@ -78,7 +85,9 @@ class WatcherConfig:
 
 @dataclass
 class Sweep:
-    """What one sweep did: concerns looked at, facts recorded by kind, concerns that failed."""
+    """What one sweep did: concerns looked at for their facts (due dates and feedback; the
+    walks for missed stages and cards are not counted), facts recorded by kind (cards as
+    `yellow_card`, `red_card`), concerns that failed."""
 
     checked: int = 0
     recorded: Counter[str] = field(default_factory=Counter)
@@ -128,7 +137,32 @@ class DeadlineWatcher(LeadingService):
             for kind in recorded:
                 log.info("concern %s: %s", concern_id, kind)
         self._stages(done, now, stop)
+        self._cards(done, stop)
         return done
+
+    def _cards(self, done: Sweep, stop: threading.Event | None) -> None:
+        # Supervision cards (督办): yellow past the yellow threshold, red past the red one,
+        # chosen from the list's row and issued (once each) on the aggregate.
+        stage_of = self.app.row_stage_reader()
+        for row in card_stages(self.app.db, self.config.page_size):
+            if stop is not None and stop.is_set():
+                return
+            stage = stage_of(row)
+            if stage is None or stage["colour"] == "green":
+                continue
+            if stage["colour"] == "yellow" and row["card_mark"] == card_mark(
+                row["stage_since"], "yellow"
+            ):
+                continue
+            try:
+                recorded = self.app.record_cards(UUID(str(row["id"])))
+            except Exception as exc:
+                if unavailable(exc):
+                    raise
+                done.failed += 1
+                log.exception("issuing the supervision cards of concern %s failed", row["id"])
+                continue
+            done.recorded.update(recorded)
 
     def _stages(self, done: Sweep, now: datetime, stop: threading.Event | None) -> None:
         # Open stages past their limit on the work calendar: computed from the list's row,
@@ -140,7 +174,6 @@ class DeadlineWatcher(LeadingService):
             stage = stage_of(row)
             if stage is None or datetime.fromisoformat(stage["deadline"]) >= now:
                 continue
-            done.checked += 1
             try:
                 recorded = self.app.record_missed_stage(UUID(str(row["id"])))
             except Exception as exc:

@@ -21,7 +21,7 @@ router = APIRouter(prefix="/api/v1/calendar", tags=["calendar"], responses=error
 Year = Annotated[int, Path(ge=FIRST_YEAR, le=LAST_YEAR, description="the calendar year")]
 
 
-@router.get("/{year}", **answers(CalendarOut, 422))
+@router.get("/{year}", **answers(CalendarOut, 404, 422))
 def get_calendar(
     year: Year,
     app: MinqingDep,
@@ -32,7 +32,7 @@ def get_calendar(
     return app.calendar_view(year)
 
 
-@router.put("/{year}/days/{day}", **answers(CalendarDayOut, 422))
+@router.put("/{year}/days/{day}", **answers(CalendarDayOut, 404, 422))
 def put_day(
     year: Year,
     day: Annotated[Day, Path(description="the day, YYYY-MM-DD")],

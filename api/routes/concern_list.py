@@ -192,3 +192,16 @@ def overdue_queue(
 ) -> Out:
     """Assigned concerns past their due date, the longest overdue first."""
     return _queue("overdue", app, runner, principal, cursor, limit, min_position)
+
+
+@router.get("/queues/supervised", **answers(ConcernPage))
+def supervised_queue(
+    app: MinqingDep,
+    runner: ProjectionsDep,
+    principal: Annotated[Principal, require(*STAFF_ROLES, Role.SUPERVISOR)],
+    cursor: CursorParam = None,
+    limit: Limit = DEFAULT_LIMIT,
+    min_position: MinPosition = None,
+) -> Out:
+    """Open concerns that have had a supervision card (督办), earliest due first."""
+    return _queue("supervised", app, runner, principal, cursor, limit, min_position)

@@ -111,6 +111,8 @@ def _weights(settings: Settings) -> Weights:
         PointKind.CONCERN_COLLECTED: settings.points_concern_collected,
         PointKind.MEETING_ATTENDED: settings.points_meeting_attended,
         PointKind.RESOLVED_ON_TIME: settings.points_resolved_on_time,
+        PointKind.YELLOW_CARD: settings.points_yellow_card,
+        PointKind.RED_CARD: settings.points_red_card,
     }
 
 

@@ -21,6 +21,7 @@ from api.ui.sessions import UiSession
 from domain.lifecycle import Action, Status
 from domain.meeting import ItemStatus, MeetingKind, MeetingStatus
 from domain.service import MemberKind, Rating
+from domain.supervision import Grade
 from domain.time_limits import Colour
 from domain.time_limits import Stage as LimitStage
 from domain.vocabulary import (
@@ -79,6 +80,7 @@ ENUMS: Mapping[str, type[Labelled]] = {
     "commitment": CommitmentStage,
     "member_kind": MemberKind,
     "rating": Rating,
+    "grade": Grade,
 }
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")

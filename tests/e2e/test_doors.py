@@ -161,6 +161,16 @@ BODIES: dict[tuple[str, str], Body] = {
         "period": "2026H1",
         "rating": "good",
     },
+    ("POST", CONCERN + "/supervise"): lambda w: {
+        "grade": "yellow",
+        "requirement": "三日内答复",
+        "reply_by": _due(),
+    },
+    ("POST", CONCERN + "/reply-supervision"): lambda w: {"reply": "在办"},
+    ("POST", CONCERN + "/request-extension"): lambda w: {"reason": "配件未到"},
+    ("POST", CONCERN + "/refuse-extension"): lambda w: {"reason": "理由不足"},
+    ("POST", CONCERN + "/appeal"): lambda w: {"stage": "handling", "reason": "配件缺货"},
+    ("POST", CONCERN + "/decide-appeal"): lambda w: {"approved": True, "reason": "属实"},
     ("POST", "/api/v1/members"): lambda w: {
         "name": "王芳",
         "grids": ["2"],

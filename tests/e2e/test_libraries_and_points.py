@@ -342,7 +342,12 @@ def test_the_libraries_keep_to_the_callers_grids(story: Story) -> None:
 def test_points_follow_the_configured_weights(story: Story) -> None:
     li = story.points(story.li_qiang)
     assert (li["member_id"], li["name"], li["total"]) == (story.li_qiang, "李强", 11 + 13)
-    assert li["items"] == [
+    # Then the deductions for supervision cards (督办), at their default weights.
+    assert [(i["kind"], i["weight"]) for i in li["items"][4:]] == [
+        ("yellow_card", -5),
+        ("red_card", -10),
+    ]
+    assert li["items"][:4] == [
         {
             "kind": "visit",
             "label": {"zh": "入户走访", "en": "Household visits"},
@@ -374,7 +379,7 @@ def test_points_follow_the_configured_weights(story: Story) -> None:
     ]
     # Wang Fang's principal is linked to her member record: her visit and raise count.
     wang = story.points(story.wang_fang)
-    assert [(i["kind"], i["count"]) for i in wang["items"]] == [
+    assert [(i["kind"], i["count"]) for i in wang["items"][:4]] == [
         ("visit", 1),
         ("concern_collected", 1),
         ("meeting_attended", 1),

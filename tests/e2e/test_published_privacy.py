@@ -30,6 +30,7 @@ from domain.meeting import MeetingKind
 from domain.principal import Principal
 from domain.residents import ResidentData
 from domain.service import Rating
+from domain.supervision import Grade
 from domain.vocabulary import (
     Category,
     Channel,
@@ -81,6 +82,11 @@ class Clock:
     def __call__(self) -> datetime:
         self.now += timedelta(minutes=1)
         return self.now
+
+
+SUPERVISOR = Principal(
+    id="supervisor", name="supervisor", roles=frozenset({Role.SUPERVISOR}), grids=frozenset()
+)
 
 
 def member(member_id: UUID) -> Principal:
@@ -148,6 +154,8 @@ def play(app: Minqing, clock: Clock) -> list[str]:
         return clock.now.date() + timedelta(days=days)
 
     worked = concern(app, resident=True)
+    clock.now += timedelta(days=10)  # left in triage past its limit
+    assert app.record_missed_stage(worked) == ["StageMissed"]
     app.refer(worked, BOSS)
     app.return_for_info(worked, BOSS, "哪几根灯杆")
     app.refer(worked, BOSS)
@@ -173,6 +181,11 @@ def play(app: Minqing, clock: Clock) -> list[str]:
         reported_on=clock.now.date(),
     )
     app.register_member(BOSS, "志愿者甲", ["2"], [], False, kind="volunteer", badge_number="V-77")
+    app.supervise(worked, SUPERVISOR, Grade.YELLOW, "三日内答复进展", due(3))
+    app.reply_supervision(worked, member(first), "配件已订购")
+    app.request_extension(worked, member(first), "配件未到")
+    app.refuse_extension(worked, BOSS, "请另找供应商")
+    app.request_extension(worked, member(first), "供应商均缺货")
     app.extend_deadline(worked, BOSS, due(20), "配件延期")
     app.reassign(worked, BOSS, second, DutyRole.MEDIATOR, "李卫国出差")
     app.send_back(worked, member(second), "不属本人职责")
@@ -185,6 +198,8 @@ def play(app: Minqing, clock: Clock) -> list[str]:
     clock.now += timedelta(days=FEEDBACK_WINDOW_DAYS + 1)
     assert app.record_missed_deadlines(worked, FEEDBACK_WINDOW_DAYS) == ["FeedbackOverdue"]
     app.record_feedback(worked, BOSS, True, Satisfaction.SATISFIED, "都亮了")
+    app.appeal(worked, member(first), "handling", "配件全市缺货")
+    app.decide_appeal(worked, SUPERVISOR, True, "情况属实")
     app.write_off(worked, BOSS, "承诺已兑现")
     app.reopen(worked, BOSS, "居民再次反映")
 

@@ -22,6 +22,7 @@ from tests.conftest import Server
 
 # The fields domain/text.py's table names multi-line: they take newlines and bidi controls.
 MULTI_LINE = {"description", "note", "reason", "missing", "summary", "comment", "minutes", "notes"}
+MULTI_LINE |= {"requirement", "reply"}  # supervision (督办)
 NUL, BELL, OVERRIDE = "\x00", "\x07", "\u202e"
 BAD = {NUL: "U+0000", BELL: "U+0007", OVERRIDE: "U+202E"}
 DOC: dict[str, Any] = create_app(Settings(database_url="sqlite:///unused.db")).openapi()

@@ -46,6 +46,8 @@ WEIGHTS = {
     PointKind.CONCERN_COLLECTED: 7,
     PointKind.MEETING_ATTENDED: 11,
     PointKind.RESOLVED_ON_TIME: 13,
+    PointKind.YELLOW_CARD: -5,
+    PointKind.RED_CARD: -10,
 }
 # The events after which an adoption no longer stands: a later meeting decided otherwise.
 _OUTCOMES = ("AdoptedAtMeeting", "RejectedAtMeeting", "DeferredAtMeeting")
@@ -389,7 +391,10 @@ def test_points_are_credited_to_the_member_a_principal_is_linked_to_when_read(
         assert found["total"] == sum(
             i["count"] * WEIGHTS[PointKind(i["kind"])] for i in found["items"]
         )
-        return {i["kind"]: i["count"] for i in found["items"]}
+        # No supervision card in this history: only the four kinds of work earn anything.
+        cards = {i["kind"]: i["count"] for i in found["items"][4:]}
+        assert cards == {"yellow_card": 0, "red_card": 0}
+        return {i["kind"]: i["count"] for i in found["items"][:4]}
 
     # The principal is linked to no member yet: their work credits nobody.
     assert counts() == {
@@ -410,7 +415,7 @@ def test_points_are_credited_to_the_member_a_principal_is_linked_to_when_read(
     }
     found = points_of(app.db, member, WEIGHTS, Period())
     assert found["total"] == 2 * 5 + 1 * 7 + 1 * 13
-    assert [i["weight"] for i in found["items"]] == [5, 7, 11, 13]
+    assert [i["weight"] for i in found["items"]] == [5, 7, 11, 13, -5, -10]
     assert counts(Period(until=start))["resolved_on_time"] == 0
     assert counts(Period(since=start + timedelta(days=1)))["visit"] == 0
     assert counts(Period(since=date(2000, 1, 1), until=start)) == {

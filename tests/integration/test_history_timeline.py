@@ -17,6 +17,7 @@ from application.minqing import Minqing
 from domain.history_labels import EVENT_LABELS, TRACKED_FIELDS
 from domain.meeting import Meeting, MeetingKind
 from domain.principal import Principal
+from domain.supervision import Grade
 from domain.vocabulary import DutyRole, Role, Satisfaction
 from domain.voting import Choice
 from tests.integration.support import STAFF, draft, open_app
@@ -26,6 +27,9 @@ COMMITTEE = Principal(
     id="committee-1", name="committee", roles=frozenset({Role.COMMITTEE}), grids=frozenset()
 )
 CHAIR = Principal(id="chair-1", name="chair", roles=frozenset({Role.CHAIR}), grids=frozenset())
+SUPERVISOR = Principal(
+    id="supervisor-1", name="supervisor", roles=frozenset({Role.SUPERVISOR}), grids=frozenset()
+)
 FEEDBACK_WINDOW_DAYS = 7
 
 
@@ -105,6 +109,9 @@ def play(app: Minqing, clock: Clock) -> Scenario:
     # assigns, the deadline moves, the owner changes and sends it back, it is assigned again,
     # misses its deadline, is resolved twice (one reopening) and the feedback comes late.
     worked = raised()
+    # Left in triage past its limit: the watcher records the stage missed.
+    clock.advance(timedelta(days=10))
+    assert app.record_missed_stage(worked) == ["StageMissed"]
     app.refer(worked, STAFF)
     app.return_for_info(worked, COMMITTEE, "a photo of the lamp")
     app.refer(worked, STAFF)
@@ -115,6 +122,12 @@ def play(app: Minqing, clock: Clock) -> Scenario:
     app.close_meeting(adopting, chair_of(app, adopting), "通过一项")
     app.assign(worked, chair_of(app, adopting), first, DutyRole.MEDIATOR, today(10))
     app.record_progress(worked, STAFF, "called the lighting contractor")
+    # Supervised (督办) and answered; an extension asked, refused, asked again and approved.
+    app.supervise(worked, SUPERVISOR, Grade.YELLOW, "report progress", today(3))
+    app.reply_supervision(worked, member_principal(first), "parts ordered")
+    app.request_extension(worked, member_principal(first), "parts delayed")
+    app.refuse_extension(worked, COMMITTEE, "try another supplier")
+    app.request_extension(worked, member_principal(first), "no supplier has them")
     app.extend_deadline(worked, COMMITTEE, today(20), "parts delayed")
     app.reassign(worked, COMMITTEE, second, DutyRole.MEDIATOR, "first owner on leave")
     app.send_back(worked, member_principal(second), "not a mediation matter")
@@ -127,6 +140,9 @@ def play(app: Minqing, clock: Clock) -> Scenario:
     clock.advance(timedelta(days=FEEDBACK_WINDOW_DAYS + 1))
     assert app.record_missed_deadlines(worked, FEEDBACK_WINDOW_DAYS) == ["FeedbackOverdue"]
     app.record_feedback(worked, STAFF, True, Satisfaction.SATISFIED)
+    # The owner appeals the missed handling stage (超期申诉); the supervisor approves.
+    app.appeal(worked, member_principal(first), "handling", "no supplier had the parts")
+    app.decide_appeal(worked, SUPERVISOR, True, "confirmed with the suppliers")
     app.reopen(worked, STAFF, "the lamp failed again")
 
     # A meeting that rejects one concern and defers another by closing undecided.

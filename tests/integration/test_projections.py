@@ -99,6 +99,7 @@ def folded_row(app: Minqing, concern_id: UUID, version: int | None = None) -> di
     `version` if given)."""
     c: Concern = app.get_concern(concern_id, version=version)
     facts = stage_facts(c, app.repository.event_store.get(c.id, lte=c.version))
+    auto = [k for k in c.cards if k["automatic"]]
     return {
         "id": str(c.id),
         "reference": c.reference,
@@ -129,6 +130,11 @@ def folded_row(app: Minqing, concern_id: UUID, version: int | None = None) -> di
         "mode": facts.mode,
         "missed_stage_since": (
             utc_text(c.missed_stages[-1]["started_at"]) if c.missed_stages else None
+        ),
+        # Supervision cards: how many, and the last automatic one's stage start and grade.
+        "cards": len(c.cards),
+        "card_mark": (
+            f"{utc_text(auto[-1]['stage_started_at'])}|{auto[-1]['grade']}" if auto else None
         ),
     }
 

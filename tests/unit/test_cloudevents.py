@@ -30,6 +30,7 @@ from domain.member import Member
 from domain.photos import PhotoFacts, PhotoKind
 from domain.principal import Actor
 from domain.resident_record import Resident
+from domain.supervision import Grade
 from domain.visit import SealedHousehold, Visit
 from domain.vocabulary import (
     Category,
@@ -73,6 +74,7 @@ CHAIR = Actor("chair-1", Role.CHAIR)
 OWNER = Actor("owner-1", Role.MEMBER)
 COLLECTOR = Actor("collector-1", Role.COLLECTOR)
 WATCHER = Actor("system:deadline-watcher", Role.SYSTEM)
+SUPERVISOR = Actor("supervisor-1", Role.SUPERVISOR)
 
 
 @dataclass(frozen=True)
@@ -209,11 +211,18 @@ def _story() -> Story:
     main.send_back(OWNER, "不属本人职责", AT)
     main.assign(COMMITTEE, Assignment(member.id, DutyRole.ENVIRONMENT_MONITOR, DUE), None, AT)
     main.note_deadline_missed(WATCHER, datetime(2026, 4, 11, 9, 0, tzinfo=ZONE))
+    main.supervise(SUPERVISOR, Grade.RED, "三日内答复", DUE, "handling", AT, AT)
+    main.reply_supervision(OWNER, "已订购新灯", AT)
+    main.request_extension(OWNER, "灯具到货推迟", AT)
+    main.refuse_extension(COMMITTEE, "请先联系其他供应商", AT)
+    main.request_extension(OWNER, "供应商均缺货", AT)
     main.resolve(OWNER, "更换了六盏路灯", later)
     main.record_feedback(COLLECTOR, False, Satisfaction.DISSATISFIED, "还有一盏不亮", later)
     main.resolve(OWNER, "第七盏也换了", later)
     main.note_feedback_overdue(WATCHER, 7, later + timedelta(days=8))
     main.record_feedback(COLLECTOR, True, Satisfaction.SATISFIED, "都亮了", later)
+    main.appeal_overdue(OWNER, "handling", "配件全市缺货", later + timedelta(days=8))
+    main.decide_appeal(SUPERVISOR, True, "情况属实", later + timedelta(days=8))
     main.write_off(STAFF, "承诺已兑现", later + timedelta(days=8))
     main.reopen(STAFF, "居民再次反映", later + timedelta(days=9))
 
