@@ -94,6 +94,7 @@ API: dict[tuple[str, str], Door] = {
     ("POST", CONCERN + "/resolve"): door(R.STAFF, grid="object", owner=True),
     ("POST", CONCERN + "/record-feedback"): door(R.COLLECTOR, R.STAFF, grid="object"),
     ("POST", CONCERN + "/reopen"): door(R.STAFF, grid="object"),
+    ("POST", CONCERN + "/cosigners"): door(R.COLLECTOR, R.STAFF, R.GRID_LEADER, grid="object"),
     # queues
     ("GET", "/api/v1/queues/triage"): Door(STAFF, "filter"),
     ("GET", "/api/v1/queues/committee"): Door(STAFF, "filter"),

@@ -15,6 +15,7 @@ from api.routes import (
     audit,
     concern_list,
     concerns,
+    cosigners,
     events,
     front,
     ledger,
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     for router in (
         similar.router,  # before concerns.router, whose /{concern_ref} would take "similar"
         concerns.router,
+        cosigners.router,
         concern_list.router,
         members.router,
         meetings.router,

@@ -187,6 +187,11 @@ class ConcernOut(BaseModel):
     meeting_id: str | None
     allowed_actions: list[str]
     resident: Resident | Object | None
+    residents_count: int = Field(1, description="whoever raised it and the co-signers")
+    cosigners: list[Object] = Field(
+        default_factory=list,
+        description="residents who joined (resident_ref, anonymous, channel, from_concern, at)",
+    )
 
 
 class HistoryEvent(BaseModel):

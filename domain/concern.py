@@ -82,7 +82,14 @@ class Concern(ConcernCommands, Aggregate):
         self.merged_into: UUID | None = None
         self.missed_due_dates: list[date] = []
         self.feedback_overdue_rounds: list[int] = []
+        # Residents who joined this concern (co-signers), each sealed as the first one.
+        self.cosigners: list[dict[str, Any]] = []
         self.updated_at = at
+
+    @property
+    def residents_count(self) -> int:
+        """How many residents raised this matter: whoever raised it and the co-signers."""
+        return 1 + len(self.cosigners)
 
     @property
     def facts(self) -> Facts:
@@ -335,6 +342,30 @@ class Concern(ConcernCommands, Aggregate):
         self, round: int, window_days: int, actor_id: str, actor_role: str, at: datetime
     ) -> None:
         self.feedback_overdue_rounds.append(round)
+
+    @event("CosignerAdded")
+    def _cosigner_added(
+        self,
+        resident_ref: str | None,
+        resident_data: str | None,
+        anonymous: bool,
+        channel: str,
+        from_concern: UUID | None,
+        actor_id: str,
+        actor_role: str,
+        at: datetime,
+    ) -> None:
+        # A fact about who raised the matter: status and updated_at stay as they were.
+        self.cosigners.append(
+            {
+                "resident_ref": resident_ref,
+                "resident_data": resident_data,
+                "anonymous": anonymous,
+                "channel": channel,
+                "from_concern": from_concern,
+                "at": at,
+            }
+        )
 
     @event("Reopened")
     def _reopened(

@@ -65,6 +65,7 @@ EVENT_LABELS: Mapping[str, Mapping[str, Label]] = {
         "DeadlineMissed": Label("逾期未办结", "Deadline missed"),
         "FeedbackOverdue": Label("回访逾期", "Feedback overdue"),
         "Reopened": Label("重新办理", "Reopened"),
+        "CosignerAdded": Label("居民联名", "A resident joined the concern"),
     },
     "Meeting": {
         "Scheduled": Label("安排会议", "Meeting scheduled"),

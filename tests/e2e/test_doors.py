@@ -140,6 +140,7 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", CONCERN + "/resolve"): lambda w: {"summary": "已修好"},
     ("POST", CONCERN + "/record-feedback"): lambda w: {"solved": True, "satisfaction": "satisfied"},
     ("POST", CONCERN + "/reopen"): lambda w: {"reason": "又坏了"},
+    ("POST", CONCERN + "/cosigners"): lambda w: {"anonymous": True, "channel": "visit"},
     ("POST", "/api/v1/members"): lambda w: {
         "name": "王芳",
         "grids": ["2"],

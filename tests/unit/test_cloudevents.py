@@ -54,7 +54,9 @@ TRACKING_CODE = "TRKSECRET234"
 CIPHERTEXT = f"v1:SEALED[{RESIDENT_NAME}|{RESIDENT_PHONE}|{RESIDENT_ADDRESS}]"
 MEMBER_NAME = "李强委员"
 REPRESENTATIVE = "居民代表王秀兰"
+COSIGNER_NAME = "v1:SEALED[联名居民李秀兰|13900000000]"
 PERSONAL = (
+    COSIGNER_NAME,
     RESIDENT_NAME,
     RESIDENT_PHONE,
     RESIDENT_ADDRESS,
@@ -159,6 +161,15 @@ def _story() -> Story:
 
     # Adopted at the secret-ballot meeting, then worked through every assigned step.
     main = _concern(1)
+    # A second household raises the same matter and joins the concern (sealed, withheld).
+    main.add_cosigner(
+        STAFF,
+        resident_ref="R-cosigner",
+        resident_data=COSIGNER_NAME,
+        anonymous=False,
+        channel=Channel.VISIT,
+        at=AT,
+    )
     main.refer(STAFF, "需支委会研究", AT)
     main.return_for_info(COMMITTEE, "哪几根灯杆", AT)
     main.refer(STAFF, None, AT)
