@@ -172,6 +172,7 @@ API: dict[tuple[str, str], Door] = {
     ("GET", "/api/v1/places/{place_id}"): door(R.ADMIN, R.STAFF, grid="object"),
     ("PATCH", "/api/v1/places/{place_id}"): door(R.ADMIN, R.STAFF, grid="object"),
     ("GET", "/api/v1/grids/{grid}/boundary"): Door(VIEW),
+    ("GET", "/api/v1/hotspots"): Door(VIEW, "filter"),
     ("PUT", "/api/v1/grids/{grid}/boundary"): door(R.ADMIN),
 }
 

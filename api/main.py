@@ -18,6 +18,7 @@ from api.routes import (
     cosigners,
     events,
     front,
+    hotspots,
     ledger,
     libraries,
     meetings,
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         ledger.router,
         front.router,
         places.router,
+        hotspots.router,
         places.grids_router,
     ):
         app.include_router(router)
