@@ -109,6 +109,7 @@ API: dict[tuple[str, str], Door] = {
     # the appeal of an overdue stage (超期申诉): the owner appeals, a supervisor decides
     ("POST", CONCERN + "/appeal"): door(grid="object", owner=True),
     ("POST", CONCERN + "/decide-appeal"): door(R.SUPERVISOR, grid="object"),
+    ("POST", CONCERN + "/cosigners"): door(R.COLLECTOR, R.STAFF, R.GRID_LEADER, grid="object"),
     # queues
     ("GET", "/api/v1/queues/triage"): Door(STAFF, "filter"),
     ("GET", "/api/v1/queues/committee"): Door(STAFF, "filter"),
@@ -214,6 +215,7 @@ API: dict[tuple[str, str], Door] = {
     ("GET", "/api/v1/places/{place_id}"): door(R.ADMIN, R.STAFF, grid="object"),
     ("PATCH", "/api/v1/places/{place_id}"): door(R.ADMIN, R.STAFF, grid="object"),
     ("GET", "/api/v1/grids/{grid}/boundary"): Door(VIEW),
+    ("GET", "/api/v1/hotspots"): Door(VIEW, "filter"),
     ("PUT", "/api/v1/grids/{grid}/boundary"): door(R.ADMIN),
 }
 

@@ -20,9 +20,11 @@ from api.routes import (
     commitments,
     concern_list,
     concerns,
+    cosigners,
     events,
     extensions,
     front,
+    hotspots,
     ledger,
     libraries,
     meetings,
@@ -112,6 +114,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     for router in (
         similar.router,  # before concerns.router, whose /{concern_ref} would take "similar"
         concerns.router,
+        cosigners.router,
         concern_list.router,
         members.router,
         meetings.router,
@@ -136,6 +139,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         public_board.router,
         service.router,
         places.router,
+        hotspots.router,
         places.grids_router,
         supervision.router,
         extensions.router,

@@ -214,6 +214,11 @@ class ConcernOut(BaseModel):
     appeal: Object | None = None
     overdue_stages: list[str] = []
     exempt_stages: list[str] = []
+    residents_count: int = Field(1, description="whoever raised it and the co-signers")
+    cosigners: list[Object] = Field(
+        default_factory=list,
+        description="residents who joined (resident_ref, anonymous, channel, from_concern, at)",
+    )
 
 
 class HistoryEvent(BaseModel):

@@ -128,6 +128,21 @@ class ConcernIn(Body):
     )
 
 
+class CosignerIn(Body):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"resident": {"name": "李秀兰", "phone": "13900000000"}, "channel": "visit"}
+            ]
+        },
+    )
+
+    resident: ResidentIn | None = None
+    anonymous: StrictBool = False
+    channel: Channel
+
+
 class NoteIn(Body):
     note: Note | None = None
 

@@ -20,7 +20,8 @@ from domain.index import Index
 from domain.lifecycle import TERMINAL, Action, Status
 from domain.permissions import actor_for, actor_to_raise
 from domain.principal import Actor, Principal
-from domain.vocabulary import DutyRole, Role, Satisfaction
+from domain.residents import ResidentData
+from domain.vocabulary import Channel, DutyRole, Role, Satisfaction
 
 # Tracking codes avoid look-alike characters (0/O, 1/I/L) so they can be read over the phone.
 _CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -88,6 +89,48 @@ class ConcernCommands(PlaceCommands):
             return self._save_numbered(f"reference:{at.year}", lambda n: build(n, at), idem)
 
         return self._until_saved(attempt, "could not allocate a unique reference; try again")
+
+    def add_cosigner(
+        self,
+        concern_id: UUID,
+        principal: Principal,
+        resident: ResidentData,
+        anonymous: bool,
+        channel: Channel,
+        idem: Idempotency | None = None,
+    ) -> CommandResult:
+        """A resident joins the concern as a co-signer (sealed as usual): one more resident
+        raised this matter, not one more concern."""
+        if (replay := self._replay(idem)) is not None:
+            return replay
+        if anonymous and not resident.is_empty():
+            raise Invalid(
+                [("anonymous", "an anonymous co-signer cannot carry the resident's data")]
+            )
+        sealed = None if resident.is_empty() else self.keyring.seal(resident)
+
+        def attempt() -> CommandResult | None:
+            concern = self._find_concern(concern_id)
+            actor = actor_to_raise(principal, concern.grid)  # who may raise may co-sign
+            concern.add_cosigner(
+                actor,
+                resident_ref=sealed.resident_ref if sealed else None,
+                resident_data=sealed.ciphertext if sealed else None,
+                anonymous=anonymous,
+                channel=channel,
+                at=self.clock(),
+            )
+            result = CommandResult(
+                id=str(concern.id),
+                version=concern.version,
+                position=0,
+                status=concern.status,
+                reference=concern.reference,
+                extra={"residents_count": concern.residents_count},
+            )
+            return self._save(concern, [], result, idem, [sealed.key_row] if sealed else [])
+
+        return self._until_saved(attempt, f"concern {concern_id} kept changing; try again")
 
     def refer(
         self,
@@ -157,15 +200,29 @@ class ConcernCommands(PlaceCommands):
     ) -> CommandResult:
         """Close the concern as a duplicate of another open concern."""
 
+        surviving: list[Concern] = []
+
         def command(c: Concern, a: Actor, at: datetime) -> None:
+            surviving.clear()
             if into != c.id:
                 target = self._find_concern(into, field_name="into")
                 if Status(target.status) in TERMINAL:
                     raise Invalid([("into", f"concern {into} is {target.status}, not open")])
+                surviving.append(target)
             c.merge_into(a, into, note, at)
+            if surviving:
+                # The merged concern's residents join the surviving one, in the same save.
+                for who in _residents_of(c):
+                    surviving[0].add_cosigner(a, **who, at=at, from_concern=c.id)
 
         return self._change(
-            concern_id, principal, Action.MERGE_INTO, expected_version, idem, command
+            concern_id,
+            principal,
+            Action.MERGE_INTO,
+            expected_version,
+            idem,
+            command,
+            others=surviving,
         )
 
     def withdraw(
@@ -411,9 +468,11 @@ class ConcernCommands(PlaceCommands):
         idem: Idempotency | None,
         command: Command,
         extra: dict[str, Any] | None = None,
+        others: list[Concern] | None = None,
     ) -> CommandResult:
-        """Load the concern, check the caller and If-Match, run `command`, save (`extra`:
-        more fields of the answer)."""
+        """Load the concern, check the caller and If-Match, run `command`, save (with the
+        aggregates `command` left in `others`, in the same transaction; `extra`: more fields
+        of the answer)."""
         if (replay := self._replay(idem)) is not None:
             return replay
 
@@ -431,7 +490,7 @@ class ConcernCommands(PlaceCommands):
                 reference=concern.reference,
                 extra=extra,
             )
-            return self._save(concern, [], result, idem, [])
+            return self._save(concern, list(others or []), result, idem, [])
 
         return self._until_saved(attempt, f"concern {concern_id} kept changing; try again")
 
@@ -439,3 +498,24 @@ class ConcernCommands(PlaceCommands):
         # Called inside a command, after the caller's role and grid were checked (403 first).
         self._member(owner, "owner")
         return Assignment(owner=owner, duty_role=duty_role, due_on=due_on)
+
+
+def _residents_of(c: Concern) -> list[dict[str, Any]]:
+    """Everyone who raised `c`: whoever raised it first, then its co-signers (their sealed
+    data as it is: the same key, so an erasure still reaches it)."""
+    first = {
+        "resident_ref": c.resident_ref,
+        "resident_data": c.resident_data,
+        "anonymous": c.anonymous or not c.resident_ref,
+        "channel": Channel(c.channel),
+    }
+    joined = [
+        {
+            "resident_ref": j["resident_ref"],
+            "resident_data": j["resident_data"],
+            "anonymous": j["anonymous"],
+            "channel": Channel(j["channel"]),
+        }
+        for j in c.cosigners
+    ]
+    return [first, *joined]

@@ -146,6 +146,17 @@ def _concern_data(c: Concern) -> dict[str, Any]:
         "missing": c.missing,
         "merged_into": plain(c.merged_into),
         "meeting_id": plain(c.meeting_id),
+        "residents_count": c.residents_count,
+        "cosigners": [
+            {
+                "resident_ref": j["resident_ref"],
+                "anonymous": j["anonymous"],
+                "channel": j["channel"],
+                "from_concern": plain(j["from_concern"]),
+                "at": plain(j["at"]),
+            }
+            for j in c.cosigners
+        ],
         "milestones": plain(c.milestones),
         "written_off_at": plain(c.written_off_at),
     }

@@ -202,6 +202,19 @@ CONTRACTS: tuple[Contract, ...] = (
         },
     ),
     Contract(_of(Concern, "Referred"), {"status": STATUS, "note": STRING}),
+    Contract(
+        _of(Concern, "CosignerAdded"),
+        {
+            "resident_ref": {
+                "type": ["string", "null"],
+                "description": "a stable pseudonym of the resident; never their identity",
+            },
+            "anonymous": BOOLEAN,
+            "channel": enum(Channel),
+            "from_concern": nullable(UUID_STRING),
+        },
+        withheld={"resident_data": "the resident's name, phone and address (encrypted): personal"},
+    ),
     Contract(_of(Concern, "HandledNow"), _ASSIGNMENT),
     Contract(_of(Concern, "Declined"), _REASON),
     Contract(

@@ -99,7 +99,14 @@ class Concern(ConcernCommands, SupervisionCommands, ExtensionCommands, AppealCom
         self.extension_request: dict[str, Any] | None = None
         # The appeal of an overdue stage (超期申诉): at most one per concern.
         self.appeal: dict[str, Any] | None = None
+        # Residents who joined this concern (co-signers), each sealed as the first one.
+        self.cosigners: list[dict[str, Any]] = []
         self.updated_at = at
+
+    @property
+    def residents_count(self) -> int:
+        """How many residents raised this matter: whoever raised it and the co-signers."""
+        return 1 + len(self.cosigners)
 
     @property
     def facts(self) -> Facts:
@@ -491,6 +498,30 @@ class Concern(ConcernCommands, SupervisionCommands, ExtensionCommands, AppealCom
             self.appeal.update(
                 approved=approved, decision=reason, decided_by=actor_id, decided_at=at
             )
+
+    @event("CosignerAdded")
+    def _cosigner_added(
+        self,
+        resident_ref: str | None,
+        resident_data: str | None,
+        anonymous: bool,
+        channel: str,
+        from_concern: UUID | None,
+        actor_id: str,
+        actor_role: str,
+        at: datetime,
+    ) -> None:
+        # A fact about who raised the matter: status and updated_at stay as they were.
+        self.cosigners.append(
+            {
+                "resident_ref": resident_ref,
+                "resident_data": resident_data,
+                "anonymous": anonymous,
+                "channel": channel,
+                "from_concern": from_concern,
+                "at": at,
+            }
+        )
 
     @event("Reopened")
     def _reopened(

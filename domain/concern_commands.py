@@ -14,9 +14,9 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from domain.errors import Invalid, NotFound
+from domain.errors import Conflict, Invalid, NotFound
 from domain.geo import Point
-from domain.lifecycle import Action, Facts, Status, next_status
+from domain.lifecycle import TERMINAL, Action, Facts, Status, next_status
 from domain.photos import CAPTION_MAX, MAX_PHOTOS, PhotoFacts, PhotoKind
 from domain.principal import Actor
 from domain.vocabulary import (
@@ -31,6 +31,8 @@ from domain.vocabulary import (
 if TYPE_CHECKING:
     from domain.concern import Concern
 
+# A resident joins an open concern only: one closed or resolved is a new concern's business.
+COSIGN_CLOSED = frozenset({*TERMINAL, Status.RESOLVED})
 TITLE_MAX = 200
 DESCRIPTION_MAX = 5000
 TEXT_MAX = 2000
@@ -100,6 +102,46 @@ class ConcernCommands:
             at=at,
             place=place,
             location=location.as_dict() if location else None,
+        )
+
+    def add_cosigner(
+        self: Concern,
+        actor: Actor,
+        *,
+        resident_ref: str | None,
+        resident_data: str | None,
+        anonymous: bool,
+        channel: Channel,
+        at: datetime,
+        from_concern: UUID | None = None,
+    ) -> None:
+        """A resident joins the concern (the same matter) instead of raising a new one."""
+        # A merge moves residents whatever the surviving concern's state; a resident joins
+        # an open one only.
+        if from_concern is None and Status(self.status) in COSIGN_CLOSED:
+            raise Conflict(
+                f"concern {self.reference} is {self.status}: raise a new concern instead",
+                rule="not_open",
+            )
+        if anonymous and resident_ref:
+            raise Invalid(
+                [("anonymous", "an anonymous co-signer cannot carry the resident's data")]
+            )
+        if not anonymous and not resident_ref:
+            raise Invalid([("resident", "name the resident, or say anonymous: true")])
+        if resident_ref is not None and any(
+            c["resident_ref"] == resident_ref for c in self.cosigners
+        ):
+            raise Invalid([("resident", "this resident already joined the concern")])
+        self._cosigner_added(
+            resident_ref,
+            resident_data,
+            anonymous,
+            channel.value,
+            from_concern,
+            actor.id,
+            actor.role.value,
+            at,
         )
 
     def _to(self: Concern, action: Action, facts: Facts | None = None) -> str:

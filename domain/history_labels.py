@@ -76,6 +76,7 @@ EVENT_LABELS: Mapping[str, Mapping[str, Label]] = {
         "MilestoneAdded": Label("添加承诺节点", "Milestone added"),
         "MilestoneDone": Label("承诺节点完成", "Milestone done"),
         "WrittenOff": Label("承诺注销", "Commitment written off"),
+        "CosignerAdded": Label("居民联名", "A resident joined the concern"),
     },
     "Meeting": {
         "Scheduled": Label("安排会议", "Meeting scheduled"),

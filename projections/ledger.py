@@ -83,7 +83,8 @@ class Ledger(RowPerAggregate):
 
     name = "ledger"
     # 2: households are counted by a keyed hash (1 hashed the text without a key).
-    version = 2
+    # 3: residents (whoever raised a concern and its co-signers).
+    version = 3
     topics = (*CONCERN_TOPICS, VISIT_TOPIC)
     tables = (
         Table(
@@ -96,7 +97,8 @@ class Ledger(RowPerAggregate):
             " resolutions INTEGER NOT NULL, decline_reason TEXT,"
             " feedback_count INTEGER NOT NULL, solved INTEGER, satisfaction TEXT,"
             " reopened_count INTEGER NOT NULL, extended_count INTEGER NOT NULL,"
-            " version BIGINT NOT NULL, position BIGINT NOT NULL",
+            " version BIGINT NOT NULL, position BIGINT NOT NULL,"
+            " residents INTEGER NOT NULL DEFAULT 1",
             {"raised": "(raised_at)", "grid": "(grid, raised_at)"},
         ),
         Table(
@@ -137,6 +139,7 @@ class Ledger(RowPerAggregate):
         "extended_count",
         "version",
         "position",
+        "residents",
     )
 
     def apply_batch(self, cur: Cursor, batch: Sequence[Recorded]) -> None:
@@ -166,6 +169,7 @@ class Ledger(RowPerAggregate):
                 "extended_count": 0,
                 "version": e.originator_version,
                 "position": recorded.position,
+                "residents": 1,
             }
         if row is None:  # an event of a concern whose Raised this table never saw
             return None
@@ -192,6 +196,10 @@ class Ledger(RowPerAggregate):
             row["reopened_count"] = int(row["reopened_count"]) + 1
         elif kind in ("Declined", "RejectedAtMeeting"):
             row["decline_reason"] = e.reason
+        elif kind == "CosignerAdded":
+            row["residents"] = int(row["residents"]) + 1
+        elif kind == "Merged":
+            row["residents"] = 0  # moved to the surviving concern as its co-signers
         elif kind == "FeedbackRecorded":
             row.update(solved=int(e.solved), satisfaction=e.satisfaction)
             row["feedback_count"] = int(row["feedback_count"]) + 1

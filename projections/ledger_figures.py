@@ -27,7 +27,7 @@ from domain.vocabulary import Category, Library, PriorityVisit, Satisfaction
 GROUP_KEYS = ("month", "grid", "category")
 DEFAULT_GROUP_BY = GROUP_KEYS
 Subject = Literal["concerns", "visits"]
-Kind = Literal["count", "distinct", "median", "reasons", "rate"]
+Kind = Literal["count", "distinct", "median", "reasons", "rate", "residents"]
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,9 @@ class ConcernFacts:
     extended_count: int
     responded: bool  # the owner's first action came within the response window
     response_due: bool  # assigned, and the owner acted or the window has passed
+    # Residents who raised it (whoever raised it and its co-signers); 0 once merged: the
+    # surviving concern counts them.
+    residents: int = 1
 
     @property
     def month(self) -> str:
@@ -149,6 +152,8 @@ def concern_facts(row: Any, clock: Clock) -> ConcernFacts:
         extended_count=int(row["extended_count"]),
         responded=responded,
         response_due=response_due,
+        # A row made before residents were counted (or by hand) holds one resident.
+        residents=int(row["residents"]) if "residents" in row.keys() else 1,  # noqa: SIM118
     )
 
 
@@ -491,6 +496,27 @@ FIGURES: tuple[Figure, ...] = (
         basis="resolved",
     ),
     Figure(
+        "residents_raising",
+        "反映居民",
+        "Residents who raised a matter",
+        "当月登记的民情背后的居民人数：提出人加联名居民（合并的民情计入保留的一件）",
+        "the residents behind the concerns raised: whoever raised each and its co-signers"
+        " (a merged concern's residents count with the one it was merged into)",
+        "concerns",
+        kind="residents",
+        basis="concerns_collected",
+    ),
+    Figure(
+        "residents_helped",
+        "受益居民",
+        "Residents helped",
+        "已办结民情的反映居民人数",
+        "the residents behind the resolved concerns",
+        "concerns",
+        kind="residents",
+        basis="resolved",
+    ),
+    Figure(
         "declined_reasons",
         "拒办理由",
         "Reasons for declining",
@@ -618,6 +644,8 @@ def _value(
     if figure.kind == "median":
         days = [d for c in basis if (d := c.days_to_resolve) is not None]
         return statistics.median(days) if days else None
+    if figure.kind == "residents":
+        return sum(c.residents for c in basis)
     if figure.kind == "reasons":
         reasons = Counter(c.decline_reason or "" for c in basis)
         return [{"reason": r, "count": n} for r, n in sorted(reasons.items(), key=_by_count)]

@@ -225,6 +225,8 @@ def folded_concern(app: Minqing, concern_id: UUID) -> dict[str, Any]:
         "extended_count": sum(1 for d in c.due_history if d["reason"] is not None),
         "version": c.version,
         "position": app.db.position_of(str(c.id), c.version),
+        # A merged concern's residents count with the concern it was merged into.
+        "residents": 0 if c.status == Status.MERGED.value else c.residents_count,
     }
 
 

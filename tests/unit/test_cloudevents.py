@@ -56,7 +56,9 @@ TRACKING_CODE = "TRKSECRET234"
 CIPHERTEXT = f"v1:SEALED[{RESIDENT_NAME}|{RESIDENT_PHONE}|{RESIDENT_ADDRESS}]"
 MEMBER_NAME = "李强委员"
 REPRESENTATIVE = "居民代表王秀兰"
+COSIGNER_NAME = "v1:SEALED[联名居民李秀兰|13900000000]"
 PERSONAL = (
+    COSIGNER_NAME,
     RESIDENT_NAME,
     RESIDENT_PHONE,
     RESIDENT_ADDRESS,
@@ -186,6 +188,15 @@ def _story() -> Story:
     main = _concern(1)
     # The triage stage ran a day past its limit before it was referred.
     main.note_stage_missed(WATCHER, "triage", AT, AT + timedelta(days=1), AT + timedelta(days=2))
+    # A second household raises the same matter and joins the concern (sealed, withheld).
+    main.add_cosigner(
+        STAFF,
+        resident_ref="R-cosigner",
+        resident_data=COSIGNER_NAME,
+        anonymous=False,
+        channel=Channel.VISIT,
+        at=AT,
+    )
     main.refer(STAFF, "需支委会研究", AT)
     main.return_for_info(COMMITTEE, "哪几根灯杆", AT)
     main.refer(STAFF, None, AT)
