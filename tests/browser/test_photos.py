@@ -46,7 +46,10 @@ def test_a_photo_taken_on_a_phone_is_shown_on_the_concern_page(shared_site: Site
     staff.goto(f"{site.base}/ui/concerns/{reference}")
     photo = staff.locator(".photos .gallery img").first
     expect(photo).to_be_visible()
-    # Loaded, not a broken image: the thumbnail's own pixels.
-    assert staff.evaluate("(img) => img.naturalWidth", photo.element_handle()) == 320
+    # Loaded, not a broken image: the thumbnail's own pixels (lazy, so wait until it is in;
+    # a broken image completes with no width and fails the assertion below).
+    handle = photo.element_handle()
+    staff.wait_for_function("(img) => img.complete", arg=handle)
+    assert staff.evaluate("(img) => img.naturalWidth", handle) == 320
     expect(staff.locator(".photos .gallery .kind").first).to_have_text("现场照片")
     assert violations(staff, axe_source()) == []
