@@ -1,0 +1,217 @@
+"""Events of the Concern that record a fact beside the lifecycle: stages past their limit,
+photos, supervision cards and replies, extension requests, appeals, co-signers, milestones,
+writing off. Each is imported into `Concern`'s class body (domain/concern.py), which makes it
+the aggregate's own event with the topic `domain.concern:Concern.<Event>`."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from eventsourcing.domain import event
+
+if TYPE_CHECKING:
+    from domain.concern import Concern
+
+
+@event("StageMissed")
+def _stage_missed(
+    self: Concern,
+    stage: str,
+    started_at: datetime,
+    deadline: datetime,
+    owner: UUID | None,
+    actor_id: str,
+    actor_role: str,
+    at: datetime,
+) -> None:
+    self.missed_stages.append(
+        {"stage": stage, "started_at": started_at, "deadline": deadline, "at": at}
+    )
+
+
+@event("PhotoAttached")
+def _photo_attached(
+    self: Concern,
+    digest: str,
+    kind: str,
+    content_type: str,
+    width: int,
+    height: int,
+    size: int,
+    caption: str | None,
+    publishable: bool,
+    shows_resident: bool,
+    round: int,
+    actor_id: str,
+    actor_role: str,
+    at: datetime,
+) -> None:
+    # A fact about the concern, like DeadlineMissed: its status and updated_at stay.
+    self.photos.append(
+        {
+            "digest": digest,
+            "kind": kind,
+            "content_type": content_type,
+            "width": width,
+            "height": height,
+            "size": size,
+            "caption": caption,
+            "publishable": publishable,
+            "shows_resident": shows_resident,
+            "round": round,
+            "by": actor_id,
+            "at": at,
+        }
+    )
+
+
+@event("SupervisionCardIssued")
+def _card_issued(
+    self: Concern,
+    number: int,
+    grade: str,
+    reason: str,
+    stage: str | None,
+    stage_started_at: datetime | None,
+    requirement: str,
+    reply_by: date | None,
+    automatic: bool,
+    owner: UUID | None,
+    actor_id: str,
+    actor_role: str,
+    at: datetime,
+) -> None:
+    self.cards.append(
+        {
+            "number": number,
+            "grade": grade,
+            "reason": reason,
+            "stage": stage,
+            "stage_started_at": stage_started_at,
+            "requirement": requirement,
+            "reply_by": reply_by,
+            "automatic": automatic,
+            "owner": owner,
+            "issued_by": actor_id,
+            "issued_at": at,
+            "reply": None,
+            "replied_at": None,
+        }
+    )
+
+
+@event("SupervisionReplied")
+def _supervision_replied(
+    self: Concern, number: int, reply: str, actor_id: str, actor_role: str, at: datetime
+) -> None:
+    card = self.cards[number - 1]
+    card["reply"] = reply
+    card["replied_at"] = at
+    card["replied_by"] = actor_id
+
+
+@event("ExtensionRequested")
+def _extension_requested(
+    self: Concern, reason: str, due_on: date | None, actor_id: str, actor_role: str, at: datetime
+) -> None:
+    self.extension_request = {"reason": reason, "due_on": due_on, "by": actor_id, "at": at}
+
+
+@event("ExtensionRefused")
+def _extension_refused(
+    self: Concern, reason: str, actor_id: str, actor_role: str, at: datetime
+) -> None:
+    self.extension_request = None
+
+
+@event("AppealLodged")
+def _appeal_lodged(
+    self: Concern, stage: str, reason: str, actor_id: str, actor_role: str, at: datetime
+) -> None:
+    self.appeal = {"stage": stage, "reason": reason, "by": actor_id, "at": at}
+    self.appeal["approved"] = None
+
+
+@event("AppealDecided")
+def _appeal_decided(
+    self: Concern,
+    stage: str,
+    approved: bool,
+    reason: str,
+    actor_id: str,
+    actor_role: str,
+    at: datetime,
+) -> None:
+    if self.appeal is not None:
+        self.appeal.update(approved=approved, decision=reason, decided_by=actor_id, decided_at=at)
+
+
+@event("CosignerAdded")
+def _cosigner_added(
+    self: Concern,
+    resident_ref: str | None,
+    resident_data: str | None,
+    anonymous: bool,
+    channel: str,
+    from_concern: UUID | None,
+    actor_id: str,
+    actor_role: str,
+    at: datetime,
+) -> None:
+    # A fact about who raised the matter: status and updated_at stay as they were.
+    self.cosigners.append(
+        {
+            "resident_ref": resident_ref,
+            "resident_data": resident_data,
+            "anonymous": anonymous,
+            "channel": channel,
+            "from_concern": from_concern,
+            "at": at,
+        }
+    )
+
+
+@event("MilestoneAdded")
+def _milestone_added(
+    self: Concern,
+    status: str,
+    milestone_id: UUID,
+    title: str,
+    due_on: date,
+    actor_id: str,
+    actor_role: str,
+    at: datetime,
+) -> None:
+    self.status = status
+    self.milestones.append(
+        {"id": milestone_id, "title": title, "due_on": due_on, "done_at": None, "note": ""}
+    )
+    self.updated_at = at
+
+
+@event("MilestoneDone")
+def _milestone_done(
+    self: Concern,
+    status: str,
+    milestone_id: UUID,
+    note: str,
+    actor_id: str,
+    actor_role: str,
+    at: datetime,
+) -> None:
+    self.status = status
+    for m in self.milestones:
+        if m["id"] == milestone_id:
+            m.update(done_at=at, note=note)
+    self.updated_at = at
+
+
+@event("WrittenOff")
+def _written_off(
+    self: Concern, status: str, note: str, actor_id: str, actor_role: str, at: datetime
+) -> None:
+    self.status = status
+    self.written_off_at = at
+    self.updated_at = at
