@@ -1,0 +1,424 @@
+"""The published event contract, as an allowlist: one declaration per event class, the
+fields integrators receive (with their JSON Schema) and those withheld, with the reason.
+domain/cloudevents.py wraps each published event in its CloudEvents 1.0 envelope."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from eventsourcing.utils import get_topic
+
+from domain.concern import Concern
+from domain.json_schema import (
+    BOOLEAN,
+    COMMON_FIELDS,
+    DATE_STRING,
+    DATETIME_STRING,
+    DUTY_ROLE,
+    INTEGER,
+    QUORUM,
+    RULES,
+    STATUS,
+    STRING,
+    TALLY,
+    UUID_STRING,
+    array,
+    enum,
+    nullable,
+)
+from domain.meeting import Meeting, MeetingKind
+from domain.member import Member
+from domain.photos import PhotoKind
+from domain.resident_record import Resident
+from domain.service import Rating
+from domain.supervision import Grade
+from domain.visit import Visit
+from domain.vocabulary import Category, Channel, Library, Satisfaction
+from domain.voting import Choice
+
+TYPE_PREFIX = "org.minqing"
+# `dataschema` must be an absolute URI (CloudEvents 1.0), and one a consumer can fetch: the
+# service's public address (MINQING_PUBLIC_URL) followed by the schema's path.
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+SCHEMA_PATH = "/api/v1/events/schemas/"
+JSON_SCHEMA = "https://json-schema.org/draft/2020-12/schema"
+
+
+@dataclass(frozen=True)
+class Contract:
+    """How one event class is published: its type, its data fields and what is withheld."""
+
+    event_class: type
+    fields: Mapping[str, dict[str, Any]]
+    withheld: Mapping[str, str] = field(default_factory=dict)
+    # Fields left out when the event's meeting holds a secret ballot; optional in the schema.
+    secret_ballot_fields: frozenset[str] = frozenset()
+    version: int = 1
+
+    @property
+    def aggregate(self) -> str:
+        """`concern`, `meeting`, `member`, `visit` or `resident`: the aggregate, lower case."""
+        return self.event_class.__qualname__.split(".")[0].lower()
+
+    @property
+    def name(self) -> str:
+        """The event class in snake case: `Raised` -> `raised`, `VoteCast` -> `vote_cast`."""
+        return _snake(self.event_class.__name__)
+
+    @property
+    def type(self) -> str:
+        """The CloudEvents `type`, e.g. `org.minqing.meeting.vote_cast.v1`."""
+        return f"{TYPE_PREFIX}.{self.aggregate}.{self.name}.v{self.version}"
+
+    @property
+    def topic(self) -> str:
+        """The topic the event log stores for this class."""
+        return get_topic(self.event_class)
+
+    @property
+    def schema_path(self) -> str:
+        """Where this service serves the JSON Schema of `data` (a path)."""
+        return SCHEMA_PATH + self.type
+
+    def dataschema(self, public_url: str = DEFAULT_PUBLIC_URL) -> str:
+        """The CloudEvents `dataschema`: the schema's absolute URL under `public_url`."""
+        return public_url.rstrip("/") + self.schema_path
+
+    def schema(self, public_url: str = DEFAULT_PUBLIC_URL) -> dict[str, Any]:
+        """The JSON Schema (2020-12) that every `data` of this type validates against."""
+        properties = {**COMMON_FIELDS, **self.fields}
+        optional = self.secret_ballot_fields
+        return {
+            "$schema": JSON_SCHEMA,
+            "$id": self.dataschema(public_url),
+            "title": self.type,
+            "description": f"data of {self.aggregate} event {self.event_class.__name__}",
+            "type": "object",
+            "properties": properties,
+            "required": [name for name in properties if name not in optional],
+            "additionalProperties": False,
+        }
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _of(aggregate: type, name: str) -> type:
+    # The event classes are made by eventsourcing's metaclass, so mypy cannot see them.
+    found = getattr(aggregate, name)
+    base: type = getattr(aggregate, "Event")  # noqa: B009
+    if not (isinstance(found, type) and issubclass(found, base)):
+        msg = f"{aggregate.__name__}.{name} is not an event class"
+        raise TypeError(msg)
+    return found
+
+
+_REASON = {"status": STATUS, "reason": STRING}
+_ASSIGNMENT = {
+    "status": STATUS,
+    "owner": UUID_STRING,
+    "duty_role": DUTY_ROLE,
+    "due_on": DATE_STRING,
+    "note": STRING,
+}
+_OUTCOME = {"status": STATUS, "meeting_id": UUID_STRING, "tally": TALLY}
+
+CONTRACTS: tuple[Contract, ...] = (
+    Contract(
+        _of(Concern, "Raised"),
+        {
+            "reference": STRING,
+            "title": STRING,
+            "description": STRING,
+            "category": enum(Category),
+            "library": enum(Library),
+            "channel": enum(Channel),
+            "grid": STRING,
+            "building": nullable(STRING),
+            "resident_ref": {
+                "type": ["string", "null"],
+                "description": "a stable pseudonym of the resident; never their identity",
+            },
+            "anonymous": BOOLEAN,
+            "place": nullable(UUID_STRING),
+        },
+        withheld={
+            "location": "the exact point the phone gave: staff only (a public output shows at "
+            "most its coarse cell)",
+            "resident_data": "the resident's name, phone and address (encrypted): personal",
+            "tracking_code": "the resident's credential for tracking and feedback",
+            "priority_visit": "the household's circumstances (hardship, petitioner, "
+            "elderly or sick): sensitive personal data",
+        },
+    ),
+    Contract(_of(Concern, "Referred"), {"status": STATUS, "note": STRING}),
+    Contract(
+        _of(Concern, "CosignerAdded"),
+        {
+            "resident_ref": {
+                "type": ["string", "null"],
+                "description": "a stable pseudonym of the resident; never their identity",
+            },
+            "anonymous": BOOLEAN,
+            "channel": enum(Channel),
+            "from_concern": nullable(UUID_STRING),
+        },
+        withheld={"resident_data": "the resident's name, phone and address (encrypted): personal"},
+    ),
+    Contract(_of(Concern, "HandledNow"), _ASSIGNMENT),
+    Contract(_of(Concern, "Declined"), _REASON),
+    Contract(
+        _of(Concern, "Merged"),
+        {"status": STATUS, "into": UUID_STRING, "note": STRING},
+    ),
+    Contract(_of(Concern, "Withdrawn"), _REASON),
+    Contract(_of(Concern, "Assigned"), _ASSIGNMENT),
+    Contract(
+        _of(Concern, "Shortlisted"),
+        {"status": STATUS, "meeting_id": UUID_STRING, "meeting_title": STRING},
+    ),
+    Contract(_of(Concern, "AdoptedAtMeeting"), _OUTCOME),
+    Contract(_of(Concern, "RejectedAtMeeting"), {**_OUTCOME, "reason": STRING}),
+    Contract(_of(Concern, "DeferredAtMeeting"), _OUTCOME),
+    Contract(
+        _of(Concern, "ReturnedForInfo"),
+        {"status": STATUS, "missing": STRING},
+    ),
+    Contract(
+        _of(Concern, "ProgressRecorded"),
+        {"status": STATUS, "note": STRING},
+    ),
+    Contract(
+        _of(Concern, "DeadlineExtended"),
+        {
+            "status": STATUS,
+            "due_on": DATE_STRING,
+            "previous_due_on": nullable(DATE_STRING),
+            "reason": STRING,
+        },
+    ),
+    Contract(
+        _of(Concern, "Reassigned"),
+        {
+            "status": STATUS,
+            "owner": UUID_STRING,
+            "duty_role": DUTY_ROLE,
+            "previous_owner": nullable(UUID_STRING),
+            "reason": STRING,
+        },
+    ),
+    Contract(_of(Concern, "SentBack"), _REASON),
+    Contract(
+        _of(Concern, "Resolved"),
+        {"status": STATUS, "summary": STRING, "on_time": BOOLEAN},
+    ),
+    Contract(
+        _of(Concern, "FeedbackRecorded"),
+        {
+            "status": STATUS,
+            "solved": BOOLEAN,
+            "satisfaction": enum(Satisfaction),
+            "comment": STRING,
+        },
+    ),
+    Contract(
+        _of(Concern, "DeadlineMissed"),
+        {"due_on": DATE_STRING, "owner": nullable(UUID_STRING)},
+    ),
+    Contract(
+        _of(Concern, "FeedbackOverdue"),
+        {"round": INTEGER, "window_days": INTEGER},
+    ),
+    Contract(
+        _of(Concern, "StageMissed"),
+        {
+            "stage": STRING,
+            "started_at": DATETIME_STRING,
+            "deadline": DATETIME_STRING,
+            "owner": nullable(UUID_STRING),
+        },
+    ),
+    Contract(
+        _of(Concern, "PhotoAttached"),
+        {
+            "digest": {**STRING, "description": "SHA-256 of the photo's bytes, hex"},
+            "kind": enum(PhotoKind),
+            "content_type": STRING,
+            "width": INTEGER,
+            "height": INTEGER,
+            "size": INTEGER,
+            "publishable": BOOLEAN,
+            "shows_resident": BOOLEAN,
+            "round": INTEGER,
+        },
+        withheld={"caption": "free text that may describe a resident"},
+    ),
+    Contract(
+        _of(Concern, "SupervisionCardIssued"),
+        {
+            "number": INTEGER,
+            "grade": enum(Grade),
+            "reason": STRING,
+            "stage": nullable(STRING),
+            "stage_started_at": nullable(DATETIME_STRING),
+            "requirement": STRING,
+            "reply_by": nullable(DATE_STRING),
+            "automatic": BOOLEAN,
+            "owner": nullable(UUID_STRING),
+        },
+    ),
+    Contract(_of(Concern, "SupervisionReplied"), {"number": INTEGER, "reply": STRING}),
+    Contract(
+        _of(Concern, "ExtensionRequested"), {"reason": STRING, "due_on": nullable(DATE_STRING)}
+    ),
+    Contract(_of(Concern, "ExtensionRefused"), {"reason": STRING}),
+    Contract(_of(Concern, "AppealLodged"), {"stage": STRING, "reason": STRING}),
+    Contract(
+        _of(Concern, "AppealDecided"), {"stage": STRING, "approved": BOOLEAN, "reason": STRING}
+    ),
+    Contract(
+        _of(Concern, "Reopened"),
+        {"status": STATUS, "reason": STRING, "by_feedback": BOOLEAN},
+    ),
+    Contract(
+        _of(Concern, "MilestoneAdded"),
+        {
+            "status": STATUS,
+            "milestone_id": UUID_STRING,
+            "title": STRING,
+            "due_on": DATE_STRING,
+        },
+    ),
+    Contract(
+        _of(Concern, "MilestoneDone"),
+        {"status": STATUS, "milestone_id": UUID_STRING, "note": STRING},
+    ),
+    Contract(_of(Concern, "WrittenOff"), {"status": STATUS, "note": STRING}),
+    Contract(_of(Member, "PublicIdentitySet"), {"shown": BOOLEAN}),
+    Contract(_of(Member, "ReportedIn"), {"organisation": STRING, "reported_on": DATE_STRING}),
+    Contract(
+        _of(Member, "Badged"),
+        {},
+        withheld={"badge_number": "identifies a volunteer in person: personal"},
+    ),
+    Contract(
+        _of(Member, "FeedbackGiven"),
+        {"period": STRING, "rating": enum(Rating)},
+        withheld={"comment": "the community's words about a person: personal"},
+    ),
+    Contract(
+        _of(Meeting, "Scheduled"),
+        {
+            "title": STRING,
+            "kind": enum(MeetingKind),
+            "scheduled_for": DATETIME_STRING,
+            "place": STRING,
+            "chair": UUID_STRING,
+            "deputy_chair": nullable(UUID_STRING),
+            "eligible_voters": array(UUID_STRING),
+            "rules": RULES,
+        },
+    ),
+    Contract(_of(Meeting, "ItemAdded"), {"concern_id": UUID_STRING}),
+    Contract(
+        _of(Meeting, "Opened"),
+        {"present": array(UUID_STRING)},
+        withheld={
+            "resident_representatives": "names of residents: personal",
+            "sealed_representatives": "names of residents, encrypted, and their pseudonyms",
+        },
+    ),
+    Contract(
+        _of(Meeting, "VoteOpened"),
+        {
+            "concern_id": UUID_STRING,
+            "quorum": {
+                **nullable(QUORUM),
+                "description": "the quorum judged as the vote opened (null before it was)",
+            },
+        },
+        withheld={"ballot_box": "a secret ballot's key's name: internal"},
+    ),
+    Contract(_of(Meeting, "Arrived"), {"member": UUID_STRING}),
+    Contract(_of(Meeting, "Left"), {"member": UUID_STRING}),
+    Contract(
+        _of(Meeting, "DeclaredInquorate"),
+        {"quorum": QUORUM, "deferred": {"type": "object", "additionalProperties": TALLY}},
+    ),
+    Contract(
+        _of(Meeting, "VoteCast"),
+        {
+            "concern_id": UUID_STRING,
+            "voter": UUID_STRING,
+            "choice": {
+                **enum(Choice),
+                "description": "left out when the meeting holds a secret ballot",
+            },
+            "by_chair": BOOLEAN,
+        },
+        secret_ballot_fields=frozenset({"choice"}),
+    ),
+    Contract(
+        _of(Meeting, "BallotCast"),
+        {"concern_id": UUID_STRING, "voter": UUID_STRING},
+        withheld={"sealed_choice": "a secret ballot's choice, sealed under the vote's key"},
+    ),
+    Contract(
+        _of(Meeting, "VoteClosed"),
+        {
+            "concern_id": UUID_STRING,
+            "tally": TALLY,
+            "ballots": {
+                **nullable(array(enum(Choice))),
+                "description": "a secret ballot's choices, sorted: tied to no voter",
+            },
+        },
+    ),
+    Contract(
+        _of(Meeting, "Closed"),
+        {
+            "minutes": STRING,
+            "deferred": {"type": "object", "additionalProperties": TALLY},
+        },
+    ),
+    Contract(
+        _of(Member, "Registered"),
+        {
+            "grids": array(STRING),
+            "duty_roles": array(DUTY_ROLE),
+            "votes_in_branch": BOOLEAN,
+        },
+        withheld={"name": "a person's name: personal (staff read it from /api/v1/members)"},
+    ),
+    Contract(
+        _of(Visit, "Recorded"),
+        {
+            "grid": STRING,
+            "visited_on": DATE_STRING,
+            "concern_ids": array(UUID_STRING),
+        },
+        withheld={
+            "household": "which household was visited: a resident's address, personal",
+            "household_ref": "the household's pseudonym: links visits to one address",
+            "household_sealed": "the household's address, encrypted: personal",
+            "household_key": "a keyed hash of the household: links visits to one address",
+            "priority_visit": "the household's circumstances (hardship, petitioner, "
+            "elderly or sick): sensitive personal data",
+            "notes": "the collector's notes about the household: may be personal",
+        },
+    ),
+    # Published so a consumer that keeps anything keyed by the pseudonym can drop it too.
+    Contract(
+        _of(Resident, "DataErased"),
+        {
+            "resident_ref": {
+                "type": "string",
+                "description": "the pseudonym whose personal data was erased",
+            }
+        },
+    ),
+)
