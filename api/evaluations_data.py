@@ -12,7 +12,6 @@ from domain.principal import Principal
 from domain.service import Period
 from projections import member_points
 from projections.member_points import Period as Days
-from projections.member_points import PointKind
 
 
 def evaluate(
@@ -23,12 +22,7 @@ def evaluate(
     organisation: str | None = None,
 ) -> list[dict[str, Any]]:
     """One item per member within the caller's grids (of `organisation` only, if given)."""
-    weights = {
-        PointKind.VISIT: settings.points_visit,
-        PointKind.CONCERN_COLLECTED: settings.points_concern_collected,
-        PointKind.MEETING_ATTENDED: settings.points_meeting_attended,
-        PointKind.RESOLVED_ON_TIME: settings.points_resolved_on_time,
-    }
+    weights = member_points.weights(settings)
     points = member_points.totals(app.db, weights, Days(period.first, period.last))
     nothing = member_points.scored({}, weights)
     items = []

@@ -29,6 +29,7 @@ from uuid import UUID
 from eventsourcing.utils import get_topic
 
 from adapters.database import Cursor, Database
+from application.settings import Settings
 from domain.meeting import Meeting
 from domain.visit import Visit
 from domain.vocabulary import Labelled
@@ -182,6 +183,18 @@ def _concern(rows: dict[str, Row], counts: dict[Count, int], kind: str, e: Any) 
 # -- queries ------------------------------------------------------------------------------
 
 Weights = Mapping[PointKind, int]
+
+
+def weights(settings: Settings) -> Weights:
+    """Each kind's points, as the settings give them (MINQING_POINTS_*)."""
+    return {
+        PointKind.VISIT: settings.points_visit,
+        PointKind.CONCERN_COLLECTED: settings.points_concern_collected,
+        PointKind.MEETING_ATTENDED: settings.points_meeting_attended,
+        PointKind.RESOLVED_ON_TIME: settings.points_resolved_on_time,
+        PointKind.YELLOW_CARD: settings.points_yellow_card,
+        PointKind.RED_CARD: settings.points_red_card,
+    }
 
 
 @dataclass(frozen=True)

@@ -23,13 +23,12 @@ from api.openapi import answers, errors
 from api.params import MinPosition
 from api.responses import MemberList, MemberOut, PointsList, PointsOut
 from api.schemas import CommandOut, MemberIn
-from application.settings import Settings
 from domain.errors import Invalid, NotFound
 from domain.member import Member
 from domain.principal import Principal
 from domain.vocabulary import STAFF_ROLES, Role
 from projections import member_points
-from projections.member_points import MemberPoints, Period, PointKind, Weights
+from projections.member_points import MemberPoints, Period
 
 router = APIRouter(prefix="/api/v1/members", tags=["members"], responses=errors(401, 403, 503))
 # Every member's points, highest first: /api/v1/points.
@@ -105,17 +104,6 @@ def _member_id(text: str) -> UUID:
         raise NotFound("member", text) from None
 
 
-def _weights(settings: Settings) -> Weights:
-    return {
-        PointKind.VISIT: settings.points_visit,
-        PointKind.CONCERN_COLLECTED: settings.points_concern_collected,
-        PointKind.MEETING_ATTENDED: settings.points_meeting_attended,
-        PointKind.RESOLVED_ON_TIME: settings.points_resolved_on_time,
-        PointKind.YELLOW_CARD: settings.points_yellow_card,
-        PointKind.RED_CARD: settings.points_red_card,
-    }
-
-
 def _period(since: date | None, until: date | None) -> Period:
     if since and until and since > until:
         raise Invalid([("to", "must not be before from")])
@@ -140,7 +128,7 @@ def member_points_of(
     position = caught_up(runner, MemberPoints.name, min_position)
     if isinstance(position, JSONResponse):
         return position
-    points = member_points.points_of(app.db, member.id, _weights(settings), period)
+    points = member_points.points_of(app.db, member.id, member_points.weights(settings), period)
     return {
         "member_id": str(member.id),
         "name": member.name,
@@ -166,7 +154,7 @@ def every_members_points(
     position = caught_up(runner, MemberPoints.name, min_position)
     if isinstance(position, JSONResponse):
         return position
-    weights = _weights(settings)
+    weights = member_points.weights(settings)
     found = member_points.totals(app.db, weights, period)
     nothing = member_points.scored({}, weights)
     items = [
