@@ -11,6 +11,7 @@ nothing personal.
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from collections.abc import Iterator
@@ -22,11 +23,14 @@ from uuid import UUID
 
 import httpx
 import pytest
+from PIL import Image
 
+from adapters.images import check_photo
 from application.minqing import Minqing, NewConcern, NewVisit
 from application.residents import erase_personal_data
 from domain import cloudevents
 from domain.meeting import MeetingKind
+from domain.photos import PhotoKind
 from domain.principal import Principal
 from domain.residents import ResidentData
 from domain.service import Rating
@@ -195,6 +199,12 @@ def play(app: Minqing, clock: Clock) -> list[str]:
     app.resolve(worked, BOSS, "更换了六盏路灯")
     app.record_feedback(worked, BOSS, False, Satisfaction.DISSATISFIED, "还有一盏不亮")
     app.resolve(worked, BOSS, "第七盏也换了")
+    # An "after" photo whose caption names a resident's door (withheld from every channel).
+    shot = io.BytesIO()
+    Image.new("RGB", (64, 48), (20, 120, 200)).save(shot, "PNG")
+    app.attach_photo(
+        worked, BOSS, check_photo(shot.getvalue()), PhotoKind.AFTER, "张大爷家门口", True
+    )
     clock.now += timedelta(days=FEEDBACK_WINDOW_DAYS + 1)
     assert app.record_missed_deadlines(worked, FEEDBACK_WINDOW_DAYS) == ["FeedbackOverdue"]
     app.record_feedback(worked, BOSS, True, Satisfaction.SATISFIED, "都亮了")
