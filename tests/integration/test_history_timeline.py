@@ -4,6 +4,7 @@ that version and the one before; labels, role labels and reasons are present thr
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -12,10 +13,13 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import pytest
+from PIL import Image
 
+from adapters.images import check_photo
 from application.minqing import Minqing
 from domain.history_labels import EVENT_LABELS, TRACKED_FIELDS
 from domain.meeting import Meeting, MeetingKind
+from domain.photos import PhotoKind
 from domain.principal import Principal
 from domain.supervision import Grade
 from domain.vocabulary import DutyRole, Role, Satisfaction
@@ -122,6 +126,9 @@ def play(app: Minqing, clock: Clock) -> Scenario:
     app.close_meeting(adopting, chair_of(app, adopting), "通过一项")
     app.assign(worked, chair_of(app, adopting), first, DutyRole.MEDIATOR, today(10))
     app.record_progress(worked, STAFF, "called the lighting contractor")
+    # A commitment (承诺) in public: a milestone added and done.
+    added = app.add_milestone(worked, STAFF, "order the lamp", today(5))
+    app.complete_milestone(worked, STAFF, UUID(added.body()["milestone_id"]), "ordered")
     # Supervised (督办) and answered; an extension asked, refused, asked again and approved.
     app.supervise(worked, SUPERVISOR, Grade.YELLOW, "report progress", today(3))
     app.reply_supervision(worked, member_principal(first), "parts ordered")
@@ -137,12 +144,16 @@ def play(app: Minqing, clock: Clock) -> Scenario:
     app.resolve(worked, STAFF, "lamp replaced")
     app.record_feedback(worked, STAFF, False, Satisfaction.DISSATISFIED, "still dark")
     app.resolve(worked, STAFF, "wiring repaired too")
+    shot = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 180, 20)).save(shot, "PNG")
+    app.attach_photo(worked, STAFF, check_photo(shot.getvalue()), PhotoKind.AFTER, "new lamp")
     clock.advance(timedelta(days=FEEDBACK_WINDOW_DAYS + 1))
     assert app.record_missed_deadlines(worked, FEEDBACK_WINDOW_DAYS) == ["FeedbackOverdue"]
     app.record_feedback(worked, STAFF, True, Satisfaction.SATISFIED)
     # The owner appeals the missed handling stage (超期申诉); the supervisor approves.
     app.appeal(worked, member_principal(first), "handling", "no supplier had the parts")
     app.decide_appeal(worked, SUPERVISOR, True, "confirmed with the suppliers")
+    app.write_off(worked, STAFF, "the commitment is kept")
     app.reopen(worked, STAFF, "the lamp failed again")
 
     # A meeting that rejects one concern and defers another by closing undecided.
@@ -155,6 +166,30 @@ def play(app: Minqing, clock: Clock) -> Scenario:
     _vote(app, deciding, rejected, members, Choice.AGAINST)
     app.close_meeting(deciding, chair_of(app, deciding), "否决一项，暂缓一项")
 
+    # A secret ballot with a late arrival; then all but one leave and the chair declares the
+    # meeting inquorate, which defers the item left.
+    secret_item, left_over = raised(), raised()
+    secret = UUID(
+        app.schedule_meeting(
+            COMMITTEE,
+            "5月主题党日",
+            MeetingKind.THEMATIC_PARTY_DAY,
+            app.clock() + timedelta(days=1),
+            "社区党群服务中心",
+            members[0],
+            members,
+            {"ballot": "secret"},
+        ).id
+    )
+    for c in (secret_item, left_over):
+        app.refer(c, STAFF)
+        app.shortlist(secret, COMMITTEE, c)
+    app.open_meeting(secret, chair_of(app, secret), members[:-1])
+    app.record_attendance(secret, chair_of(app, secret), [members[-1]], [])
+    _vote(app, secret, secret_item, members, Choice.FOR)
+    app.record_attendance(secret, chair_of(app, secret), [], members[1:])
+    app.declare_inquorate(secret, chair_of(app, secret))
+
     # The short ways out of intake.
     handled, declined, withdrawn, merged = raised(), raised(), raised(), raised()
     app.handle_now(handled, STAFF, first, DutyRole.MEDIATOR, today(3))
@@ -164,8 +199,8 @@ def play(app: Minqing, clock: Clock) -> Scenario:
 
     return Scenario(
         app,
-        [worked, rejected, deferred, handled, declined, withdrawn, merged],
-        [adopting, deciding],
+        [worked, rejected, deferred, handled, declined, withdrawn, merged, secret_item, left_over],
+        [adopting, deciding, secret],
         worked,
     )
 

@@ -4,6 +4,7 @@ rebuild equals the incremental projection."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 
 from application.minqing import Minqing
 from domain.cloudevents import event_id
+from domain.errors import Conflict
 from domain.lifecycle import Status
 from domain.permissions import actions_for
 from domain.vocabulary import DutyRole, Satisfaction
@@ -105,7 +107,10 @@ def test_the_updates_and_status_notes_equal_a_recomputation_from_the_log(
             allowed = [a for a in actions_for(STAFF, app.get_concern(cid)) if a in STEPS]
             if not allowed:
                 break
-            STEPS[allowed[pick % len(allowed)]](app, cid, owner)
+            # A rule may refuse a step the table allows (a third extension in a round):
+            # nothing is recorded then, and the read model must not change either.
+            with contextlib.suppress(Conflict):
+                STEPS[allowed[pick % len(allowed)]](app, cid, owner)
             if pick % 3 == 0:
                 runner.run_once()
     runner.catch_up()

@@ -15,6 +15,7 @@ import pytest
 from adapters.database import Cursor
 from application.minqing import Minqing
 from projections.concerns import TABLE as CONCERN_LIST
+from projections.concerns import ConcernList
 from projections.event_counts import EventCounts
 from projections.registry import all_projections
 from projections.runner import POSITIONS_TABLE, Projection, ProjectionRunner, Recorded, Table
@@ -137,7 +138,7 @@ def test_a_database_from_before_projection_versions_gets_the_new_concern_list_at
     assert [(r.name, r.position) for r in runner.rebuilt] == [(n, runner.head()) for n in newer]
     stored = {p.name: runner.version(p.name) for p in runner.projections}
     assert stored == {p.name: p.version for p in runner.projections}
-    assert stored["concern_list"] == 2
+    assert stored["concern_list"] == ConcernList.version
     assert_list_is_the_fold(office.app)  # the new columns included
     assert counted(office.app) == counts == log_counts(office.app)
     assert "id" in index_definition(database_url, f"{CONCERN_LIST}__due")
@@ -178,7 +179,7 @@ def test_two_processes_starting_on_an_old_database_swap_in_one_rebuild(
         # Both may have built the fresh tables; at least one swapped them in, and neither
         # left its copy behind.
         assert 1 <= sum(len(r.rebuilt) for r in runners) <= 2
-        assert runners[0].version("concern_list") == 2
+        assert runners[0].version("concern_list") == ConcernList.version
         assert leftovers(database_url) == set()
         assert_list_is_the_fold(writer)
     finally:
