@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from projections.runner import ProjectionRunner
 
 log = logging.getLogger("minqing.projections")
+# How many times a rebuild reads the head again before leaving the rest to the swap.
+CHASES = 5
 
 
 class Rebuild:
@@ -131,17 +133,21 @@ class Rebuild:
         return position, swapped
 
     def _fill(self, position: int) -> int:
-        """Feed the fresh projections from `position` to the head, a transaction per batch;
-        the position reached."""
-        while True:
+        """Feed the fresh projections from `position` towards the head, a transaction per
+        batch; the position reached. The head is read again at most `CHASES` times: writers
+        faster than the rebuild would otherwise keep it chasing the head for ever (the swap
+        applies what came since, up to the live read models' position)."""
+        for _ in range(CHASES):
             head = self.runner.head()
             if position >= head:
-                return position
-            batch, position = self.runner._read(
-                self.topics, position, head, self.runner.rebuild_batch_size
-            )
-            with self.db.transaction() as cur:
-                self._apply(cur, self.runner._recorded(batch))
+                break
+            while position < head:
+                batch, position = self.runner._read(
+                    self.topics, position, head, self.runner.rebuild_batch_size
+                )
+                with self.db.transaction() as cur:
+                    self._apply(cur, self.runner._recorded(batch))
+        return position
 
     def _apply(self, cur: Cursor, batch: Sequence[Recorded]) -> None:
         """Fold one batch into every fresh projection; the Recorded objects (and the events
