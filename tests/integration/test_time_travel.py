@@ -9,6 +9,7 @@ before them.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, cast
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 
 from application.minqing import Minqing
 from domain.concern import Concern
+from domain.errors import Conflict
 from domain.permissions import actions_for
 from domain.vocabulary import DutyRole, Satisfaction
 from tests.integration.support import STAFF, add_member, draft, due_in
@@ -76,7 +78,10 @@ def test_as_of_version_and_as_of_equal_a_replay_of_the_log(
         allowed = [a for a in actions_for(STAFF, app.get_concern(cid)) if a in STEPS]
         if not allowed:
             break
-        STEPS[allowed[pick % len(allowed)]](app, cid, owner)
+        # A rule may refuse a step the table allows (a third extension in a round): nothing
+        # is recorded then.
+        with contextlib.suppress(Conflict):
+            STEPS[allowed[pick % len(allowed)]](app, cid, owner)
 
     now = app.get_concern(cid)
     events = [cast(Concern.Event, e) for e in app.events.get(cid)]
