@@ -28,8 +28,9 @@ if TYPE_CHECKING:
     from projections.runner import ProjectionRunner
 
 log = logging.getLogger("minqing.projections")
-# How many times a rebuild reads the head again before leaving the rest to the swap.
-CHASES = 5
+# How many times a rebuild reads the head before leaving the rest to the swap: twice, as
+# writers faster than the rebuild make every pass longer than the one before.
+CHASES = 2
 
 
 class Rebuild:
@@ -134,7 +135,7 @@ class Rebuild:
 
     def _fill(self, position: int) -> int:
         """Feed the fresh projections from `position` towards the head, a transaction per
-        batch; the position reached. The head is read again at most `CHASES` times: writers
+        batch; the position reached. The head is read at most `CHASES` times: writers
         faster than the rebuild would otherwise keep it chasing the head for ever (the swap
         applies what came since, up to the live read models' position)."""
         for _ in range(CHASES):
