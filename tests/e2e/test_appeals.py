@@ -5,28 +5,11 @@ the fact and the exemption; a second appeal is refused with rule appeal_used."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from domain.vocabulary import Role
 from tests.conftest import Server
-
-ZONE = ZoneInfo("Asia/Shanghai")
-RAISE = {
-    "title": "路灯不亮",
-    "description": "东侧小路路灯坏了",
-    "category": "environment",
-    "library": "problem",
-    "channel": "visit",
-    "grid": "2",
-}
-
-
-def status(r: Any, code: int) -> dict[str, Any]:
-    assert r.status_code == code, r.text
-    body: dict[str, Any] = r.json()
-    return body
+from tests.e2e.concern_requests import RAISE, ZONE, status
 
 
 def test_appeal_decide_and_once_only(server: Server) -> None:
