@@ -13,6 +13,7 @@ first job and ends after `IDLE_SECONDS` without work, so a closed application le
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -28,7 +29,16 @@ class Job:
     """One command's save: its events and side rows, or a counter and what to make with
     its next number; then its outcome (the events' positions, or the error)."""
 
-    __slots__ = ("counter", "done", "error", "events", "positions", "prepare", "side_rows")
+    __slots__ = (
+        "context",
+        "counter",
+        "done",
+        "error",
+        "events",
+        "positions",
+        "prepare",
+        "side_rows",
+    )
 
     def __init__(
         self,
@@ -42,6 +52,9 @@ class Job:
         self.side_rows = side_rows
         self.counter = counter
         self.prepare = prepare
+        # `prepare` runs on the writer's thread: in the command's context, so what it reads
+        # of its request (application/requests.py) is the command's own.
+        self.context = contextvars.copy_context()
         self.positions: list[int] | None = None
         self.error: BaseException | None = None
         self.done = threading.Event()
@@ -50,7 +63,11 @@ class Job:
         """Make the events with the counter's `number`; False (the job failed) if the
         command's own code raised."""
         try:
-            prepared = self.prepare(number) if self.prepare else Prepared(self.events, ())
+            prepared = (
+                self.context.run(self.prepare, number)
+                if self.prepare
+                else Prepared(self.events, ())
+            )
         except Exception as exc:  # the command's error is its answer, not the batch's
             self.error = exc
             return False

@@ -143,15 +143,13 @@ class MinqingBase(Application[UUID]):
             aggregate, others, result, rows = build(self.ports.counters.next(counter))
             return self._save(aggregate, others, result, idem, rows)
         made: list[CommandResult] = []
-        # `prepare` runs on the writer's thread, outside this request's context.
-        request = requests.CURRENT.get()
 
         def prepare(number: int) -> Prepared:
             aggregate, others, result, rows = build(number)
             made[:] = [result]
             if idem is not None:
                 rows = [*rows, _idempotency_row(idem, result)]
-            rows = [*rows, *requests.rows_for((*others, aggregate), request)]
+            rows = [*rows, *requests.rows_for((*others, aggregate))]
             # The aggregate goes last so its event holds the highest position of the save.
             events = [e for a in (*others, aggregate) for e in a.collect_events()]
             return Prepared([self.mapper.to_stored_event(e) for e in events], rows)

@@ -44,10 +44,9 @@ def note_principal(principal_id: str) -> None:
         context.principal_id = principal_id
 
 
-def rows_for(objs: tuple[Any, ...], context: RequestContext | None = None) -> list[RequestEventRow]:
-    """A row per pending event of `objs` naming the current request, or `context` (given
-    where the events are prepared off the request's own context: the writer's thread)."""
-    context = context or CURRENT.get()
+def rows_for(objs: tuple[Any, ...]) -> list[RequestEventRow]:
+    """A row per pending event of `objs` naming the current request (none outside one)."""
+    context = CURRENT.get()
     if context is None:
         return []
     rows = []
