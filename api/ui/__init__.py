@@ -12,12 +12,14 @@ from api.ui.pages import (
     concern,
     dashboard,
     evaluations,
+    hotspot_map,
     inbox,
     ledger,
     meeting_room,
     meetings,
     offline,
     photos,
+    places,
     printouts,
     public,
     queues,
@@ -44,6 +46,8 @@ ROUTERS = (
     inbox.router,
     dashboard.router,
     offline.router,
+    hotspot_map.router,
+    places.router,
 )
 
 

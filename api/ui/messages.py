@@ -8,6 +8,7 @@ catalogues have the same keys and no empty value.
 
 from __future__ import annotations
 
+from api.ui.pattern_messages import PATTERN_MESSAGES
 from api.ui.photo_messages import PHOTO_MESSAGES
 
 LANGS = ("zh", "en")
@@ -1021,6 +1022,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
 
 # The photo pages' words live in their own module.
 for _lang, _messages in PHOTO_MESSAGES.items():
+    CATALOGUE[_lang].update(_messages)
+# So do the patterns pages' (the hotspot map, places, joining a concern).
+for _lang, _messages in PATTERN_MESSAGES.items():
     CATALOGUE[_lang].update(_messages)
 
 

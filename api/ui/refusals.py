@@ -108,6 +108,12 @@ def _chars(value: object) -> int:
     return len(value) if isinstance(value, str) else 0
 
 
+def _range(p: Problem) -> dict[str, object]:
+    # A latitude or longitude out of the earth: the bounds of its own field.
+    most = 90 if bare(p.field).endswith("lat") else 180
+    return {"least": -most, "most": most}
+
+
 # pydantic's error types: the catalogue key and the values it takes.
 _KINDS: dict[str, Callable[[Problem], tuple[str, dict[str, object]]]] = {
     "missing": lambda p: ("err.choose" if bare(p.field) in _CHOSEN else "err.required", {}),
@@ -137,6 +143,11 @@ _KINDS: dict[str, Callable[[Problem], tuple[str, dict[str, object]]]] = {
     "int_type": lambda p: ("err.number", {}),
     "too_short": lambda p: ("err.choose_some", {"n": p.ctx.get("min_length", 1)}),
     "too_long": lambda p: ("err.too_many", {"n": p.ctx.get("max_length")}),
+    "float_parsing": lambda p: ("err.number", {}),
+    "float_type": lambda p: ("err.number", {}),
+    "finite_number": lambda p: ("err.number", {}),
+    "greater_than_equal": lambda p: ("err.range", _range(p)),
+    "less_than_equal": lambda p: ("err.range", _range(p)),
 }
 
 # The domain's own words for a field's problem (and pydantic's custom ones: the text policy,
@@ -185,6 +196,12 @@ _TEXTS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^this photo is already attached"), "err.photo_twice"),
     (re.compile(r"^a concern holds at most (?P<n>\d+) photos"), "err.photo_many"),
     (re.compile(r"^a photo that shows a resident cannot be"), "err.photo_public_resident"),
+    (re.compile(r"is outside grid (?P<grid>\S+)$"), "err.outside_grid"),
+    (re.compile(r"^no place \S+ in the register$"), "err.no_place"),
+    (re.compile(r"^place \S+ is in grid (?P<grid>\S+), not"), "err.place_grid"),
+    (re.compile(r"^name the resident, or say anonymous"), "err.cosigner_who"),
+    (re.compile(r"^this resident already joined the concern"), "err.already_joined"),
+    (re.compile(r"^an anonymous co-signer cannot carry"), "err.anonymous_data"),
 ]
 
 
@@ -246,6 +263,7 @@ _CONFLICTS = {
     "not_on_agenda": "err.not_on_agenda",
     "duplicate_name": "err.duplicate_name",
     "photo_not_now": "err.photo_not_now",
+    "not_open": "err.join_closed",
 }
 _FOUND = {"concern": "concern", "meeting": "meeting", "member": "member", "agenda item": "item"}
 _ROLES = re.compile(r"needs (?:one of )?the roles? (?P<roles>[a-z_, ]+?)(?: \(|$| for | from )")

@@ -11,6 +11,8 @@ from fastapi import Request
 from api.ui.render import lang_of
 from api.ui.sessions import UiSession
 from api.ui.web import Form, minqing
+from domain.errors import Invalid
+from domain.geo import Point, point_from
 from domain.lifecycle import Status
 from projections.concern_places import SimilarQuery, similar
 
@@ -23,6 +25,8 @@ def suggestions(request: Request, session: UiSession, form: Form, i: int) -> lis
     if grid and not session.principal.covers(grid):
         return []
     query = SimilarQuery(
+        place=form.get(prefix + "place").strip() or None,
+        point=_point(form, prefix),
         title=form.get(prefix + "title"),
         description=" ".join(form.get(prefix + "description").split()),
         category=form.get(prefix + "category") or None,
@@ -35,3 +39,15 @@ def suggestions(request: Request, session: UiSession, form: Form, i: int) -> lis
         status = Status(item["status"])
         item["status_label"] = status.zh if lang == "zh" else status.en
     return found
+
+
+def _point(form: Form, prefix: str) -> Point | None:
+    """The point typed in the section, if it is one (a bad one is said when saving)."""
+    try:
+        lat = float(form.get(prefix + "location.lat"))
+        lng = float(form.get(prefix + "location.lng"))
+        return point_from(
+            {"lat": lat, "lng": lng}, datum=form.get(prefix + "location.datum") or None
+        )
+    except (ValueError, Invalid):
+        return None

@@ -16,7 +16,7 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.ui import data, timeline
+from api.ui import cosigners, data, timeline
 from api.ui.actions import FIELDS, perform
 from api.ui.forms import Errors, errors_of
 from api.ui.pages import photos
@@ -130,6 +130,8 @@ def concern_page(
         "mine_to_print": concern.raised_by == principal.id and bool(concern.tracking_code),
         "photos": photos.gallery(app, concern),
         "photo_kinds": photos.kinds_for(principal, concern),
+        "place_name": cosigners.place_name(app, view),
+        "cosigners": cosigners.cosigner_rows(app, view),
     }
     return render(request, "concern.html", context, session=session, status=status, here=here)
 

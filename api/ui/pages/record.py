@@ -9,7 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.schemas import ConcernIn, ResidentIn, VisitIn
+from api.schemas import ConcernIn, CosignerIn, ResidentIn, VisitIn
 from api.ui.forms import Errors, errors_of, parse, payload
 from api.ui.messages import translate
 from api.ui.pages.photos import checked
@@ -21,6 +21,7 @@ from api.ui.web import Form, PostedDep, SessionDep, UiRoute, minqing, need, redi
 from application.minqing import Idempotency, NewConcern, NewVisit
 from application.photos import NewPhoto
 from domain.errors import DomainError, Invalid
+from domain.geo import point_from
 from domain.permissions import check_view
 from domain.photos import PhotoKind, TooLarge
 from domain.residents import ResidentData
@@ -52,7 +53,18 @@ def _page(
     grids = sorted(posted_session.principal.grids)
     if len(grids) == 1:
         values.setdefault("grid", grids[0])
-    context = {"n": n, "values": values, "errors": errors, "grids": grids, "similar": similar or {}}
+    # The register's places to choose from, by grid (the form's grid is chosen on the page).
+    places: dict[str, list[dict[str, str]]] = {}
+    for place in app.list_places(posted_session.principal.grids or None):
+        places.setdefault(place.grid, []).append({"id": str(place.id), "name": place.name})
+    context = {
+        "n": n,
+        "values": values,
+        "errors": errors,
+        "grids": grids,
+        "similar": similar or {},
+        "places": places,
+    }
     status = errors.status if errors else 200
     return render(request, "record.html", context, session=posted_session, status=status)
 
@@ -79,7 +91,48 @@ def _concern_body(form: Form, i: int, grid: str, priority: str) -> dict[str, Any
     if resident:
         data["resident"] = resident
     data["anonymous"] = form.get(prefix + "anonymous") == "true"
+    lat, lng = form.get(prefix + "location.lat").strip(), form.get(prefix + "location.lng").strip()
+    if lat or lng:
+        datum = form.get(prefix + "location.datum") or "wgs84"
+        data["location"] = {"lat": lat, "lng": lng, "datum": datum}
     return data
+
+
+def _join(request: Request, session: UiSession, form: Form, n: int) -> Response:
+    """Join this concern: the resident of section `i` is added to the concern suggested as
+    a co-signer (the API's POST /concerns/{id}/cosigners), instead of a new concern."""
+    index, _, target = form.get("join").partition(":")
+    i = int(index) if index.isdigit() and int(index) < n else 0
+    prefix = f"c{i}."
+    lang = lang_of(request)
+    try:
+        concern_id = UUID(target)
+    except ValueError:
+        errors = errors_of(Invalid([(prefix + "title", "no concern to join")]), lang)
+        return _page(request, session, n, form.flat(), errors)
+    resident = payload(form, ResidentIn, prefix + "resident.")
+    body_data: dict[str, Any] = {
+        "anonymous": form.get(prefix + "anonymous") == "true",
+        "channel": form.get(prefix + "channel") or "visit",
+    }
+    if resident:
+        body_data["resident"] = resident
+    try:
+        body = parse(CosignerIn, body_data)
+        data = ResidentData(
+            name=(body.resident.name if body.resident else None) or None,
+            phone=(body.resident.phone if body.resident else None) or None,
+        )
+        minqing(request).add_cosigner(
+            concern_id, session.principal, data, body.anonymous, body.channel
+        )
+    except Invalid as exc:
+        problems = [replace(p, field=prefix + p.field) for p in problems_of(exc)]
+        errors = errors_of(FormInvalid(problems), lang)
+        return _page(request, session, n, form.flat(), errors)
+    except DomainError as exc:
+        return _page(request, session, n, form.flat(), errors_of(exc, lang))
+    return redirect(f"/ui/concerns/{concern_id}", done="joined", concern=concern_id)
 
 
 def _photo(form: Form, i: int) -> tuple[NewPhoto | None, bool]:
@@ -105,6 +158,8 @@ def record(request: Request, posted: PostedDep) -> Response:
     n = _count(form.get("n", "1"))
     if form.get("action") == "add":
         return _page(request, session, min(MAX_CONCERNS, n + 1), form.flat())
+    if form.get("join"):
+        return _join(request, session, form, n)
     if form.get("action") == "similar":
         found = {i: suggestions(request, session, form, i) for i in range(n) if _used(form, i)}
         return _page(request, session, n, form.flat(), similar=found)
@@ -137,6 +192,12 @@ def record(request: Request, posted: PostedDep) -> Response:
             name=(body.resident.name if body.resident else None) or None,
             phone=(body.resident.phone if body.resident else None) or None,
         )
+        location = point_from(body.location.model_dump()) if body.location else None
+        try:  # checked before anything is recorded: a point outside the grid, a place elsewhere
+            app.check_place(body.grid, body.place)
+            app.check_point(body.grid, location)
+        except Invalid as exc:
+            problems += [replace(p, field=f"c{i}.{p.field}") for p in problems_of(exc)]
         if body.anonymous and not resident.is_empty():
             problems.append(
                 Problem(
@@ -157,6 +218,8 @@ def record(request: Request, posted: PostedDep) -> Response:
                 priority_visit=body.priority_visit,
                 resident=resident,
                 anonymous=body.anonymous,
+                place=body.place,
+                location=location,
             )
         )
     if problems or visit is None:

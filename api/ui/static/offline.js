@@ -134,6 +134,7 @@
     form.addEventListener("submit", function (event) {
       var submitter = event.submitter;
       if (submitter && submitter.value === "add") return;  // one more section: online only
+      if (submitter && submitter.name === "join") return;  // joining a concern: online only
       if (navigator.onLine) { localStorage.removeItem(DRAFT); return; }
       event.preventDefault();
       var fields = [];

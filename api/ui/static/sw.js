@@ -2,7 +2,7 @@
 // Network first (always the latest page when online), the cached copy when offline.
 var CACHE = "minqing-ui-v1";
 var KEPT = ["/ui/record", "/ui/outbox", "/ui/static/ui.css", "/ui/static/offline.js",
-            "/ui/static/manifest.webmanifest"];
+            "/ui/static/manifest.webmanifest", "/ui/static/locate.js"];
 
 self.addEventListener("install", function (event) {
   event.waitUntil(caches.open(CACHE).then(function (cache) {
