@@ -15,7 +15,7 @@ WIDTH = 640
 PAD = 24
 # A map of one building's cell would be a point: never fit to less than about 200 m.
 MIN_SPAN_DEG = 0.002
-MARKER_R = 9.0
+MARKER_R = 12.0
 
 
 @dataclass(frozen=True)
@@ -201,15 +201,17 @@ def _corners(spot: MapSpot) -> list[tuple[float, float]]:
 def draw(
     boundaries: Mapping[str, Sequence[Sequence[Ring]]], spots: Sequence[MapSpot]
 ) -> Drawing | None:
-    """The map of these grids' boundaries (grid -> polygons) and hotspots, fitted to the
-    boundaries (or, with none drawn, to the hotspots); None when there is nothing to place."""
+    """The map of these grids' boundaries (grid -> polygons) and hotspots; None when there
+    is nothing to place."""
     outline = [
         (float(p[0]), float(p[1]))
         for polygons in boundaries.values()
         for polygon in polygons
         for p in polygon[0]
     ]
-    box = bounds(outline) or bounds(c for s in spots for c in _corners(s))
+    # Fitted to the boundaries and the hotspots together: a cell straddling the edge of a
+    # grid (or a hotspot outside every boundary drawn) stays on the map.
+    box = bounds(outline + [c for s in spots for c in _corners(s)])
     if box is None:
         return None
     proj = fit(box)
@@ -220,7 +222,8 @@ def draw(
             sum(float(p[0]) for p in ring) / len(ring), sum(float(p[1]) for p in ring) / len(ring)
         )
         drawing.grids.append(GridShape(grid, polygons_path(polygons, proj), lx, ly))
-    for s in spots:
+    # Cells first, then place markers on top of them.
+    for s in sorted(spots, key=lambda s: s.point is not None and not s.cell):
         fill = colour(s.count)
         corners = _corners(s)
         if not corners:

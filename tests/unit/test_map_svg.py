@@ -112,3 +112,14 @@ def test_a_place_is_a_marker_and_nothing_to_place_is_no_map() -> None:
     [spot] = drawing.spots
     assert spot.r == map_svg.MARKER_R
     assert map_svg.draw({}, [map_svg.MapSpot("h3", "somewhere", 4)]) is None
+
+
+def test_a_hotspot_beyond_the_boundaries_is_still_on_the_map() -> None:
+    far = cell_of(Point(31.26, 121.50), 500)  # north-east of the square
+    drawing = map_svg.draw({"2": [[SQUARE]]}, [map_svg.MapSpot("h4", "far", 3, cell=far.id)])
+    assert drawing is not None
+    [spot] = drawing.spots
+    assert 0 <= spot.x - spot.w / 2
+    assert spot.x + spot.w / 2 <= drawing.width
+    assert 0 <= spot.y - spot.h / 2
+    assert spot.y + spot.h / 2 <= drawing.height
