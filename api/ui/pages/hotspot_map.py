@@ -32,6 +32,7 @@ from projections.runner import ProjectionRunner
 router = APIRouter(prefix="/ui", route_class=UiRoute, include_in_schema=False)
 VIEWERS = (*STAFF_ROLES, Role.SUPERVISOR)
 Text = Annotated[str, Query(max_length=64)]
+At = Annotated[int | None, Query(ge=0)]
 
 
 def _day(raw: str, name: str) -> date | None:
@@ -81,9 +82,7 @@ def _grids_shown(app: Minqing, session: UiSession, grid: str | None) -> list[str
     return sorted({p.grid for p in app.list_places()})
 
 
-def _where(
-    item: dict[str, Any], places: dict[str, Place], lang: str, t: Any
-) -> tuple[str, Point | None]:
+def _where(item: dict[str, Any], places: dict[str, Place], t: Any) -> tuple[str, Point | None]:
     """A hotspot's place or cell in words, and the point of its marker if a place has one."""
     if item.get("place"):
         place = places.get(str(item["place"]))
@@ -109,7 +108,7 @@ def _concerns(app: Minqing, ids: list[str]) -> list[dict[str, str]]:
 
 
 def hotspot_rows(
-    request: Request, session: UiSession, query: HotspotQuery
+    request: Request, query: HotspotQuery
 ) -> tuple[list[dict[str, Any]], dict[str, Place]]:
     """The hotspots as the API answers them, with each place's name and point."""
     app = minqing(request)
@@ -129,7 +128,7 @@ def hotspot_page(
     category: Text = "",
     since: Annotated[str, Query(alias="from", max_length=32)] = "",
     until: Annotated[str, Query(alias="to", max_length=32)] = "",
-    at: int | None = None,
+    at: At = None,
 ) -> Response:
     """The hotspot map and table within the reader's grids (staff roles, supervisors)."""
     need(session, *VIEWERS)
@@ -155,14 +154,14 @@ def hotspot_page(
             until=datetime.combine(end, time.max, app.zone) if end else None,
             scope=session.principal.grids,
         )
-        items, places = hotspot_rows(request, session, query)
+        items, places = hotspot_rows(request, query)
 
     def t(key: str, **kw: object) -> str:
         return translate(lang, key, **kw)
 
     rows, spots = [], []
     for item in sorted(items, key=lambda i: (-int(i["count"]), str(i["starts"]))):
-        where, point = _where(item, places, lang, t)
+        where, point = _where(item, places, t)
         rows.append({**item, "where": where, "concerns": _concerns(app, item["concern_ids"])})
         spots.append(
             map_svg.MapSpot(

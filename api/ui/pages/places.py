@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
 from api.place_schemas import BoundaryIn, PlaceIn, PlacePatch
@@ -32,6 +32,7 @@ EDITORS = (Role.ADMIN, Role.STAFF)
 # (the user name, the kind of meeting), so the page says "place's name", "kind of place".
 _FORM_NAMES = {"name": "place_name", "kind": "place_kind"}
 KINDS = [k.value for k in PlaceKind]
+Grid = Annotated[str, Path(max_length=64)]
 
 
 def _renamed(exc: Invalid) -> FormInvalid:
@@ -215,7 +216,7 @@ def _boundary_page(
 
 
 @router.get("/grids/{grid}/boundary")
-def boundary_page(request: Request, session: SessionDep, grid: str) -> Response:
+def boundary_page(request: Request, session: SessionDep, grid: Grid) -> Response:
     """A grid's boundary drawn as a map, and (admins) the form to draw it from GeoJSON."""
     need(session, *STAFF_ROLES, Role.SUPERVISOR)
     check_grid(session.principal, grid)
@@ -242,7 +243,7 @@ def _geometry(form: Form, lang: str) -> dict[str, Any]:
 
 
 @router.post("/grids/{grid}/boundary")
-def draw_boundary(request: Request, grid: str, posted: PostedDep) -> Response:
+def draw_boundary(request: Request, grid: Grid, posted: PostedDep) -> Response:
     """Draw (or redraw) the grid's boundary from a GeoJSON Feature, Polygon or MultiPolygon
     pasted or uploaded (admins)."""
     session, form = posted.session, posted.form
