@@ -10,6 +10,8 @@ import json
 import re
 from datetime import date
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
+from uuid import UUID
 
 from domain.geo import Point, cell_of
 from domain.vocabulary import Role
@@ -197,6 +199,13 @@ def test_an_admin_uploads_a_boundary_and_the_record_form_refuses_a_point_outside
         assert f"「位置」不在网格 {grid} 的边界内" in text_of(refused.text)
         saved = s.post("/ui/record", data={**record, "c0.location.lat": "31.235"})
         assert saved.status_code == 303, text_of(saved.text)
+        [raised] = parse_qs(urlsplit(saved.headers["location"]).query)["concerns"]
+        shown = text_of(s.get(f"/ui/concerns/{raised}").text)
+        assert "31.235000, 121.475000" in shown
+    assert shared_server.app.get_concern(UUID(raised)).location == {
+        "lat": 31.235,
+        "lng": 121.475,
+    }
 
 
 def test_joining_a_concern_from_the_record_form_counts_one_more_resident(
