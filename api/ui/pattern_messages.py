@@ -38,6 +38,7 @@ PATTERN_MESSAGES: dict[str, dict[str, str]] = {
         "map.high_no": "否",
         "map.concerns": "相关民情",
         "map.none": "所选范围内没有热点。",
+        "map.proactive": "主动治理：",
         "map.place_unknown": "（未登记的地点）",
         "map.cell": "约 {size} 米见方的网格单元，中心 {lat}, {lng}",
         # the places register and boundaries (api/ui/pages/places.py)
@@ -159,6 +160,7 @@ PATTERN_MESSAGES: dict[str, dict[str, str]] = {
         "map.high_no": "No",
         "map.concerns": "Concerns behind it",
         "map.none": "No hotspots in what was chosen.",
+        "map.proactive": "Proactive concern: ",
         "map.place_unknown": "(a place not in the register)",
         "map.cell": "a map cell of about {size} m, centred at {lat}, {lng}",
         "places.title": "Places",

@@ -200,8 +200,8 @@ def test_an_admin_uploads_a_boundary_and_the_record_form_refuses_a_point_outside
         saved = s.post("/ui/record", data={**record, "c0.location.lat": "31.235"})
         assert saved.status_code == 303, text_of(saved.text)
         [raised] = parse_qs(urlsplit(saved.headers["location"]).query)["concerns"]
-        shown = text_of(s.get(f"/ui/concerns/{raised}").text)
-        assert "31.235000, 121.475000" in shown
+        concern_text = text_of(s.get(f"/ui/concerns/{raised}").text)
+        assert "31.235000, 121.475000" in concern_text
     assert shared_server.app.get_concern(UUID(raised)).location == {
         "lat": 31.235,
         "lng": 121.475,

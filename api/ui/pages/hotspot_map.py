@@ -162,7 +162,16 @@ def hotspot_page(
     rows, spots = [], []
     for item in sorted(items, key=lambda i: (-int(i["count"]), str(i["starts"]))):
         where, point = _where(item, places, t)
-        rows.append({**item, "where": where, "concerns": _concerns(app, item["concern_ids"])})
+        proactive = item.get("proactive_concern_id")
+        rows.append(
+            {
+                **item,
+                "where": where,
+                "concerns": _concerns(app, item["concern_ids"]),
+                # The committee's proactive concern, once the hotspot is recorded with one.
+                "proactive": _concerns(app, [str(proactive)]) if proactive else [],
+            }
+        )
         spots.append(
             map_svg.MapSpot(
                 id=str(item["id"]),
