@@ -178,5 +178,5 @@ def scorecard_rows(
         where.append(f"grid IN ({', '.join('?' * len(scope))})")
         params.extend(sorted(scope))
     clause = f" WHERE {' AND '.join(where)}" if where else ""
-    sql = f"SELECT * FROM {TABLE}{clause} ORDER BY raised_at, id"  # noqa: S608
+    sql = f"SELECT * FROM {TABLE}{clause} ORDER BY raised_at, reference"  # noqa: S608
     return [{c: r[c] for c in Scorecards.columns} for r in db.fetchall(sql, tuple(params))]
