@@ -40,7 +40,7 @@ class Story:
     owners: dict[str, str]  # A, B -> member id
     collectors: dict[str, str]  # S1, S3 -> principal id
 
-    def get(self, roles: list[Role], grids: list[str] | None = None, **params: Any) -> Any:
+    def get(self, roles: list[Role], grids: list[str] | None = None, /, **params: str) -> Any:
         _, token = self.server.principal(roles, grids)
         with self.server.client(token) as c:
             return c.get(

@@ -90,7 +90,7 @@ def play_scored(office: Office, history: list[tuple[str, int, bool]]) -> None:
 
 def hand_facts(app: Minqing, concern_id: UUID) -> dict[str, Any]:
     """What a scorecard needs of one concern, read off its stored events."""
-    events = list(app.events.get(concern_id))
+    events: list[Any] = list(app.events.get(concern_id))
     kinds = [type(e).__name__ for e in events]
     raised = events[0]
     owner = None
@@ -145,12 +145,16 @@ def hand_card(app: Minqing, mine: list[dict[str, Any]]) -> dict[str, Any]:
     # The default weights, written out: on time 50, rework 20 and extension 10 inverted,
     # satisfaction 20; components without a denominator are left out.
     parts = {
-        "on_time_closure": (50, lambda v: v),
-        "rework": (20, lambda v: 1 - v),
-        "extension": (10, lambda v: 1 - v),
-        "satisfaction": (20, lambda v: v),
+        "on_time_closure": (50, False),
+        "rework": (20, True),
+        "extension": (10, True),
+        "satisfaction": (20, False),
     }
-    got = [(w, f(rates[n][0] / rates[n][1])) for n, (w, f) in parts.items() if rates[n][1]]
+    got = [
+        (w, 1 - rates[n][0] / rates[n][1] if inverted else rates[n][0] / rates[n][1])
+        for n, (w, inverted) in parts.items()
+        if rates[n][1]
+    ]
     score = round(100 * sum(w * v for w, v in got) / sum(w for w, _ in got), 1) if got else None
     grade = None
     if score is not None:
