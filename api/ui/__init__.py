@@ -22,6 +22,7 @@ from api.ui.pages import (
     public,
     queues,
     record,
+    scorecards,
     signin,
     supervision,
 )
@@ -44,6 +45,7 @@ ROUTERS = (
     inbox.router,
     dashboard.router,
     offline.router,
+    scorecards.router,
 )
 
 

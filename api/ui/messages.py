@@ -9,6 +9,7 @@ catalogues have the same keys and no empty value.
 from __future__ import annotations
 
 from api.ui.photo_messages import PHOTO_MESSAGES
+from api.ui.scorecard_messages import SCORECARD_MESSAGES
 
 LANGS = ("zh", "en")
 DEFAULT_LANG = "zh"
@@ -1021,6 +1022,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
 
 # The photo pages' words live in their own module.
 for _lang, _messages in PHOTO_MESSAGES.items():
+    CATALOGUE[_lang].update(_messages)
+# The scorecards' words live in their own module.
+for _lang, _messages in SCORECARD_MESSAGES.items():
     CATALOGUE[_lang].update(_messages)
 
 

@@ -176,6 +176,7 @@ def navigation(session: UiSession | None) -> list[NavItem]:
             items.append(NavItem("nav.calendar", "/ui/calendar"))
             items.append(NavItem("nav.dashboard", "/ui/dashboard"))
             items.append(NavItem("nav.evaluations", "/ui/evaluations"))
+            items.append(NavItem("nav.scorecards", "/ui/scorecards"))
         if Role.SUPERVISOR in roles:
             items.append(NavItem("nav.supervision", "/ui/supervision"))
     items.append(NavItem("nav.achievements", "/ui/public/achievements"))

@@ -59,6 +59,8 @@ def test_every_page_has_no_serious_or_critical_axe_violation(site: Site, lang: s
         "/ui/dashboard",
         "/ui/dashboard/open?figure=feedback_given",
         "/ui/outbox",
+        "/ui/scorecards",
+        "/ui/scorecards?subject=grid",
     ]
     # Chinese on a phone, English on a desktop: each layout is checked once.
     page = site.page(f"boss-{lang}", lang=lang, phone=lang == "zh")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +20,7 @@ import pytest
 from domain.vocabulary import Role
 from tests.conftest import BACKENDS, Server, _database, start_server
 from tests.e2e.concern_requests import RAISE, ZONE, status
+from tests.e2e.ui_client import signed_in, text_of, ui_user
 
 PERIOD = {"from": "2026-03-01", "to": "2026-03-31"}
 
@@ -238,3 +240,41 @@ def test_who_may_read_and_what_is_refused(story: Story) -> None:
     assert backwards["fields"][0]["field"] == "to"
     outside = status(story.get([Role.GRID_LEADER], ["3"]), 200)["scorecards"]
     assert all(story.refs["c1"] not in c["figures"]["concerns"]["concerns"] for c in outside)
+
+
+def test_the_scorecards_page_shows_the_figures_and_opens_them_to_their_concerns(
+    story: Story,
+) -> None:
+    server = story.server
+    boss = ui_user(server, [Role.SUPERVISOR])
+    leader = ui_user(server, [Role.GRID_LEADER], ["3"])
+    member = ui_user(server, [Role.MEMBER])
+    query = {**PERIOD, "subject": "owner", "at": str(server.event_count())}
+    with signed_in(server, boss) as s:
+        page = s.get("/ui/scorecards", params=query)
+        assert page.status_code == 200
+        assert 'href="/ui/scorecards"' in page.text  # in the supervisor's navigation
+        text = text_of(page.text)
+        assert "李强 的记分明细" in text
+        assert re.search(r'data-figure="on_time_closure">75.0%', page.text)
+        assert re.search(r'data-figure="score">80.0<', page.text)
+        assert re.search(r'data-figure="grade">B<', page.text)
+        # Each figure opens to its concerns, linked to their pages.
+        assert f'href="/ui/concerns/{story.refs["c3"]}"' in page.text
+        english = s.get("/ui/scorecards", params={**query, "lang": "en"})
+        assert "Scorecard of 李强" in text_of(english.text)
+        csv_page = s.get("/ui/scorecards.csv", params={**PERIOD, "subject": "grid"})
+        assert csv_page.headers["content-type"] == "text/csv; charset=utf-8"
+        r = story.get([Role.SUPERVISOR], subject="grid", format="csv")
+        assert csv_page.content == r.content
+        xlsx = s.get("/ui/scorecards.xlsx", params={**PERIOD, "subject": "grid"})
+        assert xlsx.content[:2] == b"PK"
+        bad = s.get("/ui/scorecards", params={"from": "2026-04", "to": "2026-03", "lang": "en"})
+        assert bad.status_code == 422
+        assert "cannot be before the start" in text_of(bad.text)  # in words
+    with signed_in(server, leader) as s:
+        grids = s.get("/ui/scorecards", params={**PERIOD, "subject": "grid"})
+        assert story.refs["c4"] in grids.text
+        assert story.refs["c1"] not in grids.text
+    with signed_in(server, member) as s:
+        assert s.get("/ui/scorecards").status_code == 403
