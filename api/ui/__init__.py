@@ -7,6 +7,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.ui.actions import FIELDS
+from api.ui.limit_actions import VERBS
 from api.ui.pages import (
     calendar,
     concern,
@@ -14,6 +15,7 @@ from api.ui.pages import (
     evaluations,
     inbox,
     ledger,
+    limit_forms,
     meeting_room,
     meetings,
     offline,
@@ -46,12 +48,17 @@ ROUTERS = (
     dashboard.router,
     offline.router,
     scorecards.router,
+    limit_forms.router,
 )
 
 
 def install(app: FastAPI) -> None:
     """Serve the pages under /ui/ and their static files under /ui/static/."""
-    ENV.globals.update(action_fields=FIELDS, as_date=as_date)
+    ENV.globals.update(
+        action_fields=FIELDS,
+        limit_fields={v.name: v.fields for v in VERBS.values()},
+        as_date=as_date,
+    )
     app.mount("/ui/static", StaticFiles(directory=STATIC), name="ui-static")
 
     @app.get("/ui", include_in_schema=False)
