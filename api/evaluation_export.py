@@ -41,19 +41,31 @@ def rows(items: Sequence[dict[str, Any]]) -> list[list[Any]]:
 
 def to_csv(items: Sequence[dict[str, Any]]) -> bytes:
     """CSV: UTF-8 with a byte-order mark so spreadsheet programs read the Chinese."""
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerows(rows(items))
-    return out.getvalue().encode("utf-8-sig")
+    return csv_bytes(rows(items))
 
 
 def to_xlsx(items: Sequence[dict[str, Any]], period: str) -> bytes:
     """An Excel workbook with one sheet for the period."""
+    return xlsx_bytes(rows(items), f"考评 {period}")
+
+
+def csv_bytes(lines: Sequence[Sequence[Any]]) -> bytes:
+    """Lines (two header rows, Chinese and English, then data) as CSV in UTF-8 with a
+    byte-order mark; None is an empty cell."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerows(["" if v is None else v for v in line] for line in lines)
+    return out.getvalue().encode("utf-8-sig")
+
+
+def xlsx_bytes(lines: Sequence[Sequence[Any]], title: str) -> bytes:
+    """Lines (two header rows, Chinese and English, then data) as a workbook of one sheet."""
     book = Workbook()
     sheet = book.active
     assert sheet is not None  # noqa: S101 - a new workbook has its one sheet
-    sheet.title = f"考评 {period}"
-    for line in rows(items):
-        sheet.append(line)
+    sheet.title = title
+    for line in lines:
+        sheet.append(list(line))
     for cell in (*sheet[1], *sheet[2]):
         cell.font = Font(bold=True)
     sheet.freeze_panes = "A3"

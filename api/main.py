@@ -34,6 +34,7 @@ from api.routes import (
     places,
     public_board,
     residents,
+    scorecards,
     service,
     similar,
     supervision,
@@ -144,6 +145,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         supervision.router,
         extensions.router,
         appeals.router,
+        scorecards.router,
     ):
         app.include_router(router)
     ui.install(app)  # the web UI: /ui/ (api/ui)

@@ -380,3 +380,17 @@ class Workflow(BaseModel):
 
 class JsonDocument(RootModel[Object]):
     """A document in a standard of its own (JSON Schema, AsyncAPI): an object."""
+
+
+class ScorecardsOut(BaseModel):
+    """Scorecards per subject for the period: every figure with the concerns behind it, the
+    composite score and grade, and the rules that made them."""
+
+    subject: str
+    from_: str | None = Field(alias="from")
+    to: str | None
+    as_of: str
+    rules: Object
+    voided: list[str]
+    scorecards: list[Object]
+    position: int

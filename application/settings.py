@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from domain.scorecard_rules import DEFAULT_GRADES, DEFAULT_WEIGHTS, ScoreRules
 
 
 class Settings(BaseSettings):
@@ -94,6 +96,20 @@ class Settings(BaseSettings):
     # The ledger's response rate (响应率): an assigned concern's owner should record a first
     # action (progress, resolve or send back) within this many days of the assignment.
     response_window_days: float = Field(default=2.0, gt=0)
+    # Scorecards (考核记分卡, docs/time-limits.md): the composite score's weights per
+    # component and the grades' lower bounds, as name=number lists.
+    scorecard_weights: str = DEFAULT_WEIGHTS
+    scorecard_grades: str = DEFAULT_GRADES
+
+    @model_validator(mode="after")
+    def _score_rules(self) -> Settings:
+        ScoreRules.parse(self.scorecard_weights, self.scorecard_grades)  # ValueError: refused
+        return self
+
+    @property
+    def score_rules(self) -> ScoreRules:
+        """The scorecards' weights and grades."""
+        return ScoreRules.parse(self.scorecard_weights, self.scorecard_grades)
 
     @property
     def embedded(self) -> bool:

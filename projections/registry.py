@@ -11,6 +11,7 @@ from projections.ledger import Ledger
 from projections.member_points import MemberPoints
 from projections.open311 import Open311Updates
 from projections.runner import Projection
+from projections.scorecards import Scorecards
 
 PROJECTIONS: tuple[type[Projection], ...] = (
     ConcernList,
@@ -21,6 +22,7 @@ PROJECTIONS: tuple[type[Projection], ...] = (
     Ledger,
     Commitments,
     ConcernPlaces,
+    Scorecards,
 )
 
 

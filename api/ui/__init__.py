@@ -7,6 +7,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.ui.actions import FIELDS
+from api.ui.limit_actions import VERBS
 from api.ui.pages import (
     calendar,
     concern,
@@ -15,6 +16,7 @@ from api.ui.pages import (
     hotspot_map,
     inbox,
     ledger,
+    limit_forms,
     meeting_room,
     meetings,
     offline,
@@ -24,6 +26,7 @@ from api.ui.pages import (
     public,
     queues,
     record,
+    scorecards,
     signin,
     supervision,
 )
@@ -48,12 +51,18 @@ ROUTERS = (
     offline.router,
     hotspot_map.router,
     places.router,
+    scorecards.router,
+    limit_forms.router,
 )
 
 
 def install(app: FastAPI) -> None:
     """Serve the pages under /ui/ and their static files under /ui/static/."""
-    ENV.globals.update(action_fields=FIELDS, as_date=as_date)
+    ENV.globals.update(
+        action_fields=FIELDS,
+        limit_fields={v.name: v.fields for v in VERBS.values()},
+        as_date=as_date,
+    )
     app.mount("/ui/static", StaticFiles(directory=STATIC), name="ui-static")
 
     @app.get("/ui", include_in_schema=False)

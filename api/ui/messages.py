@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from api.ui.pattern_messages import PATTERN_MESSAGES
 from api.ui.photo_messages import PHOTO_MESSAGES
+from api.ui.scorecard_messages import SCORECARD_MESSAGES
 
 LANGS = ("zh", "en")
 DEFAULT_LANG = "zh"
@@ -1025,6 +1026,9 @@ for _lang, _messages in PHOTO_MESSAGES.items():
     CATALOGUE[_lang].update(_messages)
 # So do the patterns pages' (the hotspot map, places, joining a concern).
 for _lang, _messages in PATTERN_MESSAGES.items():
+    CATALOGUE[_lang].update(_messages)
+# The scorecards' words live in their own module.
+for _lang, _messages in SCORECARD_MESSAGES.items():
     CATALOGUE[_lang].update(_messages)
 
 

@@ -93,7 +93,6 @@ PATTERN_MESSAGES: dict[str, dict[str, str]] = {
         "err.range": "「{label}」超出范围（{least} 到 {most}）。",
         "err.cosigner_who": "请填写居民的姓名或电话，或勾选匿名。",
         "err.already_joined": "这位居民已经加入过这条民情。",
-        "err.join_closed": "这条民情已结束或已被合并，不能再加入，请登记新的民情。",
         "done.place_added": "地点已登记",
         "done.place_changed": "地点已修改",
         "done.boundary_drawn": "边界已保存",
@@ -218,9 +217,6 @@ PATTERN_MESSAGES: dict[str, dict[str, str]] = {
         "err.range": "“{label}” is out of range ({least} to {most}).",
         "err.cosigner_who": "Give the resident's name or phone, or tick anonymous.",
         "err.already_joined": "This resident has already joined this concern.",
-        "err.join_closed": (
-            "This concern is closed or merged and cannot be joined: record a new one."
-        ),
         "done.place_added": "Place registered",
         "done.place_changed": "Place changed",
         "done.boundary_drawn": "Boundary saved",

@@ -263,7 +263,23 @@ _CONFLICTS = {
     "not_on_agenda": "err.not_on_agenda",
     "duplicate_name": "err.duplicate_name",
     "photo_not_now": "err.photo_not_now",
-    "not_open": "err.join_closed",
+    # the time-limit verbs (api/ui/limit_actions.py)
+    **{
+        rule: f"err.rule.{rule}"
+        for rule in (
+            "extension_cap",
+            "already_overdue",
+            "not_assigned",
+            "pending",
+            "no_request",
+            "no_card",
+            "not_open",  # supervising or joining a closed concern
+            "card_issued",
+            "appeal_used",
+            "not_resolved",
+            "no_appeal",
+        )
+    },
 }
 _FOUND = {"concern": "concern", "meeting": "meeting", "member": "member", "agenda item": "item"}
 _ROLES = re.compile(r"needs (?:one of )?the roles? (?P<roles>[a-z_, ]+?)(?: \(|$| for | from )")

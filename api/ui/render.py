@@ -177,6 +177,7 @@ def navigation(session: UiSession | None) -> list[NavItem]:
             items.append(NavItem("nav.dashboard", "/ui/dashboard"))
             items.append(NavItem("nav.evaluations", "/ui/evaluations"))
             items.append(NavItem("nav.hotspots", "/ui/hotspots"))
+            items.append(NavItem("nav.scorecards", "/ui/scorecards"))
         if roles & {Role.ADMIN, Role.STAFF}:
             items.append(NavItem("nav.places", "/ui/places"))
         if Role.SUPERVISOR in roles:

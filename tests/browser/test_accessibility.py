@@ -62,6 +62,8 @@ def test_every_page_has_no_serious_or_critical_axe_violation(site: Site, lang: s
         "/ui/hotspots",
         "/ui/places?grid=7",
         "/ui/grids/7/boundary",
+        "/ui/scorecards",
+        "/ui/scorecards?subject=grid",
     ]
     # Chinese on a phone, English on a desktop: each layout is checked once.
     page = site.page(f"boss-{lang}", lang=lang, phone=lang == "zh")

@@ -16,7 +16,7 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.ui import cosigners, data, timeline
+from api.ui import cosigners, data, limit_actions, timeline
 from api.ui.actions import FIELDS, perform
 from api.ui.forms import Errors, errors_of
 from api.ui.pages import photos
@@ -108,11 +108,12 @@ def concern_page(
         "open_milestones": data.open_milestones(concern.milestones),
     }
     shortlisting = Action.SHORTLIST.value in view["allowed_actions"]
+    limit_forms = limit_actions.offered(principal, concern)
     # A refusal whose form is no longer offered (the concern moved on) shows above them.
     orphans = [
         errors
         for key, errors in (form_errors or {}).items()
-        if key.partition(":")[2] not in [*view["allowed_actions"], "photo"]
+        if key.partition(":")[2] not in [*view["allowed_actions"], *limit_forms, "photo"]
     ]
     context = {
         "c": view,
@@ -124,6 +125,7 @@ def concern_page(
         "form_errors": form_errors or {},
         "form_values": form_values or {},
         "orphan_errors": orphans,
+        "limit_forms": limit_forms,
         "revealed": reveal_reason is not None,
         "reveal_errors": reveal_errors,
         "may_reveal": _may_reveal(principal, view),

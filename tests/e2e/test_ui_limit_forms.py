@@ -1,0 +1,117 @@
+"""The concern page's time-limit forms through the web UI on SQLite and PostgreSQL: a
+supervisor's card and the owner's reply, the owner's extension request and the committee's
+refusal, the owner's appeal of an overdue stage and the supervisor's decision; each form
+shown only to whom may use it and only when it applies, and refusals in words."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from uuid import UUID
+
+import httpx
+
+from domain.vocabulary import Role
+from tests.conftest import Server
+from tests.e2e.concern_requests import RAISE, ZONE, status
+from tests.e2e.ui_client import csrf_of, signed_in, text_of, ui_user
+
+
+def _forms(page: str) -> set[str]:
+    """The time-limit verbs whose forms the page shows."""
+    return set(re.findall(r'action="/ui/concerns/[^/]+/do/([a-z-]+)"', page))
+
+
+def _post(client: httpx.Client, cid: str, verb: str, **fields: str) -> httpx.Response:
+    page = client.get(f"/ui/concerns/{cid}")
+    return client.post(f"/ui/concerns/{cid}/do/{verb}", data={"csrf": csrf_of(page.text), **fields})
+
+
+def _history(server: Server, cid: str) -> list[str]:
+    return [e["type"] for e in server.app.history(UUID(cid))]
+
+
+def test_cards_extensions_and_appeals_from_the_concern_page(server: Server) -> None:
+    now = [datetime(2026, 3, 2, 10, 0, tzinfo=ZONE)]
+    server.set_clock(lambda: now[0])
+    member = server.member()
+    owner = ui_user(server, [Role.MEMBER], member=member)
+    boss = ui_user(server, [Role.SUPERVISOR])
+    committee = ui_user(server, [Role.COMMITTEE])
+    staff = ui_user(server, [Role.STAFF])
+    _, api_token = server.principal([Role.STAFF])
+    with server.client(api_token) as api:
+        cid = status(api.post("/api/v1/concerns", json=RAISE), 201)["id"]
+        due = {"owner": member, "duty_role": "mediator", "due_on": "2026-03-04"}
+        status(api.post(f"/api/v1/concerns/{cid}/handle-now", json=due), 200)
+
+    with signed_in(server, staff) as s:
+        assert _forms(s.get(f"/ui/concerns/{cid}").text) == set()  # none of these is staff's
+    with signed_in(server, owner) as o:
+        # No card waits yet: the owner may ask for more time, not reply.
+        assert _forms(o.get(f"/ui/concerns/{cid}").text) == {"request-extension"}
+        blank = _post(o, cid, "request-extension", reason="  ")
+        assert blank.status_code == 422
+        assert "理由" in text_of(blank.text)  # the field, named in words
+        done = _post(o, cid, "request-extension", reason="配件未到")
+        assert done.status_code == 303
+        assert "done=request-extension" in done.headers["location"]
+        assert _forms(o.get(f"/ui/concerns/{cid}").text) == set()  # one request at a time
+    with signed_in(server, boss) as b:
+        assert _forms(b.get(f"/ui/concerns/{cid}").text) == {"supervise"}
+        past = _post(
+            b, cid, "supervise", grade="red", requirement="立即处理", reply_by="2026-03-01"
+        )
+        assert past.status_code == 422
+        assert "答复期限" in text_of(past.text)
+        card = _post(
+            b, cid, "supervise", grade="yellow", requirement="三日内答复", reply_by="2026-03-05"
+        )
+        assert card.status_code == 303
+    with signed_in(server, committee) as c:
+        assert _forms(c.get(f"/ui/concerns/{cid}").text) == {"refuse-extension"}
+        assert _post(c, cid, "refuse-extension", reason="请先联系其他供应商").status_code == 303
+        # Nothing waits any more: the form is gone, and a stale post is refused in words.
+        assert "refuse-extension" not in _forms(c.get(f"/ui/concerns/{cid}").text)
+        again = _post(c, cid, "refuse-extension", reason="再次")
+        assert again.status_code == 409
+        assert "没有等待答复的延期申请" in text_of(again.text)
+    with signed_in(server, owner) as o:
+        assert _forms(o.get(f"/ui/concerns/{cid}").text) == {
+            "reply-supervision",
+            "request-extension",
+        }
+        assert _post(o, cid, "reply-supervision", reply="已联系供应商").status_code == 303
+        assert "reply-supervision" not in _forms(o.get(f"/ui/concerns/{cid}").text)
+    assert _history(server, cid)[-4:] == [
+        "ExtensionRequested",
+        "SupervisionCardIssued",
+        "ExtensionRefused",
+        "SupervisionReplied",
+    ]
+
+    now[0] = datetime(2026, 3, 6, 10, 0, tzinfo=ZONE)  # past the due date
+    served = server.served
+    assert served is not None
+    served.state.minqing.record_missed_deadlines(UUID(cid), 7)
+    with signed_in(server, owner) as o:
+        o.get(f"/ui/concerns/{cid}", params={"lang": "en"})  # the English pages from here
+        late = _post(o, cid, "request-extension", reason="还要一周")
+        assert late.status_code == 409
+        assert "already overdue" in text_of(late.text)
+    with server.client(api_token) as api:
+        status(api.post(f"/api/v1/concerns/{cid}/resolve", json={"summary": "已修好"}), 200)
+    with signed_in(server, owner) as o:
+        page = o.get(f"/ui/concerns/{cid}", params={"lang": "zh"})
+        assert _forms(page.text) == {"appeal"}
+        assert "申诉的超期环节" in text_of(page.text)
+        assert _post(o, cid, "appeal", stage="handling", reason="配件全市缺货").status_code == 303
+        assert _forms(o.get(f"/ui/concerns/{cid}").text) == set()  # once per concern
+    with signed_in(server, boss) as b:
+        # Resolved, the concern still waits for feedback: open, so it may still be carded.
+        assert _forms(b.get(f"/ui/concerns/{cid}").text) == {"decide-appeal", "supervise"}
+        decided = _post(b, cid, "decide-appeal", approved="true", reason="情况属实")
+        assert decided.status_code == 303
+        assert _forms(b.get(f"/ui/concerns/{cid}").text) == {"supervise"}
+    concern = server.app.get_concern(UUID(cid))
+    assert concern.exempt_stages() == ["handling"]
