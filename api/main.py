@@ -37,6 +37,7 @@ from api.routes import (
     service,
     similar,
     supervision,
+    suspensions,
     time_limits,
     track,
     visits,
@@ -144,6 +145,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         supervision.router,
         extensions.router,
         appeals.router,
+        suspensions.router,
     ):
         app.include_router(router)
     ui.install(app)  # the web UI: /ui/ (api/ui)

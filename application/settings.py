@@ -94,6 +94,10 @@ class Settings(BaseSettings):
     # The ledger's response rate (响应率): an assigned concern's owner should record a first
     # action (progress, resolve or send back) within this many days of the assignment.
     response_window_days: float = Field(default=2.0, gt=0)
+    # Approved exceptions (docs/time-limits.md): at most this many extensions (延期) approved
+    # per round of work; a suspension (挂账) asked to last at most this many days ahead.
+    extension_cap: int = Field(default=2, ge=0)
+    suspension_max_days: int = Field(default=365, ge=1, le=731)
 
     @property
     def embedded(self) -> bool:

@@ -159,6 +159,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
         ),
         "err.vote_open": "还有议题正在表决，请先结束表决。",
         "err.already_present": "该党员已经在签到名单中。",
+        "err.suspended": "这条民情已挂账，恢复办理后才能继续办理。",
+        "err.suspension_used": "这条民情已经挂账过一次，不能再次挂账。",
+        "err.not_suspended": "这条民情没有挂账，无需恢复办理。",
         "err.secret_ballot": (
             "本次会议为无记名投票，主持人不能代为登记某位党员的选择，请党员本人投票。"
         ),
@@ -656,6 +659,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
         ),
         "err.vote_open": "A vote is still open; close it first.",
         "err.already_present": "That member is already recorded as present.",
+        "err.suspended": "This concern is suspended; resume it before handling it further.",
+        "err.suspension_used": "This concern was suspended once already; it cannot be again.",
+        "err.not_suspended": "This concern is not suspended; there is nothing to resume.",
         "err.secret_ballot": (
             "This meeting votes by secret ballot: the chair cannot record a member's choice;"
             " each member votes for themselves."

@@ -246,6 +246,9 @@ _CONFLICTS = {
     "not_on_agenda": "err.not_on_agenda",
     "duplicate_name": "err.duplicate_name",
     "photo_not_now": "err.photo_not_now",
+    "suspended": "err.suspended",
+    "suspension_used": "err.suspension_used",
+    "not_suspended": "err.not_suspended",
 }
 _FOUND = {"concern": "concern", "meeting": "meeting", "member": "member", "agenda item": "item"}
 _ROLES = re.compile(r"needs (?:one of )?the roles? (?P<roles>[a-z_, ]+?)(?: \(|$| for | from )")
