@@ -120,10 +120,11 @@ class Office:
         return [type(e).__name__ for e in self.app.events.get(aggregate)]
 
 
-def open_office() -> Office:
-    """A fresh in-memory application with an owner and three voting members."""
+def open_office(**settings: int) -> Office:
+    """A fresh in-memory application with an owner and three voting members; `settings`
+    are the application's own (extension_cap, suspension_max_days)."""
     clock = Clock()
-    app = Minqing(memory_env(), master_key=os.urandom(32), clock=clock)
+    app = Minqing(memory_env(), master_key=os.urandom(32), clock=clock, **settings)
     owner = _member(app, "王芳", DutyRole.ENVIRONMENT_MONITOR)
     voters = [_member(app, f"党员{i}", DutyRole.MEDIATOR) for i in range(3)]
     return Office(app, clock, owner, voters)
