@@ -76,8 +76,8 @@ def test_suspend_refuse_approve_resume_and_the_stopped_clock(server: Server) -> 
         again = status(c.post(f"{path}/suspend", json={**ask, "until": "2026-03-25"}), 409)
         assert again["rule"] == "suspension_used"
     with server.client(committee) as c:
-        refused = c.post(f"{path}/extend-deadline", json={"reason": "延期", "due_on": "2026-03-30"})
-        assert status(refused, 409)["rule"] == "suspended"
+        extend = c.post(f"{path}/extend-deadline", json={"reason": "延期", "due_on": "2026-03-30"})
+        assert status(extend, 409)["rule"] == "suspended"
     # Five days later the stage has used no more time; its deadline moved three working
     # days later (Friday 13 March 00:00 to Tuesday 17 March 18:00).
     now[0] = datetime(2026, 3, 9, 10, 0, tzinfo=ZONE)
