@@ -17,6 +17,7 @@ import pytest
 from domain.vocabulary import Role
 from tests.conftest import BACKENDS, Server, _database, start_server
 from tests.e2e.concern_requests import RAISE, ZONE, status
+from tests.e2e.ui_client import signed_in, text_of, ui_user
 from workers.deadlines import DeadlineWatcher
 
 
@@ -95,6 +96,12 @@ def test_suspend_refuse_approve_resume_and_the_stopped_clock(server: Server) -> 
         assert row["stage"]["deadline"] == during["deadline"]
         overdue = status(c.get("/api/v1/queues/overdue"), 200)["items"]
         assert cid not in {i["id"] for i in overdue}
+    # The web UI says it in words, on the concern page and on its card in the lists.
+    with signed_in(server, ui_user(server, [Role.STAFF])) as s:
+        page = text_of(s.get(f"/ui/concerns/{cid}", params={"lang": "zh"}).text)
+        assert "已挂账，计时暂停" in page
+        page = text_of(s.get(f"/ui/concerns/{cid}", params={"lang": "en"}).text)
+        assert "suspended, the clock stopped" in page
     with server.client(owner) as c:
         status(c.post(f"{path}/resume"), 200)
         read = status(c.get(path), 200)
