@@ -106,6 +106,11 @@ API: dict[tuple[str, str], Door] = {
     # extensions (延期): the owner asks, the committee approves (extend-deadline) or refuses
     ("POST", CONCERN + "/request-extension"): door(grid="object", owner=True),
     ("POST", CONCERN + "/refuse-extension"): door(R.COMMITTEE, grid="object"),
+    # suspension (挂账): the owner asks, the committee approves or refuses; either resumes
+    ("POST", CONCERN + "/suspend"): door(grid="object", owner=True),
+    ("POST", CONCERN + "/approve-suspension"): door(R.COMMITTEE, grid="object"),
+    ("POST", CONCERN + "/refuse-suspension"): door(R.COMMITTEE, grid="object"),
+    ("POST", CONCERN + "/resume"): door(R.COMMITTEE, grid="object", owner=True),
     # the appeal of an overdue stage (超期申诉): the owner appeals, a supervisor decides
     ("POST", CONCERN + "/appeal"): door(grid="object", owner=True),
     ("POST", CONCERN + "/decide-appeal"): door(R.SUPERVISOR, grid="object"),

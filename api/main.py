@@ -38,6 +38,7 @@ from api.routes import (
     service,
     similar,
     supervision,
+    suspensions,
     time_limits,
     track,
     visits,
@@ -146,6 +147,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         extensions.router,
         appeals.router,
         scorecards.router,
+        suspensions.router,
     ):
         app.include_router(router)
     ui.install(app)  # the web UI: /ui/ (api/ui)

@@ -214,6 +214,10 @@ class ConcernOut(BaseModel):
     appeal: Object | None = None
     overdue_stages: list[str] = []
     exempt_stages: list[str] = []
+    # Suspension (挂账): the owner's request waiting (reason, until, by, at), and the one
+    # approved (reason, until, since, approved_by, ended, automatic …), at most one.
+    suspension_request: Object | None = None
+    suspension: Object | None = None
     residents_count: int = Field(1, description="whoever raised it and the co-signers")
     cosigners: list[Object] = Field(
         default_factory=list,
@@ -267,6 +271,9 @@ class ConcernSummary(BaseModel):
     version: int
     position: int
     stage: StageOut | None = None
+    suspended_until: str | None = Field(
+        None, description="suspended (挂账) until this date: no handling until it resumes"
+    )
 
 
 class ConcernPage(BaseModel):

@@ -269,6 +269,16 @@ class DecideAppealIn(Body):
     reason: Text
 
 
+class SuspendIn(Body):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"reason": "等待供电公司改线", "until": "2026-06-30"}]},
+    )
+
+    reason: Text
+    until: Day
+
+
 class ReplyIn(Body):
     reply: Text
 

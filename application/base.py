@@ -30,11 +30,13 @@ from application.commands import CommandResult, Idempotency
 from application.ports import IdempotencyRow, Prepared, SideRow, Storage
 from domain.concern import Concern
 from domain.errors import Conflict, Invalid, NotFound
+from domain.extensions import EXTENSION_CAP
 from domain.index import Index
 from domain.meeting import Meeting
 from domain.member import Member
 from domain.permissions import chair_actor
 from domain.principal import Actor, Principal
+from domain.suspensions import SUSPENSION_MAX_DAYS
 
 if TYPE_CHECKING:
     # A type only, for `db` below (the one import of adapters/ outside bootstrap.py,
@@ -73,6 +75,8 @@ class MinqingBase(Application[UUID]):
         master_key: bytes,
         clock: Clock | None = None,
         timezone: str = "Asia/Shanghai",
+        extension_cap: int = EXTENSION_CAP,
+        suspension_max_days: int = SUSPENSION_MAX_DAYS,
     ) -> None:
         try:
             super().__init__(env)
@@ -91,6 +95,10 @@ class MinqingBase(Application[UUID]):
         self.accounts = self.ports.accounts
         self.zone = ZoneInfo(timezone)
         self.clock: Clock = clock or (lambda: datetime.now(UTC).astimezone(self.zone))
+        # The caps of approved exceptions (MINQING_EXTENSION_CAP, MINQING_SUSPENSION_MAX_DAYS),
+        # handed to the aggregate's commands as parameters.
+        self.extension_cap = extension_cap
+        self.suspension_max_days = suspension_max_days
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

@@ -50,6 +50,8 @@ def open_minqing(
         master_key=key,
         clock=clock,
         timezone=settings.timezone,
+        extension_cap=settings.extension_cap,
+        suspension_max_days=settings.suspension_max_days,
     )
     try:
         install_guards(app.db)  # audit tables; on PostgreSQL, the append-only triggers

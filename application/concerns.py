@@ -310,10 +310,11 @@ class ConcernCommands(PlaceCommands):
         idem: Idempotency | None = None,
     ) -> CommandResult:
         """Approve an extension (延期): the due date moves later (by one original limit
-        unless a date is given), at most twice a round, never once it has passed."""
+        unless a date is given), at most `extension_cap` times a round (2 unless
+        MINQING_EXTENSION_CAP says otherwise), never once it has passed."""
 
         def extend(c: Concern, a: Actor, at: datetime) -> None:
-            c.check_extension(at)
+            c.check_extension(at, self.extension_cap)
             c.extend_deadline(a, due_on or c.next_due_on(), reason, at)
 
         return self._change(

@@ -32,7 +32,8 @@ class ExtensionVerbs(SupervisionVerbs):
         def act(concern: Concern, at: datetime) -> None:
             if not is_owner(principal, concern):
                 raise Forbidden("only the concern's owner requests an extension")
-            concern.request_extension(Actor(principal.id, Role.MEMBER), reason, at)
+            actor = Actor(principal.id, Role.MEMBER)
+            concern.request_extension(actor, reason, at, self.extension_cap)
 
         return self._card_change(concern_id, expected_version, idem, act)
 

@@ -11,7 +11,6 @@ is application/residents.py, the views of a meeting meeting_views.py.
 
 from __future__ import annotations
 
-from application.appeals import AppealVerbs
 from application.base import Clock
 from application.commands import CommandResult, Idempotency, NewConcern, NewVisit
 from application.commitments import CommitmentCommands
@@ -19,6 +18,7 @@ from application.meetings import MeetingCommands
 from application.members import MemberCommands
 from application.photos import PhotoCommands
 from application.service import ServiceCommands
+from application.suspensions import SuspensionVerbs
 from application.views import Views
 
 __all__ = [
@@ -37,7 +37,7 @@ class Minqing(
     MemberCommands,
     ServiceCommands,
     PhotoCommands,
-    AppealVerbs,
+    SuspensionVerbs,
     Views,
 ):
     """Residents' concerns, event-sourced: every command is one atomic save of events."""

@@ -99,7 +99,7 @@ class SupervisionVerbs(TimeLimitCommands):
             events = self.repository.event_store.get(concern.id, lte=concern.version)
             facts = stage_facts(concern, events)
             stage = self.stage_reader()(facts)
-            if stage is None:
+            if stage is None or stage["suspended"]:  # a suspended stage's clock stopped
                 return []
             started = facts.since
             due = concern.auto_cards_due(stage["name"], started, stage["colour"])

@@ -17,7 +17,7 @@ from domain.concern import Concern
 from domain.errors import Conflict, Forbidden
 from domain.principal import Actor, Principal
 from domain.time_limit_table import TimeLimitTable
-from domain.time_limits import Mode, Stage, StageClock, StageFacts, stage_clock
+from domain.time_limits import Mode, Stage, StageClock, StageFacts, stage_clock, stage_pauses
 from domain.vocabulary import Role
 
 
@@ -30,6 +30,7 @@ def stage_facts(concern: Concern, events: Iterable[Any]) -> StageFacts:
         if moved is not None and moved != status:
             status, since = moved, e.at
         mode = event_mode(e) or mode
+    held = concern.suspension
     return StageFacts(
         status=concern.status,
         category=concern.category,
@@ -38,6 +39,7 @@ def stage_facts(concern: Concern, events: Iterable[Any]) -> StageFacts:
         mode=mode,
         due_on=concern.due_on,
         feedback_pending=concern.feedback_pending,
+        paused=stage_pauses(since, held["since"], held["ended"]) if held else (),
     )
 
 
@@ -60,14 +62,21 @@ WATCHED = frozenset({Stage.TRIAGE, Stage.COMMITTEE})
 def row_facts(row: Any) -> StageFacts:
     """A concern list row's stage facts."""
     due_on = row["due_on"]
+    since = datetime.fromisoformat(row["stage_since"] or row["raised_at"])
+    suspended_at, resumed_at = row["suspended_at"], row["resumed_at"]
     return StageFacts(
         status=row["status"],
         category=row["category"],
         library=row["library"],
-        since=datetime.fromisoformat(row["stage_since"] or row["raised_at"]),
+        since=since,
         mode=row["mode"],
         due_on=date.fromisoformat(due_on) if due_on else None,
         feedback_pending=bool(row["feedback_pending"]),
+        paused=stage_pauses(
+            since,
+            datetime.fromisoformat(suspended_at) if suspended_at else None,
+            datetime.fromisoformat(resumed_at) if resumed_at else None,
+        ),
     )
 
 

@@ -48,6 +48,9 @@ class Views(TimeLimitCommands):
         view["appeal"] = plain(concern.appeal)
         view["overdue_stages"] = concern.overdue_stages()
         view["exempt_stages"] = concern.exempt_stages()
+        # Suspension (挂账): the request waiting, and the one approved (since, until, ended).
+        view["suspension_request"] = plain(concern.suspension_request)
+        view["suspension"] = plain(concern.suspension)
         view["resident"] = None
         if principal is not None and concern.resident_ref and concern.resident_data:
             if may_see_personal_data(principal, concern):

@@ -21,9 +21,17 @@ from domain.extensions import ExtensionCommands
 from domain.lifecycle import Facts, Status
 from domain.principal import Actor as Actor
 from domain.supervision import SupervisionCommands
+from domain.suspensions import SuspensionCommands
 
 
-class Concern(ConcernCommands, SupervisionCommands, ExtensionCommands, AppealCommands, Aggregate):
+class Concern(
+    ConcernCommands,
+    SupervisionCommands,
+    ExtensionCommands,
+    SuspensionCommands,
+    AppealCommands,
+    Aggregate,
+):
     """A resident's concern; every change is an event that names who and when."""
 
     @event("Raised")
@@ -97,6 +105,10 @@ class Concern(ConcernCommands, SupervisionCommands, ExtensionCommands, AppealCom
         # Extensions approved ({"round", "at"}) and the owner's request waiting, if any.
         self.extensions: list[dict[str, Any]] = []
         self.extension_request: dict[str, Any] | None = None
+        # Suspension (挂账): the owner's request waiting, and the one approved (at most one
+        # per concern: since, until, ended …), domain/suspensions.py.
+        self.suspension_request: dict[str, Any] | None = None
+        self.suspension: dict[str, Any] | None = None
         # The appeal of an overdue stage (超期申诉): at most one per concern.
         self.appeal: dict[str, Any] | None = None
         # Residents who joined this concern (co-signers), each sealed as the first one.
@@ -407,7 +419,11 @@ class Concern(ConcernCommands, SupervisionCommands, ExtensionCommands, AppealCom
         _milestone_added,
         _milestone_done,
         _photo_attached,
+        _resumed,
         _stage_missed,
         _supervision_replied,
+        _suspension_approved,
+        _suspension_refused,
+        _suspension_requested,
         _written_off,
     )

@@ -145,6 +145,8 @@ class ConcernCommands:
         )
 
     def _to(self: Concern, action: Action, facts: Facts | None = None) -> str:
+        # Every lifecycle command passes here: none runs while the concern is suspended.
+        self.check_not_suspended()
         return next_status(Status(self.status), action, facts or self.facts).value
 
     def refer(self: Concern, actor: Actor, note: str | None, at: datetime) -> None:
@@ -377,7 +379,7 @@ class ConcernCommands:
 
     def deadline_missed_on(self: Concern, today: date) -> date | None:
         """The due date that passed unmet and has not been recorded yet, if any."""
-        if self.status != Status.ASSIGNED.value or self.due_on is None:
+        if self.status != Status.ASSIGNED.value or self.due_on is None or self.suspended:
             return None
         if self.due_on >= today or self.due_on in self.missed_due_dates:
             return None

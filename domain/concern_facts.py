@@ -1,7 +1,8 @@
 """Events of the Concern that record a fact beside the lifecycle: stages past their limit,
-photos, supervision cards and replies, extension requests, appeals, co-signers, milestones,
-writing off. Each is imported into `Concern`'s class body (domain/concern.py), which makes it
-the aggregate's own event with the topic `domain.concern:Concern.<Event>`."""
+photos, supervision cards and replies, extension requests, suspensions, appeals,
+co-signers, milestones, writing off. Each is imported into `Concern`'s class body
+(domain/concern.py), which makes it the aggregate's own event with the topic
+`domain.concern:Concern.<Event>`."""
 
 from __future__ import annotations
 
@@ -124,6 +125,61 @@ def _extension_refused(
     self: Concern, reason: str, actor_id: str, actor_role: str, at: datetime
 ) -> None:
     self.extension_request = None
+
+
+@event("SuspensionRequested")
+def _suspension_requested(
+    self: Concern,
+    reason: str,
+    until: date,
+    stage: str,
+    actor_id: str,
+    actor_role: str,
+    at: datetime,
+) -> None:
+    self.suspension_request = {"reason": reason, "until": until, "by": actor_id, "at": at}
+
+
+@event("SuspensionApproved")
+def _suspension_approved(
+    self: Concern, until: date, actor_id: str, actor_role: str, at: datetime
+) -> None:
+    request = self.suspension_request or {}
+    self.suspension = {
+        "reason": request.get("reason"),
+        "requested_by": request.get("by"),
+        "until": until,
+        "since": at,
+        "approved_by": actor_id,
+        "ended": None,
+        "automatic": None,
+    }
+    self.suspension_request = None
+
+
+@event("SuspensionRefused")
+def _suspension_refused(
+    self: Concern, reason: str, actor_id: str, actor_role: str, at: datetime
+) -> None:
+    self.suspension_request = None
+
+
+@event("Resumed")
+def _resumed(
+    self: Concern,
+    automatic: bool,
+    ended: datetime,
+    due_on: date | None,
+    previous_due_on: date | None,
+    actor_id: str,
+    actor_role: str,
+    at: datetime,
+) -> None:
+    # The clock ran again from `ended` (the until date's start when the watcher resumes
+    # it late); the due date moved later by the suspended time.
+    if self.suspension is not None:
+        self.suspension.update(ended=ended, automatic=automatic, resumed_by=actor_id)
+    self.due_on = due_on
 
 
 @event("AppealLodged")

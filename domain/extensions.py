@@ -1,7 +1,8 @@
 """Extensions (延期), requested and approved: the owner asks with a reason, the committee
 approves (`extend-deadline`, each approval adding one original limit unless it names a
-date) or refuses. At most EXTENSION_CAP approvals per round, and none once the due date has
-passed (the stage is already overdue). Requests and refusals change no status."""
+date) or refuses. At most `cap` approvals per round (EXTENSION_CAP unless the setting
+MINQING_EXTENSION_CAP says otherwise, handed in by the application), and none once the due
+date has passed (the stage is already overdue). Requests and refusals change no status."""
 
 # Written against the aggregate they belong to (`self: Concern`), as concern_commands.py.
 # mypy: disable-error-code="misc"
@@ -18,6 +19,7 @@ from domain.principal import Actor
 if TYPE_CHECKING:
     from domain.concern import Concern
 
+# The default cap; the application passes MINQING_EXTENSION_CAP (domain stays pure).
 EXTENSION_CAP = 2
 TEXT_MAX = 2000
 
@@ -39,7 +41,9 @@ class ExtensionCommands:
         return sum(1 for e in self.extensions if e["round"] == self.round)
 
     def check_extension(self: Concern, at: datetime, cap: int = EXTENSION_CAP) -> None:
-        """Refuse (409) an extension past the cap or of a due date already passed."""
+        """Refuse (409) an extension past the cap (MINQING_EXTENSION_CAP: a parameter), of
+        a due date already passed, or while the concern is suspended."""
+        self.check_not_suspended()
         if self.status != Status.ASSIGNED.value or self.due_on is None:
             raise Conflict("only an assigned concern's due date is extended", "not_assigned")
         if self.extensions_this_round() >= cap:
@@ -67,9 +71,11 @@ class ExtensionCommands:
             raise Conflict("only an assigned concern's due date is extended", "not_assigned")
         return self.due_on + self.original_limit()
 
-    def request_extension(self: Concern, actor: Actor, reason: str, at: datetime) -> None:
+    def request_extension(
+        self: Concern, actor: Actor, reason: str, at: datetime, cap: int = EXTENSION_CAP
+    ) -> None:
         """The owner asks for more time, with a reason."""
-        self.check_extension(at)
+        self.check_extension(at, cap)
         if self.extension_request is not None:
             raise Conflict("an extension request already waits for the committee", "pending")
         self._extension_requested(_reason(reason), self.due_on, actor.id, actor.role.value, at)

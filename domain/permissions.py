@@ -98,8 +98,8 @@ _OUTCOMES = frozenset({Action.ADOPT, Action.REJECT, Action.DEFER})
 
 def actions_for(principal: Principal, concern: Concern) -> list[str]:
     """The actions this principal may take on the concern now."""
-    if not principal.covers(concern.grid):
-        return []
+    if not principal.covers(concern.grid) or concern.suspended:
+        return []  # a suspended concern takes no lifecycle action until it resumes
     status = Status(concern.status)
     found = []
     for action in allowed_actions(status, concern.facts):

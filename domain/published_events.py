@@ -276,6 +276,21 @@ CONTRACTS: tuple[Contract, ...] = (
         _of(Concern, "ExtensionRequested"), {"reason": STRING, "due_on": nullable(DATE_STRING)}
     ),
     Contract(_of(Concern, "ExtensionRefused"), {"reason": STRING}),
+    Contract(
+        _of(Concern, "SuspensionRequested"),
+        {"reason": STRING, "until": DATE_STRING, "stage": STRING},
+    ),
+    Contract(_of(Concern, "SuspensionApproved"), {"until": DATE_STRING}),
+    Contract(_of(Concern, "SuspensionRefused"), {"reason": STRING}),
+    Contract(
+        _of(Concern, "Resumed"),
+        {
+            "automatic": BOOLEAN,
+            "ended": DATETIME_STRING,
+            "due_on": nullable(DATE_STRING),
+            "previous_due_on": nullable(DATE_STRING),
+        },
+    ),
     Contract(_of(Concern, "AppealLodged"), {"stage": STRING, "reason": STRING}),
     Contract(
         _of(Concern, "AppealDecided"), {"stage": STRING, "approved": BOOLEAN, "reason": STRING}

@@ -160,35 +160,80 @@ def parse_limits(rows: Sequence[dict[str, Any]]) -> list[Limit]:
     return limits
 
 
+# A suspension (挂账) of the stage: when the clock stopped, and when it ran again (None
+# while it is still suspended).
+Pause = tuple[datetime, datetime | None]
+
+
 @dataclass(frozen=True)
 class StageClock:
-    """A stage's deadline and how much of it is used, on the work calendar."""
+    """A stage's deadline and how much of it is used, on the work calendar; `paused` are the
+    stage's suspensions, whose time neither counts as used nor brings the deadline nearer
+    (`moved`: those ended are already in the deadline, as the handling stage's due date
+    moved when the concern resumed)."""
 
     stage: Stage
     started_at: datetime
     deadline: datetime
     unit: Unit
+    paused: tuple[Pause, ...] = ()
+    moved: bool = False
+
+    @property
+    def suspended(self) -> bool:
+        """True while the stage's clock is stopped."""
+        return any(end is None for _, end in self.paused)
+
+    def _paused(self, calendar: WorkCalendar, now: datetime, ended_too: bool) -> float:
+        total = 0.0
+        for start, end in self.paused:
+            if end is None or ended_too:
+                stop = now if end is None else min(end, now)
+                total += calendar.used(max(start, self.started_at), stop, self.unit)
+        return total
+
+    def measure(self, calendar: WorkCalendar, now: datetime) -> tuple[datetime, float, float]:
+        """The deadline at `now` (later by the time suspended), the time used and the
+        limit, both without the suspended time, in the stage's unit."""
+        deadline = self.deadline
+        shift = self._paused(calendar, now, ended_too=not self.moved)
+        if shift > 0:
+            deadline = calendar.deadline(deadline, shift, self.unit)
+        paused = self._paused(calendar, now, ended_too=True)
+        used = calendar.used(self.started_at, now, self.unit) - paused
+        limit = calendar.used(self.started_at, deadline, self.unit) - paused
+        return deadline, max(used, 0.0), limit
+
+    def deadline_at(self, calendar: WorkCalendar, now: datetime) -> datetime:
+        """The stage's deadline at `now`: later by the time it was suspended."""
+        return self.measure(calendar, now)[0]
 
     def used_percent(self, calendar: WorkCalendar, now: datetime) -> int:
-        """The share of the limit used by `now`."""
-        return calendar.used_percent(self.started_at, now, self.deadline, self.unit)
+        """The share of the limit used by `now` (rounded down; the time suspended not
+        counted)."""
+        deadline, used, limit = self.measure(calendar, now)
+        if limit <= 0:
+            return 100 if now >= deadline else 0
+        return int(used / limit * 100 + 1e-9)
 
     def as_dict(
         self, calendar: WorkCalendar, now: datetime, thresholds: Thresholds
     ) -> dict[str, Any]:
-        """The `stage` of a concern read: name, deadline, used percent, colour."""
-        used = self.used_percent(calendar, now)
-        limit = calendar.used(self.started_at, self.deadline, self.unit)
-        exact = calendar.used(self.started_at, now, self.unit) / limit * 100 if limit else 100.0
-        colour = thresholds.colour(exact, past_deadline=now > self.deadline)
+        """The `stage` of a concern read: name, deadline, used percent, colour, suspended."""
+        deadline, used, limit = self.measure(calendar, now)
+        if limit <= 0:
+            percent, exact = (100 if now >= deadline else 0), 100.0
+        else:
+            percent, exact = int(used / limit * 100 + 1e-9), used / limit * 100
+        colour = thresholds.colour(exact, past_deadline=now > deadline)
         return {
             "name": self.stage.value,
             "started_at": self.started_at.isoformat(),
-            "deadline": self.deadline.isoformat(),
+            "deadline": deadline.isoformat(),
             "unit": self.unit.value,
-            "used_percent": used,
+            "used_percent": percent,
             "colour": colour.value,
-            "suspended": False,
+            "suspended": self.suspended,
         }
 
 
@@ -203,6 +248,18 @@ class StageFacts:
     mode: str | None = None
     due_on: date | None = None
     feedback_pending: bool = False
+    # The suspension (挂账) within this stage, if any: at most one per concern.
+    paused: tuple[Pause, ...] = ()
+
+
+def stage_pauses(
+    since: datetime, suspended_at: datetime | None, resumed_at: datetime | None
+) -> tuple[Pause, ...]:
+    """The concern's suspension as the stage started at `since` sees it: none if it came
+    before the stage."""
+    if suspended_at is None or suspended_at < since:
+        return ()
+    return ((suspended_at, resumed_at),)
 
 
 def stage_clock(
@@ -222,7 +279,8 @@ def stage_clock(
         return None
     if stage == Stage.HANDLING and facts.due_on is not None:
         # A due date a person gave stands; time used is still counted in the row's unit.
+        # A suspension that ended already moved it (the Resumed event's due date).
         deadline = end_of_day(facts.due_on, calendar.zone)
-    else:
-        deadline = calendar.deadline(facts.since, row.amount, row.unit)
-    return StageClock(stage, facts.since, deadline, row.unit)
+        return StageClock(stage, facts.since, deadline, row.unit, facts.paused, moved=True)
+    deadline = calendar.deadline(facts.since, row.amount, row.unit)
+    return StageClock(stage, facts.since, deadline, row.unit, facts.paused)

@@ -75,6 +75,10 @@ _FACTS = frozenset(
         "SupervisionCardIssued",
         "SupervisionReplied",
         "PhotoAttached",
+        "SuspensionRequested",
+        "SuspensionApproved",
+        "SuspensionRefused",
+        "Resumed",
     }
 )
 
@@ -107,7 +111,9 @@ class ConcernList(RowPerAggregate):
     # missed_stage_since, the start of the last stage recorded missed (the watcher's walk).
     # 4: cards (supervision cards issued) and card_mark (the last automatic card's stage
     # start and grade), for the supervised queue and the watcher's walk.
-    version = 4
+    # 5: suspended_at, resumed_at and suspended_until (挂账): the stage's clock stops while
+    # suspended, and the watcher resumes it at its until date.
+    version = 5
     topics = CONCERN_TOPICS
     tables = (
         Table(
@@ -119,7 +125,8 @@ class ConcernList(RowPerAggregate):
             " resolved_at TEXT, round INTEGER NOT NULL, version BIGINT NOT NULL,"
             " position BIGINT NOT NULL, feedback_pending BOOLEAN NOT NULL DEFAULT FALSE,"
             " missed_due_on TEXT, feedback_overdue_round INTEGER, stage_since TEXT, mode TEXT,"
-            " missed_stage_since TEXT, cards INTEGER NOT NULL DEFAULT 0, card_mark TEXT",
+            " missed_stage_since TEXT, cards INTEGER NOT NULL DEFAULT 0, card_mark TEXT,"
+            " suspended_at TEXT, resumed_at TEXT, suspended_until TEXT",
             {
                 "raised": "(raised_at, id)",
                 "status": "(status, raised_at, id)",
@@ -129,6 +136,8 @@ class ConcernList(RowPerAggregate):
                 "due": "(status, due_on, id)",
                 # The watcher's walk through resolutions still waiting for feedback.
                 "feedback": "(feedback_pending, resolved_at, id)",
+                # The watcher's walk through suspensions whose until date has come.
+                "suspended": "(suspended_until, id)",
             },
         ),
     )
@@ -162,6 +171,9 @@ class ConcernList(RowPerAggregate):
         "missed_stage_since",
         "cards",
         "card_mark",
+        "suspended_at",
+        "resumed_at",
+        "suspended_until",
     )
 
     def fold(self, row: Row | None, recorded: Recorded) -> Row | None:
@@ -197,6 +209,9 @@ class ConcernList(RowPerAggregate):
                 "missed_stage_since": None,
                 "cards": 0,
                 "card_mark": None,
+                "suspended_at": None,
+                "resumed_at": None,
+                "suspended_until": None,
             }
         if row is None:  # an event of a concern whose Raised this table never saw
             return None
@@ -231,6 +246,10 @@ class ConcernList(RowPerAggregate):
             row["cards"] = int(row["cards"]) + 1
             if e.automatic:
                 row["card_mark"] = card_mark(utc_text(e.stage_started_at), e.grade)
+        elif kind == "SuspensionApproved":
+            row.update(suspended_at=utc_text(e.at), suspended_until=_value(e.until))
+        elif kind == "Resumed":
+            row.update(resumed_at=utc_text(e.ended), suspended_until=None, due_on=_value(e.due_on))
         return row
 
 
@@ -302,7 +321,7 @@ def _where(query: ConcernQuery, today: date) -> tuple[list[str], list[Any]]:
         where.append("owner = ?")
         params.append(query.owner)
     if query.overdue is not None:
-        overdue = "(status = ? AND due_on < ?)"
+        overdue = "(status = ? AND due_on < ? AND suspended_until IS NULL)"
         where.append(overdue if query.overdue else f"NOT {overdue}")
         params += [Status.ASSIGNED.value, today.isoformat()]
     if query.supervised:
@@ -418,7 +437,12 @@ def summary(
         "owner": row["owner"],
         "duty_role": row["duty_role"],
         "due_on": due_on,
-        "overdue": status is Status.ASSIGNED and due_on is not None and due_on < today.isoformat(),
+        "overdue": status is Status.ASSIGNED
+        and due_on is not None
+        and due_on < today.isoformat()
+        and row["suspended_until"] is None,
+        # Suspended (挂账) until this date: the clock stopped, no handling until it resumes.
+        "suspended_until": row["suspended_until"],
         "raised_at": _local(row["raised_at"], zone),
         "updated_at": _local(row["updated_at"], zone),
         "resolved_at": _local(row["resolved_at"], zone),
@@ -466,7 +490,7 @@ WATCH_PAGE = 200
 MISSED_DEADLINES = (
     f"SELECT id, due_on AS walk_key FROM {TABLE}"  # noqa: S608
     " WHERE status = ? AND due_on < ? AND (due_on, id) > (?, ?)"
-    " AND (missed_due_on IS NULL OR missed_due_on <> due_on)"
+    " AND (missed_due_on IS NULL OR missed_due_on <> due_on) AND suspended_until IS NULL"
     " ORDER BY due_on, id LIMIT ?"
 )
 FEEDBACK_OVERDUE = (
@@ -531,6 +555,19 @@ def card_stages(db: Database, page: int = WATCH_PAGE) -> Iterator[Any]:
         if len(rows) < page:
             return
         after = str(rows[-1]["id"])
+
+
+# Suspensions whose until date has come (the watcher resumes them: Concern.resume_due).
+SUSPENSIONS_DUE = (
+    f"SELECT id, suspended_until AS walk_key FROM {TABLE}"  # noqa: S608
+    " WHERE suspended_until IS NOT NULL AND suspended_until <= ? AND (suspended_until, id) > (?, ?)"
+    " ORDER BY suspended_until, id LIMIT ?"
+)
+
+
+def suspensions_due(db: Database, today: date, page: int = WATCH_PAGE) -> Iterator[str]:
+    """Ids of suspended concerns whose until date is `today` or earlier, earliest first."""
+    yield from _walk(db, SUSPENSIONS_DUE, (today.isoformat(),), page)
 
 
 def _walk(db: Database, sql: str, params: tuple[Any, ...], page: int) -> Iterator[str]:

@@ -1,6 +1,8 @@
 """The deadline watcher: records `DeadlineMissed`, `FeedbackOverdue` and `StageMissed` (an
 open stage past its time limit on the work calendar, docs/time-limits.md) when they fall due,
-and issues the automatic supervision cards (督办: yellow, then red).
+issues the automatic supervision cards (督办: yellow, then red), and resumes a suspension
+(挂账) at its until date (`Resumed`, automatic). A suspended concern gets none of the facts:
+its clock has stopped.
 
 Every `interval_seconds` it sweeps: the concern list projection names the concerns that
 still need a fact (a passed due date not yet recorded missed; a resolution whose feedback
@@ -45,6 +47,7 @@ from projections.concerns import (
     card_stages,
     deadline_candidates,
     open_stages,
+    suspensions_due,
 )
 from workers.process import run_service
 
@@ -121,6 +124,8 @@ class DeadlineWatcher(LeadingService):
         done = Sweep()
         window = self.config.feedback_window_days
         now = self.app.clock()
+        # First the suspensions that end: their due dates move before they are judged.
+        self._resumes(done, now, stop)
         for concern_id in deadline_candidates(self.app.db, now, window, self.config.page_size):
             if stop is not None and stop.is_set():
                 break
@@ -140,6 +145,21 @@ class DeadlineWatcher(LeadingService):
         self._cards(done, stop)
         return done
 
+    def _resumes(self, done: Sweep, now: datetime, stop: threading.Event | None) -> None:
+        # Suspensions whose until date has come, resumed (once) on the aggregate.
+        for concern_id in suspensions_due(self.app.db, now.date(), self.config.page_size):
+            if stop is not None and stop.is_set():
+                return
+            try:
+                recorded = self.app.resume_if_due(UUID(concern_id))
+            except Exception as exc:
+                if unavailable(exc):
+                    raise
+                done.failed += 1
+                log.exception("resuming the suspension of concern %s failed", concern_id)
+                continue
+            done.recorded.update(recorded)
+
     def _cards(self, done: Sweep, stop: threading.Event | None) -> None:
         # Supervision cards (督办): yellow past the yellow threshold, red past the red one,
         # chosen from the list's row and issued (once each) on the aggregate.
@@ -148,7 +168,7 @@ class DeadlineWatcher(LeadingService):
             if stop is not None and stop.is_set():
                 return
             stage = stage_of(row)
-            if stage is None or stage["colour"] == "green":
+            if stage is None or stage["colour"] == "green" or stage["suspended"]:
                 continue
             if stage["colour"] == "yellow" and row["card_mark"] == card_mark(
                 row["stage_since"], "yellow"

@@ -26,7 +26,8 @@ def request_extension(
     expected: IfMatchDep,
 ) -> dict[str, Any]:
     """The owner asks the committee for more time, with a reason (409 `extension_cap`
-    after two approvals this round, `already_overdue` once the due date has passed)."""
+    after MINQING_EXTENSION_CAP approvals this round (2), `already_overdue` once the due
+    date has passed, `suspended` while suspended)."""
     cid = concern_id(app, concern_ref)
     return app.request_extension(cid, principal, body.reason, expected, idem).body()
 

@@ -161,6 +161,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
         ),
         "err.vote_open": "还有议题正在表决，请先结束表决。",
         "err.already_present": "该党员已经在签到名单中。",
+        "err.suspended": "这条民情已挂账，恢复办理后才能继续办理。",
+        "err.suspension_used": "这条民情已经挂账过一次，不能再次挂账。",
+        "err.not_suspended": "这条民情没有挂账，无需恢复办理。",
         "err.secret_ballot": (
             "本次会议为无记名投票，主持人不能代为登记某位党员的选择，请党员本人投票。"
         ),
@@ -395,6 +398,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "f.stage": "办理时限",
         "stage.until": "时限至 {when}",
         "stage.used": "已用 {n}%",
+        "stage.suspended": "已挂账，计时暂停",
         "cards.title": "督办",
         "cards.automatic": "超时自动督办",
         "cards.reply_by": "{when}前答复",
@@ -658,6 +662,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
         ),
         "err.vote_open": "A vote is still open; close it first.",
         "err.already_present": "That member is already recorded as present.",
+        "err.suspended": "This concern is suspended; resume it before handling it further.",
+        "err.suspension_used": "This concern was suspended once already; it cannot be again.",
+        "err.not_suspended": "This concern is not suspended; there is nothing to resume.",
         "err.secret_ballot": (
             "This meeting votes by secret ballot: the chair cannot record a member's choice;"
             " each member votes for themselves."
@@ -910,6 +917,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "f.stage": "Time limit",
         "stage.until": "due by {when}",
         "stage.used": "{n}% used",
+        "stage.suspended": "suspended, the clock stopped",
         "cards.title": "Supervision cards",
         "cards.automatic": "issued automatically on the time limit",
         "cards.reply_by": "reply by {when}",

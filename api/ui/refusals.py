@@ -280,6 +280,9 @@ _CONFLICTS = {
             "no_appeal",
         )
     },
+    "suspended": "err.suspended",
+    "suspension_used": "err.suspension_used",
+    "not_suspended": "err.not_suspended",
 }
 _FOUND = {"concern": "concern", "meeting": "meeting", "member": "member", "agenda item": "item"}
 _ROLES = re.compile(r"needs (?:one of )?the roles? (?P<roles>[a-z_, ]+?)(?: \(|$| for | from )")

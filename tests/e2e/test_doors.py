@@ -169,6 +169,11 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", CONCERN + "/reply-supervision"): lambda w: {"reply": "在办"},
     ("POST", CONCERN + "/request-extension"): lambda w: {"reason": "配件未到"},
     ("POST", CONCERN + "/refuse-extension"): lambda w: {"reason": "理由不足"},
+    ("POST", CONCERN + "/suspend"): lambda w: {
+        "reason": "等待供电公司",
+        "until": (datetime.now() + timedelta(days=30)).date().isoformat(),
+    },
+    ("POST", CONCERN + "/refuse-suspension"): lambda w: {"reason": "理由不足"},
     ("POST", CONCERN + "/appeal"): lambda w: {"stage": "handling", "reason": "配件缺货"},
     ("POST", CONCERN + "/decide-appeal"): lambda w: {"approved": True, "reason": "属实"},
     ("POST", CONCERN + "/cosigners"): lambda w: {"anonymous": True, "channel": "visit"},

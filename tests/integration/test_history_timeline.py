@@ -136,6 +136,12 @@ def play(app: Minqing, clock: Clock) -> Scenario:
     app.refuse_extension(worked, COMMITTEE, "try another supplier")
     app.request_extension(worked, member_principal(first), "no supplier has them")
     app.extend_deadline(worked, COMMITTEE, today(20), "parts delayed")
+    # Suspension (挂账): asked, refused, asked again, approved and resumed at once.
+    app.request_suspension(worked, member_principal(first), "waiting for power", today(3))
+    app.refuse_suspension(worked, COMMITTEE, "call the power company first")
+    app.request_suspension(worked, member_principal(first), "the power company", today(3))
+    app.approve_suspension(worked, COMMITTEE)
+    app.resume(worked, COMMITTEE)
     app.reassign(worked, COMMITTEE, second, DutyRole.MEDIATOR, "first owner on leave")
     app.send_back(worked, member_principal(second), "not a mediation matter")
     app.assign(worked, COMMITTEE, first, DutyRole.ENVIRONMENT_MONITOR, today(5))

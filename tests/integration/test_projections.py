@@ -100,6 +100,7 @@ def folded_row(app: Minqing, concern_id: UUID, version: int | None = None) -> di
     c: Concern = app.get_concern(concern_id, version=version)
     facts = stage_facts(c, app.repository.event_store.get(c.id, lte=c.version))
     auto = [k for k in c.cards if k["automatic"]]
+    held = c.suspension
     return {
         "id": str(c.id),
         "reference": c.reference,
@@ -136,6 +137,11 @@ def folded_row(app: Minqing, concern_id: UUID, version: int | None = None) -> di
         "card_mark": (
             f"{utc_text(auto[-1]['stage_started_at'])}|{auto[-1]['grade']}" if auto else None
         ),
+        # Suspension (挂账): when the clock stopped and ran again, and the until date while
+        # it is stopped.
+        "suspended_at": utc_text(held["since"]) if held else None,
+        "resumed_at": utc_text(held["ended"]) if held and held["ended"] else None,
+        "suspended_until": held["until"].isoformat() if c.suspended and held else None,
     }
 
 
@@ -281,9 +287,20 @@ def step(office: Office, action: str, pick: int, flag: bool) -> None:
             concern_ids=[cid] if flag else [],
         )
         app.record_visit(BOSS, visit)
+    elif action == "suspend":
+        # The owner asks (挂账); the committee approves or refuses.
+        until = office.clock.now.date() + timedelta(days=pick % 20 + 1)
+        app.request_suspension(cid, office.owner_principal(cid), "等待供电公司", until)
+        if flag:
+            app.approve_suspension(cid, BOSS)
+        else:
+            app.refuse_suspension(cid, BOSS, "请先联系供电公司")
+    elif action == "resume":
+        app.resume(cid, BOSS)
     elif action == "days_pass":
         office.clock.now += timedelta(days=pick % 20)
         for concern_id in office.concerns:
+            app.resume_if_due(concern_id)
             app.record_missed_deadlines(concern_id, feedback_window_days=7)
 
 
@@ -305,6 +322,8 @@ ACTIONS = [
     "meeting",
     "days_pass",
     "visit",
+    "suspend",
+    "resume",
 ]
 # The moves that keep a concern going from each status, so histories get deep (adopted,
 # resolved, reopened, resolved again …); the end states have none.
@@ -312,7 +331,10 @@ ADVANCE = {
     "intake": ["refer", "handle_now", "refer"],
     "committee": ["meeting", "meeting", "assign", "return_for_info", "decline"],
     "branch_meeting": ["assign"],
-    "assigned": ["progress", "extend", "reassign", "send_back", "resolve", "resolve", "days_pass"],
+    "assigned": [
+        *("progress", "extend", "reassign", "send_back", "resolve", "resolve", "days_pass"),
+        *("suspend", "resume"),
+    ],
     "resolved": ["feedback", "feedback", "reopen", "days_pass"],
 }
 # "advance" a concern along ADVANCE, try "any" command (mostly refused), "raise" another

@@ -120,10 +120,17 @@ class Office:
         return [type(e).__name__ for e in self.app.events.get(aggregate)]
 
 
-def open_office() -> Office:
-    """A fresh in-memory application with an owner and three voting members."""
+def open_office(extension_cap: int = 2, suspension_max_days: int = 365) -> Office:
+    """A fresh in-memory application with an owner and three voting members (and the
+    settings MINQING_EXTENSION_CAP and MINQING_SUSPENSION_MAX_DAYS)."""
     clock = Clock()
-    app = Minqing(memory_env(), master_key=os.urandom(32), clock=clock)
+    app = Minqing(
+        memory_env(),
+        master_key=os.urandom(32),
+        clock=clock,
+        extension_cap=extension_cap,
+        suspension_max_days=suspension_max_days,
+    )
     owner = _member(app, "王芳", DutyRole.ENVIRONMENT_MONITOR)
     voters = [_member(app, f"党员{i}", DutyRole.MEDIATOR) for i in range(3)]
     return Office(app, clock, owner, voters)
