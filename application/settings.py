@@ -110,6 +110,7 @@ class Settings(BaseSettings):
     def score_rules(self) -> ScoreRules:
         """The scorecards' weights and grades."""
         return ScoreRules.parse(self.scorecard_weights, self.scorecard_grades)
+
     # Approved exceptions (docs/time-limits.md): at most this many extensions (延期) approved
     # per round of work; a suspension (挂账) asked to last at most this many days ahead.
     extension_cap: int = Field(default=2, ge=0)
