@@ -1,12 +1,11 @@
-"""The concern's time-limit verbs as forms (督办, 延期, 超期申诉): one row per verb — its
+"""The concern's time-limit verbs as forms (督办, 延期, 挂账, 超期申诉): one row per verb — its
 fields, who may use it, when it applies, and the application method it calls.
 
 These verbs change no status, so they are not rows of the lifecycle table (api/ui/actions.py
 lists those). A form is shown only to whom its row lets use it and only when it applies
 (a reply only while a card waits, a decision only while an appeal waits); the command
 itself still decides, and a refusal comes back in words (api/ui/refusals.py). Their fields
-are the API's bodies (api/schemas.py), so a form refuses what the endpoint refuses. More
-rows (suspend, approve-suspension, resume, propose-void, approve-void) go in `VERBS`.
+are the API's bodies (api/schemas.py), so a form refuses what the endpoint refuses.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from api.schemas import AppealIn, DecideAppealIn, ReasonIn, ReplyIn, SuperviseIn
+from api.schemas import AppealIn, DecideAppealIn, ReasonIn, ReplyIn, SuperviseIn, SuspendIn
 from api.ui.actions import Field
 from api.ui.forms import parse, payload
 from api.ui.web import Form
@@ -57,6 +56,20 @@ def _waiting_appeal(c: Concern) -> bool:
     return c.appeal is not None and c.appeal.get("approved") is None
 
 
+def _owner_or_committee(principal: Principal, concern: Concern) -> bool:
+    return is_owner(principal, concern) or _role(Role.COMMITTEE)(principal, concern)
+
+
+def _may_ask_suspension(c: Concern) -> bool:
+    return (
+        c.status == Status.ASSIGNED.value and c.suspension is None and c.suspension_request is None
+    )
+
+
+class NoFields(BaseModel):
+    """The body of a verb that asks nothing (approve, resume)."""
+
+
 _REASON = Field("reason", "textarea")
 
 VERBS: dict[str, Verb] = {
@@ -85,7 +98,11 @@ VERBS: dict[str, Verb] = {
             (_REASON,),
             ReasonIn,
             is_owner,
-            lambda c: c.status == Status.ASSIGNED.value and c.extension_request is None,
+            lambda c: (
+                c.status == Status.ASSIGNED.value
+                and c.extension_request is None
+                and not c.suspended
+            ),
             lambda app, p, cid, b, v: app.request_extension(cid, p, b.reason, v),
         ),
         Verb(
@@ -113,6 +130,38 @@ VERBS: dict[str, Verb] = {
             _role(Role.SUPERVISOR),
             _waiting_appeal,
             lambda app, p, cid, b, v: app.decide_appeal(cid, p, b.approved, b.reason, v),
+        ),
+        Verb(
+            "suspend",
+            (_REASON, Field("until", "date")),
+            SuspendIn,
+            is_owner,
+            _may_ask_suspension,
+            lambda app, p, cid, b, v: app.request_suspension(cid, p, b.reason, b.until, v),
+        ),
+        Verb(
+            "approve-suspension",
+            (),
+            NoFields,
+            _role(Role.COMMITTEE),
+            lambda c: c.suspension_request is not None,
+            lambda app, p, cid, b, v: app.approve_suspension(cid, p, v),
+        ),
+        Verb(
+            "refuse-suspension",
+            (_REASON,),
+            ReasonIn,
+            _role(Role.COMMITTEE),
+            lambda c: c.suspension_request is not None,
+            lambda app, p, cid, b, v: app.refuse_suspension(cid, p, b.reason, v),
+        ),
+        Verb(
+            "resume",
+            (),
+            NoFields,
+            _owner_or_committee,
+            lambda c: c.suspended,
+            lambda app, p, cid, b, v: app.resume(cid, p, v),
         ),
     )
 }

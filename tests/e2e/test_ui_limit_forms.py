@@ -1,6 +1,7 @@
 """The concern page's time-limit forms through the web UI on SQLite and PostgreSQL: a
 supervisor's card and the owner's reply, the owner's extension request and the committee's
-refusal, the owner's appeal of an overdue stage and the supervisor's decision; each form
+refusal, the owner's appeal of an overdue stage and the supervisor's decision, a suspension
+asked for, approved and ended; each form
 shown only to whom may use it and only when it applies, and refusals in words."""
 
 from __future__ import annotations
@@ -48,15 +49,16 @@ def test_cards_extensions_and_appeals_from_the_concern_page(server: Server) -> N
     with signed_in(server, staff) as s:
         assert _forms(s.get(f"/ui/concerns/{cid}").text) == set()  # none of these is staff's
     with signed_in(server, owner) as o:
-        # No card waits yet: the owner may ask for more time, not reply.
-        assert _forms(o.get(f"/ui/concerns/{cid}").text) == {"request-extension"}
+        # No card waits yet: the owner may ask for more time or a suspension, not reply.
+        assert _forms(o.get(f"/ui/concerns/{cid}").text) == {"request-extension", "suspend"}
         blank = _post(o, cid, "request-extension", reason="  ")
         assert blank.status_code == 422
         assert "理由" in text_of(blank.text)  # the field, named in words
         done = _post(o, cid, "request-extension", reason="配件未到")
         assert done.status_code == 303
         assert "done=request-extension" in done.headers["location"]
-        assert _forms(o.get(f"/ui/concerns/{cid}").text) == set()  # one request at a time
+        # One request at a time.
+        assert _forms(o.get(f"/ui/concerns/{cid}").text) == {"suspend"}
     with signed_in(server, boss) as b:
         assert _forms(b.get(f"/ui/concerns/{cid}").text) == {"supervise"}
         past = _post(
@@ -80,6 +82,7 @@ def test_cards_extensions_and_appeals_from_the_concern_page(server: Server) -> N
         assert _forms(o.get(f"/ui/concerns/{cid}").text) == {
             "reply-supervision",
             "request-extension",
+            "suspend",
         }
         assert _post(o, cid, "reply-supervision", reply="已联系供应商").status_code == 303
         assert "reply-supervision" not in _forms(o.get(f"/ui/concerns/{cid}").text)
@@ -115,3 +118,39 @@ def test_cards_extensions_and_appeals_from_the_concern_page(server: Server) -> N
         assert _forms(b.get(f"/ui/concerns/{cid}").text) == {"supervise"}
     concern = server.app.get_concern(UUID(cid))
     assert concern.exempt_stages() == ["handling"]
+
+
+def test_a_suspension_from_the_concern_page(server: Server) -> None:
+    now = [datetime(2026, 3, 2, 10, 0, tzinfo=ZONE)]
+    server.set_clock(lambda: now[0])
+    member = server.member()
+    owner = ui_user(server, [Role.MEMBER], member=member)
+    committee = ui_user(server, [Role.COMMITTEE])
+    _, api_token = server.principal([Role.STAFF])
+    with server.client(api_token) as api:
+        cid = status(api.post("/api/v1/concerns", json=RAISE), 201)["id"]
+        due = {"owner": member, "duty_role": "mediator", "due_on": "2026-03-20"}
+        status(api.post(f"/api/v1/concerns/{cid}/handle-now", json=due), 200)
+    with signed_in(server, owner) as o:
+        past = _post(o, cid, "suspend", reason="等待供电公司改线", until="2026-03-01")
+        assert past.status_code == 422
+        assert "挂账至" in text_of(past.text)  # the field, named in words
+        asked = _post(o, cid, "suspend", reason="等待供电公司改线", until="2026-04-30")
+        assert asked.status_code == 303
+        assert "suspend" not in _forms(o.get(f"/ui/concerns/{cid}").text)
+    with signed_in(server, committee) as c:
+        assert _forms(c.get(f"/ui/concerns/{cid}").text) == {
+            "approve-suspension",
+            "refuse-suspension",
+        }
+        assert _post(c, cid, "approve-suspension").status_code == 303
+        page = c.get(f"/ui/concerns/{cid}").text
+        assert _forms(page) == {"resume"}
+        assert "计时暂停" in text_of(page)
+    with signed_in(server, owner) as o:
+        # While suspended the owner cannot ask for more time, only resume.
+        assert _forms(o.get(f"/ui/concerns/{cid}").text) == {"resume"}
+        now[0] = datetime(2026, 3, 9, 10, 0, tzinfo=ZONE)
+        assert _post(o, cid, "resume").status_code == 303
+        assert "resume" not in _forms(o.get(f"/ui/concerns/{cid}").text)
+    assert _history(server, cid)[-3:] == ["SuspensionRequested", "SuspensionApproved", "Resumed"]
