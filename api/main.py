@@ -40,6 +40,7 @@ from api.routes import (
     time_limits,
     track,
     visits,
+    voids,
     webhooks,
 )
 from api.token_cache import TokenCache
@@ -144,6 +145,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         supervision.router,
         extensions.router,
         appeals.router,
+        voids.router,
     ):
         app.include_router(router)
     ui.install(app)  # the web UI: /ui/ (api/ui)

@@ -21,9 +21,17 @@ from domain.extensions import ExtensionCommands
 from domain.lifecycle import Facts, Status
 from domain.principal import Actor as Actor
 from domain.supervision import SupervisionCommands
+from domain.voids import VoidCommands
 
 
-class Concern(ConcernCommands, SupervisionCommands, ExtensionCommands, AppealCommands, Aggregate):
+class Concern(
+    ConcernCommands,
+    SupervisionCommands,
+    ExtensionCommands,
+    AppealCommands,
+    VoidCommands,
+    Aggregate,
+):
     """A resident's concern; every change is an event that names who and when."""
 
     @event("Raised")
@@ -99,6 +107,9 @@ class Concern(ConcernCommands, SupervisionCommands, ExtensionCommands, AppealCom
         self.extension_request: dict[str, Any] | None = None
         # The appeal of an overdue stage (超期申诉): at most one per concern.
         self.appeal: dict[str, Any] | None = None
+        # The void (作废): the proposal waiting for a supervisor, and the approved void.
+        self.void_proposal: dict[str, Any] | None = None
+        self.voided: dict[str, Any] | None = None
         # Residents who joined this concern (co-signers), each sealed as the first one.
         self.cosigners: list[dict[str, Any]] = []
         self.updated_at = at
@@ -409,5 +420,8 @@ class Concern(ConcernCommands, SupervisionCommands, ExtensionCommands, AppealCom
         _photo_attached,
         _stage_missed,
         _supervision_replied,
+        _void_approved,
+        _void_proposed,
+        _void_refused,
         _written_off,
     )
