@@ -48,6 +48,8 @@ class Views(TimeLimitCommands):
         view["appeal"] = plain(concern.appeal)
         view["overdue_stages"] = concern.overdue_stages()
         view["exempt_stages"] = concern.exempt_stages()
+        view["void_proposal"] = plain(concern.void_proposal)
+        view["voided"] = plain(concern.voided)
         view["resident"] = None
         if principal is not None and concern.resident_ref and concern.resident_data:
             if may_see_personal_data(principal, concern):

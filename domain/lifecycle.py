@@ -261,9 +261,10 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(A.WRITE_OFF, (S.RESOLVED,), S.RESOLVED, frozenset({R.STAFF}), guard="fulfilled"),
     # A void (作废): staff propose (a fact, domain/voids.py), a supervisor approves — this row.
     # The concern did not meet the filing conditions; it leaves the indicators' denominators.
+    # Not from a branch meeting's agenda: the meeting decides what it put there.
     Transition(
         A.VOID,
-        (S.INTAKE, S.COMMITTEE, S.BRANCH_MEETING, S.ASSIGNED),
+        (S.INTAKE, S.COMMITTEE, S.ASSIGNED),
         S.VOIDED,
         frozenset({R.SUPERVISOR}),
     ),

@@ -246,6 +246,8 @@ _CONFLICTS = {
     "not_on_agenda": "err.not_on_agenda",
     "duplicate_name": "err.duplicate_name",
     "photo_not_now": "err.photo_not_now",
+    "no_proposal": "err.no_proposal",
+    "pending": "err.pending",
 }
 _FOUND = {"concern": "concern", "meeting": "meeting", "member": "member", "agenda item": "item"}
 _ROLES = re.compile(r"needs (?:one of )?the roles? (?P<roles>[a-z_, ]+?)(?: \(|$| for | from )")
