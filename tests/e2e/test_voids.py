@@ -15,7 +15,7 @@ from domain.vocabulary import Role
 from tests.conftest import Server
 from tests.e2e.concern_requests import RAISE, ZONE, status
 
-MARCH = {"from": "2026-03-01", "to": "2026-03-31"}
+MARCH: dict[str, Any] = {"from": "2026-03-01", "to": "2026-03-31"}
 
 
 def _at(server: Server, day: int) -> None:
@@ -24,7 +24,7 @@ def _at(server: Server, day: int) -> None:
 
 
 def _totals(server: Server, c: httpx.Client) -> dict[str, Any]:
-    params = {**MARCH, "group_by": "", "min_position": server.event_count()}
+    params: dict[str, Any] = {**MARCH, "group_by": "", "min_position": server.event_count()}
     figures: dict[str, Any] = status(c.get("/api/v1/ledger", params=params), 200)["totals"][
         "figures"
     ]
@@ -32,7 +32,7 @@ def _totals(server: Server, c: httpx.Client) -> dict[str, Any]:
 
 
 def _opened(server: Server, c: httpx.Client, figure: str) -> set[str]:
-    params = {**MARCH, "figure": figure, "min_position": server.event_count()}
+    params: dict[str, Any] = {**MARCH, "figure": figure, "min_position": server.event_count()}
     body = status(c.get("/api/v1/ledger/concerns", params=params), 200)
     assert body["count"] == len(body["items"])
     return {item["id"] for item in body["items"]}
@@ -198,7 +198,11 @@ def test_an_approved_appeal_counts_the_stage_on_time_and_keeps_the_fact(server: 
         assert exempt["resolved_on_time"] == 1
         assert _rate(exempt, "on_time_closure_rate") == (1, 1)
         assert exempt["overdue"] == 0
-        params = {**MARCH, "figure": "resolved_on_time", "min_position": server.event_count()}
+        params: dict[str, Any] = {
+            **MARCH,
+            "figure": "resolved_on_time",
+            "min_position": server.event_count(),
+        }
         (item,) = status(c.get("/api/v1/ledger/concerns", params=params), 200)["items"]
         assert item["id"] == cid
         assert item["resolved_on_time"] is False  # the raw fact: resolved after the due date
