@@ -17,7 +17,18 @@ from tests.conftest import Server
 from tests.e2e.ui_client import signed_in, text_of, ui_user
 from tests.integration.support import STAFF, draft
 
-INDICATORS = ["响应率", "解决率", "满意率", "按期结案率", "返工率", "延期率", "拒办率"]
+INDICATORS = [
+    "响应率",
+    "解决率",
+    "满意率",
+    "按期结案率",
+    "返工率",
+    "延期率",
+    "拒办率",
+    "挂账率",
+    "作废率",
+    "准确立案率",
+]
 
 
 def _resolved_story(server: Server, grid: str, n: int) -> list[UUID]:
