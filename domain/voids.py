@@ -55,7 +55,8 @@ class VoidCommands:
 
     def refuse_void(self: Concern, actor: Actor, reason: str, at: datetime) -> None:
         """A supervisor refuses the waiting proposal, with a reason; the concern goes on."""
-        self._void_to()
+        # Whatever the status now: a proposal the concern has moved past (resolved, put on a
+        # meeting's agenda) can still be answered, so none is left waiting for ever.
         if self.void_proposal is None:
             raise Conflict("no void proposal waits for a decision", "no_proposal")
         self._void_refused(_reason(reason), actor.id, actor.role.value, at)

@@ -90,6 +90,19 @@ def test_an_assigned_concern_may_be_voided_a_resolved_one_not(office: Office) ->
         app.propose_void(resolved, STAFF, "不属于立案范围")
 
 
+def test_a_proposal_the_concern_moved_past_is_refused_not_approved(office: Office) -> None:
+    app, cid = office.app, office.raise_concern()
+    app.handle_now(cid, STAFF, office.owner, DutyRole.ENVIRONMENT_MONITOR, office.due())
+    app.propose_void(cid, STAFF, "不属于立案范围")
+    app.resolve(cid, office.owner_principal, "已修好")
+    with pytest.raises(TransitionNotAllowed):
+        app.approve_void(cid, SUPERVISOR)
+    app.refuse_void(cid, SUPERVISOR, "已办结，不再作废")
+    concern = app.get_concern(cid)
+    assert concern.void_proposal is None
+    assert concern.status == Status.RESOLVED.value
+
+
 def test_who_proposes_and_who_decides(office: Office) -> None:
     app, cid = office.app, office.raise_concern()
     with pytest.raises(Forbidden):
