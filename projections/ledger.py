@@ -46,11 +46,9 @@ from projections.ledger_figures import (
     ConcernFacts,
     Subject,
     concern_facts,
-    concerns_of,
-    tally,
     visit_facts,
-    visits_of,
 )
+from projections.ledger_tally import concerns_of, tally, visits_of
 from projections.rows import Row, RowPerAggregate, insert_rows
 from projections.runner import Recorded, Table
 

@@ -16,7 +16,8 @@ from domain.errors import Conflict, Forbidden, Invalid, TransitionNotAllowed
 from domain.lifecycle import Status
 from domain.vocabulary import DutyRole
 from projections.ledger import Ledger
-from projections.ledger_figures import BY_NAME, compute, concerns_of
+from projections.ledger_figures import BY_NAME
+from projections.ledger_tally import compute, concerns_of
 from projections.runner import Recorded
 from tests.unit.test_ledger_figures import CLOCK, concern
 from tests.unit.verbs_support import COMMITTEE, STAFF, SUPERVISOR, Office, open_office
