@@ -114,6 +114,10 @@ API: dict[tuple[str, str], Door] = {
     # the appeal of an overdue stage (超期申诉): the owner appeals, a supervisor decides
     ("POST", CONCERN + "/appeal"): door(grid="object", owner=True),
     ("POST", CONCERN + "/decide-appeal"): door(R.SUPERVISOR, grid="object"),
+    # the void (作废): staff propose, a supervisor approves or refuses
+    ("POST", CONCERN + "/propose-void"): door(R.STAFF, grid="object"),
+    ("POST", CONCERN + "/approve-void"): door(R.SUPERVISOR, grid="object"),
+    ("POST", CONCERN + "/refuse-void"): door(R.SUPERVISOR, grid="object"),
     ("POST", CONCERN + "/cosigners"): door(R.COLLECTOR, R.STAFF, R.GRID_LEADER, grid="object"),
     # queues
     ("GET", "/api/v1/queues/triage"): Door(STAFF, "filter"),

@@ -42,6 +42,7 @@ from api.routes import (
     time_limits,
     track,
     visits,
+    voids,
     webhooks,
 )
 from api.token_cache import TokenCache
@@ -148,6 +149,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         appeals.router,
         scorecards.router,
         suspensions.router,
+        voids.router,
     ):
         app.include_router(router)
     ui.install(app)  # the web UI: /ui/ (api/ui)

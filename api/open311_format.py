@@ -20,7 +20,9 @@ from domain.lifecycle import Status
 from domain.residents import ResidentData
 from domain.vocabulary import Category, Channel, DutyRole, Library
 
-CLOSED = frozenset({Status.RESOLVED, Status.DECLINED, Status.MERGED, Status.WITHDRAWN})
+CLOSED = frozenset(
+    {Status.RESOLVED, Status.DECLINED, Status.MERGED, Status.WITHDRAWN, Status.VOIDED}
+)
 TITLE_FROM_DESCRIPTION = 50
 GROUP = "社区民情 Community concerns"
 Row = dict[str, Any]

@@ -218,6 +218,10 @@ class ConcernOut(BaseModel):
     # approved (reason, until, since, approved_by, ended, automatic …), at most one.
     suspension_request: Object | None = None
     suspension: Object | None = None
+    # The void (作废): the proposal waiting for a supervisor (reason, by, at), and the
+    # approved void (reason, by, at, from: the status it left).
+    void_proposal: Object | None = None
+    voided: Object | None = None
     residents_count: int = Field(1, description="whoever raised it and the co-signers")
     cosigners: list[Object] = Field(
         default_factory=list,

@@ -20,6 +20,7 @@ from application.photos import PhotoCommands
 from application.service import ServiceCommands
 from application.suspensions import SuspensionVerbs
 from application.views import Views
+from application.voids import VoidVerbs
 
 __all__ = [
     "Clock",
@@ -38,6 +39,7 @@ class Minqing(
     ServiceCommands,
     PhotoCommands,
     SuspensionVerbs,
+    VoidVerbs,
     Views,
 ):
     """Residents' concerns, event-sourced: every command is one atomic save of events."""

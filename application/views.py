@@ -51,6 +51,8 @@ class Views(TimeLimitCommands):
         # Suspension (挂账): the request waiting, and the one approved (since, until, ended).
         view["suspension_request"] = plain(concern.suspension_request)
         view["suspension"] = plain(concern.suspension)
+        view["void_proposal"] = plain(concern.void_proposal)
+        view["voided"] = plain(concern.voided)
         view["resident"] = None
         if principal is not None and concern.resident_ref and concern.resident_data:
             if may_see_personal_data(principal, concern):

@@ -22,6 +22,7 @@ from domain.lifecycle import Facts, Status
 from domain.principal import Actor as Actor
 from domain.supervision import SupervisionCommands
 from domain.suspensions import SuspensionCommands
+from domain.voids import VoidCommands
 
 
 class Concern(
@@ -30,6 +31,7 @@ class Concern(
     ExtensionCommands,
     SuspensionCommands,
     AppealCommands,
+    VoidCommands,
     Aggregate,
 ):
     """A resident's concern; every change is an event that names who and when."""
@@ -111,6 +113,9 @@ class Concern(
         self.suspension: dict[str, Any] | None = None
         # The appeal of an overdue stage (超期申诉): at most one per concern.
         self.appeal: dict[str, Any] | None = None
+        # The void (作废): the proposal waiting for a supervisor, and the approved void.
+        self.void_proposal: dict[str, Any] | None = None
+        self.voided: dict[str, Any] | None = None
         # Residents who joined this concern (co-signers), each sealed as the first one.
         self.cosigners: list[dict[str, Any]] = []
         self.updated_at = at
@@ -425,5 +430,8 @@ class Concern(
         _suspension_approved,
         _suspension_refused,
         _suspension_requested,
+        _void_approved,
+        _void_proposed,
+        _void_refused,
         _written_off,
     )

@@ -1,7 +1,8 @@
 """Events of the Concern that record a fact beside the lifecycle: stages past their limit,
 photos, supervision cards and replies, extension requests, suspensions, appeals,
-co-signers, milestones, writing off. Each is imported into `Concern`'s class body
-(domain/concern.py), which makes it the aggregate's own event with the topic
+co-signers, milestones, writing off, the void (whose approval closes the concern). Each is
+imported into `Concern`'s class body (domain/concern.py), which makes it the aggregate's own
+event with the topic
 `domain.concern:Concern.<Event>`."""
 
 from __future__ import annotations
@@ -271,3 +272,33 @@ def _written_off(
     self.status = status
     self.written_off_at = at
     self.updated_at = at
+
+
+@event("VoidProposed")
+def _void_proposed(
+    self: Concern, reason: str, actor_id: str, actor_role: str, at: datetime
+) -> None:
+    # A fact beside the lifecycle: the status stays until a supervisor decides.
+    self.void_proposal = {"reason": reason, "by": actor_id, "at": at}
+
+
+@event("VoidApproved")
+def _void_approved(
+    self: Concern,
+    status: str,
+    previous_status: str,
+    reason: str,
+    actor_id: str,
+    actor_role: str,
+    at: datetime,
+) -> None:
+    # `reason` repeats the proposal's, so the closing event says why on its own.
+    self.status = status
+    self.void_proposal = None
+    self.voided = {"reason": reason, "by": actor_id, "at": at, "from": previous_status}
+    self.updated_at = at
+
+
+@event("VoidRefused")
+def _void_refused(self: Concern, reason: str, actor_id: str, actor_role: str, at: datetime) -> None:
+    self.void_proposal = None

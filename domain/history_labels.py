@@ -81,6 +81,9 @@ EVENT_LABELS: Mapping[str, Mapping[str, Label]] = {
         "MilestoneDone": Label("承诺节点完成", "Milestone done"),
         "WrittenOff": Label("承诺注销", "Commitment written off"),
         "CosignerAdded": Label("居民联名", "A resident joined the concern"),
+        "VoidProposed": Label("提请作废", "Void proposed"),
+        "VoidApproved": Label("作废", "Voided"),
+        "VoidRefused": Label("不同意作废", "Void refused"),
     },
     "Meeting": {
         "Scheduled": Label("安排会议", "Meeting scheduled"),

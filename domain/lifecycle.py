@@ -21,6 +21,7 @@ class Status(Labelled):
     DECLINED = ("declined", "明确拒办", "Declined")
     MERGED = ("merged", "已合并", "Merged")
     WITHDRAWN = ("withdrawn", "已撤回", "Withdrawn")
+    VOIDED = ("voided", "已作废", "Voided")
 
 
 class Action(Labelled):
@@ -45,6 +46,7 @@ class Action(Labelled):
     ADD_MILESTONE = ("add_milestone", "添加节点", "Add a milestone")
     COMPLETE_MILESTONE = ("complete_milestone", "完成节点", "Mark a milestone done")
     WRITE_OFF = ("write_off", "注销承诺", "Write off the commitment")
+    VOID = ("void", "作废", "Void (approve the proposal)")
 
 
 @dataclass(frozen=True)
@@ -257,12 +259,21 @@ TRANSITIONS: tuple[Transition, ...] = (
         requires=("milestone_id",),
     ),
     Transition(A.WRITE_OFF, (S.RESOLVED,), S.RESOLVED, frozenset({R.STAFF}), guard="fulfilled"),
+    # A void (作废): staff propose (a fact, domain/voids.py), a supervisor approves — this row.
+    # The concern did not meet the filing conditions; it leaves the indicators' denominators.
+    # Not from a branch meeting's agenda: the meeting decides what it put there.
+    Transition(
+        A.VOID,
+        (S.INTAKE, S.COMMITTEE, S.ASSIGNED),
+        S.VOIDED,
+        frozenset({R.SUPERVISOR}),
+    ),
 )
 
 # Raising a concern creates it; it is not a transition between two states.
 RAISE_ROLES: frozenset[Role] = frozenset({R.COLLECTOR, R.STAFF, R.GRID_LEADER})
 INITIAL = S.INTAKE
-TERMINAL: frozenset[Status] = frozenset({S.DECLINED, S.MERGED, S.WITHDRAWN})
+TERMINAL: frozenset[Status] = frozenset({S.DECLINED, S.MERGED, S.WITHDRAWN, S.VOIDED})
 
 
 def _machine_rows() -> list[dict[str, Any]]:

@@ -94,6 +94,8 @@ def actor_for(principal: Principal, action: Action, concern: Concern) -> Actor:
 
 
 _OUTCOMES = frozenset({Action.ADOPT, Action.REJECT, Action.DEFER})
+# A void is approved on its own route once staff have proposed it (domain/voids.py).
+_NOT_ASKED = _OUTCOMES | {Action.VOID}
 
 
 def actions_for(principal: Principal, concern: Concern) -> list[str]:
@@ -104,8 +106,9 @@ def actions_for(principal: Principal, concern: Concern) -> list[str]:
     found = []
     for action in allowed_actions(status, concern.facts):
         rows = [t for t in TRANSITIONS if t.action == action and status in t.sources]
-        # Outcomes are recorded by closing a meeting's vote, not asked for directly.
-        if action in _OUTCOMES:
+        # Outcomes are recorded by closing a meeting's vote, not asked for directly; nor is a
+        # void's approval.
+        if action in _NOT_ASKED:
             continue
         if any(_permits(principal, r, concern) for r in rows):
             found.append(action.value)

@@ -295,6 +295,12 @@ CONTRACTS: tuple[Contract, ...] = (
     Contract(
         _of(Concern, "AppealDecided"), {"stage": STRING, "approved": BOOLEAN, "reason": STRING}
     ),
+    Contract(_of(Concern, "VoidProposed"), {"reason": STRING}),
+    Contract(
+        _of(Concern, "VoidApproved"),
+        {"status": STATUS, "previous_status": STATUS, "reason": STRING},
+    ),
+    Contract(_of(Concern, "VoidRefused"), {"reason": STRING}),
     Contract(
         _of(Concern, "Reopened"),
         {"status": STATUS, "reason": STRING, "by_feedback": BOOLEAN},

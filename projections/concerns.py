@@ -24,7 +24,7 @@ from adapters.database import Database
 from application.time_limits import event_mode
 from domain.concern import Concern
 from domain.errors import Invalid
-from domain.lifecycle import Status
+from domain.lifecycle import TERMINAL, Status
 from projections.rows import Row, RowPerAggregate
 from projections.runner import Recorded, Table
 
@@ -326,8 +326,9 @@ def _where(query: ConcernQuery, today: date) -> tuple[list[str], list[Any]]:
         params += [Status.ASSIGNED.value, today.isoformat()]
     if query.supervised:
         # Open concerns that have had a supervision card (督办).
-        where.append("cards > 0 AND status NOT IN (?, ?, ?)")
-        params += [Status.DECLINED.value, Status.MERGED.value, Status.WITHDRAWN.value]
+        closed = sorted(s.value for s in TERMINAL)
+        where.append(f"cards > 0 AND status NOT IN ({', '.join('?' * len(closed))})")
+        params += closed
         where.append("(status <> ? OR feedback_pending = ?)")
         params += [Status.RESOLVED.value, True]
     # Every word must appear in the title or the description; Chinese text has no case

@@ -16,7 +16,7 @@ know the settings and the clock.
 from __future__ import annotations
 
 import calendar
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -46,11 +46,9 @@ from projections.ledger_figures import (
     ConcernFacts,
     Subject,
     concern_facts,
-    concerns_of,
-    tally,
     visit_facts,
-    visits_of,
 )
+from projections.ledger_tally import concerns_of, tally, visits_of
 from projections.rows import Row, RowPerAggregate, insert_rows
 from projections.runner import Recorded, Table
 
@@ -84,7 +82,9 @@ class Ledger(RowPerAggregate):
     name = "ledger"
     # 2: households are counted by a keyed hash (1 hashed the text without a key).
     # 3: residents (whoever raised a concern and its co-signers).
-    version = 3
+    # 4: suspensions approved, the stages overdue and those an appeal exempts; voids (a
+    # status, `voided`, the figures leave out).
+    version = 4
     topics = (*CONCERN_TOPICS, VISIT_TOPIC)
     tables = (
         Table(
@@ -98,7 +98,9 @@ class Ledger(RowPerAggregate):
             " feedback_count INTEGER NOT NULL, solved INTEGER, satisfaction TEXT,"
             " reopened_count INTEGER NOT NULL, extended_count INTEGER NOT NULL,"
             " version BIGINT NOT NULL, position BIGINT NOT NULL,"
-            " residents INTEGER NOT NULL DEFAULT 1",
+            " residents INTEGER NOT NULL DEFAULT 1,"
+            " suspended_count INTEGER NOT NULL DEFAULT 0, overdue_stages TEXT,"
+            " exempt_stages TEXT",
             {"raised": "(raised_at)", "grid": "(grid, raised_at)"},
         ),
         Table(
@@ -140,6 +142,9 @@ class Ledger(RowPerAggregate):
         "version",
         "position",
         "residents",
+        "suspended_count",
+        "overdue_stages",
+        "exempt_stages",
     )
 
     def apply_batch(self, cur: Cursor, batch: Sequence[Recorded]) -> None:
@@ -170,6 +175,7 @@ class Ledger(RowPerAggregate):
                 "version": e.originator_version,
                 "position": recorded.position,
                 "residents": 1,
+                "suspended_count": 0,
             }
         if row is None:  # an event of a concern whose Raised this table never saw
             return None
@@ -203,7 +209,27 @@ class Ledger(RowPerAggregate):
         elif kind == "FeedbackRecorded":
             row.update(solved=int(e.solved), satisfaction=e.satisfaction)
             row["feedback_count"] = int(row["feedback_count"]) + 1
+        elif kind == "SuspensionApproved":  # folded by name: domain/suspensions.py's event
+            row["suspended_count"] = int(row["suspended_count"] or 0) + 1
+        elif kind in _OVERDUE:
+            row["overdue_stages"] = _with(row["overdue_stages"], _OVERDUE[kind](e))
+        elif kind == "AppealDecided" and e.approved:
+            row["exempt_stages"] = _with(row["exempt_stages"], e.stage)
         return row
+
+
+# The overdue facts, and the stage each says ran past its limit (as domain/appeals.py's
+# `overdue_stages` reads them).
+_OVERDUE: dict[str, Callable[[Any], str]] = {
+    "StageMissed": lambda e: str(e.stage),
+    "DeadlineMissed": lambda e: "handling",
+    "FeedbackOverdue": lambda e: "feedback",
+}
+
+
+def _with(stages: str | None, stage: str) -> str:
+    """A comma-separated set of stages, with `stage` added (sorted, each once)."""
+    return ",".join(sorted({*(stages or "").split(","), stage} - {""}))
 
 
 _VISIT_COLUMNS = (
@@ -422,6 +448,9 @@ def concern_item(c: ConcernFacts) -> dict[str, Any]:
         "satisfaction": c.satisfaction,
         "reopened_count": c.reopened_count,
         "extended_count": c.extended_count,
+        "suspended_count": c.suspended_count,
+        "overdue_stages": sorted(c.overdue_stages),
+        "exempt_stages": sorted(c.exempt_stages),
     }
 
 

@@ -1,4 +1,5 @@
-"""The ledger's figures (台账指标): one table of definitions, and the tallies computed from it.
+"""The ledger's figures (台账指标): one table of definitions (projections/ledger_tally.py
+computes them; projections/ledger_facts.py reads the rows they count).
 
 Every figure is defined once here, with its Chinese and English labels and how it is
 computed; the JSON ledger, the CSV and XLSX exports and the drill-down all read this table,
@@ -7,242 +8,32 @@ raised (in the community's time zone), whatever happened to it later: the worked
 streetlight job, raised on 3 March and resolved on 8 April, is a March concern resolved on
 time. A visit counts in the month of its date.
 
-Pure functions: rows in, figures out (the read model's rows come from projections.ledger).
+Pure data: the definitions and their tests (the read model's rows come from
+projections.ledger).
 """
 
 from __future__ import annotations
 
-import statistics
-from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from typing import Any, Literal
-from zoneinfo import ZoneInfo
-
 from domain.errors import Invalid
 from domain.lifecycle import Status
-from domain.vocabulary import Category, Library, PriorityVisit, Satisfaction
+from domain.vocabulary import Library, PriorityVisit, Satisfaction
+from projections.ledger_exceptions import EXCEPTION_COUNTS, EXCEPTION_RATES
+
+# The facts and a figure's shape live in projections/ledger_facts.py; imported from here too,
+# as they always were.
+from projections.ledger_facts import Clock as Clock
+from projections.ledger_facts import ConcernFacts as ConcernFacts
+from projections.ledger_facts import ConcernTest as ConcernTest
+from projections.ledger_facts import Figure as Figure
+from projections.ledger_facts import Kind as Kind
+from projections.ledger_facts import Subject as Subject
+from projections.ledger_facts import VisitFacts as VisitFacts
+from projections.ledger_facts import VisitTest as VisitTest
+from projections.ledger_facts import concern_facts as concern_facts
+from projections.ledger_facts import visit_facts as visit_facts
 
 GROUP_KEYS = ("month", "grid", "category")
 DEFAULT_GROUP_BY = GROUP_KEYS
-Subject = Literal["concerns", "visits"]
-Kind = Literal["count", "distinct", "median", "reasons", "rate", "residents"]
-
-
-@dataclass(frozen=True)
-class Clock:
-    """What the figures are computed against: now, the community's zone, the response
-    window (an assigned concern's owner should act within it)."""
-
-    now: datetime
-    zone: ZoneInfo
-    response_window: timedelta = timedelta(days=2)
-
-    @property
-    def today(self) -> date:
-        """Today in the community's time zone."""
-        return self.now.astimezone(self.zone).date()
-
-
-# -- one concern, one visit, as the figures see them --------------------------------------
-
-
-def _time(text: str | None, zone: ZoneInfo) -> datetime | None:
-    return datetime.fromisoformat(text).astimezone(zone) if text else None
-
-
-@dataclass(frozen=True)
-class ConcernFacts:
-    """A concern's ledger row read against the clock."""
-
-    id: str
-    reference: str
-    title: str
-    status: str
-    category: str
-    library: str
-    grid: str
-    raised_at: datetime
-    referred_at: datetime | None
-    shortlisted_at: datetime | None
-    adopted_at: datetime | None
-    assigned_at: datetime | None
-    first_action_at: datetime | None
-    due_on: date | None
-    resolved_at: datetime | None
-    resolved_on_time: bool | None
-    resolutions: int
-    decline_reason: str | None
-    feedback_count: int
-    solved: bool | None
-    satisfaction: str | None
-    reopened_count: int
-    extended_count: int
-    responded: bool  # the owner's first action came within the response window
-    response_due: bool  # assigned, and the owner acted or the window has passed
-    # Residents who raised it (whoever raised it and its co-signers); 0 once merged: the
-    # surviving concern counts them.
-    residents: int = 1
-
-    @property
-    def month(self) -> str:
-        """The cohort: the month the concern was raised, in the community's zone."""
-        return self.raised_at.strftime("%Y-%m")
-
-    @property
-    def resolved(self) -> bool:
-        """Resolved now (a reopened concern is open again until resolved again)."""
-        return self.status == Status.RESOLVED.value
-
-    @property
-    def days_to_resolve(self) -> int | None:
-        """Calendar days from raised to (the latest) resolved, local dates."""
-        if not self.resolved or self.resolved_at is None:
-            return None
-        return (self.resolved_at.date() - self.raised_at.date()).days
-
-    def due(self, today: date) -> bool:
-        """Due for closure: has a due date that is reached (passed) or was resolved against."""
-        return self.due_on is not None and (self.resolved or self.due_on < today)
-
-
-def concern_facts(row: Any, clock: Clock) -> ConcernFacts:
-    """A concern's ledger row (projections.ledger) read against `clock`."""
-    zone = clock.zone
-    raised_at = _time(row["raised_at"], zone)
-    assert raised_at is not None  # noqa: S101 - the column is NOT NULL
-    assigned_at = _time(row["assigned_at"], zone)
-    first_action_at = _time(row["first_action_at"], zone)
-    window = clock.response_window
-    responded = (
-        assigned_at is not None
-        and first_action_at is not None
-        and first_action_at - assigned_at <= window
-    )
-    # Still inside its window with nothing done yet: not late, not on time, not counted.
-    response_due = assigned_at is not None and (
-        first_action_at is not None or clock.now - assigned_at > window
-    )
-    on_time = row["resolved_on_time"]
-    solved = row["solved"]
-    return ConcernFacts(
-        id=row["id"],
-        reference=row["reference"],
-        title=row["title"],
-        status=row["status"],
-        category=row["category"],
-        library=row["library"],
-        grid=row["grid"],
-        raised_at=raised_at,
-        referred_at=_time(row["referred_at"], zone),
-        shortlisted_at=_time(row["shortlisted_at"], zone),
-        adopted_at=_time(row["adopted_at"], zone),
-        assigned_at=assigned_at,
-        first_action_at=first_action_at,
-        due_on=date.fromisoformat(row["due_on"]) if row["due_on"] else None,
-        resolved_at=_time(row["resolved_at"], zone),
-        resolved_on_time=None if on_time is None else bool(on_time),
-        resolutions=int(row["resolutions"]),
-        decline_reason=row["decline_reason"],
-        feedback_count=int(row["feedback_count"]),
-        solved=None if solved is None else bool(solved),
-        satisfaction=row["satisfaction"],
-        reopened_count=int(row["reopened_count"]),
-        extended_count=int(row["extended_count"]),
-        responded=responded,
-        response_due=response_due,
-        # A row made before residents were counted (or by hand) holds one resident.
-        residents=int(row["residents"]) if "residents" in row.keys() else 1,  # noqa: SIM118
-    )
-
-
-@dataclass(frozen=True)
-class VisitFacts:
-    """A visit's ledger row."""
-
-    id: str
-    grid: str
-    household_key: str
-    visited_on: date
-    priority_visit: str | None
-    recorded_by: str
-    concern_count: int
-    category: None = None  # visits have no category: they group under none
-
-    @property
-    def month(self) -> str:
-        """The month of the visit's date."""
-        return self.visited_on.strftime("%Y-%m")
-
-
-def visit_facts(row: Any) -> VisitFacts:
-    """A visit's ledger row (projections.ledger) as the figures read it."""
-    return VisitFacts(
-        id=row["id"],
-        grid=row["grid"],
-        household_key=row["household_key"],
-        visited_on=date.fromisoformat(row["visited_on"]),
-        priority_visit=row["priority_visit"],
-        recorded_by=row["recorded_by"],
-        concern_count=int(row["concern_count"]),
-    )
-
-
-# -- the table of figures --------------------------------------------------------------------
-
-ConcernTest = Callable[[ConcernFacts, date], bool]
-VisitTest = Callable[[VisitFacts], bool]
-
-
-@dataclass(frozen=True)
-class Figure:
-    """One figure of the ledger: its name, labels, what it counts and how.
-
-    `count` figures count the concerns (or visits) their test accepts; `distinct` counts
-    distinct households among the visits of `basis`; `median` and `reasons` summarise the
-    concerns of `basis`; a `rate` is `numerator` ÷ `denominator`, two count figures.
-    """
-
-    name: str
-    zh: str
-    en: str
-    how_zh: str
-    how_en: str
-    subject: Subject
-    kind: Kind = "count"
-    concern_test: ConcernTest | None = None
-    visit_test: VisitTest | None = None
-    basis: str | None = None
-    numerator: str | None = None
-    denominator: str | None = None
-
-    @property
-    def opens(self) -> str | None:
-        """The count figure whose list this figure opens into (None for a rate)."""
-        return self.name if self.kind == "count" else self.basis
-
-    @property
-    def parts(self) -> tuple[str, str]:
-        """A rate's numerator and denominator figures."""
-        if self.numerator is None or self.denominator is None:
-            raise ValueError(f"{self.name} is not a rate")
-        return self.numerator, self.denominator
-
-    def as_dict(self) -> dict[str, Any]:
-        """The definition as plain data (the ledger's `figures` and the XLSX's second sheet)."""
-        return {
-            "name": self.name,
-            "zh": self.zh,
-            "en": self.en,
-            "how_zh": self.how_zh,
-            "how_en": self.how_en,
-            "subject": self.subject,
-            "kind": self.kind,
-            "opens": self.opens,
-            "numerator": self.numerator,
-            "denominator": self.denominator,
-        }
 
 
 def _visits(kind: PriorityVisit) -> Figure:
@@ -307,8 +98,9 @@ _COUNTS: tuple[Figure, ...] = (
         "concerns_collected",
         "收集民情",
         "Concerns collected",
-        "当月（按提出时间，社区时区）登记的民情数",
-        "concerns raised, counted in the month they were raised (community time zone)",
+        "当月（按提出时间，社区时区）登记的民情数，不含作废的",
+        "concerns raised, counted in the month they were raised (community time zone),"
+        " voided ones left out",
         "concerns",
         concern_test=lambda c, _: True,
     ),
@@ -361,10 +153,11 @@ _COUNTS: tuple[Figure, ...] = (
         "resolved_on_time",
         "按期办结",
         "Resolved on time",
-        "已办结且办结日期不晚于当时的办结时限",
-        "resolved concerns whose (latest) resolution came by the due date",
+        "已办结且办结日期不晚于当时的办结时限（超期经申诉豁免的视为按期）",
+        "resolved concerns whose (latest) resolution came by the due date, or whose late"
+        " handling an approved appeal exempts",
         "concerns",
-        concern_test=lambda c, _: c.resolved and bool(c.resolved_on_time),
+        concern_test=lambda c, _: c.resolved and c.on_time,
     ),
     Figure(
         "due",
@@ -469,6 +262,7 @@ _COUNTS: tuple[Figure, ...] = (
         "concerns",
         concern_test=lambda c, _: c.extended_count > 0,
     ),
+    *EXCEPTION_COUNTS,
 )
 _LABEL = {f.name: f.zh for f in _COUNTS}
 
@@ -568,6 +362,7 @@ FIGURES: tuple[Figure, ...] = (
         "concerns_collected",
         "declined",
     ),
+    *(_rate(*spec) for spec in EXCEPTION_RATES),
 )
 BY_NAME: dict[str, Figure] = {f.name: f for f in FIGURES}
 
@@ -590,139 +385,3 @@ def parse_group_by(text: str | None) -> tuple[str, ...]:
     if len(set(keys)) != len(keys):
         raise Invalid([("group_by", "names a key twice")])
     return keys
-
-
-# -- computing the figures -----------------------------------------------------------------
-
-
-def _rate_value(numerator: int, denominator: int) -> dict[str, Any]:
-    ratio = numerator / denominator if denominator else None
-    return {
-        "value": None if ratio is None else round(ratio, 4),
-        "percent": None if ratio is None else round(ratio * 100, 1),
-        "numerator": numerator,
-        "denominator": denominator,
-    }
-
-
-def _opened(figure: Figure) -> Figure:
-    if figure.opens is None:
-        msg = (
-            f"{figure.name} is a rate: open its numerator {figure.numerator}"
-            f" or its denominator {figure.denominator}"
-        )
-        raise Invalid([("figure", msg)])
-    return BY_NAME[figure.opens]
-
-
-def concerns_of(
-    figure: Figure, concerns: Sequence[ConcernFacts], today: date
-) -> list[ConcernFacts]:
-    """The concerns a concern figure counts or summarises: what its cell opens into."""
-    test = _opened(figure).concern_test
-    if test is None:
-        raise Invalid([("figure", f"{figure.name} counts visits, not concerns")])
-    return [c for c in concerns if test(c, today)]
-
-
-def visits_of(figure: Figure, visits: Sequence[VisitFacts]) -> list[VisitFacts]:
-    """The visits a visit figure counts: what its cell opens into."""
-    test = _opened(figure).visit_test
-    if test is None:
-        raise Invalid([("figure", f"{figure.name} counts concerns, not visits")])
-    return [v for v in visits if test(v)]
-
-
-def _value(
-    figure: Figure, concerns: Sequence[ConcernFacts], visits: Sequence[VisitFacts], today: date
-) -> Any:
-    if figure.kind == "distinct":
-        return len({v.household_key for v in visits_of(figure, visits)})
-    if figure.subject == "visits":
-        return len(visits_of(figure, visits))
-    basis = concerns_of(figure, concerns, today)
-    if figure.kind == "median":
-        days = [d for c in basis if (d := c.days_to_resolve) is not None]
-        return statistics.median(days) if days else None
-    if figure.kind == "residents":
-        return sum(c.residents for c in basis)
-    if figure.kind == "reasons":
-        reasons = Counter(c.decline_reason or "" for c in basis)
-        return [{"reason": r, "count": n} for r, n in sorted(reasons.items(), key=_by_count)]
-    return len(basis)
-
-
-def compute(
-    concerns: Sequence[ConcernFacts],
-    visits: Sequence[VisitFacts],
-    today: date,
-    subjects: Iterable[Subject] = ("concerns", "visits"),
-) -> dict[str, Any]:
-    """Every figure over these concerns and visits; figures of a subject not in `subjects`
-    are None (visits have no category, so a category's row has no visit figures)."""
-    wanted = set(subjects)
-    values: dict[str, Any] = {}
-    for figure in FIGURES:
-        if figure.subject not in wanted:
-            values[figure.name] = None
-        elif figure.kind != "rate":
-            values[figure.name] = _value(figure, concerns, visits, today)
-    for figure in FIGURES:
-        if figure.kind == "rate" and figure.subject in wanted:
-            numerator, denominator = figure.parts
-            rate = _rate_value(values[numerator], values[denominator])
-            if figure.name == "satisfaction_rate":
-                rate["split"] = {level.value: values[level.value] for level in Satisfaction}
-            values[figure.name] = rate
-    return values
-
-
-def _by_count(item: tuple[str, int]) -> tuple[int, str]:
-    return -item[1], item[0]
-
-
-Cell = tuple[str | None, ...]
-
-
-def cell_of(row: ConcernFacts | VisitFacts, group_by: Sequence[str]) -> Cell:
-    """The cell (values of the grouping keys) a concern or a visit falls in."""
-    return tuple(getattr(row, key) for key in group_by)
-
-
-def tally(
-    concerns: Sequence[ConcernFacts],
-    visits: Sequence[VisitFacts],
-    group_by: Sequence[str],
-    today: date,
-) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """The ledger's rows (one per cell with anything in it, in key order) and its totals."""
-    cells: dict[Cell, tuple[list[ConcernFacts], list[VisitFacts]]] = {}
-    for c in concerns:
-        cells.setdefault(cell_of(c, group_by), ([], []))[0].append(c)
-    for v in visits:
-        cells.setdefault(cell_of(v, group_by), ([], []))[1].append(v)
-    by_category = "category" in group_by
-    rows = []
-    for cell in sorted(cells, key=lambda k: tuple("" if x is None else x for x in k)):
-        in_cell, visits_in_cell = cells[cell]
-        keys = dict(zip(group_by, cell, strict=True))
-        subjects: tuple[Subject, ...] = ("concerns", "visits")
-        if by_category:
-            # Visits have no category: they have rows of their own, category None.
-            subjects = ("visits",) if keys["category"] is None else ("concerns",)
-        rows.append(
-            {**key_fields(keys), "figures": compute(in_cell, visits_in_cell, today, subjects)}
-        )
-    return rows, {"figures": compute(concerns, visits, today)}
-
-
-def key_fields(keys: dict[str, str | None]) -> dict[str, Any]:
-    """A row's cell keys, with the category's labels."""
-    fields: dict[str, Any] = dict(keys)
-    if "category" in keys:
-        category = keys["category"]
-        label = Category(category) if category else None
-        fields["category_label"] = (
-            {"zh": label.zh, "en": label.en} if label else {"zh": "不分类别", "en": "No category"}
-        )
-    return fields

@@ -2,7 +2,8 @@
 
 Four kinds of work earn points, each counted per day by the subject its event names:
 - a household visit (`Visit.Recorded`): the principal who recorded it, on `visited_on`;
-- a concern collected (`Concern.Raised`): the principal who raised it;
+- a concern collected (`Concern.Raised`): the principal who raised it; a void (作废,
+  `Concern.VoidApproved`: it did not meet the filing conditions) takes that point back;
 - a meeting attended (`Meeting.Opened`): each member recorded present;
 - a supervision card (`Concern.SupervisionCardIssued`): the owner it names, a deduction (the
   weights of yellow and red cards are negative);
@@ -63,6 +64,7 @@ _CONCERN_KINDS = frozenset(
         "Resolved",
         "Reopened",
         "SupervisionCardIssued",
+        "VoidApproved",
     }
 )
 TOPICS: tuple[str, ...] = (
@@ -74,13 +76,15 @@ TOPICS: tuple[str, ...] = (
 
 # A count's key: subject kind, subject, point kind, day (YYYY-MM-DD).
 Count = tuple[str, str, str, str]
-_OWNER_COLUMNS = ("concern_id", "owner", "credited_to", "credited_on")
+_OWNER_COLUMNS = ("concern_id", "owner", "credited_to", "credited_on", "raised_by", "raised_on")
 
 
 class MemberPoints(Projection):
     """Counts of credited work per subject, kind and day; and each concern's owner."""
 
     name = "member_points"
+    # 2: who raised each concern and when, so a void takes the collected point back.
+    version = 2
     topics = TOPICS
     tables = (
         Table(
@@ -89,10 +93,12 @@ class MemberPoints(Projection):
             " day TEXT NOT NULL, count BIGINT NOT NULL,"
             " PRIMARY KEY (subject_kind, subject, kind, day)",
         ),
-        # The owner now, and who holds the on-time point of the current round (if anyone).
+        # The owner now, who holds the on-time point of the current round (if anyone), and
+        # who holds the collected point.
         Table(
             OWNERS_TABLE,
-            "concern_id TEXT PRIMARY KEY, owner TEXT, credited_to TEXT, credited_on TEXT",
+            "concern_id TEXT PRIMARY KEY, owner TEXT, credited_to TEXT, credited_on TEXT,"
+            " raised_by TEXT, raised_on TEXT",
         ),
     )
 
@@ -159,7 +165,12 @@ def _concern(rows: dict[str, Row], counts: dict[Count, int], kind: str, e: Any) 
     concern_id = str(e.originator_id)
     if kind == "Raised":
         _add(counts, PRINCIPAL, e.actor_id, PointKind.CONCERN_COLLECTED, e.at.date(), 1)
-        rows[concern_id] = {"concern_id": concern_id, **dict.fromkeys(_OWNER_COLUMNS[1:])}
+        rows[concern_id] = {
+            "concern_id": concern_id,
+            **dict.fromkeys(_OWNER_COLUMNS[1:]),
+            "raised_by": e.actor_id,
+            "raised_on": e.at.date().isoformat(),
+        }
         return
     row = rows.get(concern_id)
     if row is None:  # an event of a concern whose Raised this table never saw
@@ -174,6 +185,11 @@ def _concern(rows: dict[str, Row], counts: dict[Count, int], kind: str, e: Any) 
     elif kind == "SupervisionCardIssued" and e.owner is not None:
         card = PointKind.RED_CARD if e.grade == "red" else PointKind.YELLOW_CARD
         _add(counts, MEMBER, str(e.owner), card, e.at.date(), 1)
+    elif kind == "VoidApproved" and row["raised_by"] is not None:
+        # Not a concern the filing conditions admit: its collected point goes back.
+        day = date.fromisoformat(row["raised_on"])
+        _add(counts, PRINCIPAL, row["raised_by"], PointKind.CONCERN_COLLECTED, day, -1)
+        row.update(raised_by=None, raised_on=None)
     elif kind == "Reopened" and row["credited_to"] is not None:
         day = date.fromisoformat(row["credited_on"])
         _add(counts, MEMBER, row["credited_to"], PointKind.RESOLVED_ON_TIME, day, -1)

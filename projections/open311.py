@@ -42,6 +42,7 @@ STATUS_EVENTS: tuple[str, ...] = (
     "SentBack",
     "Resolved",
     "Reopened",
+    "VoidApproved",
 )
 TOPICS: tuple[str, ...] = tuple(sorted(get_topic(getattr(Concern, n)) for n in STATUS_EVENTS))
 _COLUMNS = ("update_id", "concern_id", "position", "at", "status", "note")

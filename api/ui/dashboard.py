@@ -1,4 +1,4 @@
-"""The dashboard's figures: the seven indicators by month and by grid from the ledger's
+"""The dashboard's figures: the indicators by month and by grid from the ledger's
 definitions (projections/ledger_figures.py), trends drawn as SVG on the server, and the
 rule for public figures (a count under `SMALL` is hidden, and so is a rate over one)."""
 
@@ -16,6 +16,9 @@ INDICATORS = (
     "rework_rate",
     "extension_rate",
     "decline_rate",
+    "suspension_rate",
+    "void_rate",
+    "accurate_filing_rate",
 )
 # Public figures hide any count below this, so nobody is recognisable in a small cell.
 SMALL = 5

@@ -40,7 +40,7 @@ PHOTO_MESSAGES: dict[str, dict[str, str]] = {
         "nav.dashboard": "指标看板",
         "dash.title": "指标看板",
         "dash.public_title": "公开指标",
-        "dash.intro": "按月份和网格统计的七项指标；点击任一数字，查看其背后的民情。",
+        "dash.intro": "按月份和网格统计的各项指标；点击任一数字，查看其背后的民情。",
         "dash.public_intro": "按月份统计的各项指标；少于 5 件的数字不公开。",
         "dash.trends": "趋势",
         "dash.by_month": "按月份",
@@ -113,7 +113,7 @@ PHOTO_MESSAGES: dict[str, dict[str, str]] = {
         "dash.title": "Dashboard",
         "dash.public_title": "Public figures",
         "dash.intro": (
-            "The seven indicators by month and by grid; every figure opens the concerns behind it."
+            "The indicators by month and by grid; every figure opens the concerns behind it."
         ),
         "dash.public_intro": "The indicators by month; any count under 5 is not shown.",
         "dash.trends": "Trends",

@@ -270,7 +270,6 @@ _CONFLICTS = {
             "extension_cap",
             "already_overdue",
             "not_assigned",
-            "pending",
             "no_request",
             "no_card",
             "not_open",  # supervising or joining a closed concern
@@ -283,6 +282,8 @@ _CONFLICTS = {
     "suspended": "err.suspended",
     "suspension_used": "err.suspension_used",
     "not_suspended": "err.not_suspended",
+    "no_proposal": "err.no_proposal",
+    "pending": "err.pending",
 }
 _FOUND = {"concern": "concern", "meeting": "meeting", "member": "member", "agenda item": "item"}
 _ROLES = re.compile(r"needs (?:one of )?the roles? (?P<roles>[a-z_, ]+?)(?: \(|$| for | from )")

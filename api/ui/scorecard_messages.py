@@ -77,9 +77,8 @@ SCORECARD_MESSAGES: dict[str, dict[str, str]] = {
         "limit.stage.feedback": "回访",
         "err.rule.extension_cap": "本轮办理已延期两次，不能再延期。",
         "err.rule.already_overdue": "办理期限已过，已属超期，不能再申请或批准延期。",
-        "err.rule.not_assigned": "只有正在办理的民情才能延期。",
-        "err.rule.pending": "已有一份延期申请等待支委会答复。",
-        "err.rule.no_request": "没有等待答复的延期申请。",
+        "err.rule.not_assigned": "只有正在办理的民情才能延期或挂账。",
+        "err.rule.no_request": "没有等待答复的延期或挂账申请。",
         "err.rule.no_card": "没有等待答复的督办。",
         "err.rule.not_open": (
             "这条民情已经结束或已被合并，不能再督办或加入；同一件事再次发生，请登记新的民情。"
@@ -170,9 +169,8 @@ SCORECARD_MESSAGES: dict[str, dict[str, str]] = {
             "The due date has passed: the stage is already overdue, so no extension can be"
             " asked for or approved."
         ),
-        "err.rule.not_assigned": "Only a concern being handled can have its due date extended.",
-        "err.rule.pending": "An extension request already waits for the committee.",
-        "err.rule.no_request": "No extension request waits for an answer.",
+        "err.rule.not_assigned": "Only a concern being handled can be extended or suspended.",
+        "err.rule.no_request": "No extension or suspension request waits for an answer.",
         "err.rule.no_card": "No supervision card waits for a reply.",
         "err.rule.not_open": (
             "This concern is closed or merged: it can no longer be supervised or joined;"

@@ -176,6 +176,8 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", CONCERN + "/refuse-suspension"): lambda w: {"reason": "理由不足"},
     ("POST", CONCERN + "/appeal"): lambda w: {"stage": "handling", "reason": "配件缺货"},
     ("POST", CONCERN + "/decide-appeal"): lambda w: {"approved": True, "reason": "属实"},
+    ("POST", CONCERN + "/propose-void"): lambda w: {"reason": "不符合立案条件"},
+    ("POST", CONCERN + "/refuse-void"): lambda w: {"reason": "符合立案条件"},
     ("POST", CONCERN + "/cosigners"): lambda w: {"anonymous": True, "channel": "visit"},
     ("POST", "/api/v1/members"): lambda w: {
         "name": "王芳",

@@ -154,7 +154,9 @@ def expected_points(app: Minqing) -> Counter[tuple[str, str, str, str]]:
         if kind == "Visit.Recorded":
             counts["principal", e.actor_id, "visit", e.visited_on.isoformat()] += 1
         elif kind == "Concern.Raised":
-            counts["principal", e.actor_id, "concern_collected", e.at.date().isoformat()] += 1
+            # A voided concern's collected point was taken back.
+            if app.get_concern(e.originator_id).status != "voided":
+                counts["principal", e.actor_id, "concern_collected", e.at.date().isoformat()] += 1
         else:
             for member in set(e.present):
                 counts["member", str(member), "meeting_attended", e.at.date().isoformat()] += 1

@@ -227,6 +227,9 @@ def folded_concern(app: Minqing, concern_id: UUID) -> dict[str, Any]:
         "position": app.db.position_of(str(c.id), c.version),
         # A merged concern's residents count with the concern it was merged into.
         "residents": 0 if c.status == Status.MERGED.value else c.residents_count,
+        "suspended_count": len(_times(events, "SuspensionApproved")),
+        "overdue_stages": ",".join(sorted(c.overdue_stages())) or None,
+        "exempt_stages": ",".join(sorted(c.exempt_stages())) or None,
     }
 
 
@@ -263,11 +266,15 @@ def assert_totals_recount_the_aggregates(app: Minqing, clock: Clock) -> None:
     concerns = [app.get_concern(i) for i in concern_ids(app)]
     visits = [app.get_visit(i) for i in visit_ids(app)]
     for grid in {c.grid for c in concerns} | {v.grid for v in visits}:
-        mine = [c for c in concerns if c.grid == grid]
+        filed = [c for c in concerns if c.grid == grid]
+        # A voided concern counts in `filed` and `voided` only.
+        mine = [c for c in filed if c.status != Status.VOIDED.value]
         walked = [v for v in visits if v.grid == grid]
         statuses = Counter(c.status for c in mine)
         answered = [c.feedback[-1] for c in mine if c.feedback]
         expected = {
+            "filed": len(filed),
+            "voided": len(filed) - len(mine),
             "concerns_collected": len(mine),
             "resolved": statuses[Status.RESOLVED.value],
             "declined": statuses[Status.DECLINED.value],
@@ -284,7 +291,9 @@ def assert_totals_recount_the_aggregates(app: Minqing, clock: Clock) -> None:
         figures = row_of(ledger, grid=grid)
         assert {k: figures[k] for k in expected} == expected, grid
     totals = ledger["totals"]["figures"]
-    assert totals["concerns_collected"] == len(concerns)
+    assert totals["filed"] == len(concerns)
+    live = [c for c in concerns if c.status != Status.VOIDED.value]
+    assert totals["concerns_collected"] == len(live)
     assert totals["visits"] == len(visits)
 
 

@@ -51,6 +51,8 @@ BOSS = Principal(
     roles=frozenset({Role.STAFF, Role.GRID_LEADER, Role.COMMITTEE, Role.CHAIR, Role.ADMIN}),
     grids=frozenset(),
 )
+# Approves voids and decides appeals.
+CHIEF = Principal(id="chief", name="chief", roles=frozenset({Role.SUPERVISOR}), grids=frozenset())
 
 
 class Clock:
@@ -297,6 +299,16 @@ def step(office: Office, action: str, pick: int, flag: bool) -> None:
             app.refuse_suspension(cid, BOSS, "请先联系供电公司")
     elif action == "resume":
         app.resume(cid, BOSS)
+    elif action == "void":
+        app.propose_void(cid, BOSS, "不符合立案条件")
+        if flag:
+            app.approve_void(cid, CHIEF)
+        else:
+            app.refuse_void(cid, CHIEF, "符合立案条件")
+    elif action == "appeal":
+        stages = app.get_concern(cid).overdue_stages() or ["handling"]
+        app.appeal(cid, office.owner_principal(cid), stages[pick % len(stages)], "配件缺货")
+        app.decide_appeal(cid, CHIEF, flag, "情况属实")
     elif action == "days_pass":
         office.clock.now += timedelta(days=pick % 20)
         for concern_id in office.concerns:
@@ -324,18 +336,20 @@ ACTIONS = [
     "visit",
     "suspend",
     "resume",
+    "void",
+    "appeal",
 ]
 # The moves that keep a concern going from each status, so histories get deep (adopted,
 # resolved, reopened, resolved again …); the end states have none.
 ADVANCE = {
-    "intake": ["refer", "handle_now", "refer"],
+    "intake": ["refer", "handle_now", "refer", "void"],
     "committee": ["meeting", "meeting", "assign", "return_for_info", "decline"],
     "branch_meeting": ["assign"],
     "assigned": [
         *("progress", "extend", "reassign", "send_back", "resolve", "resolve", "days_pass"),
         *("suspend", "resume"),
     ],
-    "resolved": ["feedback", "feedback", "reopen", "days_pass"],
+    "resolved": ["feedback", "feedback", "reopen", "days_pass", "appeal"],
 }
 # "advance" a concern along ADVANCE, try "any" command (mostly refused), "raise" another
 # concern, record a "visit", or "project": run one batch of the runner in the middle of the

@@ -41,6 +41,7 @@ MEETING_TITLE = "3月主题党日·民情会诊"
 
 COLLECTOR = Actor("wang-fang", Role.COLLECTOR)
 STAFF = Actor("staff-1", Role.STAFF)
+SUPERVISOR = Actor("supervisor-1", Role.SUPERVISOR)
 GRID_LEADER = Actor("leader-2", Role.GRID_LEADER)
 COMMITTEE = Actor("committee-1", Role.COMMITTEE)
 CHAIR = Actor("chair-1", Role.CHAIR)
@@ -72,6 +73,7 @@ COMMAND_ACTIONS: tuple[Action, ...] = (
     Action.ADD_MILESTONE,
     Action.COMPLETE_MILESTONE,
     Action.WRITE_OFF,
+    Action.VOID,
 )
 # The actions a branch meeting records. They take no free input of their own (the tally
 # comes from the meeting's count), so a Command's `valid` does not apply to them.
@@ -103,6 +105,7 @@ PATHS: Mapping[Status, tuple[Action, ...]] = {
     Status.DECLINED: (Action.DECLINE,),
     Status.MERGED: (Action.MERGE_INTO,),
     Status.WITHDRAWN: (Action.WITHDRAW,),
+    Status.VOIDED: (Action.VOID,),
 }
 REACHABLE: frozenset[Status] = frozenset(PATHS)
 
@@ -155,6 +158,7 @@ def actor_for_action(action: Action, status: Status | None = None) -> Actor:
         Action.ADD_MILESTONE: OWNER,
         Action.COMPLETE_MILESTONE: OWNER,
         Action.WRITE_OFF: STAFF,
+        Action.VOID: SUPERVISOR,
     }[action]
 
 
@@ -221,8 +225,15 @@ def perform(concern: Concern, command: Command, at: datetime = AT) -> None:
         ),
         Action.COMPLETE_MILESTONE: lambda: _complete_milestone(concern, actor, valid, at),
         Action.WRITE_OFF: lambda: concern.write_off(actor, None if valid else TOO_LONG, at),
+        Action.VOID: lambda: _void(concern, actor, reason, at),
     }
     runs[action]()
+
+
+def _void(concern: Concern, actor: Actor, reason: str, at: datetime) -> None:
+    # Staff propose (with the reason), the supervisor approves: the table's row.
+    concern.propose_void(STAFF, reason, at)
+    concern.approve_void(actor, at)
 
 
 def _complete_milestone(concern: Concern, actor: Actor, valid: bool, at: datetime) -> None:

@@ -277,6 +277,12 @@ def _story() -> Story:
     declined.decline(STAFF, "不属于社区职责范围", AT)
     merged.merge_into(STAFF, main.id, "重复", AT)
     withdrawn.withdraw(STAFF, "居民撤回", AT)
+    # A void refused, then proposed again and approved.
+    voided = _concern(8)
+    voided.propose_void(STAFF, "重复登记", AT)
+    voided.refuse_void(SUPERVISOR, "不是重复", AT)
+    voided.propose_void(STAFF, "不符合立案条件", AT)
+    voided.approve_void(SUPERVISOR, AT)
     handled.handle_now(STAFF, Assignment(member.id, DutyRole.ENVIRONMENT_MONITOR, DUE), "即办", AT)
 
     # A household visit: the household (an address) and the notes stay inside.
@@ -306,6 +312,7 @@ def _story() -> Story:
         declined,
         merged,
         withdrawn,
+        voided,
         handled,
         visit,
         erased,

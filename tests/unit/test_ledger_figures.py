@@ -22,12 +22,10 @@ from projections.ledger_figures import (
     Clock,
     ConcernFacts,
     VisitFacts,
-    compute,
     concern_facts,
-    concerns_of,
     parse_group_by,
-    tally,
 )
+from projections.ledger_tally import compute, concerns_of, tally
 
 ZONE = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 4, 30, 12, 0, tzinfo=ZONE)

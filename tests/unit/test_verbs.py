@@ -146,7 +146,14 @@ PERFORM: dict[tuple[Action, str | None], Callable[[Office, UUID], CommandResult]
         c, o.owner_principal, _first_milestone(o, c), "灯泡已到货"
     ),
     (Action.WRITE_OFF, "fulfilled"): lambda o, c: o.app.write_off(c, STAFF, "承诺已兑现"),
+    (Action.VOID, None): lambda o, c: _void(o, c),
 }
+
+
+def _void(office: Office, concern: UUID) -> CommandResult:
+    # Staff propose, a supervisor approves: the approval is the table's row.
+    office.app.propose_void(concern, STAFF, "不符合立案条件：重复登记")
+    return office.app.approve_void(concern, SUPERVISOR)
 
 
 def _first_milestone(office: Office, concern: UUID) -> UUID:

@@ -1,4 +1,4 @@
-"""The dashboard 指标看板 for supervisors and the office (/ui/dashboard): the seven
+"""The dashboard 指标看板 for supervisors and the office (/ui/dashboard): the
 indicators by month and by grid, a trend of each over the months, every cell opening the
 concerns behind it (/ui/dashboard/open); and the public figures (/ui/public/figures), by
 month only, with counts under 5 hidden."""
