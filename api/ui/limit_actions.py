@@ -1,5 +1,5 @@
-"""The concern's time-limit verbs as forms (督办, 延期, 挂账, 超期申诉): one row per verb — its
-fields, who may use it, when it applies, and the application method it calls.
+"""The concern's time-limit verbs as forms (督办, 延期, 挂账, 作废, 超期申诉): one row per
+verb — its fields, who may use it, when it applies, and the application method it calls.
 
 These verbs change no status, so they are not rows of the lifecycle table (api/ui/actions.py
 lists those). A form is shown only to whom its row lets use it and only when it applies
@@ -58,6 +58,14 @@ def _waiting_appeal(c: Concern) -> bool:
 
 def _owner_or_committee(principal: Principal, concern: Concern) -> bool:
     return is_owner(principal, concern) or _role(Role.COMMITTEE)(principal, concern)
+
+
+# The lifecycle's `void` row leaves from these statuses only (domain/lifecycle.py).
+_VOIDABLE = (Status.INTAKE.value, Status.COMMITTEE.value, Status.ASSIGNED.value)
+
+
+def _may_propose_void(c: Concern) -> bool:
+    return c.status in _VOIDABLE and c.void_proposal is None
 
 
 def _may_ask_suspension(c: Concern) -> bool:
@@ -162,6 +170,31 @@ VERBS: dict[str, Verb] = {
             _owner_or_committee,
             lambda c: c.suspended,
             lambda app, p, cid, b, v: app.resume(cid, p, v),
+        ),
+        Verb(
+            "propose-void",
+            (_REASON,),
+            ReasonIn,
+            _role(Role.STAFF),
+            _may_propose_void,
+            lambda app, p, cid, b, v: app.propose_void(cid, p, b.reason, v),
+        ),
+        Verb(
+            "approve-void",
+            (),
+            NoFields,
+            _role(Role.SUPERVISOR),
+            # A proposal the concern has moved past can only be refused.
+            lambda c: c.void_proposal is not None and c.status in _VOIDABLE,
+            lambda app, p, cid, b, v: app.approve_void(cid, p, v),
+        ),
+        Verb(
+            "refuse-void",
+            (_REASON,),
+            ReasonIn,
+            _role(Role.SUPERVISOR),
+            lambda c: c.void_proposal is not None,
+            lambda app, p, cid, b, v: app.refuse_void(cid, p, b.reason, v),
         ),
     )
 }

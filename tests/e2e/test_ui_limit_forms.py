@@ -1,7 +1,7 @@
 """The concern page's time-limit forms through the web UI on SQLite and PostgreSQL: a
 supervisor's card and the owner's reply, the owner's extension request and the committee's
 refusal, the owner's appeal of an overdue stage and the supervisor's decision, a suspension
-asked for, approved and ended; each form
+asked for, approved and ended, a void proposed, refused, proposed again and approved; each form
 shown only to whom may use it and only when it applies, and refusals in words."""
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ def test_cards_extensions_and_appeals_from_the_concern_page(server: Server) -> N
         status(api.post(f"/api/v1/concerns/{cid}/handle-now", json=due), 200)
 
     with signed_in(server, staff) as s:
-        assert _forms(s.get(f"/ui/concerns/{cid}").text) == set()  # none of these is staff's
+        # Of these, staff may only propose a void.
+        assert _forms(s.get(f"/ui/concerns/{cid}").text) == {"propose-void"}
     with signed_in(server, owner) as o:
         # No card waits yet: the owner may ask for more time or a suspension, not reply.
         assert _forms(o.get(f"/ui/concerns/{cid}").text) == {"request-extension", "suspend"}
@@ -77,7 +78,7 @@ def test_cards_extensions_and_appeals_from_the_concern_page(server: Server) -> N
         assert "refuse-extension" not in _forms(c.get(f"/ui/concerns/{cid}").text)
         again = _post(c, cid, "refuse-extension", reason="再次")
         assert again.status_code == 409
-        assert "没有等待答复的延期申请" in text_of(again.text)
+        assert "没有等待答复的延期或挂账申请" in text_of(again.text)
     with signed_in(server, owner) as o:
         assert _forms(o.get(f"/ui/concerns/{cid}").text) == {
             "reply-supervision",
@@ -154,3 +155,37 @@ def test_a_suspension_from_the_concern_page(server: Server) -> None:
         assert _post(o, cid, "resume").status_code == 303
         assert "resume" not in _forms(o.get(f"/ui/concerns/{cid}").text)
     assert _history(server, cid)[-3:] == ["SuspensionRequested", "SuspensionApproved", "Resumed"]
+
+
+def test_a_void_from_the_concern_page(server: Server) -> None:
+    staff = ui_user(server, [Role.STAFF])
+    boss = ui_user(server, [Role.SUPERVISOR])
+    _, api_token = server.principal([Role.STAFF])
+    with server.client(api_token) as api:
+        cid = status(api.post("/api/v1/concerns", json=RAISE), 201)["id"]
+    with signed_in(server, boss) as b:
+        assert "propose-void" not in _forms(b.get(f"/ui/concerns/{cid}").text)  # staff's
+    with signed_in(server, staff) as s:
+        assert "propose-void" in _forms(s.get(f"/ui/concerns/{cid}").text)
+        blank = _post(s, cid, "propose-void", reason=" ")
+        assert blank.status_code == 422
+        assert "理由" in text_of(blank.text)
+        assert _post(s, cid, "propose-void", reason="重复登记").status_code == 303
+        assert "propose-void" not in _forms(s.get(f"/ui/concerns/{cid}").text)
+    with signed_in(server, boss) as b:
+        forms = _forms(b.get(f"/ui/concerns/{cid}").text)
+        assert {"approve-void", "refuse-void"} <= forms
+        assert _post(b, cid, "refuse-void", reason="属于本社区事务").status_code == 303
+    with signed_in(server, staff) as s:
+        assert _post(s, cid, "propose-void", reason="重复登记，见另一条").status_code == 303
+    with signed_in(server, boss) as b:
+        assert _post(b, cid, "approve-void").status_code == 303
+        page = b.get(f"/ui/concerns/{cid}").text
+        assert "已作废" in text_of(page)
+        assert not {"approve-void", "refuse-void", "supervise"} & _forms(page)
+    assert _history(server, cid)[-4:] == [
+        "VoidProposed",
+        "VoidRefused",
+        "VoidProposed",
+        "VoidApproved",
+    ]
