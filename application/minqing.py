@@ -15,6 +15,7 @@ from application.appeals import AppealVerbs
 from application.base import Clock
 from application.commands import CommandResult, Idempotency, NewConcern, NewVisit
 from application.commitments import CommitmentCommands
+from application.hotspots import HotspotVerbs
 from application.meetings import MeetingCommands
 from application.members import MemberCommands
 from application.photos import PhotoCommands
@@ -38,6 +39,7 @@ class Minqing(
     ServiceCommands,
     PhotoCommands,
     AppealVerbs,
+    HotspotVerbs,
     Views,
 ):
     """Residents' concerns, event-sourced: every command is one atomic save of events."""

@@ -1,6 +1,7 @@
 """The deadline watcher: records `DeadlineMissed`, `FeedbackOverdue` and `StageMissed` (an
 open stage past its time limit on the work calendar, docs/time-limits.md) when they fall due,
-and issues the automatic supervision cards (督办: yellow, then red).
+and issues the automatic supervision cards (督办: yellow, then red); it also records the
+hotspots that appeared (the hotspot read model's, with their proactive concern: once each).
 
 Every `interval_seconds` it sweeps: the concern list projection names the concerns that
 still need a fact (a passed due date not yet recorded missed; a resolution whose feedback
@@ -37,6 +38,7 @@ from adapters.outage import Outage, unavailable
 from adapters.service import Leadership, LeadingService
 from adapters.sessions import advisory_key, open_session
 from application.bootstrap import open_minqing
+from application.hotspots import FoundHotspot
 from application.minqing import Minqing
 from application.settings import Settings
 from projections.concerns import (
@@ -46,6 +48,7 @@ from projections.concerns import (
     deadline_candidates,
     open_stages,
 )
+from projections.hotspots import unrecorded
 from workers.process import run_service
 
 log = logging.getLogger("minqing.deadlines")
@@ -138,7 +141,37 @@ class DeadlineWatcher(LeadingService):
                 log.info("concern %s: %s", concern_id, kind)
         self._stages(done, now, stop)
         self._cards(done, stop)
+        self._hotspots(done, now, stop)
         return done
+
+    def _hotspots(self, done: Sweep, now: datetime, stop: threading.Event | None) -> None:
+        # Hotspots whose window is open and not recorded yet (the read model's word), each
+        # recorded once with its proactive concern (decided by the store: docs/patterns.md).
+        for item in unrecorded(self.app.db, now):
+            if stop is not None and stop.is_set():
+                return
+            found = FoundHotspot(
+                grid=item["grid"],
+                kind="place" if "place" in item else "cell",
+                where=item.get("place") or item["cell"],
+                category=item["category"],
+                starts=datetime.fromisoformat(item["starts"]),
+                ends=datetime.fromisoformat(item["ends"]),
+                concern_ids=tuple(item["concern_ids"]),
+                days=item["days"],
+                high_incidence=item["high_incidence"],
+            )
+            try:
+                made = self.app.record_hotspot(found)
+            except Exception as exc:
+                if unavailable(exc):
+                    raise
+                done.failed += 1
+                log.exception("recording hotspot %s failed", item["id"])
+                continue
+            if made is not None:
+                done.recorded["hotspot"] += 1
+                log.info("hotspot %s: proactive concern %s", item["id"], made)
 
     def _cards(self, done: Sweep, stop: threading.Event | None) -> None:
         # Supervision cards (督办): yellow past the yellow threshold, red past the red one,
