@@ -12,6 +12,7 @@ from typing import Any
 from eventsourcing.utils import get_topic
 
 from domain.concern import Concern
+from domain.hotspot import PROACTIVE_CHANNEL, Hotspot
 from domain.json_schema import (
     BOOLEAN,
     COMMON_FIELDS,
@@ -29,7 +30,6 @@ from domain.json_schema import (
     enum,
     nullable,
 )
-from domain.hotspot import PROACTIVE_CHANNEL, Hotspot
 from domain.meeting import Meeting, MeetingKind
 from domain.member import Member
 from domain.photos import PhotoKind

@@ -4,9 +4,9 @@ queries (domain/hotspots.py holds the rule).
 Each concern raised becomes a *sighting* (grid, category, place, cell, when); the key it
 counts under is its place, or without a place its cell (`MINQING_PUBLIC_CELL_M` metres), in
 its grid. A batch re-runs the rule (`detect`) only on the keys its events touched, reading
-only those keys' sightings, and replaces their hotspots: so the table always equals `detect`
-over every concern of each grid (tests/unit/test_hotspot_model.py compares them on random
-histories), at the cost of the touched keys alone. A place becoming (or ceasing to be) the
+only those keys' sightings, and replaces their hotspots: so the table always equals
+`detect` over every concern of each grid (tests/integration/test_hotspot_model.py compares
+them on random histories), at the cost of the touched keys alone. A place becoming (or ceasing to be) the
 office's own address refolds every key of its grid, as its concerns join or leave.
 
 Recorded hotspots (`Hotspot.Detected`, by the deadline watcher) are kept beside it with
@@ -244,17 +244,19 @@ class Hotspots(Projection):
     def _sightings_of(self, cur: Cursor, keys: Iterable[Key]) -> list[dict[str, Any]]:
         places = sorted({k[2] for k in keys if k[1] == "place"})
         cells = sorted({k[2] for k in keys if k[1] == "cell"})
-        found: list[dict[str, Any]] = []
-        for column, values in (("place", places), ("cell", cells)):
+        # A concern counts at its place when it has one, else at its cell.
+        found: dict[str, dict[str, Any]] = {}
+        for column, values, more in (("place", places, ""), ("cell", cells, " AND place IS NULL")):
             for start in range(0, len(values), _CHUNK):
                 chunk = values[start : start + _CHUNK]
                 cur.execute(
                     f"SELECT {', '.join(_SIGHTING_COLUMNS)} FROM {self.table(SIGHTINGS)}"  # noqa: S608
-                    f" WHERE {column} IN ({', '.join('?' * len(chunk))})",
+                    f" WHERE {column} IN ({', '.join('?' * len(chunk))}){more}",
                     tuple(chunk),
                 )
-                found.extend({c: r[c] for c in _SIGHTING_COLUMNS} for r in cur.fetchall())
-        return found
+                for r in cur.fetchall():
+                    found[str(r["id"])] = {c: r[c] for c in _SIGHTING_COLUMNS}
+        return list(found.values())
 
     def _offices(self, cur: Cursor, grids: set[str]) -> dict[str, dict[str, Point | None]]:
         found: dict[str, dict[str, Point | None]] = defaultdict(dict)
