@@ -4,7 +4,8 @@ detection over the whole log, and the hotspot read model's cost per new concern.
 Creates a fresh PostgreSQL database and a staff principal through the CLI, then loads in
 process (real domain events, LOAD_BATCH aggregates per save, as bench/projections.py does):
 20 grids of 50 places each (one of them the office's own address, all with a point) and
-50,000 concerns spread over the last 120 days, in every category, 70 % at a place and 30 %
+50,000 concerns raised over the last 120 days (in the log in the order they were raised,
+as a real log is), in every category, 70 % at a place and 30 %
 with only a point near one (so hotspots by place and by cell). Then:
 
 - **detection over the whole log**: `minqing projections rebuild` (every read model in one
@@ -126,7 +127,7 @@ class Loader:
         for start in range(0, len(batch), LOAD_BATCH):
             self.app.save(*batch[start : start + LOAD_BATCH])
 
-    def concern(self, *, recent: bool = False) -> Concern:
+    def concern(self, age_days: float = 0.0) -> Concern:
         rng = self.rng
         grid = f"g{rng.randint(1, GRIDS):02d}"
         place = rng.choice(self.places[grid])
@@ -159,9 +160,11 @@ class Loader:
         )
 
     def load_concerns(self, count: int) -> float:
+        # Raised over the last DAYS days, in the log in the order they were raised.
+        ages = sorted((self.rng.uniform(0, DAYS) for _ in range(count)), reverse=True)
         began = time.perf_counter()
         for start in range(0, count, LOAD_BATCH):
-            self.app.save(*(self.concern() for _ in range(min(LOAD_BATCH, count - start))))
+            self.app.save(*(self.concern(age) for age in ages[start : start + LOAD_BATCH]))
         return time.perf_counter() - began
 
     def incremental(self, count: int) -> tuple[list[float], float]:
@@ -171,9 +174,9 @@ class Loader:
         model = Hotspots()
         each: list[float] = []
         for _ in range(count):
-            (recording,) = self.app.save(self.concern(recent=True))
+            (recording,) = self.app.save(self.concern())
             each.append(self._timed(model, self._recorded(recording.notification.id)))
-        recordings = self.app.save(*(self.concern(recent=True) for _ in range(count)))
+        recordings = self.app.save(*(self.concern() for _ in range(count)))
         first = min(r.notification.id for r in recordings)
         return each, self._timed(model, self._recorded(first, count))
 

@@ -4,10 +4,11 @@ queries (domain/hotspots.py holds the rule).
 Each concern raised becomes a *sighting* (grid, category, place, cell, when); the key it
 counts under is its place, or without a place its cell (`MINQING_PUBLIC_CELL_M` metres), in
 its grid. A batch re-runs the rule (`detect`) only on the keys its events touched, reading
-only those keys' sightings, and replaces their hotspots: so the table always equals
-`detect` over every concern of each grid (tests/integration/test_hotspot_model.py compares
-them on random histories), at the cost of the touched keys alone. A place becoming (or ceasing to be) the
-office's own address refolds every key of its grid, as its concerns join or leave.
+only those keys' sightings from a window before the earliest new one, and replaces their
+hotspots from there: so the table always equals `detect` over every concern of each grid
+(tests/integration/test_hotspot_model.py compares them on random histories), at the cost of
+the touched keys' last weeks alone. A place becoming (or ceasing to be) the office's own
+address refolds every key of its grid whole, as its concerns join or leave.
 
 Recorded hotspots (`Hotspot.Detected`, by the deadline watcher) are kept beside it with
 their proactive concern, and the concerns they link.
@@ -25,7 +26,7 @@ from typing import Any
 
 from adapters.database import Cursor, Database
 from domain.geo import Point, cell_of, distance_m
-from domain.hotspots import Hotspot, Sighting, detect, hotspot_id
+from domain.hotspots import WINDOW, Hotspot, Sighting, detect, hotspot_id
 from projections.base import Projection, Recorded, Table
 from projections.concerns import utc_text
 from projections.rows import insert_rows, read_rows, write_rows
@@ -79,7 +80,7 @@ class Hotspots(Projection):
             SIGHTINGS,
             "id TEXT PRIMARY KEY, grid TEXT NOT NULL, category TEXT NOT NULL, place TEXT,"
             " lat DOUBLE PRECISION, lng DOUBLE PRECISION, cell TEXT, raised_at TEXT NOT NULL",
-            {"place": "(place, category)", "cell": "(cell, category)", "grid": "(grid)"},
+            {"place": "(place, raised_at)", "cell": "(cell, raised_at)", "grid": "(grid)"},
         ),
         Table(
             PLACES,
@@ -115,7 +116,8 @@ class Hotspots(Projection):
         """Record the batch's sightings, places and recorded hotspots; refold the keys (and,
         when an office place changed, the grids) they touched."""
         sightings: list[dict[str, Any]] = []
-        keys: set[Key] = set()
+        # Each touched key, and the earliest of its new concerns ("" for the whole key).
+        keys: dict[Key, str] = {}
         places: dict[str, dict[str, Any] | None] = {}
         grids: set[str] = set()
         for recorded in batch:
@@ -124,7 +126,7 @@ class Hotspots(Projection):
                 row = self.sighting(recorded.event)
                 sightings.append(row)
                 if (key := _key_of(row)) is not None:
-                    keys.add(key)
+                    keys[key] = min(keys.get(key, row["raised_at"]), row["raised_at"])
             elif kind.startswith("Place."):
                 self._place(cur, recorded, places, grids)
             elif kind == "Hotspot.Detected":
@@ -133,7 +135,7 @@ class Hotspots(Projection):
         if places:
             write_rows(cur, self.table(PLACES), _PLACE_COLUMNS, [p for p in places.values() if p])
         for grid in grids:
-            keys |= self._keys_of_grid(cur, grid)
+            keys.update(dict.fromkeys(self._keys_of_grid(cur, grid), ""))
         if keys:
             self._refold(cur, keys)
 
@@ -223,16 +225,26 @@ class Hotspots(Projection):
         }
         return {k for k in found if k is not None}
 
-    def _refold(self, cur: Cursor, keys: set[Key]) -> None:
+    def _refold(self, cur: Cursor, keys: dict[Key, str]) -> None:
+        # Nothing before a key's earliest new concern T changed, so neither did a hotspot
+        # that opened before C = T - WINDOW (it closed before T); the rule restarts at C, or
+        # where the last of those closed, whichever is later, with no hotspot open there.
+        cut = {k: _minus_window(t) for k, t in keys.items()}
+        resume = dict(cut)
+        for key, starts, ends in self._hotspots_of(cur, keys):
+            if starts < cut[key]:
+                resume[key] = max(resume[key], ends)
         by_key: dict[Key, list[dict[str, Any]]] = defaultdict(list)
-        for row in self._sightings_of(cur, keys):
-            if (key := _key_of(row)) in keys:
-                by_key[key].append(row)
+        for row in self._sightings_of(cur, keys, min(cut.values())):
+            found = _key_of(row)
+            if found is not None and found in keys and row["raised_at"] >= resume[found]:
+                by_key[found].append(row)
         offices = self._offices(cur, {k[0] for k in keys})
         table = self.table(HOTSPOTS)
         cur.executemany(
-            f"DELETE FROM {table} WHERE grid = ? AND kind = ? AND spot = ? AND category = ?",  # noqa: S608
-            sorted(keys),
+            f"DELETE FROM {table} WHERE grid = ? AND kind = ? AND spot = ? AND category = ?"  # noqa: S608
+            " AND starts >= ?",
+            [(*k, cut[k]) for k in sorted(keys)],
         )
         rows = []
         for key, seen in by_key.items():
@@ -241,18 +253,34 @@ class Hotspots(Projection):
                 rows.append(_hotspot_row(grid, h))
         insert_rows(cur, table, _HOTSPOT_COLUMNS, rows)
 
-    def _sightings_of(self, cur: Cursor, keys: Iterable[Key]) -> list[dict[str, Any]]:
+    def _hotspots_of(self, cur: Cursor, keys: Iterable[Key]) -> list[tuple[Key, str, str]]:
+        spots = sorted({k[2] for k in keys})
+        found = []
+        for start in range(0, len(spots), _CHUNK):
+            chunk = spots[start : start + _CHUNK]
+            cur.execute(
+                f"SELECT grid, kind, spot, category, starts, ends FROM {self.table(HOTSPOTS)}"  # noqa: S608
+                f" WHERE spot IN ({', '.join('?' * len(chunk))})",
+                tuple(chunk),
+            )
+            for r in cur.fetchall():
+                key = (str(r["grid"]), str(r["kind"]), str(r["spot"]), str(r["category"]))
+                found.append((key, str(r["starts"]), str(r["ends"])))
+        return found
+
+    def _sightings_of(self, cur: Cursor, keys: Iterable[Key], since: str) -> list[dict[str, Any]]:
         places = sorted({k[2] for k in keys if k[1] == "place"})
         cells = sorted({k[2] for k in keys if k[1] == "cell"})
         # A concern counts at its place when it has one, else at its cell.
         found: dict[str, dict[str, Any]] = {}
         for column, values, more in (("place", places, ""), ("cell", cells, " AND place IS NULL")):
+            more += " AND raised_at >= ?"
             for start in range(0, len(values), _CHUNK):
                 chunk = values[start : start + _CHUNK]
                 cur.execute(
                     f"SELECT {', '.join(_SIGHTING_COLUMNS)} FROM {self.table(SIGHTINGS)}"  # noqa: S608
                     f" WHERE {column} IN ({', '.join('?' * len(chunk))}){more}",
-                    tuple(chunk),
+                    (*chunk, since),
                 )
                 for r in cur.fetchall():
                     found[str(r["id"])] = {c: r[c] for c in _SIGHTING_COLUMNS}
@@ -270,6 +298,11 @@ class Hotspots(Projection):
             point = Point(float(r["lat"]), float(r["lng"])) if r["lat"] is not None else None
             found[str(r["grid"])][str(r["id"])] = point
         return found
+
+
+def _minus_window(moment: str) -> str:
+    """WINDOW before a time as the tables store it ("" stays "": from the very start)."""
+    return utc_text(datetime.fromisoformat(moment) - WINDOW) if moment else ""
 
 
 def _point_dict(row: dict[str, Any]) -> dict[str, float] | None:
