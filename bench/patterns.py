@@ -5,8 +5,8 @@ Creates a fresh PostgreSQL database and a staff principal through the CLI, then 
 process (real domain events, LOAD_BATCH aggregates per save, as bench/projections.py does):
 20 grids of 50 places each (one of them the office's own address, all with a point) and
 50,000 concerns raised over the last 120 days (in the log in the order they were raised,
-as a real log is), in every category, 70 % at a place and 30 %
-with only a point near one (so hotspots by place and by cell). Then:
+as a real log is), in every category, 70 % at a place and 30 % with only a point near one
+(so hotspots by place and by cell). Then:
 
 - **detection over the whole log**: `minqing projections rebuild` (every read model in one
   pass), then `minqing projections rebuild hotspots` on its own: the hotspot read model
@@ -133,7 +133,7 @@ class Loader:
         place = rng.choice(self.places[grid])
         point = place.point
         assert point is not None
-        at = self.app.clock() - (timedelta(0) if recent else timedelta(days=rng.uniform(0, DAYS)))
+        at = self.app.clock() - timedelta(days=age_days)
         self.raised += 1
         title, description = rng.choice(TEXTS)
         with_place = rng.random() < 0.7
