@@ -232,7 +232,7 @@ class Hotspots(Projection):
         cut = {k: _minus_window(t) for k, t in keys.items()}
         resume = dict(cut)
         for key, starts, ends in self._hotspots_of(cur, keys):
-            if starts < cut[key]:
+            if key in cut and starts < cut[key]:
                 resume[key] = max(resume[key], ends)
         by_key: dict[Key, list[dict[str, Any]]] = defaultdict(list)
         for row in self._sightings_of(cur, keys, min(cut.values())):

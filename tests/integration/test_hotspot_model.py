@@ -47,7 +47,7 @@ concern_st = st.tuples(
     st.sampled_from(("environment", "dispute")),
     st.one_of(st.none(), st.sampled_from(PLACES)),
     st.one_of(st.none(), st.sampled_from(POINTS)),
-    st.integers(0, 80),  # days
+    st.integers(0, 45),  # days
     st.integers(0, 23),  # hours
 )
 
@@ -57,7 +57,7 @@ def histories(draw: st.DrawFn) -> tuple[History, list[int]]:
     history = History()
     # p-1 is registered (in g-a, not the office); maybe later it becomes the office.
     history.events.append(_place("Place.Registered", "p-1", grid="g-a", point=None, office=False))
-    concerns = draw(st.lists(concern_st, max_size=40))
+    concerns = draw(st.lists(concern_st, min_size=15, max_size=50))
     office_at = draw(st.one_of(st.none(), st.integers(0, len(concerns))))
     for n, (grid, category, place, point, days, hours) in enumerate(concerns):
         if n == office_at:
@@ -190,3 +190,14 @@ def test_a_place_turned_office_takes_its_concerns_out_of_a_hotspot(minqing: Minq
     history.events.append(_office_change())
     history.office = True
     assert folded(minqing, history, [4]) == set() == expected(history)
+
+
+def test_a_new_category_at_a_place_with_a_hotspot_leaves_that_hotspot(minqing: Minqing) -> None:
+    history = History()
+    for n, category in enumerate(["environment"] * 3 + ["dispute"] * 2):
+        c: dict[str, Any] = {"id": f"c-{n}", "grid": "g-b", "category": category}
+        c.update(place="p-0", point=None, at=T0 + timedelta(days=n))
+        history.concerns.append(c)
+        history.events.append(_raised(c))
+    assert folded(minqing, history, [3, 4]) == expected(history)
+    assert len(expected(history)) == 1
