@@ -46,7 +46,7 @@ class FoundHotspot:
     @property
     def id(self) -> UUID:
         """The hotspot's id: its key and window."""
-        return hotspot_id(self.kind, self.where, self.category, self.starts)
+        return hotspot_id(self.grid, self.kind, self.where, self.category, self.starts)
 
 
 class HotspotVerbs(MinqingBase):

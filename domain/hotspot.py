@@ -29,8 +29,10 @@ class Hotspot(Aggregate):
     """A place (or cell) and category the same concerns keep coming from, in one window."""
 
     @staticmethod
-    def create_id(kind: str, where: str, category: str, starts: datetime, **_: Any) -> UUID:
-        return hotspot_id(kind, where, category, starts)
+    def create_id(
+        grid: str, kind: str, where: str, category: str, starts: datetime, **_: Any
+    ) -> UUID:
+        return hotspot_id(grid, kind, where, category, starts)
 
     @event("Detected")
     def __init__(

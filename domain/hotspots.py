@@ -102,10 +102,11 @@ def detect(sightings: Iterable[Sighting]) -> list[Hotspot]:
     return [h for _, h in found]
 
 
-def hotspot_id(kind: str, where: str, category: str, starts: datetime) -> UUID:
-    """The id of the hotspot at `where` (a place id or a cell id) whose window opens at
-    `starts`: the same hotspot keeps its id however often it is detected."""
-    return uuid5(NAMESPACE_URL, f"minqing:hotspot:{kind}:{where}:{category}:{starts.isoformat()}")
+def hotspot_id(grid: str, kind: str, where: str, category: str, starts: datetime) -> UUID:
+    """The id of the grid's hotspot at `where` (a place id or a cell id) whose window opens
+    at `starts`: the same hotspot keeps its id however often it is detected."""
+    key = f"{grid}:{kind}:{where}:{category}:{starts.isoformat()}"
+    return uuid5(NAMESPACE_URL, f"minqing:hotspot:{key}")
 
 
 def proactive_concern_id(hotspot: UUID) -> UUID:

@@ -29,7 +29,7 @@ from domain.geo import Point, cell_of, distance_m
 from domain.hotspots import WINDOW, Hotspot, Sighting, detect, hotspot_id
 from projections.base import Projection, Recorded, Table
 from projections.concerns import utc_text
-from projections.rows import insert_rows, read_rows, write_rows
+from projections.rows import delete_rows, insert_rows, read_rows, write_rows
 
 SIGHTINGS = "minqing_hotspot_sightings"
 PLACES = "minqing_hotspot_places"
@@ -231,9 +231,14 @@ class Hotspots(Projection):
         # where the last of those closed, whichever is later, with no hotspot open there.
         cut = {k: _minus_window(t) for k, t in keys.items()}
         resume = dict(cut)
-        for key, starts, ends in self._hotspots_of(cur, keys):
-            if key in cut and starts < cut[key]:
+        stale = []
+        for ident, key, starts, ends in self._hotspots_of(cur, keys):
+            if key not in cut:
+                continue  # another category (or grid) at the same place or cell
+            if starts < cut[key]:
                 resume[key] = max(resume[key], ends)
+            else:
+                stale.append(ident)
         by_key: dict[Key, list[dict[str, Any]]] = defaultdict(list)
         for row in self._sightings_of(cur, keys, min(cut.values())):
             found = _key_of(row)
@@ -241,11 +246,8 @@ class Hotspots(Projection):
                 by_key[found].append(row)
         offices = self._offices(cur, {k[0] for k in keys})
         table = self.table(HOTSPOTS)
-        cur.executemany(
-            f"DELETE FROM {table} WHERE grid = ? AND kind = ? AND spot = ? AND category = ?"  # noqa: S608
-            " AND starts >= ?",
-            [(*k, cut[k]) for k in sorted(keys)],
-        )
+        # By id: a rebuild's fresh tables have their primary key, not yet their indexes.
+        delete_rows(cur, table, "id", stale)
         rows = []
         for key, seen in by_key.items():
             grid = key[0]
@@ -253,19 +255,20 @@ class Hotspots(Projection):
                 rows.append(_hotspot_row(grid, h))
         insert_rows(cur, table, _HOTSPOT_COLUMNS, rows)
 
-    def _hotspots_of(self, cur: Cursor, keys: Iterable[Key]) -> list[tuple[Key, str, str]]:
+    def _hotspots_of(self, cur: Cursor, keys: Iterable[Key]) -> list[tuple[str, Key, str, str]]:
         spots = sorted({k[2] for k in keys})
         found = []
         for start in range(0, len(spots), _CHUNK):
             chunk = spots[start : start + _CHUNK]
             cur.execute(
-                f"SELECT grid, kind, spot, category, starts, ends FROM {self.table(HOTSPOTS)}"  # noqa: S608
+                f"SELECT id, grid, kind, spot, category, starts, ends"  # noqa: S608
+                f" FROM {self.table(HOTSPOTS)}"
                 f" WHERE spot IN ({', '.join('?' * len(chunk))})",
                 tuple(chunk),
             )
             for r in cur.fetchall():
                 key = (str(r["grid"]), str(r["kind"]), str(r["spot"]), str(r["category"]))
-                found.append((key, str(r["starts"]), str(r["ends"])))
+                found.append((str(r["id"]), key, str(r["starts"]), str(r["ends"])))
         return found
 
     def _sightings_of(self, cur: Cursor, keys: Iterable[Key], since: str) -> list[dict[str, Any]]:
@@ -342,7 +345,7 @@ def _sightings(rows: Iterable[dict[str, Any]], offices: dict[str, Point | None])
 
 def _hotspot_row(grid: str, h: Hotspot) -> dict[str, Any]:
     return {
-        "id": str(hotspot_id(h.kind, h.where, h.category, h.starts)),
+        "id": str(hotspot_id(grid, h.kind, h.where, h.category, h.starts)),
         "grid": grid,
         "kind": h.kind,
         "spot": h.where,
