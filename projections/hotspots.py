@@ -80,11 +80,7 @@ class Hotspots(Projection):
             SIGHTINGS,
             "id TEXT PRIMARY KEY, grid TEXT NOT NULL, category TEXT NOT NULL, place TEXT,"
             " lat DOUBLE PRECISION, lng DOUBLE PRECISION, cell TEXT, raised_at TEXT NOT NULL",
-            {
-                "place": "(place, category, raised_at)",
-                "cell": "(cell, category, raised_at)",
-                "grid": "(grid)",
-            },
+            {"place": "(place, raised_at)", "cell": "(cell, raised_at)", "grid": "(grid)"},
         ),
         Table(
             PLACES,
@@ -276,21 +272,18 @@ class Hotspots(Projection):
         return found
 
     def _sightings_of(self, cur: Cursor, keys: Iterable[Key], since: str) -> list[dict[str, Any]]:
-        # Only the touched (place or cell, category) pairs: a place's other categories are
-        # other keys. A concern counts at its place when it has one, else at its cell.
-        pairs = {
-            kind: sorted({(k[2], k[3]) for k in keys if k[1] == kind}) for kind in ("place", "cell")
-        }
+        places = sorted({k[2] for k in keys if k[1] == "place"})
+        cells = sorted({k[2] for k in keys if k[1] == "cell"})
+        # A concern counts at its place when it has one, else at its cell.
         found: dict[str, dict[str, Any]] = {}
-        for column, more in (("place", ""), ("cell", " AND place IS NULL")):
-            values = pairs[column]
+        for column, values, more in (("place", places, ""), ("cell", cells, " AND place IS NULL")):
+            more += " AND raised_at >= ?"
             for start in range(0, len(values), _CHUNK):
                 chunk = values[start : start + _CHUNK]
                 cur.execute(
                     f"SELECT {', '.join(_SIGHTING_COLUMNS)} FROM {self.table(SIGHTINGS)}"  # noqa: S608
-                    f" WHERE ({column}, category) IN ({', '.join(['(?, ?)'] * len(chunk))})"
-                    f"{more} AND raised_at >= ?",
-                    (*(v for pair in chunk for v in pair), since),
+                    f" WHERE {column} IN ({', '.join('?' * len(chunk))}){more}",
+                    (*chunk, since),
                 )
                 for r in cur.fetchall():
                     found[str(r["id"])] = {c: r[c] for c in _SIGHTING_COLUMNS}
