@@ -157,6 +157,19 @@ def test_the_watcher_records_each_hotspot_once_with_a_proactive_concern(
                 {"id": h["id"], "proactive_concern_id": h["proactive_concern_id"]}
             ]
             assert behind["kind"] == "resident"
+            # Public: Open311 shows the proactive concern without a point.
+            with server.client() as public:
+                shown = c.get(f"/api/v1/concerns/{h['proactive_concern_id']}").json()
+                (row,) = public.get(f"/open311/v2/requests/{shown['reference']}.json").json()
+            assert (row["lat"], row["long"]) == (None, None)
+        # The feed: the hotspot by its cell's id, never the concerns' exact point.
+        _, integrator = server.principal([Role.INTEGRATOR])
+        with server.client(integrator) as reader:
+            feed = reader.get("/api/v1/events", params={"after": 0, "limit": 1000}).json()
+        detected = [e for e in feed["events"] if e["type"] == "org.minqing.hotspot.detected.v1"]
+        assert sorted(e["data"]["where"] for e in detected) == sorted([building, by_cell["cell"]])
+        assert str(SPOT["lat"]) not in str(feed)
+        assert str(NEAR_OFFICE["lat"]) not in str(feed)
         queue = c.get("/api/v1/queues/committee", params={"min_position": events()}).json()
         on_desk = [i["id"] for i in queue["items"] if i["id"] in proactive.values()]
         assert sorted(on_desk) == sorted(proactive.values())
