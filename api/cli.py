@@ -120,8 +120,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     watch = worker.add_parser(
         "deadlines",
-        help="record missed due dates and overdue feedback every MINQING_DEADLINE_CHECK_SECONDS"
-        " until SIGTERM/SIGINT (standby if another instance leads)",
+        help="record missed due dates and overdue feedback (and hotspots, with their proactive"
+        " concern) every MINQING_DEADLINE_CHECK_SECONDS until SIGTERM/SIGINT (standby if"
+        " another instance leads)",
     )
     watch.add_argument("--once", action="store_true", help="sweep once and exit (for cron)")
 

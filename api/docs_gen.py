@@ -136,6 +136,7 @@ MORE_LABELS: Mapping[str, tuple[str, str]] = {
     "Member.FeedbackGiven": ("社区反馈评价", "Community's feedback on a member"),
     "Visit.Recorded": ("记录走访", "Household visit recorded"),
     "Resident.DataErased": ("清除个人信息", "Resident's personal data erased"),
+    "Hotspot.Detected": ("发现热点", "Hotspot detected"),
 }
 
 

@@ -227,6 +227,17 @@ class ConcernOut(BaseModel):
         default_factory=list,
         description="residents who joined (resident_ref, anonymous, channel, from_concern, at)",
     )
+    kind: str = Field(
+        "resident", description="resident, or proactive: raised by the system from a hotspot"
+    )
+    hotspot: str | None = Field(None, description="a proactive concern's hotspot")
+    linked: list[str] = Field(
+        default_factory=list, description="a proactive concern's: the concerns behind it"
+    )
+    hotspots: list[Object] = Field(
+        default_factory=list,
+        description="the recorded hotspots this concern is behind (id, proactive_concern_id)",
+    )
 
 
 class HistoryEvent(BaseModel):

@@ -14,6 +14,7 @@ from __future__ import annotations
 from application.base import Clock
 from application.commands import CommandResult, Idempotency, NewConcern, NewVisit
 from application.commitments import CommitmentCommands
+from application.hotspots import HotspotVerbs
 from application.meetings import MeetingCommands
 from application.members import MemberCommands
 from application.photos import PhotoCommands
@@ -40,6 +41,7 @@ class Minqing(
     PhotoCommands,
     SuspensionVerbs,
     VoidVerbs,
+    HotspotVerbs,
     Views,
 ):
     """Residents' concerns, event-sourced: every command is one atomic save of events."""

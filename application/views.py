@@ -152,6 +152,10 @@ def _concern_data(c: Concern) -> dict[str, Any]:
         "merged_into": plain(c.merged_into),
         "meeting_id": plain(c.meeting_id),
         "residents_count": c.residents_count,
+        # "proactive": raised by the system from a hotspot, with the concerns behind it.
+        "kind": c.kind,
+        "hotspot": plain(c.hotspot),
+        "linked": list(c.linked),
         "cosigners": [
             {
                 "resident_ref": j["resident_ref"],

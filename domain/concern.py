@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate, event
 
@@ -18,6 +18,7 @@ from domain.appeals import AppealCommands
 from domain.concern_commands import Assignment as Assignment
 from domain.concern_commands import ConcernCommands
 from domain.extensions import ExtensionCommands
+from domain.hotspots import proactive_concern_id
 from domain.lifecycle import Facts, Status
 from domain.principal import Actor as Actor
 from domain.supervision import SupervisionCommands
@@ -35,6 +36,11 @@ class Concern(
     Aggregate,
 ):
     """A resident's concern; every change is an event that names who and when."""
+
+    @staticmethod
+    def create_id(hotspot: UUID | None = None) -> UUID:
+        # A proactive concern's id comes from its hotspot's: the second one conflicts.
+        return proactive_concern_id(hotspot) if hotspot is not None else uuid4()
 
     @event("Raised")
     def __init__(
@@ -59,6 +65,11 @@ class Concern(
         # place and location came later: concerns raised before have neither (the default).
         place: UUID | None = None,
         location: dict[str, float] | None = None,
+        # kind, hotspot and linked came with hotspots: a resident's concern (the default), or
+        # a proactive one (主动治理) the system raised from a hotspot and its concerns' ids.
+        kind: str = "resident",
+        hotspot: UUID | None = None,
+        linked: list[str] | None = None,
     ) -> None:
         self.reference = reference
         self.tracking_code = tracking_code
@@ -72,6 +83,9 @@ class Concern(
         self.place = place
         # The exact WGS-84 point (staff only); public outputs show its coarse cell.
         self.location = location
+        self.kind = kind
+        self.hotspot = hotspot
+        self.linked = list(linked or [])
         self.priority_visit = priority_visit
         self.resident_ref = resident_ref
         self.resident_data = resident_data
@@ -122,8 +136,9 @@ class Concern(
 
     @property
     def residents_count(self) -> int:
-        """How many residents raised this matter: whoever raised it and the co-signers."""
-        return 1 + len(self.cosigners)
+        """How many residents raised this matter: whoever raised it and the co-signers (a
+        proactive concern was raised by nobody: only its co-signers count)."""
+        return (0 if self.kind == "proactive" else 1) + len(self.cosigners)
 
     @property
     def facts(self) -> Facts:

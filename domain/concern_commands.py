@@ -102,6 +102,9 @@ class ConcernCommands:
             at=at,
             place=place,
             location=location.as_dict() if location else None,
+            kind="resident",
+            hotspot=None,
+            linked=None,
         )
 
     def add_cosigner(

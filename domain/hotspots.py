@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 WINDOW = timedelta(days=30)
 REPEATED = 3
@@ -99,3 +100,15 @@ def detect(sightings: Iterable[Sighting]) -> list[Hotspot]:
                 found.append((appeared, current))
     found.sort(key=lambda pair: (pair[0], pair[1].where))
     return [h for _, h in found]
+
+
+def hotspot_id(grid: str, kind: str, where: str, category: str, starts: datetime) -> UUID:
+    """The id of the grid's hotspot at `where` (a place id or a cell id) whose window opens
+    at `starts`: the same hotspot keeps its id however often it is detected."""
+    key = f"{grid}:{kind}:{where}:{category}:{starts.isoformat()}"
+    return uuid5(NAMESPACE_URL, f"minqing:hotspot:{key}")
+
+
+def proactive_concern_id(hotspot: UUID) -> UUID:
+    """The id of the proactive concern a hotspot raises (one per hotspot)."""
+    return uuid5(NAMESPACE_URL, f"minqing:hotspot-concern:{hotspot}")

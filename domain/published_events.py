@@ -12,6 +12,7 @@ from typing import Any
 from eventsourcing.utils import get_topic
 
 from domain.concern import Concern
+from domain.hotspot import PROACTIVE_CHANNEL, Hotspot
 from domain.json_schema import (
     BOOLEAN,
     COMMON_FIELDS,
@@ -136,7 +137,7 @@ CONTRACTS: tuple[Contract, ...] = (
             "description": STRING,
             "category": enum(Category),
             "library": enum(Library),
-            "channel": enum(Channel),
+            "channel": enum([*(c.value for c in Channel), PROACTIVE_CHANNEL]),
             "grid": STRING,
             "building": nullable(STRING),
             "resident_ref": {
@@ -145,6 +146,16 @@ CONTRACTS: tuple[Contract, ...] = (
             },
             "anonymous": BOOLEAN,
             "place": nullable(UUID_STRING),
+            "kind": {
+                **enum(("resident", "proactive")),
+                "description": "proactive: raised by the system from a hotspot (主动治理)",
+            },
+            "hotspot": nullable(UUID_STRING),
+            "linked": {
+                "type": ["array", "null"],
+                "items": UUID_STRING,
+                "description": "a proactive concern's: the concerns behind its hotspot",
+            },
         },
         withheld={
             "location": "the exact point the phone gave: staff only (a public output shows at "
@@ -440,6 +451,26 @@ CONTRACTS: tuple[Contract, ...] = (
                 "type": "string",
                 "description": "the pseudonym whose personal data was erased",
             }
+        },
+    ),
+    # A hotspot as recorded: a place id or a cell (never a point), its window and concerns.
+    Contract(
+        _of(Hotspot, "Detected"),
+        {
+            "grid": STRING,
+            "kind": enum(("place", "cell")),
+            "where": {
+                "type": "string",
+                "description": "the place's id, or the public cell's id (size:row:column)",
+            },
+            "category": enum(Category),
+            "starts": DATETIME_STRING,
+            "ends": DATETIME_STRING,
+            "concern_ids": array(UUID_STRING),
+            "count": INTEGER,
+            "days": INTEGER,
+            "high_incidence": BOOLEAN,
+            "proactive_concern_id": UUID_STRING,
         },
     ),
 )

@@ -174,7 +174,8 @@ class Ledger(RowPerAggregate):
                 "extended_count": 0,
                 "version": e.originator_version,
                 "position": recorded.position,
-                "residents": 1,
+                # A proactive concern (from a hotspot) was raised by no resident.
+                "residents": 0 if getattr(e, "kind", "resident") == "proactive" else 1,
                 "suspended_count": 0,
             }
         if row is None:  # an event of a concern whose Raised this table never saw

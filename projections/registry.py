@@ -7,6 +7,7 @@ from projections.commitments import Commitments
 from projections.concern_places import ConcernPlaces
 from projections.concerns import ConcernList
 from projections.event_counts import EventCounts
+from projections.hotspots import Hotspots
 from projections.ledger import Ledger
 from projections.member_points import MemberPoints
 from projections.open311 import Open311Updates
@@ -23,6 +24,7 @@ PROJECTIONS: tuple[type[Projection], ...] = (
     Commitments,
     ConcernPlaces,
     Scorecards,
+    Hotspots,
 )
 
 

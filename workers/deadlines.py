@@ -1,8 +1,9 @@
 """The deadline watcher: records `DeadlineMissed`, `FeedbackOverdue` and `StageMissed` (an
 open stage past its time limit on the work calendar, docs/time-limits.md) when they fall due,
-issues the automatic supervision cards (督办: yellow, then red), and resumes a suspension
-(挂账) at its until date (`Resumed`, automatic). A suspended concern gets none of the facts:
-its clock has stopped.
+issues the automatic supervision cards (督办: yellow, then red), resumes a suspension (挂账) at
+its until date (`Resumed`, automatic) and records the hotspots that appeared (the hotspot
+read model's, with their proactive concern: once each). A suspended concern gets none of the
+facts: its clock has stopped.
 
 Every `interval_seconds` it sweeps: the concern list projection names the concerns that
 still need a fact (a passed due date not yet recorded missed; a resolution whose feedback
@@ -39,6 +40,7 @@ from adapters.outage import Outage, unavailable
 from adapters.service import Leadership, LeadingService
 from adapters.sessions import advisory_key, open_session
 from application.bootstrap import open_minqing
+from application.hotspots import FoundHotspot
 from application.minqing import Minqing
 from application.settings import Settings
 from projections.concerns import (
@@ -49,6 +51,7 @@ from projections.concerns import (
     open_stages,
     suspensions_due,
 )
+from projections.hotspots import unrecorded
 from workers.process import run_service
 
 log = logging.getLogger("minqing.deadlines")
@@ -143,6 +146,7 @@ class DeadlineWatcher(LeadingService):
                 log.info("concern %s: %s", concern_id, kind)
         self._stages(done, now, stop)
         self._cards(done, stop)
+        self._hotspots(done, now, stop)
         return done
 
     def _resumes(self, done: Sweep, now: datetime, stop: threading.Event | None) -> None:
@@ -159,6 +163,35 @@ class DeadlineWatcher(LeadingService):
                 log.exception("resuming the suspension of concern %s failed", concern_id)
                 continue
             done.recorded.update(recorded)
+
+    def _hotspots(self, done: Sweep, now: datetime, stop: threading.Event | None) -> None:
+        # Hotspots whose window is open and not recorded yet (the read model's word), each
+        # recorded once with its proactive concern (decided by the store: docs/patterns.md).
+        for item in unrecorded(self.app.db, now):
+            if stop is not None and stop.is_set():
+                return
+            found = FoundHotspot(
+                grid=item["grid"],
+                kind="place" if "place" in item else "cell",
+                where=item.get("place") or item["cell"],
+                category=item["category"],
+                starts=datetime.fromisoformat(item["starts"]),
+                ends=datetime.fromisoformat(item["ends"]),
+                concern_ids=tuple(item["concern_ids"]),
+                days=item["days"],
+                high_incidence=item["high_incidence"],
+            )
+            try:
+                made = self.app.record_hotspot(found)
+            except Exception as exc:
+                if unavailable(exc):
+                    raise
+                done.failed += 1
+                log.exception("recording hotspot %s failed", item["id"])
+                continue
+            if made is not None:
+                done.recorded["hotspot"] += 1
+                log.info("hotspot %s: proactive concern %s", item["id"], made)
 
     def _cards(self, done: Sweep, stop: threading.Event | None) -> None:
         # Supervision cards (督办): yellow past the yellow threshold, red past the red one,

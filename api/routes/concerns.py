@@ -37,6 +37,7 @@ from domain.principal import Principal
 from domain.residents import ResidentData
 from domain.unreadable import UnreadableEvent
 from domain.vocabulary import Role
+from projections.hotspots import hotspots_of_concern
 
 router = APIRouter(prefix="/api/v1/concerns", tags=["concerns"], responses=errors(401, 403, 503))
 # A command on one concern: unknown, not allowed now, or not the version If-Match names.
@@ -120,6 +121,8 @@ def get_concern(
     # The open stage's clock runs now: a past version shows none.
     past = as_of_version is not None or as_of is not None
     view["stage"] = None if past else app.stage_of(concern)
+    # The hotspots it is behind, each with the proactive concern on the committee's desk.
+    view["hotspots"] = hotspots_of_concern(app.db, str(concern.id))
     return disclosure.disclose(app, principal, concern, view, reveal=reveal, reason=reason)
 
 

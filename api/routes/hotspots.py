@@ -8,15 +8,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from api.dates import Day
-from api.deps import MinqingDep, Out, ProjectionsDep, SettingsDep, caught_up, require
+from api.deps import MinqingDep, Out, ProjectionsDep, caught_up, require
 from api.openapi import answers, errors
 from api.params import MinPosition
 from api.schemas import Page
 from domain.permissions import VIEW_ROLES, check_grid
 from domain.principal import Principal
 from domain.vocabulary import Category
-from projections.concern_places import ConcernPlaces
-from projections.hotspots import HotspotQuery, hotspots
+from projections.hotspots import HotspotQuery, Hotspots, hotspots
 
 router = APIRouter(prefix="/api/v1/hotspots", tags=["hotspots"], responses=errors(401, 403, 503))
 
@@ -24,7 +23,6 @@ router = APIRouter(prefix="/api/v1/hotspots", tags=["hotspots"], responses=error
 @router.get("", **answers(Page))
 def list_hotspots(
     app: MinqingDep,
-    settings: SettingsDep,
     runner: ProjectionsDep,
     principal: Annotated[Principal, require(*VIEW_ROLES)],
     grid: Annotated[str | None, Query(max_length=64)] = None,
@@ -34,12 +32,12 @@ def list_hotspots(
     min_position: MinPosition = None,
 ) -> Out:
     """Hotspots in the caller's grids: at least 3 concerns of a category at one place (or
-    cell) within 30 days, each with its concerns (docs/patterns.md)."""
+    cell) within 30 days, each with its concerns and, once recorded, its proactive concern
+    (docs/patterns.md)."""
     if grid:
         check_grid(principal, grid)
-    if not isinstance(waited := caught_up(runner, ConcernPlaces.name, min_position), int):
+    if not isinstance(waited := caught_up(runner, Hotspots.name, min_position), int):
         return waited
-    offices = {str(p.id): p.location for p in app.list_places() if p.office}
     query = HotspotQuery(
         grid=grid,
         category=category.value if category else None,
@@ -47,7 +45,5 @@ def list_hotspots(
         until=datetime.combine(until, time.max, app.zone) if until else None,
         scope=principal.grids,
     )
-    items: list[dict[str, Any]] = hotspots(
-        app.db, query, cell_m=settings.public_cell_m, offices=offices
-    )
+    items: list[dict[str, Any]] = hotspots(app.db, query)
     return {"items": items}

@@ -26,9 +26,11 @@ import pytest
 from PIL import Image
 
 from adapters.images import check_photo
+from application.hotspots import FoundHotspot
 from application.minqing import Minqing, NewConcern, NewVisit
 from application.residents import erase_personal_data
 from domain import cloudevents
+from domain.geo import Point, cell_of
 from domain.meeting import MeetingKind
 from domain.photos import PhotoKind
 from domain.principal import Principal
@@ -248,8 +250,42 @@ def play(app: Minqing, clock: Clock) -> list[str]:
     )
     app.record_visit(BOSS, visit)
 
+    # Three concerns at one exact point make a hotspot of its cell, recorded with its
+    # proactive concern: the feed shows the cell, never the point.
+    point = Point(30.274123, 120.155317)
+    spotted = [
+        app.raise_concern(
+            BOSS,
+            NewConcern(
+                title="楼道堆放杂物",
+                description="楼道里堆满了纸箱",
+                category=Category.ENVIRONMENT,
+                library=Library.PROBLEM,
+                channel=Channel.VISIT,
+                grid="2",
+                location=point,
+            ),
+        ).id
+        for _ in range(3)
+    ]
+    app.record_hotspot(
+        FoundHotspot(
+            grid="2",
+            kind="cell",
+            where=cell_of(point, 500).id,
+            category=Category.ENVIRONMENT.value,
+            starts=clock.now,
+            ends=clock.now + timedelta(days=30),
+            concern_ids=tuple(spotted),
+            days=1,
+            high_incidence=False,
+        )
+    )
+
     raised = app.get_concern(worked)
     secrets = [
+        "30.274123",
+        "120.155317",
         NAME,
         PHONE,
         ADDRESS,

@@ -24,6 +24,8 @@ from jsonschema import Draft202012Validator
 from domain import cloudevents
 from domain.cloudevents import CONTRACTS, ENVELOPE_FIELDS, contract_for, to_cloudevent
 from domain.concern import Assignment, Concern
+from domain.hotspot import Hotspot, proactive_concern
+from domain.hotspots import proactive_concern_id
 from domain.index import Index
 from domain.meeting import Meeting, MeetingKind
 from domain.member import Member
@@ -300,6 +302,32 @@ def _story() -> Story:
     )
     # The resident's data erased: the record names only the pseudonym.
     erased = Resident(resident_ref=RESIDENT_REF, actor_id="admin", actor_role="admin", at=later)
+    # A hotspot of three concerns at a cell, and its proactive concern on the committee's desk.
+    hotspot = Hotspot(
+        grid="2",
+        kind="cell",
+        where="500m:4690:23807",
+        category=Category.ENVIRONMENT.value,
+        starts=AT,
+        ends=AT + timedelta(days=30),
+        concern_ids=[str(main.id), str(rejected.id), str(deferred.id)],
+        count=3,
+        days=1,
+        high_incidence=False,
+        proactive_concern_id=proactive_concern_id(UUID(int=7)),
+        actor_id="system:hotspots",
+        actor_role=Role.SYSTEM.value,
+        at=later,
+    )
+    proactive = proactive_concern(
+        hotspot,
+        reference="MQ-2026-000099",
+        tracking_code="PROACTIVE999",
+        title="主动治理：楼道杂物",
+        description="同类诉求 3 件",
+        actor=Actor("system:hotspots", Role.SYSTEM),
+        at=later,
+    )
 
     aggregates: list[Any] = [
         member,
@@ -318,6 +346,8 @@ def _story() -> Story:
         erased,
         inquorate,
         late,
+        hotspot,
+        proactive,
         *story_extra,
     ]
     events = [e for a in aggregates for e in a.collect_events()]
@@ -331,7 +361,7 @@ def story() -> Story:
 
 def _event_classes() -> set[type]:
     found = set()
-    for aggregate in (Concern, Meeting, Member, Visit, Resident):
+    for aggregate in (Concern, Meeting, Member, Visit, Resident, Hotspot):
         base = aggregate.Event
         for value in vars(aggregate).values():
             is_event = isinstance(value, type) and issubclass(value, base)

@@ -128,6 +128,7 @@ def test_stored_topics_keep_their_module_paths() -> None:
         "Member": "domain.member:",
         "Visit": "domain.visit:",
         "Resident": "domain.resident_record:",
+        "Hotspot": "domain.hotspot:",
     }
     assert {k: v.split(":")[0] + ":" for k, v in modules_of.items()} == expected
     assert f"{Index.__module__}:{Index.__qualname__}" == "domain.index:Index"

@@ -113,11 +113,7 @@ def hotspot_rows(
     """The hotspots as the API answers them, with each place's name and point."""
     app = minqing(request)
     everywhere = app.list_places()
-    offices = {str(p.id): p.location for p in everywhere if p.office}
-    items = hotspots(
-        app.db, query, cell_m=request.app.state.settings.public_cell_m, offices=offices
-    )
-    return items, {str(p.id): p for p in everywhere}
+    return hotspots(app.db, query), {str(p.id): p for p in everywhere}
 
 
 @router.get("/hotspots")
