@@ -1,5 +1,6 @@
 """What the concern page shows of where a concern is and who raised it: the place's name,
-and the co-signers by pseudonym (never their data), each with the concern it came from."""
+the co-signers by pseudonym (never their data), each with the concern it came from, and the
+hotspot links (a proactive concern's concerns behind it; a concern's proactive items)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from uuid import UUID
 
 from application.minqing import Minqing
 from domain.errors import DomainError
+from projections.hotspots import hotspots_of_concern
 
 
 def place_name(app: Minqing, view: dict[str, Any]) -> str | None:
@@ -35,3 +37,21 @@ def cosigner_rows(app: Minqing, view: dict[str, Any]) -> list[dict[str, Any]]:
         ref = str(c.get("resident_ref") or "")[:8]
         rows.append({**c, "ref": ref, "source": source})
     return rows
+
+
+def _reference(app: Minqing, raw: object) -> dict[str, str]:
+    try:
+        return {"id": str(raw), "reference": app.get_concern(UUID(str(raw))).reference or ""}
+    except (ValueError, DomainError):
+        return {"id": str(raw), "reference": str(raw)}
+
+
+def linked_rows(app: Minqing, view: dict[str, Any]) -> list[dict[str, str]]:
+    """A proactive concern's concerns behind its hotspot, by reference."""
+    return [_reference(app, raw) for raw in view.get("linked") or []]
+
+
+def proactive_rows(app: Minqing, concern_id: str) -> list[dict[str, str]]:
+    """The proactive concerns of the recorded hotspots this concern is behind."""
+    found = hotspots_of_concern(app.db, concern_id)
+    return [_reference(app, h["proactive_concern_id"]) for h in found]

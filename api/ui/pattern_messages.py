@@ -113,6 +113,12 @@ PATTERN_MESSAGES: dict[str, dict[str, str]] = {
         # the concern page
         "concern.residents_count": "反映居民人数",
         "concern.cosigners": "联名居民",
+        "concern.proactive": "主动治理事项：背后的民情",
+        "concern.proactive_help": (
+            "这一事项由热点发现自动登记：同一地点、同一类别的民情反复出现。以下是它背后的民情。"
+        ),
+        "concern.in_hotspot": "所属热点的主动治理事项",
+        "concern.proactive_item": "主动治理：{reference}",
         "concern.cosigner": "{who} · {channel} · {when}",
         "concern.cosigner_anonymous": "匿名居民",
         "concern.cosigner_ref": "居民 {ref}",
@@ -238,6 +244,13 @@ PATTERN_MESSAGES: dict[str, dict[str, str]] = {
         ),
         "concern.residents_count": "Residents who raised it",
         "concern.cosigners": "Co-signers",
+        "concern.proactive": "Proactive item: the concerns behind it",
+        "concern.proactive_help": (
+            "Recorded when a hotspot was found: concerns of one category kept coming back at one"
+            " place. These are the concerns behind it."
+        ),
+        "concern.in_hotspot": "Proactive items of its hotspots",
+        "concern.proactive_item": "Proactive item: {reference}",
         "concern.cosigner": "{who} · {channel} · {when}",
         "concern.cosigner_anonymous": "An anonymous resident",
         "concern.cosigner_ref": "Resident {ref}",

@@ -163,12 +163,17 @@ def test_the_watcher_records_each_hotspot_once_with_a_proactive_concern(
                 shown = c.get(f"/api/v1/concerns/{h['proactive_concern_id']}").json()
                 (row,) = public.get(f"/open311/v2/requests/{shown['reference']}.json").json()
             assert (row["lat"], row["long"]) == (None, None)
-        # The web UI shows the proactive concern's page to the committee's staff.
+        # The web UI shows the proactive concern's page to the committee's staff, with
+        # the concerns behind it linked; a concern behind links its proactive item.
         with signed_in(server, ui_user(server, [Role.STAFF], [grid])) as ui:
             for h in found:
                 page = ui.get(f"/ui/concerns/{h['proactive_concern_id']}")
                 assert page.status_code == 200, page.text
                 assert "主动治理" in page.text
+                for cid in h["concern_ids"]:
+                    assert f'href="/ui/concerns/{cid}"' in page.text
+                behind_page = ui.get(f"/ui/concerns/{h['concern_ids'][0]}").text
+                assert f'href="/ui/concerns/{h["proactive_concern_id"]}"' in behind_page
         # The feed: the hotspot by its cell's id, never the concerns' exact point.
         _, integrator = server.principal([Role.INTEGRATOR])
         with server.client(integrator) as reader:

@@ -134,6 +134,8 @@ def concern_page(
         "photo_kinds": photos.kinds_for(principal, concern),
         "place_name": cosigners.place_name(app, view),
         "cosigners": cosigners.cosigner_rows(app, view),
+        "linked": cosigners.linked_rows(app, view),
+        "proactive": cosigners.proactive_rows(app, str(concern.id)),
     }
     return render(request, "concern.html", context, session=session, status=status, here=here)
 
