@@ -29,6 +29,7 @@ embedded background thread (`MINQING_EMBEDDED_WORKERS`). While the database is u
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ from application.bootstrap import open_minqing
 from application.hotspots import FoundHotspot
 from application.minqing import Minqing
 from application.settings import Settings
+from projections.concerns import TABLE as CONCERN_LIST
 from projections.concerns import (
     WATCH_PAGE,
     card_mark,
@@ -287,6 +289,15 @@ def run_worker(settings: Settings, *, once: bool = False) -> int:
         json_logs.configure()  # one JSON object per line, like `minqing serve`
         one_off = open_minqing(settings)
         try:
+            # The sweep reads the concern list: on a database nobody initialised, say what
+            # to do rather than fail with the driver's "no such table".
+            if not one_off.db.table_exists(CONCERN_LIST):
+                print(
+                    "minqing worker: the read models' tables are missing on this database;"
+                    " run `minqing db init` first",
+                    file=sys.stderr,
+                )
+                return 2
             done = DeadlineWatcher(one_off, config).sweep()
         finally:
             one_off.close()

@@ -100,3 +100,23 @@ def test_the_worker_process_records_each_fact_once_and_stops_on_sigterm(
         assert "deadline watcher stopped" in second_log.read_text()
     finally:
         app.close()
+
+
+def test_a_sweep_once_on_a_database_nobody_initialised_says_what_to_do(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "MINQING_DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}",
+        "MINQING_MASTER_KEY": base64.b64encode(os.urandom(32)).decode(),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "api.cli", "worker", "deadlines", "--once"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "minqing db init" in done.stderr
+    assert "Traceback" not in done.stderr
