@@ -69,7 +69,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         # The runner also creates the read models' tables, so it is made even when the
         # projections run in `minqing worker projections` instead of in this process.
         app.state.projections = ProjectionRunner(app.state.minqing, all_projections())
-        if settings.embedded_workers:
+        # `minqing serve` may feed them from a child process instead (api/feeder.py).
+        if settings.embedded_workers and settings.embedded_projections == "thread":
             app.state.projections.start()
         # Made in any case: it creates the webhook tables and serves /api/v1/webhooks.
         app.state.webhook_dispatcher = embedded_dispatcher(app.state.minqing, settings)
