@@ -94,6 +94,12 @@ class Postgres(Dialect):
     def begin_write(self, cursor: Cursor) -> None:
         """Nothing to do: rows are locked as they are written."""
 
+    def begin_bulk(self, cursor: Cursor) -> None:
+        """Asynchronous commit: the WAL is flushed in the background. Whatever commits
+        after it synchronously (the rebuild's swap) flushes it first, so the rows a
+        swap serves are as durable as ever."""
+        cursor.execute("SET LOCAL synchronous_commit = off")
+
     def begin_snapshot(self, cursor: Cursor) -> None:
         """The default isolation takes a new snapshot per statement: ask for one."""
         cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
