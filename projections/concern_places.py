@@ -68,6 +68,11 @@ class ConcernPlaces(RowPerAggregate):
         "position",
     )
 
+    def warm(self) -> None:
+        """Load the word segmenter's dictionary (about a second): else the first concern
+        raised after the runner starts would wait for it to appear in every read model."""
+        title_and_all_words("", "")
+
     def fold(self, row: Row | None, recorded: Recorded) -> Row | None:
         """A row on Raised; a move of the lifecycle changes its status."""
         e = recorded.event
