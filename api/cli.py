@@ -401,6 +401,9 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int)
     app.close()
     _metrics_directory(workers)
     security.install_log_filter()  # no tracking code in the access log
+    from api.main import FREEZE_ENV  # uvicorn imports it next anyway
+
+    os.environ.setdefault(FREEZE_ENV, "1")  # what start-up made, out of the collector's sight
     feeder = start_feeder(settings)
     try:
         _run_uvicorn(settings, host, port, workers)
