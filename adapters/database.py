@@ -72,6 +72,10 @@ class Dialect(str):
     def begin_write(self, cursor: Cursor) -> None:
         """Start a transaction that will write (SQLite takes its write lock at once)."""
 
+    def begin_bulk(self, cursor: Cursor) -> None:
+        """Make this transaction a bulk load that a crash may lose (a rebuild's fresh
+        tables: a rebuild cut short starts again): its COMMIT need not wait for the disk."""
+
     @abstractmethod
     def begin_snapshot(self, cursor: Cursor) -> None:
         """Start a read-only transaction whose statements all see one moment."""
@@ -129,6 +133,13 @@ class Database:
         with self.recorder.datastore.transaction(commit=True) as c:
             cursor = Cursor(c, self.dialect)
             self.dialect.begin_write(cursor)
+            yield cursor
+
+    @contextmanager
+    def bulk_transaction(self) -> Iterator[Cursor]:
+        """A committed transaction of a bulk load (`Dialect.begin_bulk`)."""
+        with self.transaction() as cursor:
+            self.dialect.begin_bulk(cursor)
             yield cursor
 
     @contextmanager

@@ -94,6 +94,12 @@ class Postgres(Dialect):
     def begin_write(self, cursor: Cursor) -> None:
         """Nothing to do: rows are locked as they are written."""
 
+    def begin_bulk(self, cursor: Cursor) -> None:
+        """Asynchronous commit: the WAL is flushed in the background. Whatever commits
+        after it synchronously (the rebuild's swap) flushes it first, so the rows a
+        swap serves are as durable as ever."""
+        cursor.execute("SET LOCAL synchronous_commit = off")
+
     def begin_snapshot(self, cursor: Cursor) -> None:
         """The default isolation takes a new snapshot per statement: ask for one."""
         cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
@@ -218,11 +224,13 @@ class PostgresRecorder(PostgresApplicationRecorder):
                     try:
                         conn.execute("BEGIN", prepare=False)
                         self._number(conn, pipeline, jobs)
-                        inserts = self._queue_writes(conn, [j for j in jobs if j.pending])
+                        writing, inserted = self._queue_writes(conn, [j for j in jobs if j.pending])
                         conn.execute("COMMIT", prepare=False)
                         pipeline.sync()
-                        for job, cursor in inserts:
-                            job.positions = [r["notification_id"] for r in cursor.fetchall()]
+                        if inserted is not None:
+                            ids = iter([r["notification_id"] for r in inserted.fetchall()])
+                            for job in writing:
+                                job.positions = [next(ids) for _ in job.events]
                     except BaseException as exc:  # raised below, out of the pipeline
                         failed = exc
             except BaseException as exc:  # the pipeline's exit
@@ -259,28 +267,33 @@ class PostgresRecorder(PostgresApplicationRecorder):
             for offset, job in enumerate(group):
                 job.made(last - len(group) + 1 + offset)
 
-    def _queue_writes(self, conn: Any, jobs: list[Job]) -> list[tuple[Job, Any]]:
-        inserts = []
-        if any(job.events for job in jobs):
+    def _queue_writes(self, conn: Any, jobs: list[Job]) -> tuple[list[Job], Any]:
+        """Queue the batch's writes: the events of all jobs in ONE insert (the rows come
+        back in the order sent, so each job's positions are its slice), and the side rows,
+        those of one INSERT statement in one statement; the jobs that write events and
+        the cursor of their insert (None when none does)."""
+        writing = [job for job in jobs if job.events]
+        for job in jobs:
+            if not job.events:
+                job.positions = []
+        inserted = None
+        if writing:
             for statement in self.lock_table_statements:
                 conn.execute(statement, prepare=False)
             notify = sql.SQL("NOTIFY {0}").format(sql.Identifier(self.channel_name))
             conn.execute(notify, prepare=False)
-        for job in jobs:
-            if job.events:
-                cursor = conn.cursor()
-                cursor.execute(self.insert_events_statement, (self._composite(job),), prepare=False)
-                inserts.append((job, cursor))
-            else:
-                job.positions = []
+            inserted = conn.cursor()
+            rows = [row for job in writing for row in self._composite(job)]
+            inserted.execute(self.insert_events_statement, (rows,), prepare=False)
         # Nothing in a batch is prepared: psycopg counts a PREPARE queued in a pipeline as
         # done, and when a statement before it fails (a lost race, a lock timeout)
         # PostgreSQL skips it, so the next save on this connection would fail, "prepared
-        # statement … does not exist" (the fault drill, docs/performance.md).
-        for job in jobs:
-            for statement, params in side_tables.statements(job.side_rows):
-                conn.execute(_to_pg(statement), params, prepare=False)
-        return inserts
+        # statement … does not exist" (the fault drill, docs/performance.md). Unprepared,
+        # each statement is parsed and planned: hence one per kind of row, not one per row.
+        side = (s for job in jobs for s in side_tables.statements(job.side_rows))
+        for statement, params in side_tables.coalesced(side):
+            conn.execute(_to_pg(statement), params, prepare=False)
+        return writing, inserted
 
     def _composite(self, job: Job) -> list[Any]:
         return [

@@ -9,6 +9,8 @@ processes that start together never race on CREATE TABLE.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from adapters.access_log import SqlAccessLog, ensure_tables
@@ -147,6 +149,40 @@ def statements(rows: Any) -> list[tuple[str, tuple[Any, ...]]]:
                 )
             )
     return found
+
+
+def coalesced(
+    statements: Iterable[tuple[str, tuple[Any, ...]]],
+) -> Iterator[tuple[str, tuple[Any, ...]]]:
+    """`statements` with each run of plain `INSERT … VALUES (?, …)` rows (no ON CONFLICT,
+    nothing after the values) merged into one multi-row INSERT per statement; any other
+    statement keeps its place, the rows inserted before it written before it."""
+    runs: dict[str, list[tuple[Any, ...]]] = {}
+
+    def flush() -> Iterator[tuple[str, tuple[Any, ...]]]:
+        for text, rows in runs.items():
+            head, values = text.rsplit(" VALUES ", 1)
+            # Far below PostgreSQL's 65,535 parameters a statement.
+            for start in range(0, len(rows), COALESCED_ROWS):
+                chunk = rows[start : start + COALESCED_ROWS]
+                yield (
+                    f"{head} VALUES {', '.join([values] * len(chunk))}",
+                    tuple(v for row in chunk for v in row),
+                )
+        runs.clear()
+
+    for text, params in statements:
+        if _PLAIN_INSERT.fullmatch(text):
+            runs.setdefault(text, []).append(params)
+        else:
+            yield from flush()
+            yield text, params
+    yield from flush()
+
+
+COALESCED_ROWS = 1000
+# `INSERT INTO t (a, b) VALUES (?, ?)` and nothing else: rows that may share one statement.
+_PLAIN_INSERT = re.compile(r"INSERT INTO \w+ \([\w, ]+\) VALUES \((\?, )*\?\)")
 
 
 # Take `?` numbers of the counter named `?` at once; the last one taken comes back.

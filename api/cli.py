@@ -19,6 +19,7 @@ from adapters import json_logs, store
 from adapters.instruments import MULTIPROC_ENV
 from adapters.outage import Outage, reason, unavailable
 from api import audit_cli, calendar_cli, places_cli, security
+from api.feeder import start_feeder
 from application.bootstrap import open_minqing, open_when_ready
 from application.minqing import Minqing
 from application.settings import Settings
@@ -378,8 +379,6 @@ def _retry(runner: ProjectionRunner, name: str) -> int:
 
 
 def _serve(settings: Settings, host: str | None, port: int | None, workers: int) -> int:
-    import uvicorn
-
     # JSON log lines from the first: waiting for the database, the first start's admin.
     logging.config.dictConfig(json_logs.log_config())
     # Open once before serving, so a bad configuration fails here with its message, and a
@@ -403,6 +402,21 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int)
     app.close()
     _metrics_directory(workers)
     security.install_log_filter()  # no tracking code in the access log
+    from api.main import FREEZE_ENV  # uvicorn imports it next anyway
+
+    os.environ.setdefault(FREEZE_ENV, "1")  # what start-up made, out of the collector's sight
+    feeder = start_feeder(settings)
+    try:
+        _run_uvicorn(settings, host, port, workers)
+    finally:
+        if feeder is not None:
+            feeder.stop()
+    return 0
+
+
+def _run_uvicorn(settings: Settings, host: str | None, port: int | None, workers: int) -> None:
+    import uvicorn
+
     uvicorn.run(
         "api.main:create_app",
         factory=True,
@@ -420,7 +434,6 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int)
         # uvicorn's own handling would trust any local process.
         proxy_headers=False,
     )
-    return 0
 
 
 def _metrics_directory(workers: int) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -38,6 +39,11 @@ class Settings(BaseSettings):
     # the default on PostgreSQL too); false in production, where `minqing worker
     # projections` runs them instead.
     embedded_workers: bool = True
+    # Where the embedded read models are fed: `thread`, a thread of the API process, or
+    # `process`, a child process (`minqing worker projections`) that `minqing serve` starts
+    # and stops, so the folds do not share the commands' interpreter. `minqing serve` uses
+    # `process` unless this is set; an app made by `create_app` alone (tests) uses `thread`.
+    embedded_projections: Literal["thread", "process"] = "thread"
     # Integrators: the CloudEvents `source` of every published event.
     event_source: str = "urn:minqing:community"
     # The address clients reach this service at (behind any proxy): CloudEvents'

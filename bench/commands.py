@@ -9,16 +9,17 @@ time with the same number of clients (16 by default):
 2. peer: a minimal FastAPI + eventsourcing service written the obvious way (bench/peer.py,
    eventsourcing's PostgreSQL module with default settings), served by uvicorn in its own
    process; `POST /concerns`;
-3. embedded: `minqing serve` with default settings (the read models in a thread of the API
-   process, as `make run`); `POST /api/v1/concerns`;
+3. embedded: `minqing serve` with default settings (the read models in the child process it
+   starts, as `make run`); `POST /api/v1/concerns`;
 4. production: `minqing serve` with MINQING_EMBEDDED_WORKERS=false and `minqing worker
    projections` as a separate process; `POST /api/v1/concerns`.
 
 The HTTP phases are driven by wrk (bench/wrk.py, bench/commands.lua) with N keep-alive
 connections, each request one command. It prints commands/s, p50/p99 latency, the ratio to
-the ceiling, errors, the server's CPU and other processes' CPU (the noise) per phase, and
-whether the targets are met; drops its databases and stops by itself. Figures only; nothing
-here is asserted. The exit status is non-zero only if requests or inserts failed.
+the ceiling, errors, the server's CPU (with its child processes') and other processes' CPU
+(the noise) per phase, and whether the targets are met; drops its databases and stops by
+itself. Figures only; nothing here is asserted. The exit status is non-zero only if
+requests or inserts failed.
 
     .venv/bin/python bench/commands.py --seconds 20
     .venv/bin/python bench/commands.py --phases ceiling,production --seconds 10

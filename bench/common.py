@@ -266,13 +266,17 @@ class Process:
         )
 
     def cpu_seconds(self) -> float:
-        """User + system CPU time the process has used so far (Linux /proc; 0 elsewhere)."""
-        try:
-            fields = Path(f"/proc/{self._proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return 0.0
-        # Fields 14 and 15 of stat(5), counted from the state (field 3) here.
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """User + system CPU time the process and its live descendants have used so far
+        (uvicorn's worker processes, `minqing serve`'s read-model process; Linux /proc; 0
+        elsewhere)."""
+        machine = _processes()
+        tree = {self._proc.pid}
+        grew = True
+        while grew:
+            more = {pid for pid, (ppid, _, _) in machine.items() if ppid in tree} - tree
+            tree |= more
+            grew = bool(more)
+        return sum(machine[pid][2] for pid in tree if pid in machine)
 
     def running(self) -> bool:
         return self._proc.poll() is None

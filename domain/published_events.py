@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from eventsourcing.utils import get_topic
@@ -50,7 +51,8 @@ JSON_SCHEMA = "https://json-schema.org/draft/2020-12/schema"
 
 @dataclass(frozen=True)
 class Contract:
-    """How one event class is published: its type, its data fields and what is withheld."""
+    """How one event class is published: its type, its data fields and what is withheld.
+    (Its names are cached: the feed asks them of every event it sends.)"""
 
     event_class: type
     fields: Mapping[str, dict[str, Any]]
@@ -59,27 +61,27 @@ class Contract:
     secret_ballot_fields: frozenset[str] = frozenset()
     version: int = 1
 
-    @property
+    @cached_property
     def aggregate(self) -> str:
         """`concern`, `meeting`, `member`, `visit` or `resident`: the aggregate, lower case."""
         return self.event_class.__qualname__.split(".")[0].lower()
 
-    @property
+    @cached_property
     def name(self) -> str:
         """The event class in snake case: `Raised` -> `raised`, `VoteCast` -> `vote_cast`."""
         return _snake(self.event_class.__name__)
 
-    @property
+    @cached_property
     def type(self) -> str:
         """The CloudEvents `type`, e.g. `org.minqing.meeting.vote_cast.v1`."""
         return f"{TYPE_PREFIX}.{self.aggregate}.{self.name}.v{self.version}"
 
-    @property
+    @cached_property
     def topic(self) -> str:
         """The topic the event log stores for this class."""
         return get_topic(self.event_class)
 
-    @property
+    @cached_property
     def schema_path(self) -> str:
         """Where this service serves the JSON Schema of `data` (a path)."""
         return SCHEMA_PATH + self.type

@@ -103,6 +103,10 @@ class Projection(ABC):
         """The physical name of one of this projection's tables."""
         return name + self.suffix
 
+    def warm(self) -> None:  # noqa: B027 - a hook; most read models need nothing
+        """Load what folding needs before the first event asks for it (a runner that is
+        about to follow the log calls it, so no command waits for the loading)."""
+
     @abstractmethod
     def apply(self, cur: Cursor, recorded: Recorded) -> None:
         """Write what one event changes; runs inside the batch's transaction."""

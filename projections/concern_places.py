@@ -18,7 +18,7 @@ from domain.lifecycle import TERMINAL, Status
 from projections.concerns import CONCERN_TOPICS, utc_text
 from projections.rows import Row, RowPerAggregate
 from projections.runner import Recorded, Table
-from projections.text_match import score, words
+from projections.text_match import score, title_and_all_words
 
 TABLE = "minqing_concern_places"
 # Suggestions: at most this many, at least this alike, within this distance and this age.
@@ -68,10 +68,16 @@ class ConcernPlaces(RowPerAggregate):
         "position",
     )
 
+    def warm(self) -> None:
+        """Load the word segmenter's dictionary (about a second): else the first concern
+        raised after the runner starts would wait for it to appear in every read model."""
+        title_and_all_words("", "")
+
     def fold(self, row: Row | None, recorded: Recorded) -> Row | None:
         """A row on Raised; a move of the lifecycle changes its status."""
         e = recorded.event
         if type(e).__name__ == "Raised":
+            title_words, all_words = title_and_all_words(e.title, e.description)
             location = getattr(e, "location", None) or {}
             place = getattr(e, "place", None)
             return {
@@ -85,8 +91,8 @@ class ConcernPlaces(RowPerAggregate):
                 "lng": location.get("lng"),
                 "status": Status.INTAKE.value,
                 "raised_at": utc_text(e.at),
-                "title_words": words(e.title),
-                "words": words(f"{e.title} {e.description}"),
+                "title_words": title_words,
+                "words": all_words,
                 "position": recorded.position,
             }
         if row is None or not hasattr(e, "status"):
@@ -142,8 +148,7 @@ def similar(db: Database, query: SimilarQuery, now: datetime) -> list[dict[str, 
         f" FROM {TABLE} WHERE {' AND '.join(where)}",
         tuple(params),
     )
-    mine_title = words(query.title)
-    mine_all = words(f"{query.title} {query.description}")
+    mine_title, mine_all = title_and_all_words(query.title, query.description)
     found = []
     for r in rows:
         distance = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -88,6 +89,9 @@ def card_mark(stage_since: str, grade: str) -> str:
     return f"{stage_since}|{grade}"
 
 
+# Cached: the read models fed together each ask for the same event's time (the ledger
+# twice, the concern list, achievements, open311 updates, concern places): one conversion.
+@functools.lru_cache(maxsize=1024)
 def utc_text(moment: datetime) -> str:
     """A time as fixed-width UTC text, so text order is time order on both databases."""
     # isoformat, not strftime: the same text (years 1000-9999), in half the time.

@@ -146,7 +146,8 @@ class Rebuild:
                 batch, position = self.runner._read(
                     self.topics, position, head, self.runner.rebuild_batch_size
                 )
-                with self.db.transaction() as cur:
+                # Lost in a crash, the fresh tables are dropped: no need to wait for disk.
+                with self.db.bulk_transaction() as cur:
                     self._apply(cur, self.runner._recorded(batch))
         return position
 

@@ -373,6 +373,8 @@ class ProjectionRunner(Service):
 
     def run(self, stop: threading.Event) -> None:
         """Feed the projections until `stop` is set; the batch in hand is finished first."""
+        for p in self.projections:
+            p.warm()
         session = open_session(self.app, self.outage, on_lost=self.leadership.lost)
         # PostgreSQL wakes on NOTIFY, so its wait can be long; SQLite is polled.
         idle = (

@@ -80,16 +80,26 @@ def _load() -> None:
 
 def words(text: str) -> str:
     """The text's words, normalised, deduplicated and sorted, joined by spaces."""
+    return " ".join(sorted(_word_set(text)))
+
+
+def title_and_all_words(title: str, description: str) -> tuple[str, str]:
+    """`words(title)` and `words(f"{title} {description}")`, the title cut only once: a
+    space always ends a segment, so the whole text's words are the two parts' together."""
+    in_title = _word_set(title)
+    return " ".join(sorted(in_title)), " ".join(sorted(in_title | _word_set(description)))
+
+
+def _word_set(text: str) -> set[str]:
     if not _loaded:
         _load()
     clean = unicodedata.normalize("NFKC", text).lower().translate(_DIGITS)
-    found = {
+    return {
         w.strip()
         # Without HMM: only dictionary words, so the same text always cuts the same way.
         for w in jieba.lcut(clean, HMM=False)
         if w.strip() and w.strip() not in _STOP and any(c.isalnum() for c in w)
     }
-    return " ".join(sorted(found))
 
 
 def score(title_words: str, all_words: str, other_title: str, other_all: str) -> float:

@@ -4,7 +4,6 @@ production shape; `minqing serve` runs them in a thread with `MINQING_EMBEDDED_W
 from __future__ import annotations
 
 import logging
-import sys
 
 from adapters.availability import unavailable
 from application.settings import Settings
@@ -25,8 +24,10 @@ def run_worker(settings: Settings, batch_size: int) -> int:
         log.info("feeding %s on %s (%s)", names, runner.db.dialect, how)
 
     def stopped(runner: ProjectionRunner) -> None:
+        # Log lines, not prints: under `minqing serve` this process shares the server's
+        # stderr, where every line is one JSON object (api/feeder.py).
         for s in _final_status(runner):
-            print(f"minqing worker: {s.name} stopped at position {s.position}", file=sys.stderr)
+            log.info("projection %s stopped at position %d", s.name, s.position)
 
     return run_service(
         "projection runner",

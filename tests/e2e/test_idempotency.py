@@ -149,7 +149,10 @@ def test_concurrent_retries_with_one_key_record_one_concern(
     assert len(answers) == 6
     assert len(set(answers)) == 1, answers
     assert answers[0][0] == 201
-    assert shared_server.event_count() - before == per_concern
+    # Counted, not read off the head: on PostgreSQL a batch that failed on the duplicate
+    # key burned positions for all its members (adapters/writer.py), so the head moves on.
+    added = shared_server.app.recorder.select_notifications(before, 1000, inclusive_of_start=False)
+    assert len(added) == per_concern
 
 
 def test_registering_a_member_twice_with_one_key_registers_one_member(

@@ -29,7 +29,7 @@ from domain.voting import Choice
 from projections.registry import all_projections, names
 from projections.runner import POSITIONS_TABLE, Projection, ProjectionRunner, Recorded, Table
 from tests.integration import test_projections
-from tests.integration.support import draft, is_postgres, open_app, raw_connection
+from tests.integration.support import STAFF, draft, is_postgres, open_app, raw_connection
 from tests.integration.test_projections import (
     BOSS,
     Office,
@@ -344,3 +344,32 @@ def test_the_live_runner_reads_the_log_once_per_round_for_projections_at_one_pos
     assert all(s.lag == 0 for s in runner.status())
     assert_list_is_the_fold(minqing)
     assert counted(minqing) == log_counts(minqing)
+
+
+def test_a_rebuilds_batches_do_not_wait_for_the_disk_but_its_swap_does(
+    database_url: str, master_key: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A rebuild cut short by a crash starts again, so its batches commit asynchronously;
+    # the swap commits as every other transaction does, flushing them with it.
+    if not is_postgres(database_url):
+        pytest.skip("synchronous_commit is PostgreSQL's")
+    app = open_app(database_url, master_key)
+    try:
+        app.raise_concern(STAFF, draft())
+        runner = ProjectionRunner(app, all_projections())
+        seen: list[str] = []
+        original = runner.db.transaction
+
+        @contextlib.contextmanager
+        def watched() -> Any:
+            with original() as cur:
+                yield cur
+                cur.execute("SHOW synchronous_commit")
+                seen.append(str(cur.fetchone()["synchronous_commit"]))
+
+        monkeypatch.setattr(runner.db, "transaction", watched)
+        runner.rebuild_all()
+        assert "off" in seen  # the batches
+        assert seen[-1] == "on"  # the swap
+    finally:
+        app.close()

@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID, uuid5
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from domain import cloudevents
@@ -550,3 +552,13 @@ def test_the_choice_is_optional_only_in_the_vote_schema() -> None:
         schema = contract.schema()
         if contract.type != "org.minqing.meeting.vote_cast.v1":
             assert set(schema["required"]) == set(schema["properties"]), contract.type
+
+
+@settings(max_examples=300, deadline=None)
+@given(originator_id=st.uuids(), version=st.integers(min_value=1, max_value=10**12))
+def test_an_events_id_is_the_uuid5_of_its_aggregate_and_version(
+    originator_id: UUID, version: int
+) -> None:
+    # Integrators dedupe by `id` (and webhooks send it as webhook-id): it must never change.
+    expected = uuid5(uuid5(NAMESPACE_URL, "urn:minqing:cloudevents"), f"{originator_id}:{version}")
+    assert cloudevents.event_id(originator_id, version) == str(expected)
