@@ -14,20 +14,10 @@ from typing import TYPE_CHECKING
 from domain.errors import Conflict, Invalid
 from domain.lifecycle import Status
 from domain.principal import Actor
+from domain.text import filled
 
 if TYPE_CHECKING:
     from domain.concern import Concern
-
-TEXT_MAX = 2000
-
-
-def _text(field: str, value: str | None) -> str:
-    text = (value or "").strip()
-    if not text:
-        raise Invalid([(field, "is required and must not be blank")])
-    if len(text) > TEXT_MAX:
-        raise Invalid([(field, f"must be at most {TEXT_MAX} characters")])
-    return text
 
 
 class AppealCommands:
@@ -59,7 +49,7 @@ class AppealCommands:
         if stage not in self.overdue_stages():
             names = ", ".join(self.overdue_stages()) or "none"
             raise Invalid([("stage", f"must be a stage recorded overdue ({names})")])
-        self._appeal_lodged(stage, _text("reason", reason), actor.id, actor.role.value, at)
+        self._appeal_lodged(stage, filled("reason", reason), actor.id, actor.role.value, at)
 
     def decide_appeal(
         self: Concern, actor: Actor, approved: bool, reason: str, at: datetime
@@ -68,5 +58,5 @@ class AppealCommands:
         if self.appeal is None or self.appeal.get("approved") is not None:
             raise Conflict("no appeal waits for a decision", "no_appeal")
         self._appeal_decided(
-            self.appeal["stage"], approved, _text("reason", reason), actor.id, actor.role.value, at
+            self.appeal["stage"], approved, filled("reason", reason), actor.id, actor.role.value, at
         )

@@ -19,6 +19,7 @@ from domain.geo import Point
 from domain.lifecycle import TERMINAL, Action, Facts, Status, next_status
 from domain.photos import CAPTION_MAX, MAX_PHOTOS, PhotoFacts, PhotoKind
 from domain.principal import Actor
+from domain.text import filled
 from domain.vocabulary import (
     Category,
     Channel,
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
 COSIGN_CLOSED = frozenset({*TERMINAL, Status.RESOLVED})
 TITLE_MAX = 200
 DESCRIPTION_MAX = 5000
-TEXT_MAX = 2000
 
 
 @dataclass(frozen=True)
@@ -45,15 +45,6 @@ class Assignment:
     owner: UUID
     duty_role: DutyRole
     due_on: date
-
-
-def _text(field: str, value: str | None, *, required: bool, limit: int = TEXT_MAX) -> str:
-    text = (value or "").strip()
-    if required and not text:
-        raise Invalid([(field, "is required and must not be blank")])
-    if len(text) > limit:
-        raise Invalid([(field, f"must be at most {limit} characters")])
-    return text
 
 
 class ConcernCommands:
@@ -86,13 +77,13 @@ class ConcernCommands:
         return cls(
             reference=reference,
             tracking_code=tracking_code,
-            title=_text("title", title, required=True, limit=TITLE_MAX),
-            description=_text("description", description, required=True, limit=DESCRIPTION_MAX),
+            title=filled("title", title, required=True, limit=TITLE_MAX),
+            description=filled("description", description, required=True, limit=DESCRIPTION_MAX),
             category=category.value,
             library=library.value,
             channel=channel.value,
-            grid=_text("grid", grid, required=True, limit=64),
-            building=_text("building", building, required=False, limit=64) or None,
+            grid=filled("grid", grid, required=True, limit=64),
+            building=filled("building", building, required=False, limit=64) or None,
             priority_visit=priority_visit.value if priority_visit else None,
             resident_ref=resident_ref,
             resident_data=resident_data,
@@ -155,7 +146,7 @@ class ConcernCommands:
     def refer(self: Concern, actor: Actor, note: str | None, at: datetime) -> None:
         """Refer the concern to the branch committee."""
         to = self._to(Action.REFER)
-        self._referred(to, _text("note", note, required=False), actor.id, actor.role.value, at)
+        self._referred(to, filled("note", note, required=False), actor.id, actor.role.value, at)
 
     def handle_now(
         self: Concern, actor: Actor, assignment: Assignment, note: str | None, at: datetime
@@ -168,7 +159,7 @@ class ConcernCommands:
             assignment.owner,
             assignment.duty_role.value,
             assignment.due_on,
-            _text("note", note, required=False),
+            filled("note", note, required=False),
             actor.id,
             actor.role.value,
             at,
@@ -177,19 +168,19 @@ class ConcernCommands:
     def decline(self: Concern, actor: Actor, reason: str, at: datetime) -> None:
         """Decline explicitly (明确拒办), with the reason the resident will be told."""
         to = self._to(Action.DECLINE)
-        self._declined(to, _text("reason", reason, required=True), actor.id, actor.role.value, at)
+        self._declined(to, filled("reason", reason, required=True), actor.id, actor.role.value, at)
 
     def merge_into(self: Concern, actor: Actor, into: UUID, note: str | None, at: datetime) -> None:
         """Close this concern as a duplicate of another open concern."""
         to = self._to(Action.MERGE_INTO)
         if into == self.id:
             raise Invalid([("into", "a concern cannot be merged into itself")])
-        self._merged(to, into, _text("note", note, required=False), actor.id, actor.role.value, at)
+        self._merged(to, into, filled("note", note, required=False), actor.id, actor.role.value, at)
 
     def withdraw(self: Concern, actor: Actor, reason: str, at: datetime) -> None:
         """Withdraw at the resident's request."""
         to = self._to(Action.WITHDRAW)
-        self._withdrawn(to, _text("reason", reason, required=True), actor.id, actor.role.value, at)
+        self._withdrawn(to, filled("reason", reason, required=True), actor.id, actor.role.value, at)
 
     def assign(
         self: Concern, actor: Actor, assignment: Assignment, note: str | None, at: datetime
@@ -202,7 +193,7 @@ class ConcernCommands:
             assignment.owner,
             assignment.duty_role.value,
             assignment.due_on,
-            _text("note", note, required=False),
+            filled("note", note, required=False),
             actor.id,
             actor.role.value,
             at,
@@ -238,14 +229,14 @@ class ConcernCommands:
         """Send the concern back to intake, saying what is missing."""
         to = self._to(Action.RETURN_FOR_INFO)
         self._returned_for_info(
-            to, _text("missing", missing, required=True), actor.id, actor.role.value, at
+            to, filled("missing", missing, required=True), actor.id, actor.role.value, at
         )
 
     def record_progress(self: Concern, actor: Actor, note: str, at: datetime) -> None:
         """Record what the owner has done so far."""
         to = self._to(Action.RECORD_PROGRESS)
         self._progress_recorded(
-            to, _text("note", note, required=True), actor.id, actor.role.value, at
+            to, filled("note", note, required=True), actor.id, actor.role.value, at
         )
 
     def extend_deadline(
@@ -253,7 +244,7 @@ class ConcernCommands:
     ) -> None:
         """Move the due date later; every earlier due date stays in the history."""
         to = self._to(Action.EXTEND_DEADLINE)
-        text = _text("reason", reason, required=True)
+        text = filled("reason", reason, required=True)
         if self.due_on is not None and due_on <= self.due_on:
             raise Invalid([("due_on", f"must be later than the current due date {self.due_on}")])
         self._check_due(due_on, at)
@@ -264,7 +255,7 @@ class ConcernCommands:
     ) -> None:
         """Give the work to another member."""
         to = self._to(Action.REASSIGN)
-        text = _text("reason", reason, required=True)
+        text = filled("reason", reason, required=True)
         if owner == self.owner and duty_role.value == self.duty_role:
             raise Invalid([("owner", "is already the owner in that duty role")])
         self._reassigned(
@@ -274,14 +265,14 @@ class ConcernCommands:
     def send_back(self: Concern, actor: Actor, reason: str, at: datetime) -> None:
         """Hand the concern back to the committee (退回): not the owner's to do."""
         to = self._to(Action.SEND_BACK)
-        self._sent_back(to, _text("reason", reason, required=True), actor.id, actor.role.value, at)
+        self._sent_back(to, filled("reason", reason, required=True), actor.id, actor.role.value, at)
 
     def resolve(self: Concern, actor: Actor, summary: str, at: datetime) -> None:
         """Record what was done; the feedback clock starts."""
         to = self._to(Action.RESOLVE)
         on_time = self.due_on is None or at.date() <= self.due_on
         self._resolved(
-            to, _text("summary", summary, required=True), on_time, actor.id, actor.role.value, at
+            to, filled("summary", summary, required=True), on_time, actor.id, actor.role.value, at
         )
 
     def record_feedback(
@@ -296,7 +287,7 @@ class ConcernCommands:
         reopens = (not solved) or satisfaction == Satisfaction.DISSATISFIED
         facts = replace(self.facts, reopens=reopens)
         to = self._to(Action.RECORD_FEEDBACK, facts)
-        text = _text("comment", comment, required=False)
+        text = filled("comment", comment, required=False)
         self._feedback_recorded(
             Status.RESOLVED.value,
             solved,
@@ -313,7 +304,7 @@ class ConcernCommands:
     def reopen(self: Concern, actor: Actor, reason: str, at: datetime) -> None:
         """Start a new round of work; the earlier round stays in the history."""
         to = self._to(Action.REOPEN)
-        text = _text("reason", reason, required=True)
+        text = filled("reason", reason, required=True)
         self._reopened(to, text, False, actor.id, actor.role.value, at)
 
     # -- the commitment (承诺): milestones and writing off ----------------------------------
@@ -323,7 +314,7 @@ class ConcernCommands:
     ) -> None:
         """Add a milestone (承诺节点) to the work: what is to be done by when."""
         to = self._to(Action.ADD_MILESTONE)
-        text = _text("title", title, required=True, limit=TITLE_MAX)
+        text = filled("title", title, required=True, limit=TITLE_MAX)
         self._check_due(due_on, at)
         self._milestone_added(to, milestone_id, text, due_on, actor.id, actor.role.value, at)
 
@@ -337,13 +328,13 @@ class ConcernCommands:
             raise NotFound("milestone", milestone_id)
         if found["done_at"] is not None:
             raise Invalid([("milestone_id", "the milestone is already done")])
-        text = _text("note", note, required=False)
+        text = filled("note", note, required=False)
         self._milestone_done(to, milestone_id, text, actor.id, actor.role.value, at)
 
     def write_off(self: Concern, actor: Actor, note: str | None, at: datetime) -> None:
         """Write the fulfilled commitment off the public board (注销)."""
         to = self._to(Action.WRITE_OFF)
-        self._written_off(to, _text("note", note, required=False), actor.id, actor.role.value, at)
+        self._written_off(to, filled("note", note, required=False), actor.id, actor.role.value, at)
 
     # -- facts the deadline watcher records; they change no status ----------------------
 
@@ -371,7 +362,7 @@ class ConcernCommands:
             width=photo.width,
             height=photo.height,
             size=photo.size,
-            caption=_text("caption", caption, required=False, limit=CAPTION_MAX) or None,
+            caption=filled("caption", caption, required=False, limit=CAPTION_MAX) or None,
             publishable=publishable,
             shows_resident=shows_resident,
             round=self.round,

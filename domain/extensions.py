@@ -12,25 +12,16 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from domain.errors import Conflict, Invalid
+from domain.errors import Conflict
 from domain.lifecycle import Status
 from domain.principal import Actor
+from domain.text import filled
 
 if TYPE_CHECKING:
     from domain.concern import Concern
 
 # The default cap; the application passes MINQING_EXTENSION_CAP (domain stays pure).
 EXTENSION_CAP = 2
-TEXT_MAX = 2000
-
-
-def _reason(value: str | None) -> str:
-    text = (value or "").strip()
-    if not text:
-        raise Invalid([("reason", "is required and must not be blank")])
-    if len(text) > TEXT_MAX:
-        raise Invalid([("reason", f"must be at most {TEXT_MAX} characters")])
-    return text
 
 
 class ExtensionCommands:
@@ -78,10 +69,12 @@ class ExtensionCommands:
         self.check_extension(at, cap)
         if self.extension_request is not None:
             raise Conflict("an extension request already waits for the committee", "pending")
-        self._extension_requested(_reason(reason), self.due_on, actor.id, actor.role.value, at)
+        self._extension_requested(
+            filled("reason", reason), self.due_on, actor.id, actor.role.value, at
+        )
 
     def refuse_extension(self: Concern, actor: Actor, reason: str, at: datetime) -> None:
         """The committee refuses the waiting request, with a reason."""
         if self.extension_request is None:
             raise Conflict("no extension request waits for an answer", "no_request")
-        self._extension_refused(_reason(reason), actor.id, actor.role.value, at)
+        self._extension_refused(filled("reason", reason), actor.id, actor.role.value, at)

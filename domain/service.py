@@ -12,10 +12,10 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import Conflict, Invalid
+from domain.text import TEXT_MAX, filled
 from domain.vocabulary import Labelled
 
 NAME_MAX = 100
-TEXT_MAX = 2000
 SEATS_MAX = 500
 HOURS_MAX = 24
 
@@ -64,15 +64,6 @@ class Period:
         return self.first <= day <= self.last
 
 
-def _text(field: str, value: str | None, *, required: bool, limit: int) -> str:
-    text = (value or "").strip()
-    if required and not text:
-        raise Invalid([(field, "is required and must not be blank")])
-    if len(text) > limit:
-        raise Invalid([(field, f"must be at most {limit} characters")])
-    return text
-
-
 class Post(Aggregate):
     """A post the community sets (设岗: 帮贫济困岗, 环境维护岗 …) with seats members claim."""
 
@@ -111,9 +102,9 @@ class Post(Aggregate):
         if not 1 <= seats <= SEATS_MAX:
             raise Invalid([("seats", f"must be between 1 and {SEATS_MAX}")])
         return cls(
-            name=_text("name", name, required=True, limit=NAME_MAX),
-            grid=_text("grid", grid, required=True, limit=64),
-            duties=_text("duties", duties, required=False, limit=TEXT_MAX),
+            name=filled("name", name, required=True, limit=NAME_MAX),
+            grid=filled("grid", grid, required=True, limit=64),
+            duties=filled("duties", duties, required=False, limit=TEXT_MAX),
             seats=seats,
             actor_id=actor_id,
             actor_role=role,
@@ -178,7 +169,7 @@ class ServiceRecord(Aggregate):
             post=post,
             served_on=served_on,
             hours=hours,
-            what=_text("what", what, required=True, limit=TEXT_MAX),
+            what=filled("what", what, required=True, limit=TEXT_MAX),
             actor_id=actor_id,
             actor_role=role,
             at=at,

@@ -19,26 +19,16 @@ from typing import TYPE_CHECKING, Any
 from domain.errors import Conflict, Invalid
 from domain.lifecycle import TERMINAL, Status
 from domain.principal import Actor
+from domain.text import filled
 from domain.vocabulary import Labelled
 
 if TYPE_CHECKING:
     from domain.concern import Concern
 
-TEXT_MAX = 2000
-
 
 class Grade(Labelled):
     YELLOW = ("yellow", "黄牌督办", "Yellow card")
     RED = ("red", "红牌督办", "Red card")
-
-
-def _text(field: str, value: str | None) -> str:
-    text = (value or "").strip()
-    if not text:
-        raise Invalid([(field, "is required and must not be blank")])
-    if len(text) > TEXT_MAX:
-        raise Invalid([(field, f"must be at most {TEXT_MAX} characters")])
-    return text
 
 
 def is_open(concern: Concern) -> bool:
@@ -102,7 +92,7 @@ class SupervisionCommands:
         """A supervisor's card, with what must be done and when to reply by."""
         if not is_open(self):
             raise Conflict("a closed concern is not supervised", "not_open")
-        text = _text("requirement", requirement)
+        text = filled("requirement", requirement)
         if reply_by < at.date():
             raise Invalid([("reply_by", "must not be in the past")])
         self._card_issued(
@@ -130,5 +120,5 @@ class SupervisionCommands:
         if card is None:
             raise Conflict("no supervision card waits for a reply", "no_card")
         self._supervision_replied(
-            card["number"], _text("reply", reply), actor.id, actor.role.value, at
+            card["number"], filled("reply", reply), actor.id, actor.role.value, at
         )

@@ -17,6 +17,7 @@ from domain.errors import Conflict, Invalid
 from domain.lifecycle import Status
 from domain.principal import Actor
 from domain.supervision import is_open
+from domain.text import filled
 from domain.time_limits import STAGE_OF_STATUS
 
 if TYPE_CHECKING:
@@ -24,16 +25,6 @@ if TYPE_CHECKING:
 
 # How far ahead a suspension may be asked to last, in days (MINQING_SUSPENSION_MAX_DAYS).
 SUSPENSION_MAX_DAYS = 365
-TEXT_MAX = 2000
-
-
-def _reason(value: str | None) -> str:
-    text = (value or "").strip()
-    if not text:
-        raise Invalid([("reason", "is required and must not be blank")])
-    if len(text) > TEXT_MAX:
-        raise Invalid([("reason", f"must be at most {TEXT_MAX} characters")])
-    return text
 
 
 class SuspensionCommands:
@@ -70,7 +61,7 @@ class SuspensionCommands:
             raise Conflict("only an assigned concern's work is suspended", "not_assigned")
         if self.suspension_request is not None:
             raise Conflict("a suspension request already waits for the committee", "pending")
-        text = _reason(reason)
+        text = filled("reason", reason)
         latest = at.date() + timedelta(days=max_days)
         if until <= at.date():
             raise Invalid([("until", "must be a day after today")])
@@ -97,7 +88,7 @@ class SuspensionCommands:
         """The committee refuses the waiting request, with a reason."""
         if self.suspension_request is None:
             raise Conflict("no suspension request waits for an answer", "no_request")
-        self._suspension_refused(_reason(reason), actor.id, actor.role.value, at)
+        self._suspension_refused(filled("reason", reason), actor.id, actor.role.value, at)
 
     def resume_due(self: Concern, today: date) -> bool:
         """True when the suspension's `until` date has come and it has not ended yet."""

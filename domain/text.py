@@ -31,7 +31,8 @@ LF, so the same words are always stored as the same characters.
 | `missing` (return-for-info), `summary` (resolve) | multi-line |
 | `comment`: feedback, on the API and the tracking page | multi-line |
 | meeting `minutes`, visit `notes`, webhook `description` | multi-line |
-| supervision `requirement` and `reply`; `reason` of extensions and appeals | multi-line |
+| supervision `requirement` and `reply` | multi-line |
+| `reason` of extensions, suspensions, voids and appeals | multi-line |
 | titles, grids, buildings, addresses, households | single-line |
 | residents' names and phones, member names, resident representatives | single-line |
 | meeting `place` and `rules`; webhook `url`, `secret`, `event_types` | single-line |
@@ -45,6 +46,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+
+from domain.errors import Invalid
+
+# The longest free text a command takes (a reason, a note, a reply …), in characters.
+TEXT_MAX = 2000
 
 # Characters refused in every field (tab, LF and CR are handled by kind).
 _ALWAYS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff"
@@ -103,3 +109,13 @@ def problem(text: str, *, multi_line: bool = False) -> str | None:
     except TextRefused as refused:
         return str(refused)
     return None
+
+
+def filled(field: str, value: str | None, *, required: bool = True, limit: int = TEXT_MAX) -> str:
+    """`value` stripped; 422 naming `field` when it is blank but required, or too long."""
+    text = (value or "").strip()
+    if required and not text:
+        raise Invalid([(field, "is required and must not be blank")])
+    if len(text) > limit:
+        raise Invalid([(field, f"must be at most {limit} characters")])
+    return text

@@ -11,23 +11,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from domain.errors import Conflict, Invalid
+from domain.errors import Conflict
 from domain.lifecycle import Action, Status, next_status
 from domain.principal import Actor
+from domain.text import filled
 
 if TYPE_CHECKING:
     from domain.concern import Concern
-
-TEXT_MAX = 2000
-
-
-def _reason(value: str | None) -> str:
-    text = (value or "").strip()
-    if not text:
-        raise Invalid([("reason", "is required and must not be blank")])
-    if len(text) > TEXT_MAX:
-        raise Invalid([("reason", f"must be at most {TEXT_MAX} characters")])
-    return text
 
 
 class VoidCommands:
@@ -43,7 +33,7 @@ class VoidCommands:
         self._void_to()
         if self.void_proposal is not None:
             raise Conflict("a void proposal already waits for a supervisor", "pending")
-        self._void_proposed(_reason(reason), actor.id, actor.role.value, at)
+        self._void_proposed(filled("reason", reason), actor.id, actor.role.value, at)
 
     def approve_void(self: Concern, actor: Actor, at: datetime) -> None:
         """A supervisor approves the waiting proposal: the concern is closed as voided."""
@@ -59,4 +49,4 @@ class VoidCommands:
         # meeting's agenda) can still be answered, so none is left waiting for ever.
         if self.void_proposal is None:
             raise Conflict("no void proposal waits for a decision", "no_proposal")
-        self._void_refused(_reason(reason), actor.id, actor.role.value, at)
+        self._void_refused(filled("reason", reason), actor.id, actor.role.value, at)
