@@ -19,23 +19,23 @@ from enum import Enum
 from typing import Any, Protocol
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from domain.published_events import (
-    CONTRACTS as CONTRACTS,
-)
-from domain.published_events import (
+from domain.event_contract import (
     DEFAULT_PUBLIC_URL as DEFAULT_PUBLIC_URL,
 )
-from domain.published_events import (
+from domain.event_contract import (
     JSON_SCHEMA as JSON_SCHEMA,
 )
-from domain.published_events import (
+from domain.event_contract import (
     SCHEMA_PATH as SCHEMA_PATH,
 )
-from domain.published_events import (
+from domain.event_contract import (
     TYPE_PREFIX as TYPE_PREFIX,
 )
-from domain.published_events import (
+from domain.event_contract import (
     Contract as Contract,
+)
+from domain.published_events import (
+    CONTRACTS as CONTRACTS,
 )
 
 SPECVERSION = "1.0"

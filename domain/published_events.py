@@ -1,22 +1,15 @@
 """The published event contract, as an allowlist: one declaration per event class, the
-fields integrators receive (with their JSON Schema) and those withheld, with the reason.
-domain/cloudevents.py wraps each published event in its CloudEvents 1.0 envelope."""
+fields integrators receive (with their JSON Schema) and those withheld, with the reason
+(the `Contract` itself is domain/event_contract.py's). domain/cloudevents.py wraps each
+published event in its CloudEvents 1.0 envelope."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from functools import cached_property
-from typing import Any
-
-from eventsourcing.utils import get_topic
-
 from domain.concern import Concern
+from domain.event_contract import Contract, of
 from domain.hotspot import PROACTIVE_CHANNEL, Hotspot
 from domain.json_schema import (
     BOOLEAN,
-    COMMON_FIELDS,
     DATE_STRING,
     DATETIME_STRING,
     DUTY_ROLE,
@@ -41,85 +34,6 @@ from domain.visit import Visit
 from domain.vocabulary import Category, Channel, Library, Satisfaction
 from domain.voting import Choice
 
-TYPE_PREFIX = "org.minqing"
-# `dataschema` must be an absolute URI (CloudEvents 1.0), and one a consumer can fetch: the
-# service's public address (MINQING_PUBLIC_URL) followed by the schema's path.
-DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
-SCHEMA_PATH = "/api/v1/events/schemas/"
-JSON_SCHEMA = "https://json-schema.org/draft/2020-12/schema"
-
-
-@dataclass(frozen=True)
-class Contract:
-    """How one event class is published: its type, its data fields and what is withheld.
-    (Its names are cached: the feed asks them of every event it sends.)"""
-
-    event_class: type
-    fields: Mapping[str, dict[str, Any]]
-    withheld: Mapping[str, str] = field(default_factory=dict)
-    # Fields left out when the event's meeting holds a secret ballot; optional in the schema.
-    secret_ballot_fields: frozenset[str] = frozenset()
-    version: int = 1
-
-    @cached_property
-    def aggregate(self) -> str:
-        """`concern`, `meeting`, `member`, `visit` or `resident`: the aggregate, lower case."""
-        return self.event_class.__qualname__.split(".")[0].lower()
-
-    @cached_property
-    def name(self) -> str:
-        """The event class in snake case: `Raised` -> `raised`, `VoteCast` -> `vote_cast`."""
-        return _snake(self.event_class.__name__)
-
-    @cached_property
-    def type(self) -> str:
-        """The CloudEvents `type`, e.g. `org.minqing.meeting.vote_cast.v1`."""
-        return f"{TYPE_PREFIX}.{self.aggregate}.{self.name}.v{self.version}"
-
-    @cached_property
-    def topic(self) -> str:
-        """The topic the event log stores for this class."""
-        return get_topic(self.event_class)
-
-    @cached_property
-    def schema_path(self) -> str:
-        """Where this service serves the JSON Schema of `data` (a path)."""
-        return SCHEMA_PATH + self.type
-
-    def dataschema(self, public_url: str = DEFAULT_PUBLIC_URL) -> str:
-        """The CloudEvents `dataschema`: the schema's absolute URL under `public_url`."""
-        return public_url.rstrip("/") + self.schema_path
-
-    def schema(self, public_url: str = DEFAULT_PUBLIC_URL) -> dict[str, Any]:
-        """The JSON Schema (2020-12) that every `data` of this type validates against."""
-        properties = {**COMMON_FIELDS, **self.fields}
-        optional = self.secret_ballot_fields
-        return {
-            "$schema": JSON_SCHEMA,
-            "$id": self.dataschema(public_url),
-            "title": self.type,
-            "description": f"data of {self.aggregate} event {self.event_class.__name__}",
-            "type": "object",
-            "properties": properties,
-            "required": [name for name in properties if name not in optional],
-            "additionalProperties": False,
-        }
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
-def _of(aggregate: type, name: str) -> type:
-    # The event classes are made by eventsourcing's metaclass, so mypy cannot see them.
-    found = getattr(aggregate, name)
-    base: type = getattr(aggregate, "Event")  # noqa: B009
-    if not (isinstance(found, type) and issubclass(found, base)):
-        msg = f"{aggregate.__name__}.{name} is not an event class"
-        raise TypeError(msg)
-    return found
-
-
 _REASON = {"status": STATUS, "reason": STRING}
 _ASSIGNMENT = {
     "status": STATUS,
@@ -132,7 +46,7 @@ _OUTCOME = {"status": STATUS, "meeting_id": UUID_STRING, "tally": TALLY}
 
 CONTRACTS: tuple[Contract, ...] = (
     Contract(
-        _of(Concern, "Raised"),
+        of(Concern, "Raised"),
         {
             "reference": STRING,
             "title": STRING,
@@ -168,9 +82,9 @@ CONTRACTS: tuple[Contract, ...] = (
             "elderly or sick): sensitive personal data",
         },
     ),
-    Contract(_of(Concern, "Referred"), {"status": STATUS, "note": STRING}),
+    Contract(of(Concern, "Referred"), {"status": STATUS, "note": STRING}),
     Contract(
-        _of(Concern, "CosignerAdded"),
+        of(Concern, "CosignerAdded"),
         {
             "resident_ref": {
                 "type": ["string", "null"],
@@ -182,31 +96,31 @@ CONTRACTS: tuple[Contract, ...] = (
         },
         withheld={"resident_data": "the resident's name, phone and address (encrypted): personal"},
     ),
-    Contract(_of(Concern, "HandledNow"), _ASSIGNMENT),
-    Contract(_of(Concern, "Declined"), _REASON),
+    Contract(of(Concern, "HandledNow"), _ASSIGNMENT),
+    Contract(of(Concern, "Declined"), _REASON),
     Contract(
-        _of(Concern, "Merged"),
+        of(Concern, "Merged"),
         {"status": STATUS, "into": UUID_STRING, "note": STRING},
     ),
-    Contract(_of(Concern, "Withdrawn"), _REASON),
-    Contract(_of(Concern, "Assigned"), _ASSIGNMENT),
+    Contract(of(Concern, "Withdrawn"), _REASON),
+    Contract(of(Concern, "Assigned"), _ASSIGNMENT),
     Contract(
-        _of(Concern, "Shortlisted"),
+        of(Concern, "Shortlisted"),
         {"status": STATUS, "meeting_id": UUID_STRING, "meeting_title": STRING},
     ),
-    Contract(_of(Concern, "AdoptedAtMeeting"), _OUTCOME),
-    Contract(_of(Concern, "RejectedAtMeeting"), {**_OUTCOME, "reason": STRING}),
-    Contract(_of(Concern, "DeferredAtMeeting"), _OUTCOME),
+    Contract(of(Concern, "AdoptedAtMeeting"), _OUTCOME),
+    Contract(of(Concern, "RejectedAtMeeting"), {**_OUTCOME, "reason": STRING}),
+    Contract(of(Concern, "DeferredAtMeeting"), _OUTCOME),
     Contract(
-        _of(Concern, "ReturnedForInfo"),
+        of(Concern, "ReturnedForInfo"),
         {"status": STATUS, "missing": STRING},
     ),
     Contract(
-        _of(Concern, "ProgressRecorded"),
+        of(Concern, "ProgressRecorded"),
         {"status": STATUS, "note": STRING},
     ),
     Contract(
-        _of(Concern, "DeadlineExtended"),
+        of(Concern, "DeadlineExtended"),
         {
             "status": STATUS,
             "due_on": DATE_STRING,
@@ -215,7 +129,7 @@ CONTRACTS: tuple[Contract, ...] = (
         },
     ),
     Contract(
-        _of(Concern, "Reassigned"),
+        of(Concern, "Reassigned"),
         {
             "status": STATUS,
             "owner": UUID_STRING,
@@ -224,13 +138,13 @@ CONTRACTS: tuple[Contract, ...] = (
             "reason": STRING,
         },
     ),
-    Contract(_of(Concern, "SentBack"), _REASON),
+    Contract(of(Concern, "SentBack"), _REASON),
     Contract(
-        _of(Concern, "Resolved"),
+        of(Concern, "Resolved"),
         {"status": STATUS, "summary": STRING, "on_time": BOOLEAN},
     ),
     Contract(
-        _of(Concern, "FeedbackRecorded"),
+        of(Concern, "FeedbackRecorded"),
         {
             "status": STATUS,
             "solved": BOOLEAN,
@@ -239,15 +153,15 @@ CONTRACTS: tuple[Contract, ...] = (
         },
     ),
     Contract(
-        _of(Concern, "DeadlineMissed"),
+        of(Concern, "DeadlineMissed"),
         {"due_on": DATE_STRING, "owner": nullable(UUID_STRING)},
     ),
     Contract(
-        _of(Concern, "FeedbackOverdue"),
+        of(Concern, "FeedbackOverdue"),
         {"round": INTEGER, "window_days": INTEGER},
     ),
     Contract(
-        _of(Concern, "StageMissed"),
+        of(Concern, "StageMissed"),
         {
             "stage": STRING,
             "started_at": DATETIME_STRING,
@@ -256,7 +170,7 @@ CONTRACTS: tuple[Contract, ...] = (
         },
     ),
     Contract(
-        _of(Concern, "PhotoAttached"),
+        of(Concern, "PhotoAttached"),
         {
             "digest": {**STRING, "description": "SHA-256 of the photo's bytes, hex"},
             "kind": enum(PhotoKind),
@@ -271,7 +185,7 @@ CONTRACTS: tuple[Contract, ...] = (
         withheld={"caption": "free text that may describe a resident"},
     ),
     Contract(
-        _of(Concern, "SupervisionCardIssued"),
+        of(Concern, "SupervisionCardIssued"),
         {
             "number": INTEGER,
             "grade": enum(Grade),
@@ -284,19 +198,19 @@ CONTRACTS: tuple[Contract, ...] = (
             "owner": nullable(UUID_STRING),
         },
     ),
-    Contract(_of(Concern, "SupervisionReplied"), {"number": INTEGER, "reply": STRING}),
+    Contract(of(Concern, "SupervisionReplied"), {"number": INTEGER, "reply": STRING}),
     Contract(
-        _of(Concern, "ExtensionRequested"), {"reason": STRING, "due_on": nullable(DATE_STRING)}
+        of(Concern, "ExtensionRequested"), {"reason": STRING, "due_on": nullable(DATE_STRING)}
     ),
-    Contract(_of(Concern, "ExtensionRefused"), {"reason": STRING}),
+    Contract(of(Concern, "ExtensionRefused"), {"reason": STRING}),
     Contract(
-        _of(Concern, "SuspensionRequested"),
+        of(Concern, "SuspensionRequested"),
         {"reason": STRING, "until": DATE_STRING, "stage": STRING},
     ),
-    Contract(_of(Concern, "SuspensionApproved"), {"until": DATE_STRING}),
-    Contract(_of(Concern, "SuspensionRefused"), {"reason": STRING}),
+    Contract(of(Concern, "SuspensionApproved"), {"until": DATE_STRING}),
+    Contract(of(Concern, "SuspensionRefused"), {"reason": STRING}),
     Contract(
-        _of(Concern, "Resumed"),
+        of(Concern, "Resumed"),
         {
             "automatic": BOOLEAN,
             "ended": DATETIME_STRING,
@@ -304,22 +218,22 @@ CONTRACTS: tuple[Contract, ...] = (
             "previous_due_on": nullable(DATE_STRING),
         },
     ),
-    Contract(_of(Concern, "AppealLodged"), {"stage": STRING, "reason": STRING}),
+    Contract(of(Concern, "AppealLodged"), {"stage": STRING, "reason": STRING}),
     Contract(
-        _of(Concern, "AppealDecided"), {"stage": STRING, "approved": BOOLEAN, "reason": STRING}
+        of(Concern, "AppealDecided"), {"stage": STRING, "approved": BOOLEAN, "reason": STRING}
     ),
-    Contract(_of(Concern, "VoidProposed"), {"reason": STRING}),
+    Contract(of(Concern, "VoidProposed"), {"reason": STRING}),
     Contract(
-        _of(Concern, "VoidApproved"),
+        of(Concern, "VoidApproved"),
         {"status": STATUS, "previous_status": STATUS, "reason": STRING},
     ),
-    Contract(_of(Concern, "VoidRefused"), {"reason": STRING}),
+    Contract(of(Concern, "VoidRefused"), {"reason": STRING}),
     Contract(
-        _of(Concern, "Reopened"),
+        of(Concern, "Reopened"),
         {"status": STATUS, "reason": STRING, "by_feedback": BOOLEAN},
     ),
     Contract(
-        _of(Concern, "MilestoneAdded"),
+        of(Concern, "MilestoneAdded"),
         {
             "status": STATUS,
             "milestone_id": UUID_STRING,
@@ -328,24 +242,24 @@ CONTRACTS: tuple[Contract, ...] = (
         },
     ),
     Contract(
-        _of(Concern, "MilestoneDone"),
+        of(Concern, "MilestoneDone"),
         {"status": STATUS, "milestone_id": UUID_STRING, "note": STRING},
     ),
-    Contract(_of(Concern, "WrittenOff"), {"status": STATUS, "note": STRING}),
-    Contract(_of(Member, "PublicIdentitySet"), {"shown": BOOLEAN}),
-    Contract(_of(Member, "ReportedIn"), {"organisation": STRING, "reported_on": DATE_STRING}),
+    Contract(of(Concern, "WrittenOff"), {"status": STATUS, "note": STRING}),
+    Contract(of(Member, "PublicIdentitySet"), {"shown": BOOLEAN}),
+    Contract(of(Member, "ReportedIn"), {"organisation": STRING, "reported_on": DATE_STRING}),
     Contract(
-        _of(Member, "Badged"),
+        of(Member, "Badged"),
         {},
         withheld={"badge_number": "identifies a volunteer in person: personal"},
     ),
     Contract(
-        _of(Member, "FeedbackGiven"),
+        of(Member, "FeedbackGiven"),
         {"period": STRING, "rating": enum(Rating)},
         withheld={"comment": "the community's words about a person: personal"},
     ),
     Contract(
-        _of(Meeting, "Scheduled"),
+        of(Meeting, "Scheduled"),
         {
             "title": STRING,
             "kind": enum(MeetingKind),
@@ -357,9 +271,9 @@ CONTRACTS: tuple[Contract, ...] = (
             "rules": RULES,
         },
     ),
-    Contract(_of(Meeting, "ItemAdded"), {"concern_id": UUID_STRING}),
+    Contract(of(Meeting, "ItemAdded"), {"concern_id": UUID_STRING}),
     Contract(
-        _of(Meeting, "Opened"),
+        of(Meeting, "Opened"),
         {"present": array(UUID_STRING)},
         withheld={
             "resident_representatives": "names of residents: personal",
@@ -367,7 +281,7 @@ CONTRACTS: tuple[Contract, ...] = (
         },
     ),
     Contract(
-        _of(Meeting, "VoteOpened"),
+        of(Meeting, "VoteOpened"),
         {
             "concern_id": UUID_STRING,
             "quorum": {
@@ -377,14 +291,14 @@ CONTRACTS: tuple[Contract, ...] = (
         },
         withheld={"ballot_box": "a secret ballot's key's name: internal"},
     ),
-    Contract(_of(Meeting, "Arrived"), {"member": UUID_STRING}),
-    Contract(_of(Meeting, "Left"), {"member": UUID_STRING}),
+    Contract(of(Meeting, "Arrived"), {"member": UUID_STRING}),
+    Contract(of(Meeting, "Left"), {"member": UUID_STRING}),
     Contract(
-        _of(Meeting, "DeclaredInquorate"),
+        of(Meeting, "DeclaredInquorate"),
         {"quorum": QUORUM, "deferred": {"type": "object", "additionalProperties": TALLY}},
     ),
     Contract(
-        _of(Meeting, "VoteCast"),
+        of(Meeting, "VoteCast"),
         {
             "concern_id": UUID_STRING,
             "voter": UUID_STRING,
@@ -397,12 +311,12 @@ CONTRACTS: tuple[Contract, ...] = (
         secret_ballot_fields=frozenset({"choice"}),
     ),
     Contract(
-        _of(Meeting, "BallotCast"),
+        of(Meeting, "BallotCast"),
         {"concern_id": UUID_STRING, "voter": UUID_STRING},
         withheld={"sealed_choice": "a secret ballot's choice, sealed under the vote's key"},
     ),
     Contract(
-        _of(Meeting, "VoteClosed"),
+        of(Meeting, "VoteClosed"),
         {
             "concern_id": UUID_STRING,
             "tally": TALLY,
@@ -413,14 +327,14 @@ CONTRACTS: tuple[Contract, ...] = (
         },
     ),
     Contract(
-        _of(Meeting, "Closed"),
+        of(Meeting, "Closed"),
         {
             "minutes": STRING,
             "deferred": {"type": "object", "additionalProperties": TALLY},
         },
     ),
     Contract(
-        _of(Member, "Registered"),
+        of(Member, "Registered"),
         {
             "grids": array(STRING),
             "duty_roles": array(DUTY_ROLE),
@@ -429,7 +343,7 @@ CONTRACTS: tuple[Contract, ...] = (
         withheld={"name": "a person's name: personal (staff read it from /api/v1/members)"},
     ),
     Contract(
-        _of(Visit, "Recorded"),
+        of(Visit, "Recorded"),
         {
             "grid": STRING,
             "visited_on": DATE_STRING,
@@ -447,7 +361,7 @@ CONTRACTS: tuple[Contract, ...] = (
     ),
     # Published so a consumer that keeps anything keyed by the pseudonym can drop it too.
     Contract(
-        _of(Resident, "DataErased"),
+        of(Resident, "DataErased"),
         {
             "resident_ref": {
                 "type": "string",
@@ -457,7 +371,7 @@ CONTRACTS: tuple[Contract, ...] = (
     ),
     # A hotspot as recorded: a place id or a cell (never a point), its window and concerns.
     Contract(
-        _of(Hotspot, "Detected"),
+        of(Hotspot, "Detected"),
         {
             "grid": STRING,
             "kind": enum(("place", "cell")),
