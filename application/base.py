@@ -37,6 +37,7 @@ from domain.member import Member
 from domain.permissions import chair_actor
 from domain.principal import Actor, Principal
 from domain.suspensions import SUSPENSION_MAX_DAYS
+from domain.work_calendar import WORKING_PERIODS, Period
 
 if TYPE_CHECKING:
     # A type only, for `db` below (the one import of adapters/ outside bootstrap.py,
@@ -77,6 +78,7 @@ class MinqingBase(Application[UUID]):
         timezone: str = "Asia/Shanghai",
         extension_cap: int = EXTENSION_CAP,
         suspension_max_days: int = SUSPENSION_MAX_DAYS,
+        working_periods: tuple[Period, ...] = WORKING_PERIODS,
     ) -> None:
         try:
             super().__init__(env)
@@ -99,6 +101,8 @@ class MinqingBase(Application[UUID]):
         # handed to the aggregate's commands as parameters.
         self.extension_cap = extension_cap
         self.suspension_max_days = suspension_max_days
+        # The working periods of a working day (MINQING_WORKING_PERIODS) the limits count.
+        self.working_periods = working_periods
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

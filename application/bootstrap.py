@@ -52,6 +52,7 @@ def open_minqing(
         timezone=settings.timezone,
         extension_cap=settings.extension_cap,
         suspension_max_days=settings.suspension_max_days,
+        working_periods=settings.periods,
     )
     try:
         install_guards(app.db)  # audit tables; on PostgreSQL, the append-only triggers

@@ -13,7 +13,7 @@ from domain.calendar_year import SEED_WEEKDAYS, CalendarYear
 from domain.errors import Forbidden, Invalid
 from domain.principal import Actor, Principal
 from domain.vocabulary import Role
-from domain.work_calendar import WORKING_PERIODS, DayKind, WorkCalendar
+from domain.work_calendar import DayKind, WorkCalendar
 
 # The years a calendar can be asked for: wide enough for any record, narrow enough to refuse
 # a typo such as 20266.
@@ -76,7 +76,7 @@ class CalendarCommands(MinqingBase):
         for year in range(first, (last or first + 1) + 1):
             if FIRST_YEAR <= year <= LAST_YEAR:
                 days.update(self.calendar_year(year).overrides())
-        return WorkCalendar(self.zone, days)
+        return WorkCalendar(self.zone, days, self.working_periods)
 
     def calendar_note(self, year: int) -> str | None:
         """Why a year is counted on weekdays alone, if it is."""
@@ -98,7 +98,7 @@ class CalendarCommands(MinqingBase):
             "zone": str(self.zone),
             "working_periods": [
                 {"start": a.strftime("%H:%M"), "end": b.strftime("%H:%M")}
-                for a, b in WORKING_PERIODS
+                for a, b in self.working_periods
             ],
             "working_days": working,
             "holidays": total - working,

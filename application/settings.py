@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.scorecard_rules import DEFAULT_GRADES, DEFAULT_WEIGHTS, ScoreRules
+from domain.work_calendar import Period, parse_periods
 
 
 class Settings(BaseSettings):
@@ -121,6 +122,19 @@ class Settings(BaseSettings):
     # per round of work; a suspension (挂账) asked to last at most this many days ahead.
     extension_cap: int = Field(default=2, ge=0)
     suspension_max_days: int = Field(default=365, ge=1, le=731)
+    # The working periods of a working day, in the community's zone (工作时: working-hours
+    # limits count only these; a working day is their sum).
+    working_periods: str = "08:00-12:00,14:00-18:00"
+
+    @model_validator(mode="after")
+    def _periods(self) -> Settings:
+        parse_periods(self.working_periods)  # ValueError: refused at start, saying why
+        return self
+
+    @property
+    def periods(self) -> tuple[Period, ...]:
+        """The working periods, parsed."""
+        return parse_periods(self.working_periods)
 
     @property
     def embedded(self) -> bool:

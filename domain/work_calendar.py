@@ -38,6 +38,24 @@ Period = tuple[time, time]
 WORKING_PERIODS: tuple[Period, ...] = ((time(8), time(12)), (time(14), time(18)))
 
 
+def parse_periods(text: str) -> tuple[Period, ...]:
+    """Working periods from `08:00-12:00,14:00-18:00`: each start before its end, in order,
+    none overlapping the next; ValueError says what is wrong."""
+    periods: list[Period] = []
+    for part in text.split(","):
+        start, _, end = part.strip().partition("-")
+        try:
+            a, b = time.fromisoformat(start.strip()), time.fromisoformat(end.strip())
+        except ValueError:
+            raise ValueError(f"{part.strip()!r} is not a period like 08:00-12:00") from None
+        if not a < b:
+            raise ValueError(f"{part.strip()!r} ends before it starts")
+        if periods and a < periods[-1][1]:
+            raise ValueError(f"{part.strip()!r} starts before the period before it ends")
+        periods.append((a, b))
+    return tuple(periods)
+
+
 @dataclass(frozen=True)
 class WorkCalendar:
     """Weekends plus explicit holidays and make-up working days, in one zone."""

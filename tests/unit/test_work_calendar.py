@@ -4,7 +4,7 @@ worked (调休); and the calendar's year as events (marking a day, its seed, the
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,7 +12,7 @@ import pytest
 from application.holiday_seed import seed
 from domain.calendar_year import SEED_OFFICIAL, SEED_WEEKDAYS
 from domain.errors import Forbidden, Invalid
-from domain.work_calendar import DayKind, Unit, WorkCalendar
+from domain.work_calendar import DayKind, Unit, WorkCalendar, parse_periods
 from tests.unit.verbs_support import ADMIN, STAFF, open_office
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -122,3 +122,21 @@ def test_marking_needs_an_admin_and_a_sane_day() -> None:
         app.mark_day(ADMIN, date(2026, 12, 31), DayKind.HOLIDAY, "x" * 101)
     with pytest.raises(Invalid):
         app.calendar_year(1066)
+
+
+def test_working_periods_are_a_setting() -> None:
+    assert parse_periods("08:00-12:00, 14:00-18:00") == (
+        (time(8), time(12)),
+        (time(14), time(18)),
+    )
+    for bad in ("8-12", "12:00-08:00", "08:00-12:00,11:00-15:00", "08:00"):
+        with pytest.raises(ValueError, match=r"08:00-12:00|ends before|starts before"):
+            parse_periods(bad)
+    # An office working 09:00-17:00 without a lunch break: three working hours from 15:00
+    # end at 10:00 the next working day, and its working day is eight hours.
+    office = open_office(working_periods=parse_periods("09:00-17:00"))
+    cal = office.app.work_calendar(2026)
+    assert cal.deadline(at(9, 29, 15), 3, Unit.WORKING_HOURS) == at(9, 30, 10)
+    assert cal.deadline(at(9, 30, 12, 30), 1, Unit.WORKING_HOURS) == at(9, 30, 13, 30)
+    view = office.app.calendar_view(2026)
+    assert view["working_periods"] == [{"start": "09:00", "end": "17:00"}]

@@ -17,6 +17,7 @@ from domain.principal import Principal
 from domain.residents import ResidentData
 from domain.vocabulary import Category, Channel, DutyRole, Library, Role
 from domain.voting import Choice
+from domain.work_calendar import WORKING_PERIODS, Period
 
 ZONE = ZoneInfo("Asia/Shanghai")
 RESIDENT = ResidentData(name="张秀英", phone="13812345678", address="幸福里5号楼2单元301")
@@ -120,9 +121,13 @@ class Office:
         return [type(e).__name__ for e in self.app.events.get(aggregate)]
 
 
-def open_office(extension_cap: int = 2, suspension_max_days: int = 365) -> Office:
+def open_office(
+    extension_cap: int = 2,
+    suspension_max_days: int = 365,
+    working_periods: tuple[Period, ...] = WORKING_PERIODS,
+) -> Office:
     """A fresh in-memory application with an owner and three voting members (and the
-    settings MINQING_EXTENSION_CAP and MINQING_SUSPENSION_MAX_DAYS)."""
+    settings MINQING_EXTENSION_CAP, MINQING_SUSPENSION_MAX_DAYS, MINQING_WORKING_PERIODS)."""
     clock = Clock()
     app = Minqing(
         memory_env(),
@@ -130,6 +135,7 @@ def open_office(extension_cap: int = 2, suspension_max_days: int = 365) -> Offic
         clock=clock,
         extension_cap=extension_cap,
         suspension_max_days=suspension_max_days,
+        working_periods=working_periods,
     )
     owner = _member(app, "王芳", DutyRole.ENVIRONMENT_MONITOR)
     voters = [_member(app, f"党员{i}", DutyRole.MEDIATOR) for i in range(3)]
