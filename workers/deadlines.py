@@ -44,15 +44,15 @@ from application.bootstrap import open_minqing
 from application.hotspots import FoundHotspot
 from application.minqing import Minqing
 from application.settings import Settings
-from projections.concerns import TABLE as CONCERN_LIST
-from projections.concerns import (
+from projections.concern_watch import (
     WATCH_PAGE,
-    card_mark,
     card_stages,
     deadline_candidates,
     open_stages,
     suspensions_due,
 )
+from projections.concerns import TABLE as CONCERN_LIST
+from projections.concerns import card_mark
 from projections.hotspots import unrecorded
 from workers.process import run_service
 

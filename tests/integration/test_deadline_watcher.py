@@ -30,13 +30,8 @@ from application.settings import Settings
 from domain.errors import Conflict
 from domain.principal import Principal
 from domain.vocabulary import DutyRole, Role, Satisfaction
-from projections.concerns import (
-    FEEDBACK_OVERDUE,
-    MISSED_DEADLINES,
-    TABLE,
-    deadline_candidates,
-    utc_text,
-)
+from projections.concern_watch import FEEDBACK_OVERDUE, MISSED_DEADLINES, deadline_candidates
+from projections.concerns import TABLE, utc_text
 from projections.registry import all_projections
 from projections.runner import ProjectionRunner
 from tests.integration.support import (
