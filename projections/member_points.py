@@ -10,7 +10,8 @@ Four kinds of work earn points, each counted per day by the subject its event na
 - a concern resolved on time (`Concern.Resolved` with `on_time`): the concern's owner at
   resolution (the member named by the last assignment). A reopened concern takes that
   point back (the round's work did not hold, and its achievement entry leaves too); the
-  next on-time resolution earns it again.
+  next on-time resolution earns it again. A late resolution whose missed due date an
+  approved appeal exempts (超期申诉, stage `handling`) earns it when the appeal is decided.
 
 Principals are resolved to members (`minqing_principals.member_id`) when the points are
 read, so the table stays a pure fold of the events and linking a principal to a member
@@ -65,6 +66,7 @@ _CONCERN_KINDS = frozenset(
         "Reopened",
         "SupervisionCardIssued",
         "VoidApproved",
+        "AppealDecided",
     }
 )
 TOPICS: tuple[str, ...] = (
@@ -84,7 +86,7 @@ class MemberPoints(Projection):
 
     name = "member_points"
     # 2: who raised each concern and when, so a void takes the collected point back.
-    version = 2
+    version = 3
     topics = TOPICS
     tables = (
         Table(
@@ -160,6 +162,10 @@ def _add(
     counts[key] = counts.get(key, 0) + n
 
 
+def _exempts_handling(kind: str, e: Any) -> bool:
+    return kind == "AppealDecided" and bool(e.approved) and e.stage == "handling"
+
+
 def _concern(rows: dict[str, Row], counts: dict[Count, int], kind: str, e: Any) -> None:
     """Fold one concern event into its owner row, counting what it credits or takes back."""
     concern_id = str(e.originator_id)
@@ -180,6 +186,10 @@ def _concern(rows: dict[str, Row], counts: dict[Count, int], kind: str, e: Any) 
     elif kind == "SentBack":
         row["owner"] = None
     elif kind == "Resolved" and e.on_time and row["owner"] is not None:
+        row.update(credited_to=row["owner"], credited_on=e.at.date().isoformat())
+        _add(counts, MEMBER, row["owner"], PointKind.RESOLVED_ON_TIME, e.at.date(), 1)
+    elif _exempts_handling(kind, e) and row["owner"] is not None and not row["credited_to"]:
+        # An approved appeal of the missed due date (超期申诉): resolved on time after all.
         row.update(credited_to=row["owner"], credited_on=e.at.date().isoformat())
         _add(counts, MEMBER, row["owner"], PointKind.RESOLVED_ON_TIME, e.at.date(), 1)
     elif kind == "SupervisionCardIssued" and e.owner is not None:

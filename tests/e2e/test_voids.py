@@ -211,3 +211,8 @@ def test_an_approved_appeal_counts_the_stage_on_time_and_keeps_the_fact(server: 
         # The overdue fact stays in the history.
         kinds = [e["type"] for e in status(c.get(f"{path}/history"), 200)["events"]]
         assert "DeadlineMissed" in kinds
+        # And the owner has the on-time point the late resolution did not give.
+        at = {"min_position": server.event_count()}
+        points = status(c.get(f"/api/v1/members/{member}/points", params=at), 200)["items"]
+        (on_time,) = [i for i in points if i["kind"] == "resolved_on_time"]
+        assert on_time["count"] == 1
