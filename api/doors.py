@@ -214,6 +214,7 @@ API: dict[tuple[str, str], Door] = {
     ("GET", "/api/v1/ledger/concerns"): Door(VIEW, "filter"),
     ("GET", "/api/v1/ledger/visits"): Door(VIEW, "filter"),
     # the work calendar and the time limits
+    ("GET", "/api/v1/scorecards"): Door(VIEW, "filter"),
     ("GET", "/api/v1/calendar/{year}"): Door(VIEW),
     ("PUT", "/api/v1/calendar/{year}/days/{day}"): door(R.ADMIN),
     ("GET", "/api/v1/time-limits"): Door(VIEW),
@@ -297,6 +298,19 @@ UI: dict[tuple[str, str], Door] = {
     ("GET", "/ui/public/figures"): public(),
     ("GET", "/ui/ledger.csv"): Door(VIEW, "filter"),
     ("GET", "/ui/ledger.xlsx"): Door(VIEW, "filter"),
+    ("GET", "/ui/scorecards"): Door(VIEW, "filter"),
+    ("GET", "/ui/scorecards.csv"): Door(VIEW, "filter"),
+    ("GET", "/ui/scorecards.xlsx"): Door(VIEW, "filter"),
+    # Which roles depends on the verb (api/ui/limit_actions.py), as the API's.
+    ("POST", "/ui/concerns/{ref}/do/{verb}"): Door(VIEW, "object", owner=True),
+    # Patterns (docs/patterns.md): the hotspot map, the places register, a grid's boundary.
+    ("GET", "/ui/hotspots"): Door(VIEW, "filter"),
+    ("GET", "/ui/places"): door(R.ADMIN, R.STAFF, grid="filter"),
+    ("POST", "/ui/places"): door(R.ADMIN, R.STAFF, grid="object"),
+    ("GET", "/ui/places/{place_id}"): door(R.ADMIN, R.STAFF, grid="object"),
+    ("POST", "/ui/places/{place_id}"): door(R.ADMIN, R.STAFF, grid="object"),
+    ("GET", "/ui/grids/{grid}/boundary"): Door(VIEW, "object"),
+    ("POST", "/ui/grids/{grid}/boundary"): door(R.ADMIN, grid="object"),
     ("GET", "/ui/calendar"): Door(VIEW),
     ("POST", "/ui/calendar/{year}/days"): door(R.ADMIN),
     ("GET", "/ui/evaluations"): Door(VIEW, "filter"),
