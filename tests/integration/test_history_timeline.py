@@ -162,6 +162,13 @@ def play(app: Minqing, clock: Clock) -> Scenario:
     app.write_off(worked, STAFF, "the commitment is kept")
     app.reopen(worked, STAFF, "the lamp failed again")
 
+    # A void (作废): proposed, refused, proposed again and approved by a supervisor.
+    voided = raised()
+    app.propose_void(voided, STAFF, "raised twice")
+    app.refuse_void(voided, SUPERVISOR, "a different lamp")
+    app.propose_void(voided, STAFF, "the same lamp after all")
+    app.approve_void(voided, SUPERVISOR)
+
     # A meeting that rejects one concern and defers another by closing undecided.
     rejected, deferred = raised(), raised()
     deciding = _meeting(app, members, "4月主题党日")
@@ -205,7 +212,10 @@ def play(app: Minqing, clock: Clock) -> Scenario:
 
     return Scenario(
         app,
-        [worked, rejected, deferred, handled, declined, withdrawn, merged, secret_item, left_over],
+        [
+            *(worked, rejected, deferred, handled, declined, withdrawn, merged),
+            *(secret_item, left_over, voided),
+        ],
         [adopting, deciding, secret],
         worked,
     )
