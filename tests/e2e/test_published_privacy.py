@@ -193,6 +193,12 @@ def play(app: Minqing, clock: Clock) -> list[str]:
     app.refuse_extension(worked, BOSS, "请另找供应商")
     app.request_extension(worked, member(first), "供应商均缺货")
     app.extend_deadline(worked, BOSS, due(20), "配件延期")
+    # Suspended (挂账): asked, refused, asked again, approved and resumed.
+    app.request_suspension(worked, member(first), "等待供电公司", due(3))
+    app.refuse_suspension(worked, BOSS, "请先联系供电公司")
+    app.request_suspension(worked, member(first), "供电公司改线", due(3))
+    app.approve_suspension(worked, BOSS)
+    app.resume(worked, BOSS)
     app.reassign(worked, BOSS, second, DutyRole.MEDIATOR, "李卫国出差")
     app.send_back(worked, member(second), "不属本人职责")
     app.assign(worked, BOSS, first, DutyRole.ENVIRONMENT_MONITOR, due(5))
@@ -239,6 +245,12 @@ def play(app: Minqing, clock: Clock) -> list[str]:
     app.decline(declined, BOSS, "不属于社区职责范围")
     app.withdraw(withdrawn, BOSS, "居民撤回")
     app.merge(merged, BOSS, handled, "同一盏灯")
+    # A void (作废): proposed, refused, proposed again, approved.
+    voided = concern(app)
+    app.propose_void(voided, BOSS, "重复登记")
+    app.refuse_void(voided, SUPERVISOR, "不是同一件事")
+    app.propose_void(voided, BOSS, "确属重复登记")
+    app.approve_void(voided, SUPERVISOR)
 
     visit = NewVisit(
         grid="2",
