@@ -119,6 +119,8 @@ def hand_facts(app: Minqing, concern_id: UUID) -> dict[str, Any]:
         "resolved": bool(resolutions),
         "on_time": bool(resolutions) and late <= exempt,
         "reopened": "Reopened" in kinds,
+        # Voided (作废): left out of every figure.
+        "voided": "VoidApproved" in kinds,
         "extended": "DeadlineExtended" in kinds,
         "assigned": assigned_at is not None,
         "feedback": bool(answers),
@@ -197,8 +199,9 @@ def assert_scorecards_are_the_hand_count(app: Minqing) -> None:
         )
         groups: dict[str, list[dict[str, Any]]] = {}
         for c in facts:
-            if c[subject.value] is not None:
+            if c[subject.value] is not None and not c["voided"]:
                 groups.setdefault(c[subject.value], []).append(c)
+        assert sorted(found["voided"]) == sorted(c["reference"] for c in facts if c["voided"])
         expected = {key: hand_card(app, mine) for key, mine in groups.items()}
         assert {c["subject"]: shown(c) for c in found["scorecards"]} == expected, subject
 
