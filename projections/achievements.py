@@ -60,6 +60,7 @@ _KINDS = frozenset(
         "Assigned",
         "Reassigned",
         "DeadlineExtended",
+        "Resumed",
         "SentBack",
         "AdoptedAtMeeting",
         "RejectedAtMeeting",
@@ -153,6 +154,8 @@ class Achievements(RowPerAggregate):
             row["duty_role"] = e.duty_role
         elif kind == "DeadlineExtended":
             row["due_on"] = e.due_on.isoformat()
+        elif kind == "Resumed" and e.due_on is not None:
+            row["due_on"] = e.due_on.isoformat()  # moved later by the suspended time
         elif kind == "SentBack":
             row.update(duty_role=None, due_on=None)
         elif kind == "AdoptedAtMeeting":

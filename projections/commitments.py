@@ -46,6 +46,7 @@ _KINDS = frozenset(
         "AdoptedAtMeeting",
         "Reassigned",
         "DeadlineExtended",
+        "Resumed",
         "SentBack",
         "FeedbackRecorded",
         "Reopened",
@@ -121,6 +122,8 @@ class Commitments(RowPerAggregate):
             row.update(owner=str(e.owner), duty_role=e.duty_role)
         elif kind == "DeadlineExtended":
             row["due_on"] = e.due_on.isoformat()
+        elif kind == "Resumed" and e.due_on is not None:
+            row["due_on"] = e.due_on.isoformat()  # moved later by the suspended time
         elif kind == "SentBack":
             row.update(owner=None, duty_role=None, due_on=None)
         elif kind in _ENDS:

@@ -210,8 +210,10 @@ class Ledger(RowPerAggregate):
         elif kind == "FeedbackRecorded":
             row.update(solved=int(e.solved), satisfaction=e.satisfaction)
             row["feedback_count"] = int(row["feedback_count"]) + 1
-        elif kind == "SuspensionApproved":  # folded by name: domain/suspensions.py's event
+        elif kind == "SuspensionApproved":
             row["suspended_count"] = int(row["suspended_count"] or 0) + 1
+        elif kind == "Resumed" and e.due_on is not None:
+            row["due_on"] = e.due_on.isoformat()  # moved later by the suspended time
         elif kind in _OVERDUE:
             row["overdue_stages"] = _with(row["overdue_stages"], _OVERDUE[kind](e))
         elif kind == "AppealDecided" and e.approved:
