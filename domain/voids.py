@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from domain.errors import Conflict
-from domain.lifecycle import Action, Status, next_status
+from domain.lifecycle import Action, Status, next_status, rows_for
 from domain.principal import Actor
 from domain.text import filled
 
@@ -22,6 +22,11 @@ if TYPE_CHECKING:
 
 class VoidCommands:
     """Propose, approve and refuse a void, mixed into `Concern`."""
+
+    @property
+    def voidable(self: Concern) -> bool:
+        """True while the lifecycle's `void` row leaves from where the concern stands."""
+        return bool(rows_for(Action.VOID, Status(self.status), self.facts))
 
     def _void_to(self: Concern) -> str:
         # The lifecycle decides whether the concern may still be voided (a closed or a

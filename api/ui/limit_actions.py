@@ -60,12 +60,8 @@ def _owner_or_committee(principal: Principal, concern: Concern) -> bool:
     return is_owner(principal, concern) or _role(Role.COMMITTEE)(principal, concern)
 
 
-# The lifecycle's `void` row leaves from these statuses only (domain/lifecycle.py).
-_VOIDABLE = (Status.INTAKE.value, Status.COMMITTEE.value, Status.ASSIGNED.value)
-
-
 def _may_propose_void(c: Concern) -> bool:
-    return c.status in _VOIDABLE and c.void_proposal is None
+    return c.voidable and c.void_proposal is None
 
 
 def _may_ask_suspension(c: Concern) -> bool:
@@ -185,7 +181,7 @@ VERBS: dict[str, Verb] = {
             NoFields,
             _role(Role.SUPERVISOR),
             # A proposal the concern has moved past can only be refused.
-            lambda c: c.void_proposal is not None and c.status in _VOIDABLE,
+            lambda c: c.void_proposal is not None and c.voidable,
             lambda app, p, cid, b, v: app.approve_void(cid, p, v),
         ),
         Verb(
