@@ -25,8 +25,7 @@ from domain.geo import Point, polygons_of
 from domain.permissions import check_grid
 from domain.place import Place
 from domain.vocabulary import STAFF_ROLES, Category, Role
-from projections.concern_places import ConcernPlaces
-from projections.hotspots import HotspotQuery, hotspots
+from projections.hotspots import HotspotQuery, Hotspots, hotspots
 from projections.runner import ProjectionRunner
 
 router = APIRouter(prefix="/ui", route_class=UiRoute, include_in_schema=False)
@@ -142,7 +141,7 @@ def hotspot_page(
     if errors is None:
         runner: ProjectionRunner = request.app.state.projections
         if at is not None:
-            runner.wait_for(ConcernPlaces.name, at, READ_YOUR_WRITES_SECONDS)
+            runner.wait_for(Hotspots.name, at, READ_YOUR_WRITES_SECONDS)  # what the map reads
         query = HotspotQuery(
             grid=chosen_grid,
             category=chosen_category,
