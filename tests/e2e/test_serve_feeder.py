@@ -46,11 +46,16 @@ def _children(pid: int) -> list[int]:
 
 
 def _feeders(pid: int) -> list[int]:
-    return [
-        c
-        for c in _children(pid)
-        if b"projections" in Path(f"/proc/{c}/cmdline").read_bytes().split(b"\0")
-    ]
+    """The read-model children of `pid`; one that is reaped while we look is not one."""
+    found = []
+    for child in _children(pid):
+        try:
+            cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+        except OSError:  # the killed feeder was reaped between the scan and this read
+            continue
+        if b"projections" in cmdline.split(b"\0"):
+            found.append(child)
+    return found
 
 
 def _listed(client: httpx.Client, concern_id: str, position: int) -> bool:
