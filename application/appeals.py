@@ -10,7 +10,7 @@ from application.commands import CommandResult, Idempotency
 from application.extensions import ExtensionVerbs
 from domain.concern import Concern
 from domain.errors import Forbidden
-from domain.permissions import check_grid, is_owner
+from domain.permissions import check_grid, is_owner, require_role
 from domain.principal import Actor, Principal
 from domain.vocabulary import Role
 
@@ -46,8 +46,7 @@ class AppealVerbs(ExtensionVerbs):
         idem: Idempotency | None = None,
     ) -> CommandResult:
         """A supervisor approves or refuses the appeal, with a reason."""
-        if Role.SUPERVISOR not in principal.roles:
-            raise Forbidden("deciding an appeal needs the role supervisor")
+        require_role(principal, Role.SUPERVISOR, "deciding an appeal")
 
         def act(concern: Concern, at: datetime) -> None:
             check_grid(principal, concern.grid)

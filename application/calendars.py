@@ -10,7 +10,8 @@ from application.base import MinqingBase
 from application.commands import CommandResult, Idempotency
 from application.holiday_seed import seed
 from domain.calendar_year import SEED_WEEKDAYS, CalendarYear
-from domain.errors import Forbidden, Invalid
+from domain.errors import Invalid
+from domain.permissions import require_role
 from domain.principal import Actor, Principal
 from domain.vocabulary import Role
 from domain.work_calendar import DayKind, WorkCalendar
@@ -55,8 +56,7 @@ class CalendarCommands(MinqingBase):
         idem: Idempotency | None = None,
     ) -> CommandResult:
         """Make one day a holiday or a working day (admin)."""
-        if Role.ADMIN not in principal.roles:
-            raise Forbidden("changing the work calendar needs the role admin")
+        require_role(principal, Role.ADMIN, "changing the work calendar")
         check_year(day.year)
         if (replay := self._replay(idem)) is not None:
             return replay

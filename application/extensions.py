@@ -11,7 +11,7 @@ from application.commands import CommandResult, Idempotency
 from application.supervision import SupervisionVerbs
 from domain.concern import Concern
 from domain.errors import Forbidden
-from domain.permissions import check_grid, is_owner
+from domain.permissions import check_grid, is_owner, require_role
 from domain.principal import Actor, Principal
 from domain.vocabulary import Role
 
@@ -46,8 +46,7 @@ class ExtensionVerbs(SupervisionVerbs):
         idem: Idempotency | None = None,
     ) -> CommandResult:
         """The committee refuses the waiting request, with a reason."""
-        if Role.COMMITTEE not in principal.roles:
-            raise Forbidden("refusing an extension needs the role committee")
+        require_role(principal, Role.COMMITTEE, "refusing an extension")
 
         def act(concern: Concern, at: datetime) -> None:
             check_grid(principal, concern.grid)

@@ -11,10 +11,10 @@ from eventsourcing.utils import get_topic
 from application.base import MinqingBase
 from application.commands import CommandResult, Idempotency, NewVisit
 from application.ports import SideRow
-from domain.errors import Conflict, Forbidden, Invalid, NotFound
+from domain.errors import Conflict, Invalid, NotFound
 from domain.meeting import Meeting
 from domain.member import Member
-from domain.permissions import check_grid, check_member_grids
+from domain.permissions import check_grid, check_member_grids, require_role
 from domain.principal import Principal
 from domain.residents import ResidentData
 from domain.visit import SealedHousehold, Visit
@@ -43,9 +43,7 @@ class MemberCommands(MinqingBase):
         those grids only."""
         if (replay := self._replay(idem)) is not None:
             return replay
-        role = next((r for r in (Role.ADMIN, Role.STAFF) if r in principal.roles), None)
-        if role is None:
-            raise Forbidden("registering a member needs one of the roles admin, staff")
+        role = require_role(principal, (Role.ADMIN, Role.STAFF), "registering a member")
         check_member_grids(principal, grids)
         member = Member.register(
             name=name,
@@ -88,9 +86,7 @@ class MemberCommands(MinqingBase):
         """Record a household visit, with the concerns raised on it (possibly none)."""
         if (replay := self._replay(idem)) is not None:
             return replay
-        role = next((r for r in (Role.COLLECTOR, Role.STAFF) if r in principal.roles), None)
-        if role is None:
-            raise Forbidden("recording a visit needs one of the roles collector, staff")
+        role = require_role(principal, (Role.COLLECTOR, Role.STAFF), "recording a visit")
         check_grid(principal, visit.grid.strip())
         problems = []
         for concern_id in dict.fromkeys(visit.concern_ids):

@@ -10,21 +10,14 @@ from eventsourcing.utils import get_topic
 
 from application.base import MinqingBase
 from application.commands import CommandResult, Idempotency
-from domain.errors import Conflict, Forbidden, Invalid, NotFound
+from domain.errors import Conflict, Invalid, NotFound
 from domain.geo import Point
-from domain.permissions import check_grid
+from domain.permissions import check_grid, require_role
 from domain.place import GridBoundary, Place, PlaceKind, boundary_id
 from domain.principal import Principal
 from domain.vocabulary import Role
 
 EDITORS = (Role.ADMIN, Role.STAFF)
-
-
-def _editor(principal: Principal, doing: str) -> Role:
-    role = next((r for r in EDITORS if r in principal.roles), None)
-    if role is None:
-        raise Forbidden(f"{doing} needs one of the roles admin, staff")
-    return role
 
 
 class PlaceCommands(MinqingBase):
@@ -43,7 +36,7 @@ class PlaceCommands(MinqingBase):
         """Add a place to a grid's register; a point outside the grid is refused."""
         if (replay := self._replay(idem)) is not None:
             return replay
-        role = _editor(principal, "registering a place")
+        role = require_role(principal, EDITORS, "registering a place")
         check_grid(principal, grid.strip())
         self.check_point(grid.strip(), point, "point")
         place = Place.register(
@@ -75,7 +68,7 @@ class PlaceCommands(MinqingBase):
 
         def attempt() -> CommandResult | None:
             place = self.get_place(place_id)
-            role = _editor(principal, "changing a place")
+            role = require_role(principal, EDITORS, "changing a place")
             check_grid(principal, place.grid)
             if isinstance(changes.get("point"), Point):
                 self.check_point(place.grid, changes["point"], "point")
@@ -104,8 +97,7 @@ class PlaceCommands(MinqingBase):
         self, principal: Principal, grid: str, geometry: dict[str, Any]
     ) -> CommandResult:
         """Set a grid's boundary (GeoJSON Polygon or MultiPolygon); admins only."""
-        if Role.ADMIN not in principal.roles:
-            raise Forbidden("drawing a grid's boundary needs the role admin")
+        require_role(principal, Role.ADMIN, "drawing a grid's boundary")
         grid = grid.strip()
 
         def attempt() -> CommandResult | None:

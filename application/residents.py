@@ -11,7 +11,8 @@ from eventsourcing.persistence import IntegrityError
 
 from application.base import MinqingBase
 from application.ports import ResidentKeyErased
-from domain.errors import Conflict, Forbidden, NotFound
+from domain.errors import Conflict, NotFound
+from domain.permissions import require_role
 from domain.principal import Principal
 from domain.resident_record import Resident
 from domain.vocabulary import Role
@@ -41,8 +42,7 @@ class Erasure:
 
 def erase_personal_data(app: MinqingBase, principal: Principal, resident_ref: str) -> Erasure:
     """Destroy the resident's key and record `DataErased`, in one transaction."""
-    if Role.ADMIN not in principal.roles:
-        raise Forbidden("erasing a resident's personal data needs the role admin")
+    require_role(principal, Role.ADMIN, "erasing a resident's personal data")
     key = app.keyring.key_state(resident_ref)
     if key is None:
         raise NotFound("resident", resident_ref)

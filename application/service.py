@@ -13,22 +13,14 @@ from eventsourcing.utils import get_topic
 
 from application.base import MinqingBase
 from application.commands import CommandResult, Idempotency
-from domain.errors import Conflict, Forbidden, NotFound
+from domain.errors import Conflict, NotFound
 from domain.member import Member
-from domain.permissions import check_grid
+from domain.permissions import check_grid, require_role
 from domain.principal import Principal
 from domain.service import Period, Post, Rating, ServiceRecord
 from domain.vocabulary import Role
 
 _STAFF = (Role.STAFF, Role.ADMIN)
-
-
-def _role(principal: Principal, roles: tuple[Role, ...], doing: str) -> Role:
-    role = next((r for r in roles if r in principal.roles), None)
-    if role is None:
-        names = ", ".join(r.value for r in roles)
-        raise Forbidden(f"{doing} needs one of the roles {names}")
-    return role
 
 
 class ServiceCommands(MinqingBase):
@@ -46,7 +38,7 @@ class ServiceCommands(MinqingBase):
         """Set a post (设岗) in a grid, with its duties and number of seats."""
         if (replay := self._replay(idem)) is not None:
             return replay
-        role = _role(principal, _STAFF, "setting a post")
+        role = require_role(principal, _STAFF, "setting a post")
         check_grid(principal, grid.strip())
         post = Post.set_up(
             name=name,
@@ -138,7 +130,7 @@ class ServiceCommands(MinqingBase):
         """The community's feedback on how a member served in a period (staff, committee)."""
         if (replay := self._replay(idem)) is not None:
             return replay
-        role = _role(principal, (Role.STAFF, Role.COMMITTEE), "giving feedback")
+        role = require_role(principal, (Role.STAFF, Role.COMMITTEE), "giving feedback")
         name = Period.parse(period).name
 
         def attempt() -> CommandResult | None:
@@ -195,4 +187,4 @@ class ServiceCommands(MinqingBase):
     def _for_member(self, principal: Principal, member_id: UUID, doing: str) -> str:
         if principal.member_id == member_id:
             return Role.MEMBER.value
-        return _role(principal, _STAFF, doing).value
+        return require_role(principal, _STAFF, doing).value

@@ -14,7 +14,7 @@ from application.commands import CommandResult, Idempotency
 from application.time_limits import TimeLimitCommands, stage_facts
 from domain.concern import Concern
 from domain.errors import Conflict, Forbidden, VersionMismatch
-from domain.permissions import check_grid, is_owner
+from domain.permissions import check_grid, is_owner, require_role
 from domain.principal import Actor, Principal
 from domain.supervision import Grade
 from domain.time_limits import Stage
@@ -38,9 +38,7 @@ class SupervisionVerbs(TimeLimitCommands):
     ) -> CommandResult:
         """Issue a yellow or red card by hand (supervisor), with a requirement and a date
         to reply by."""
-        if Role.SUPERVISOR not in principal.roles:
-            raise Forbidden("supervising needs the role supervisor")
-        actor = Actor(principal.id, Role.SUPERVISOR)
+        actor = Actor(principal.id, require_role(principal, Role.SUPERVISOR, "supervising"))
 
         def act(concern: Concern, at: datetime) -> None:
             check_grid(principal, concern.grid)

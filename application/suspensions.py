@@ -14,7 +14,7 @@ from application.base import ATTEMPTS, back_off
 from application.commands import CommandResult, Idempotency
 from domain.concern import Concern
 from domain.errors import Conflict, Forbidden
-from domain.permissions import check_grid, is_owner
+from domain.permissions import check_grid, is_owner, require_role
 from domain.principal import Actor, Principal
 from domain.vocabulary import Role
 from domain.work_calendar import Unit, end_of_day
@@ -52,8 +52,7 @@ class SuspensionVerbs(AppealVerbs):
         idem: Idempotency | None = None,
     ) -> CommandResult:
         """The committee approves the waiting request: the clock stops until it resumes."""
-        if Role.COMMITTEE not in principal.roles:
-            raise Forbidden("approving a suspension needs the role committee")
+        require_role(principal, Role.COMMITTEE, "approving a suspension")
 
         def act(concern: Concern, at: datetime) -> None:
             check_grid(principal, concern.grid)
@@ -70,8 +69,7 @@ class SuspensionVerbs(AppealVerbs):
         idem: Idempotency | None = None,
     ) -> CommandResult:
         """The committee refuses the waiting request, with a reason."""
-        if Role.COMMITTEE not in principal.roles:
-            raise Forbidden("refusing a suspension needs the role committee")
+        require_role(principal, Role.COMMITTEE, "refusing a suspension")
 
         def act(concern: Concern, at: datetime) -> None:
             check_grid(principal, concern.grid)

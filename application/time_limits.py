@@ -14,7 +14,8 @@ from application.base import ATTEMPTS, back_off
 from application.calendars import CalendarCommands
 from application.commands import CommandResult, Idempotency
 from domain.concern import Concern
-from domain.errors import Conflict, Forbidden
+from domain.errors import Conflict
+from domain.permissions import require_role
 from domain.principal import Actor, Principal
 from domain.time_limit_table import TimeLimitTable
 from domain.time_limits import Mode, Stage, StageClock, StageFacts, stage_clock, stage_pauses
@@ -99,8 +100,7 @@ class TimeLimitCommands(CalendarCommands):
         idem: Idempotency | None = None,
     ) -> CommandResult:
         """Replace the time limits table (admin)."""
-        if Role.ADMIN not in principal.roles:
-            raise Forbidden("changing the time limits needs the role admin")
+        require_role(principal, Role.ADMIN, "changing the time limits")
         if (replay := self._replay(idem)) is not None:
             return replay
         actor = Actor(principal.id, Role.ADMIN)

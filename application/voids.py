@@ -9,9 +9,8 @@ from uuid import UUID
 from application.commands import CommandResult, Idempotency
 from application.supervision import SupervisionVerbs
 from domain.concern import Concern
-from domain.errors import Forbidden
 from domain.lifecycle import Action
-from domain.permissions import actor_for, check_grid
+from domain.permissions import actor_for, check_grid, require_role
 from domain.principal import Actor, Principal
 from domain.vocabulary import Role
 
@@ -28,8 +27,7 @@ class VoidVerbs(SupervisionVerbs):
         idem: Idempotency | None = None,
     ) -> CommandResult:
         """Staff propose voiding a concern that did not meet the filing conditions."""
-        if Role.STAFF not in principal.roles:
-            raise Forbidden("proposing a void needs the role staff")
+        require_role(principal, Role.STAFF, "proposing a void")
 
         def act(concern: Concern, at: datetime) -> None:
             check_grid(principal, concern.grid)
@@ -60,8 +58,7 @@ class VoidVerbs(SupervisionVerbs):
         idem: Idempotency | None = None,
     ) -> CommandResult:
         """A supervisor refuses the waiting proposal, with a reason."""
-        if Role.SUPERVISOR not in principal.roles:
-            raise Forbidden("refusing a void needs the role supervisor")
+        require_role(principal, Role.SUPERVISOR, "refusing a void")
 
         def act(concern: Concern, at: datetime) -> None:
             check_grid(principal, concern.grid)

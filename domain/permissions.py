@@ -37,6 +37,21 @@ def _permits(principal: Principal, row: Transition, concern: Concern) -> Role | 
     return None
 
 
+def require_role(principal: Principal, roles: Role | tuple[Role, ...], doing: str) -> Role:
+    """The first of `roles` (in the order given) the principal holds, or Forbidden naming
+    them in that order: "<doing> needs the role x" or "<doing> needs one of the roles x, y"."""
+    wanted = (roles,) if isinstance(roles, Role) else roles
+    if not wanted:
+        raise ValueError("require_role needs at least one role")
+    for role in wanted:
+        if role in principal.roles:
+            return role
+    if len(wanted) == 1:
+        raise Forbidden(f"{doing} needs the role {wanted[0].value}")
+    # The order given, not sorted: the web UI matches these refusals word for word.
+    raise Forbidden(f"{doing} needs one of the roles {', '.join(r.value for r in wanted)}")
+
+
 def check_grid(principal: Principal, grid: str) -> None:
     """Refuse a principal whose grid scope does not include `grid`."""
     if not principal.covers(grid):
