@@ -2,7 +2,7 @@
 and THE save path of a command (events and side rows in one transaction, idempotent
 replays, retries when a concurrent writer won).
 
-A service (application/concerns.py, meetings.py, members.py, views.py) is thin, as in
+A service (application/intake.py, concerns.py, meetings.py, members.py, views.py) is thin, as in
 eventsourcing's own examples: load with a finder here, call the aggregate's method, hand
 the aggregate to `_save`. Everything a command writes goes through `_save`, so a faster
 writer (batched commits) replaces this one method.

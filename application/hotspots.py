@@ -24,7 +24,7 @@ from domain.principal import Actor
 from domain.vocabulary import Category, Role
 
 SYSTEM = Actor("system:hotspots", Role.SYSTEM)
-# As a resident's tracking code (application/concerns.py): nobody is given this one.
+# As a resident's tracking code (application/intake.py): nobody is given this one.
 _CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 _CODE_LENGTH = 12
 

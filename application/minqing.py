@@ -3,7 +3,7 @@ command line use it (`Minqing(env, master_key=…)`; application/bootstrap.py op
 the settings).
 
 Each service is a module of its own over the same eventsourcing Application
-(application/base.py): the concern's verbs (concerns.py), the meeting's (meetings.py),
+(application/base.py): the concern's verbs (intake.py, concerns.py), the meeting's (meetings.py),
 members and visits (members.py), the commitment's milestones and writing off
 (commitments.py, over the concern's verbs), and the reads straight from the log (views.py). Erasure
 is application/residents.py, the views of a meeting meeting_views.py.
