@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from domain.lifecycle import Status
-from projections.concerns import utc_text
+from projections.concern_fold import utc_text
 from projections.rows import Row
 from projections.runner import Recorded
 
