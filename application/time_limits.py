@@ -24,7 +24,7 @@ from domain.vocabulary import Role
 
 def stage_facts(concern: Concern, events: Iterable[Any]) -> StageFacts:
     """When the concern entered its status, and how it came to be handled, from its
-    events (the list's row keeps the same two columns: projections/concerns.py)."""
+    events (the list's row keeps the same two columns: projections/concern_fold.py)."""
     status, since, mode = "intake", concern.raised_at, None
     for e in events:
         moved = getattr(e, "status", None)

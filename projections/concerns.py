@@ -2,18 +2,19 @@
 
 One row per concern with what staff filter and sort on; nothing personal (the resident's
 data stays in the event, encrypted). Times are stored as UTC text (`…Z`, fixed width) so
-they sort the same on SQLite and PostgreSQL; dates as `YYYY-MM-DD`.
+they sort the same on SQLite and PostgreSQL; dates as `YYYY-MM-DD`. How each event changes
+the row is projections/concern_fold.py's; the deadline watcher's walks along the table are
+projections/concern_watch.py's.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import Enum
 from typing import Any
 from uuid import UUID
@@ -22,10 +23,16 @@ from zoneinfo import ZoneInfo
 from eventsourcing.utils import get_topic
 
 from adapters.database import Database
-from application.time_limits import event_mode
 from domain.concern import Concern
 from domain.errors import Invalid
 from domain.lifecycle import TERMINAL, Status
+
+# How each event changes the row, with the UTC text of a time and the card mark, lives in
+# projections/concern_fold.py; `utc_text` and `card_mark` are imported from here too, as
+# they always were.
+from projections.concern_fold import card_mark as card_mark
+from projections.concern_fold import fold_concern
+from projections.concern_fold import utc_text as utc_text
 from projections.rows import Row, RowPerAggregate
 from projections.runner import Recorded, Table
 
@@ -45,65 +52,6 @@ CONCERN_TOPICS: tuple[str, ...] = tuple(
         and v not in (Concern.Event, Concern.Created)
     )
 )
-# Lifecycle moves, with the event fields each copies into the column of the same name
-# (Concern's own event methods are the reference: the list must equal their fold).
-_MOVES: dict[str, tuple[str, ...]] = {
-    "Referred": (),
-    "HandledNow": ("owner", "duty_role", "due_on"),
-    "Declined": (),
-    "Merged": (),
-    "Withdrawn": (),
-    "Assigned": ("owner", "duty_role", "due_on"),
-    "Shortlisted": (),
-    "AdoptedAtMeeting": (),
-    "RejectedAtMeeting": (),
-    "DeferredAtMeeting": (),
-    "ReturnedForInfo": (),
-    "ProgressRecorded": (),
-    "DeadlineExtended": ("due_on",),
-    "Reassigned": ("owner", "duty_role"),
-    "SentBack": (),
-    "Resolved": (),
-    "FeedbackRecorded": (),
-    "Reopened": (),
-}
-# Facts recorded about a concern that leave its state as it was (but not its version).
-_FACTS = frozenset(
-    {
-        "DeadlineMissed",
-        "FeedbackOverdue",
-        "StageMissed",
-        "SupervisionCardIssued",
-        "SupervisionReplied",
-        "PhotoAttached",
-        "SuspensionRequested",
-        "SuspensionApproved",
-        "SuspensionRefused",
-        "Resumed",
-    }
-)
-
-
-def card_mark(stage_since: str, grade: str) -> str:
-    """What the list keeps of the last automatic card: its stage's start and its grade."""
-    return f"{stage_since}|{grade}"
-
-
-# Cached: the read models fed together each ask for the same event's time (the ledger
-# twice, the concern list, achievements, open311 updates, concern places): one conversion.
-@functools.lru_cache(maxsize=1024)
-def utc_text(moment: datetime) -> str:
-    """A time as fixed-width UTC text, so text order is time order on both databases."""
-    # isoformat, not strftime: the same text (years 1000-9999), in half the time.
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
-
-
-def _value(v: Any) -> Any:
-    if isinstance(v, UUID):
-        return str(v)
-    if isinstance(v, date):
-        return v.isoformat()
-    return v
 
 
 class ConcernList(RowPerAggregate):
@@ -182,79 +130,7 @@ class ConcernList(RowPerAggregate):
 
     def fold(self, row: Row | None, recorded: Recorded) -> Row | None:
         """A new row on Raised; otherwise the row with what the event changed."""
-        e = recorded.event
-        kind = type(e).__name__
-        if kind == "Raised":
-            at = utc_text(e.at)
-            return {
-                "id": str(e.originator_id),
-                "reference": e.reference,
-                "title": e.title,
-                "description": e.description,
-                "status": Status.INTAKE.value,
-                "category": e.category,
-                "library": e.library,
-                "channel": e.channel,
-                "grid": e.grid,
-                "owner": None,
-                "duty_role": None,
-                "due_on": None,
-                "raised_at": at,
-                "updated_at": at,
-                "resolved_at": None,
-                "round": 1,
-                "version": e.originator_version,
-                "position": recorded.position,
-                "feedback_pending": False,
-                "missed_due_on": None,
-                "feedback_overdue_round": None,
-                "stage_since": at,
-                "mode": None,
-                "missed_stage_since": None,
-                "cards": 0,
-                "card_mark": None,
-                "suspended_at": None,
-                "resumed_at": None,
-                "suspended_until": None,
-            }
-        if row is None:  # an event of a concern whose Raised this table never saw
-            return None
-        row.update(version=e.originator_version, position=recorded.position)
-        # A fact (DeadlineMissed, FeedbackOverdue) changes neither status nor updated_at,
-        # exactly as the aggregate records it; a move of the lifecycle carries its status.
-        # An event kind added later is a move if it carries a status, a fact otherwise.
-        moves = kind in _MOVES or (kind not in _FACTS and hasattr(e, "status"))
-        if moves:
-            if e.status != row["status"]:  # a new stage's clock starts
-                row["stage_since"] = utc_text(e.at)
-            row["mode"] = event_mode(e) or row["mode"]
-            row["status"] = e.status
-            row["updated_at"] = utc_text(e.at)
-            for column in _MOVES.get(kind, ()):
-                row[column] = _value(getattr(e, column))
-        if kind == "SentBack":
-            row.update(owner=None, duty_role=None, due_on=None)
-        elif kind == "Resolved":
-            row.update(resolved_at=utc_text(e.at), feedback_pending=True)
-        elif kind == "FeedbackRecorded":
-            row["feedback_pending"] = False
-        elif kind == "Reopened":
-            row.update(resolved_at=None, feedback_pending=False, round=int(row["round"]) + 1)
-        elif kind == "DeadlineMissed":
-            row["missed_due_on"] = _value(e.due_on)
-        elif kind == "FeedbackOverdue":
-            row["feedback_overdue_round"] = e.round
-        elif kind == "StageMissed":
-            row["missed_stage_since"] = utc_text(e.started_at)
-        elif kind == "SupervisionCardIssued":
-            row["cards"] = int(row["cards"]) + 1
-            if e.automatic:
-                row["card_mark"] = card_mark(utc_text(e.stage_started_at), e.grade)
-        elif kind == "SuspensionApproved":
-            row.update(suspended_at=utc_text(e.at), suspended_until=_value(e.until))
-        elif kind == "Resumed":
-            row.update(resumed_at=utc_text(e.ended), suspended_until=None, due_on=_value(e.due_on))
-        return row
+        return fold_concern(row, recorded)
 
 
 # -- queries ------------------------------------------------------------------------------

@@ -10,9 +10,9 @@ or a second runner never skips or double-applies an event.
 
 Reading the log and decoding events is a large part of the cost, so projections share it:
 those at one position share a round's read and its one transaction while following the log
-(each read model under a savepoint, so one's failure never aborts the others), and `rebuild_all`
-rebuilds several read models in one pass (projections/rebuild.py), each event decoded once
-for all of them.
+(projections/rounds.py: each read model under a savepoint, so one's failure never aborts
+the others), and `rebuild_all` rebuilds several read models in one pass
+(projections/rebuild.py), each event decoded once for all of them.
 
 A read model that fails on an event does not stop the others, nor itself for good: its
 batch is applied again one event at a time, the events before the culprit are kept, the
@@ -38,13 +38,12 @@ from functools import partial
 
 from eventsourcing.persistence import Notification
 
-from adapters import instruments
 from adapters.database import Database
 from adapters.outage import Outage
 from adapters.service import Leadership, Service
 from adapters.sessions import advisory_key, open_session
 from application.minqing import Minqing
-from projections import batches, parking
+from projections import parking, rounds
 from projections.base import (
     POSITIONS_TABLE,
     Projection,
@@ -54,7 +53,7 @@ from projections.base import (
     Table,
     create_tables,
 )
-from projections.rebuild import Rebuild, reading, topics_of
+from projections.rebuild import Rebuild
 
 # Read models import these from here, as they always have.
 __all__ = [
@@ -242,38 +241,10 @@ class ProjectionRunner(Service):
         """Process at most one batch of each projection (all, or those in `names`);
         returns how many positions the projections moved on, in total.
 
-        Projections at the same position and less than a batch behind the head (the usual
-        case while following the log) share one read of the log, each event decoded once
-        for all of them, and one transaction: each read model's batch under a savepoint, so
-        one that fails is rolled back alone and the others commit (batches.apply_together).
-        A projection further behind reads a batch of its own topics only, in a transaction
-        of its own, so it catches up at its pace.
+        Projections at one position near the head share a read of the log and a
+        transaction; one further behind catches up alone (projections/rounds.py).
         """
-        head = self.head()
-        positions = self._positions()
-        chosen = [p for p in self.projections if names is None or p.name in names]
-        for p in chosen:
-            self.failures.forget(p.name, positions.get(p.name, 0))
-        behind = [
-            (p, positions.get(p.name, 0))
-            for p in chosen
-            # One waiting to try its failing event again sits this round out.
-            if positions.get(p.name, 0) < head and not self.failures.waiting(p.name)
-        ]
-        near: dict[int, list[Projection]] = {}
-        for p, start in behind:
-            if head - start < self.batch_size:
-                near.setdefault(start, []).append(p)
-        moved = 0
-        for start, group in near.items():
-            batch, end = self._read(topics_of(group), start, head)
-            everything = self._recorded(batch)
-            moved += self._step_together([(p, reading(p, everything)) for p in group], start, end)
-        for p, start in behind:
-            if start not in near:
-                batch, end = self._read(p.topics, start, head)
-                moved += self._step(p, start, end, self._recorded(batch))
-        return moved
+        return rounds.run_once(self, names)
 
     def catch_up(self) -> None:
         """Process batches until a round moves nothing and no failing event waits for its
@@ -286,48 +257,6 @@ class ProjectionRunner(Service):
             if wait is None:
                 return
             time.sleep(wait)
-
-    def _step(self, p: Projection, start: int, end: int, batch: Sequence[Recorded]) -> int:
-        """Apply `batch`, the projection's events in (start, end], and move its position;
-        how far it moved."""
-        started = time.perf_counter()
-        try:
-            moved = batches.apply(self.db, self.failures, p, start, end, batch)
-        except batches.Superseded:
-            self.superseded += 1
-            log.debug("projection %s: another runner processed (%d, %d]", p.name, start, end)
-            return 0
-        if moved:
-            instruments.PROJECTION_BATCH_SECONDS.labels(p.name).observe(
-                time.perf_counter() - started
-            )
-            with self.advanced:
-                self.advanced.notify_all()
-        return moved
-
-    def _step_together(
-        self, models: Sequence[tuple[Projection, Sequence[Recorded]]], start: int, end: int
-    ) -> int:
-        """Apply the batches of read models at one position in one transaction; how far
-        they moved, in total."""
-        if len(models) == 1:
-            [(p, batch)] = models
-            return self._step(p, start, end, batch)
-        started = time.perf_counter()
-        moves = batches.apply_together(self.db, self.failures, models, start, end)
-        # One transaction for all of them: each read model that moved is timed by it.
-        took = time.perf_counter() - started
-        for name, moved in moves.items():
-            if moved is None:
-                self.superseded += 1
-                log.debug("projection %s: another runner processed (%d, %d]", name, start, end)
-            elif moved:
-                instruments.PROJECTION_BATCH_SECONDS.labels(name).observe(took)
-        total = sum(m for m in moves.values() if m)
-        if total:
-            with self.advanced:
-                self.advanced.notify_all()
-        return total
 
     def _positions(self) -> dict[str, int]:
         rows = self.db.fetchall(f"SELECT name, position FROM {POSITIONS_TABLE}")  # noqa: S608
