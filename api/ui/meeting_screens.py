@@ -4,7 +4,7 @@ with what the live tally's polling compares; and running one chair step.
 
 Not a page module: the meeting pages (api/ui/pages/meetings.py, meeting_votes.py,
 meeting_room.py) and the concern page, which shows a refused assignment again in the
-meeting room, all render these screens, and no page module imports another."""
+meeting room, all render these screens, so none of them imports another for them."""
 
 from __future__ import annotations
 
