@@ -18,7 +18,8 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from adapters.availability import DATABASE_ERRORS, transient
-from api import open311_format
+from api import observe, open311_format
+from application.requests import CURRENT
 from domain.errors import (
     Conflict,
     DomainError,
@@ -227,7 +228,7 @@ def install(app: FastAPI) -> None:
     # Anything else, wherever raised (a route, a dependency, a middleware, a page): Starlette
     # gives this handler to its outermost ServerErrorMiddleware instead of its text/plain
     # "Internal Server Error"; that middleware re-raises afterwards, so the server logs it.
-    app.add_exception_handler(Exception, _unexpected)
+    app.add_exception_handler(Exception, _server_error)
 
 
 def refusal(request: Request, exc: HTTPException) -> Response:
@@ -241,3 +242,17 @@ def refusal(request: Request, exc: HTTPException) -> Response:
 async def _unexpected(request: Request, exc: Exception) -> Response:
     # Async, so Starlette calls it on the loop: it reads no database, renders at most a page.
     return unexpected(request, exc)
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    # ServerErrorMiddleware calls this once the error has left api/observe.py, which names
+    # every other answer and log line with the request's id: the same id again, for the
+    # traceback's line and the answer's X-Request-ID, so a caller can quote it to us.
+    context = observe.context_of(request.scope)
+    token = CURRENT.set(context)
+    try:
+        response = unexpected(request, exc)
+    finally:
+        CURRENT.reset(token)
+    response.headers[observe.HEADER] = context.request_id
+    return response

@@ -23,6 +23,10 @@ COMMAND_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # A path no route matched: one label for them all, so scanners cannot grow the series.
 UNMATCHED = "<unmatched>"
 HEADER = "X-Request-ID"
+# Where the request's context stays in its scope after this middleware has let go of it:
+# Starlette's outermost ServerErrorMiddleware answers an unhandled error outside it, and
+# that answer and its log line need the same id (api/errors.py).
+SCOPE_KEY = "minqing.request"
 log = logging.getLogger("minqing.request")
 
 
@@ -52,6 +56,7 @@ class Observe:
         started = time.perf_counter()
         status = 500  # what the server answers if the app raises before responding
         context = RequestContext(request_id(scope))
+        scope[SCOPE_KEY] = context
         token = CURRENT.set(context)
 
         async def send_observed(message: Message) -> None:
@@ -75,6 +80,13 @@ def request_id(scope: Scope) -> str:
     else a new one: a bad one is replaced, not refused, so the request still has an id."""
     given = Headers(scope=scope).get(HEADER)
     return given if given is not None and valid_request_id(given) else uuid.uuid4().hex
+
+
+def context_of(scope: Scope) -> RequestContext:
+    """The request's context as Observe made it; for a request that failed before reaching
+    Observe (in a middleware outside it), a new one by the same rule."""
+    found = scope.get(SCOPE_KEY)
+    return found if isinstance(found, RequestContext) else RequestContext(request_id(scope))
 
 
 def write_line(scope: Scope, context: RequestContext, status: int, seconds: float) -> None:

@@ -4,6 +4,10 @@ These models only document: routes return their plain data as before (FastAPI ne
 filters nor re-encodes it), and the Schemathesis run (tests/e2e/test_schemathesis.py)
 checks that what they return matches. Parts that are open by nature (an event's `data`,
 a JSON Schema, the ledger's figures) are objects without a fixed list of fields.
+
+Here: the error body, the concerns, the members and their points; the meetings', the
+registers', the calendar's, the public board's and the in-service members' answers are in
+the responses_*.py beside it.
 """
 
 from __future__ import annotations
@@ -11,8 +15,6 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
-
-from api.schemas import CommandOut
 
 Object = dict[str, Any]
 
@@ -87,17 +89,6 @@ class Open311Errors(RootModel[list[Open311ErrorItem]]):
 
 
 # -- commands -------------------------------------------------------------------------------
-
-
-class MeetingCommandOut(CommandOut):
-    """A meeting command; a vote adds the item's tally, closing it the outcome."""
-
-    concern_id: str | None = None
-    by_chair: bool | None = None
-    tally: Object | None = None
-    outcome: str | None = None
-    concern_status: str | None = None
-    deferred: list[str] | None = None
 
 
 class ErasureOut(BaseModel):
@@ -390,148 +381,3 @@ class PointsList(BaseModel):
     from_: str | None = Field(alias="from")
     to: str | None
     position: int
-
-
-# -- meetings -------------------------------------------------------------------------------
-
-
-class MeetingSummary(BaseModel):
-    id: str
-    title: str
-    kind: str
-    status: str
-    scheduled_for: str
-    agenda: int = Field(description="the number of items on the agenda")
-
-
-class MeetingList(BaseModel):
-    items: list[MeetingSummary]
-
-
-class Quorum(BaseModel):
-    rule: str
-    entitled: int
-    present: int
-    reached: bool
-    needed: int | None = Field(default=None, description="minutes: how many must be present")
-
-
-class Vote(BaseModel):
-    voter: str
-    choice: str
-    by_chair: bool
-
-
-class AgendaItem(BaseModel):
-    concern_id: str
-    reference: str
-    title: str
-    category: str
-    status: str
-    tally: Object | None = None
-    outcome: str | None = None
-    concern_status: str | None = None
-    owner: str | None = None
-    duty_role: str | None = None
-    due_on: str | None = None
-    quorum: Object | None = Field(default=None, description="as judged when the vote opened")
-    votes_needed: int | None = Field(default=None, description="votes for needed to adopt")
-    votes: list[Vote] | None = None
-
-
-class MeetingOut(BaseModel):
-    """A meeting: agenda, attendance, quorum, live tallies (counts only if secret)."""
-
-    id: str
-    version: int
-    title: str
-    kind: str
-    kind_label: Label
-    status: str
-    scheduled_for: str
-    place: str
-    chair: str
-    eligible_voters: list[str]
-    rules: Object
-    present: list[str]
-    resident_representatives: list[str]
-    quorum: Quorum
-    agenda: list[AgendaItem]
-    opened_at: str | None = None
-    closed_at: str | None = None
-    minutes: str | None = None
-
-
-class Person(BaseModel):
-    id: str
-    name: str
-
-
-class RollCounts(BaseModel):
-    entitled: int
-    present: int
-    voted: int
-    not_yet: int
-
-
-class RollOut(BaseModel):
-    """One item's roll: the entitled, the present, who voted and who not yet; no choices."""
-
-    meeting_id: str
-    concern_id: str
-    status: str
-    ballot: str
-    entitled: list[Person]
-    present: list[Person]
-    voted: list[Person]
-    not_yet: list[Person]
-    counts: RollCounts
-    quorum: Object
-    votes_needed: int
-
-
-class AttendanceChange(BaseModel):
-    member: Person
-    change: Literal["arrived", "left"]
-    at: str
-
-
-class Attendance(BaseModel):
-    entitled: list[Person]
-    present: list[Person]
-    absent: list[Person]
-    resident_representatives: list[str]
-    quorum: Quorum
-    changes: list[AttendanceChange] = Field(
-        default_factory=list, description="late arrivals and departures, in order"
-    )
-
-
-class MinutesItem(BaseModel):
-    reference: str
-    title: str
-    category: str
-    tally: Object | None
-    decision: str
-    decision_label: Label
-    owner: Person | None = None
-    duty_role: str | None = None
-    due_on: str | None = None
-    quorum: Object | None = Field(default=None, description="as judged when the vote opened")
-    votes_needed: int | None = Field(default=None, description="votes for needed to adopt")
-    votes: list[Vote] | None = None
-
-
-class MinutesOut(BaseModel):
-    """The record of a meeting."""
-
-    meeting: Object
-    chair: Person | None
-    rules: Object
-    attendance: Attendance
-    items: list[MinutesItem]
-    article: int | None = Field(default=None, description="the article the quorum rule cites")
-    inquorate: Object | None = Field(default=None, description="declared inquorate: the counts")
-    minutes: str | None
-    opened_at: str | None
-    closed_at: str | None

@@ -11,14 +11,8 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from api import minutes_html
 from api.deps import IdempotencyDep, MinqingDep, PrincipalDep, concern_id, require
 from api.openapi import answers, errors
-from api.responses import (
-    HistoryOut,
-    MeetingCommandOut,
-    MeetingList,
-    MeetingOut,
-    MinutesOut,
-    RollOut,
-)
+from api.responses import HistoryOut
+from api.responses_meetings import MeetingCommandOut, MeetingList, MeetingOut, MinutesOut, RollOut
 from api.schemas import (
     AgendaIn,
     AttendanceIn,

@@ -16,7 +16,7 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.ui import cosigners, data, limit_actions, timeline
+from api.ui import cosigners, data, limit_actions, meeting_screens, timeline
 from api.ui.actions import FIELDS, perform
 from api.ui.forms import Errors, errors_of
 from api.ui.pages import photos
@@ -231,7 +231,7 @@ def _shown_again(
     errors: Errors,
 ) -> Response:
     """The refused form again, on the page it was posted from, with its messages."""
-    from api.ui.pages import meetings, queues  # the pages that hold action forms
+    from api.ui.pages import queues  # the queues hold action forms too
 
     next_url = safe_next(form.get("next"), f"/ui/concerns/{concern.id}")
     if form.get("shown_on") == "action":
@@ -256,7 +256,7 @@ def _shown_again(
         )
     meeting = _MEETING.match(parts.path)
     if meeting:
-        return meetings.chair_page_of(
+        return meeting_screens.chair_page_of(
             request,
             session,
             meeting.group(1),

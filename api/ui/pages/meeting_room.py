@@ -13,7 +13,7 @@ from fastapi.responses import Response
 
 from api.schemas import AttendanceIn
 from api.ui.forms import parse
-from api.ui.pages.meetings import READERS, _chair_step, _meeting, live_key
+from api.ui.meeting_screens import READERS, chair_step, live_key, meeting_of
 from api.ui.render import render
 from api.ui.web import PostedDep, SessionDep, UiRoute, minqing, need, redirect
 from application.meeting_views import meeting_view, votes_needed
@@ -37,7 +37,7 @@ def record_attendance(request: Request, meeting_id: str, posted: PostedDep) -> R
             meeting.id, posted.session.principal, list(body.arrived), list(body.left)
         )
 
-    return _chair_step(request, posted, meeting_id, "attendance", step, "attendance")
+    return chair_step(request, posted, meeting_id, "attendance", step, "attendance")
 
 
 @router.post("/meetings/{meeting_id}/declare-inquorate")
@@ -47,7 +47,7 @@ def declare_inquorate(request: Request, meeting_id: str, posted: PostedDep) -> R
     def step(app: Minqing, meeting: Meeting) -> None:
         app.declare_inquorate(meeting.id, posted.session.principal)
 
-    return _chair_step(request, posted, meeting_id, "inquorate", step, "inquorate")
+    return chair_step(request, posted, meeting_id, "inquorate", step, "inquorate")
 
 
 @router.get("/meetings/{meeting_id}/attendance")
@@ -73,7 +73,7 @@ def projector(request: Request, meeting_id: str, session: SessionDep) -> Respons
     """The projector view: the item, present of entitled, votes needed, the live tally."""
     need(session, *READERS)
     app = minqing(request)
-    meeting = _meeting(app, meeting_id)
+    meeting = meeting_of(app, meeting_id)
     view = meeting_view(app, meeting)
     item = _shown_item(view)
     needed = None
