@@ -254,6 +254,10 @@ UI: dict[tuple[str, str], Door] = {
     ("POST", "/ui/concerns/{ref}/act/{action}"): Door(VIEW, "object", owner=True),
     ("GET", "/ui/concerns/{ref}/act/{action}"): Door(VIEW, "object", owner=True),
     ("GET", "/ui/concerns/{ref}/slip"): Door(VIEW, "object", owner=True),
+    # A refused form's own address (a reload, a bookmark): to the concern page, as its door.
+    ("GET", "/ui/concerns/{ref}/reveal"): Door(VIEW, "object", owner=True),
+    ("GET", "/ui/concerns/{ref}/photos"): Door(VIEW, "object", owner=True),
+    ("GET", "/ui/concerns/{ref}/do/{verb}"): Door(VIEW, "object", owner=True),
     # Only whoever recorded the concern (it shows the tracking code): no role passes as such.
     ("GET", "/ui/concerns/{ref}/receipt"): Door(frozenset(), "object"),
     ("POST", "/ui/concerns/{ref}/reveal"): door(R.SUPERVISOR, grid="object"),
@@ -313,6 +317,7 @@ UI: dict[tuple[str, str], Door] = {
     ("POST", "/ui/grids/{grid}/boundary"): door(R.ADMIN, grid="object"),
     ("GET", "/ui/calendar"): Door(VIEW),
     ("POST", "/ui/calendar/{year}/days"): door(R.ADMIN),
+    ("GET", "/ui/calendar/{year}/days"): Door(VIEW),
     ("GET", "/ui/evaluations"): Door(VIEW, "filter"),
     ("GET", "/ui/evaluations.csv"): Door(VIEW, "filter"),
 }

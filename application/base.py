@@ -270,14 +270,14 @@ class MinqingBase(Application[UUID]):
 
     def _read_log(self, topics: list[str]) -> Iterator[Any]:
         """Every stored event of these topics, in log order."""
-        last = 0
+        last, size = 0, 500
         while True:
             batch = self.recorder.select_notifications(
-                last, 500, topics=topics, inclusive_of_start=False
+                last, size, topics=topics, inclusive_of_start=False
             )
-            if not batch:
-                return
             yield from batch
+            if len(batch) < size:  # the end of the log: no need to ask once more
+                return
             last = batch[-1].id
 
 

@@ -1,5 +1,6 @@
 """What every page shares: the signed-in session, posted forms and their CSRF check, role
-checks, safe redirects, and the route class that turns refusals into HTML pages."""
+checks, safe redirects (and GET on a form's address), and the route class that turns
+refusals into HTML pages."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from fastapi import Depends, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
@@ -162,6 +163,22 @@ def redirect(target: str, **query: object) -> RedirectResponse:
     if extra:
         target += ("&" if "?" in target else "?") + extra
     return RedirectResponse(target, status_code=303)
+
+
+def form_address(router: APIRouter, path: str, page: Callable[[Request, UiSession], str]) -> None:
+    """Answer GET on a form's own address with 303 See Other to the page the form is on.
+
+    A refused form is shown again at the address it was posted to, so a reload, a bookmark
+    or the back button asks for that address with GET (405 without this). `page` gives the
+    page's address from the request's path parameters, refusing (403, 404) as that page
+    does whoever may not see it.
+    """
+
+    def form_page(request: Request, session: SessionDep) -> Response:
+        """A form's address asked for with GET: the page the form is on."""
+        return redirect(page(request, session))
+
+    router.add_api_route(path, form_page, methods=["GET"])
 
 
 def error_page(request: Request, status: int, key: str, detail: str | None = None) -> Response:

@@ -92,6 +92,7 @@ class World:
             "visit_id": self.visit,
             "library": "problem",
             "action": "refer",
+            "verb": "supervise",
             "year": "2026",
             "day": "2026-12-31",
             "place_id": self.place,

@@ -2,7 +2,8 @@
 supervisor's card and the owner's reply, the owner's extension request and the committee's
 refusal, the owner's appeal of an overdue stage and the supervisor's decision, a suspension
 asked for, approved and ended, a void proposed, refused, proposed again and approved; each form
-shown only to whom may use it and only when it applies, and refusals in words."""
+shown only to whom may use it and only when it applies, and refusals in words; the forms'
+addresses asked for with GET (a reload after a refusal) go to the concern page."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from uuid import UUID
 
 import httpx
 
+from api.ui.limit_actions import VERBS
 from domain.vocabulary import Role
 from tests.conftest import Server
 from tests.e2e.concern_requests import RAISE, ZONE, status
-from tests.e2e.ui_client import csrf_of, signed_in, text_of, ui_user
+from tests.e2e.ui_client import browser, csrf_of, signed_in, text_of, ui_user
 
 
 def _forms(page: str) -> set[str]:
@@ -189,3 +191,36 @@ def test_a_void_from_the_concern_page(server: Server) -> None:
         "VoidProposed",
         "VoidApproved",
     ]
+
+
+def test_a_forms_address_asked_for_with_get_goes_to_the_concern_page(server: Server) -> None:
+    # A refused form is shown again at the address it was posted to: reloading that page (a
+    # GET there) is 303 to the concern page, not 405, behind the concern page's own door.
+    staff = ui_user(server, [Role.STAFF])
+    outsider = ui_user(server, [Role.MEMBER])  # no concern of theirs: not on the page
+    elsewhere = ui_user(server, [Role.STAFF], grids=["9"])
+    _, api_token = server.principal([Role.STAFF])
+    with server.client(api_token) as api:
+        raised = status(api.post("/api/v1/concerns", json=RAISE), 201)
+    cid, page = raised["id"], f"/ui/concerns/{raised['id']}"
+    with signed_in(server, staff) as s:
+        refused = _post(s, cid, "propose-void", reason=" ")
+        assert refused.status_code == 422
+        for verb in VERBS:
+            again = s.get(f"{page}/do/{verb}")
+            assert (again.status_code, again.headers.get("location")) == (303, page), verb
+        by_reference = s.get(f"/ui/concerns/{raised['reference']}/do/propose-void")
+        assert (by_reference.status_code, by_reference.headers.get("location")) == (303, page)
+        for form in ("reveal", "photos"):
+            again = s.get(f"{page}/{form}")
+            assert (again.status_code, again.headers.get("location")) == (303, page), form
+        days = s.get("/ui/calendar/2026/days")
+        assert (days.status_code, days.headers.get("location")) == (303, "/ui/calendar?year=2026")
+        assert s.get("/ui/concerns/MQ-2026-999999/do/supervise").status_code == 404
+    for who in (outsider, elsewhere):
+        with signed_in(server, who) as other:
+            assert other.get(f"{page}/do/supervise").status_code == 403
+    with browser(server) as anonymous:
+        signin = anonymous.get(f"{page}/do/supervise")
+        assert signin.status_code == 303
+        assert signin.headers["location"].startswith("/ui/sign-in?next=")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -13,7 +14,7 @@ from api.schemas import Body, OptionalName
 from api.ui.forms import Errors, errors_of, parse, payload
 from api.ui.render import lang_of, render
 from api.ui.sessions import UiSession
-from api.ui.web import PostedDep, SessionDep, UiRoute, minqing, need, redirect
+from api.ui.web import PostedDep, SessionDep, UiRoute, form_address, minqing, need, redirect
 from application.calendars import FIRST_YEAR, LAST_YEAR
 from application.holiday_seed import english_name
 from domain.errors import DomainError, Invalid
@@ -100,6 +101,15 @@ def mark_day(request: Request, year: int, posted: PostedDep) -> Response:
         shown = year if FIRST_YEAR <= year <= LAST_YEAR else app.clock().year
         return _page(request, session, shown, errors_of(exc, lang_of(request)), values)
     return redirect(f"/ui/calendar?year={chosen}", done="calendar_marked")
+
+
+def _calendar_address(request: Request, session: UiSession) -> str:
+    need(session, *VIEWERS)
+    return "/ui/calendar?" + urlencode({"year": request.path_params["year"]})
+
+
+# A refused mark shows the calendar at the form's address: GET there goes to the calendar.
+form_address(router, "/calendar/{year}/days", _calendar_address)
 
 
 def _day(raw: str, year: int) -> date:

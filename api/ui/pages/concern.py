@@ -22,7 +22,17 @@ from api.ui.forms import Errors, errors_of
 from api.ui.pages import photos
 from api.ui.render import lang_of, render
 from api.ui.sessions import UiSession
-from api.ui.web import Form, PostedDep, SessionDep, UiRoute, minqing, need, redirect, safe_next
+from api.ui.web import (
+    Form,
+    PostedDep,
+    SessionDep,
+    UiRoute,
+    form_address,
+    minqing,
+    need,
+    redirect,
+    safe_next,
+)
 from application import disclosure
 from application.minqing import Minqing
 from domain.concern import Concern
@@ -147,6 +157,13 @@ def _may_reveal(principal: Any, view: dict[str, Any]) -> bool:
         and isinstance(resident, dict)
         and bool(resident.get("redacted"))
     )
+
+
+def concern_address(request: Request, session: UiSession) -> str:
+    """The concern page's address, for whoever may see the concern (403 otherwise)."""
+    concern = find_concern(minqing(request), str(request.path_params["ref"]))
+    check_view(session.principal, concern)
+    return f"/ui/concerns/{concern.id}"
 
 
 @router.get("/concerns/{ref}")
@@ -316,3 +333,9 @@ def reveal(request: Request, ref: str, posted: PostedDep) -> Response:
         return concern_page(
             request, posted.session, concern, here=here, reveal_errors=errors, status=422
         )
+
+
+# The concern page's forms that show it again at their own address when refused (the
+# time-limit verbs' are in limit_forms.py): GET there goes to the concern page.
+form_address(router, "/concerns/{ref}/reveal", concern_address)
+form_address(router, "/concerns/{ref}/photos", concern_address)

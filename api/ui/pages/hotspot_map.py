@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from typing import Annotated, Any
-from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from api.ui import map_svg
+from api.ui import data, map_svg
 from api.ui.data import READ_YOUR_WRITES_SECONDS
 from api.ui.forms import Errors, errors_of
 from api.ui.messages import translate
@@ -19,8 +18,6 @@ from api.ui.refusals import FormInvalid, Problem
 from api.ui.render import lang_of, render
 from api.ui.sessions import UiSession
 from api.ui.web import SessionDep, UiRoute, minqing, need
-from application.minqing import Minqing
-from domain.errors import DomainError
 from domain.geo import Point, polygons_of
 from domain.permissions import check_grid
 from domain.place import Place
@@ -71,14 +68,14 @@ def _filters(
     return chosen_grid, chosen_category, start, end
 
 
-def _grids_shown(app: Minqing, session: UiSession, grid: str | None) -> list[str]:
+def _grids_shown(session: UiSession, grid: str | None, places: list[Place]) -> list[str]:
     """The grids to outline: the one chosen, else the reader's, else every grid that has
     places in the register."""
     if grid:
         return [grid]
     if session.principal.grids:
         return sorted(session.principal.grids)
-    return sorted({p.grid for p in app.list_places()})
+    return sorted({p.grid for p in places})
 
 
 def _where(item: dict[str, Any], places: dict[str, Place], t: Any) -> tuple[str, Point | None]:
@@ -95,24 +92,17 @@ def _where(item: dict[str, Any], places: dict[str, Place], t: Any) -> tuple[str,
     return t("map.cell", size=cell.size_m, lat=f"{centre.lat:.5f}", lng=f"{centre.lng:.5f}"), None
 
 
-def _concerns(app: Minqing, ids: list[str]) -> list[dict[str, str]]:
-    found = []
-    for raw in ids:
-        try:
-            concern = app.get_concern(UUID(raw))
-        except (ValueError, DomainError):
-            continue
-        found.append({"id": str(concern.id), "reference": concern.reference or raw})
-    return found
+def _concerns(ids: list[str], references: dict[str, str]) -> list[dict[str, str]]:
+    return [{"id": raw, "reference": references[raw]} for raw in ids if raw in references]
 
 
 def hotspot_rows(
     request: Request, query: HotspotQuery
 ) -> tuple[list[dict[str, Any]], dict[str, Place]]:
-    """The hotspots as the API answers them, with each place's name and point."""
+    """The hotspots as the API answers them, with each place in the reader's scope (its
+    name and point)."""
     app = minqing(request)
-    everywhere = app.list_places()
-    return hotspots(app.db, query), {str(p.id): p for p in everywhere}
+    return hotspots(app.db, query), {str(p.id): p for p in app.list_places(query.scope or None)}
 
 
 @router.get("/hotspots")
@@ -150,10 +140,16 @@ def hotspot_page(
             scope=session.principal.grids,
         )
         items, places = hotspot_rows(request, query)
+    else:
+        places = {str(p.id): p for p in app.list_places(session.principal.grids or None)}
 
     def t(key: str, **kw: object) -> str:
         return translate(lang, key, **kw)
 
+    # Every concern the table links, read together.
+    linked = [str(c) for i in items for c in i["concern_ids"]]
+    linked += [str(i["proactive_concern_id"]) for i in items if i.get("proactive_concern_id")]
+    references = data.references(app, linked) if linked else {}
     rows, spots = [], []
     for item in sorted(items, key=lambda i: (-int(i["count"]), str(i["starts"]))):
         where, point = _where(item, places, t)
@@ -162,9 +158,9 @@ def hotspot_page(
             {
                 **item,
                 "where": where,
-                "concerns": _concerns(app, item["concern_ids"]),
+                "concerns": _concerns(item["concern_ids"], references),
                 # The committee's proactive concern, once the hotspot is recorded with one.
-                "proactive": _concerns(app, [str(proactive)]) if proactive else [],
+                "proactive": _concerns([str(proactive)], references) if proactive else [],
             }
         )
         spots.append(
@@ -176,7 +172,7 @@ def hotspot_page(
                 point=point,
             )
         )
-    shown = _grids_shown(app, session, chosen_grid)
+    shown = _grids_shown(session, chosen_grid, list(places.values()))
     boundaries = {}
     for g in shown:
         boundary = app.boundary_of(g)

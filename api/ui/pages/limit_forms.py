@@ -1,6 +1,7 @@
 """The concern page's time-limit forms (督办, 延期, 超期申诉, api/ui/limit_actions.py) post to
 /ui/concerns/{id}/do/{verb}: done, the browser goes back to the concern with a message;
-refused, the concern page again with the form's reasons in words."""
+refused, the concern page again with the form's reasons in words (and GET at that address,
+a reload or a bookmark of it, goes to the concern page)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from fastapi.responses import Response
 
 from api.ui.forms import errors_of
 from api.ui.limit_actions import VERBS, perform
-from api.ui.pages.concern import concern_page, find_concern
+from api.ui.pages.concern import concern_address, concern_page, find_concern
 from api.ui.render import lang_of
-from api.ui.web import PostedDep, UiRoute, minqing, redirect
+from api.ui.web import PostedDep, UiRoute, form_address, minqing, redirect
 from domain.errors import DomainError, NotFound
 
 router = APIRouter(prefix="/ui", route_class=UiRoute, include_in_schema=False)
@@ -43,3 +44,6 @@ def do(request: Request, ref: str, verb: str, posted: PostedDep) -> Response:
             here=here,
         )
     return redirect(here, done=verb, concern=concern.id, at=result.position)
+
+
+form_address(router, "/concerns/{ref}/do/{verb}", concern_address)
