@@ -211,8 +211,12 @@ def test_serve_with_two_workers_answers_the_sum_of_both_processes(tmp_path: Path
     try:
         base = f"http://127.0.0.1:{port}"
         wait_until(lambda: _answers(f"{base}/healthz"), timeout=60)
+        # The first answer says one process is up; on a loaded machine the second may still
+        # be starting. Ask (a fresh connection each time) until both have answered.
+        wait_until(lambda: len(_pids(base)) == 2, timeout=60)
+        before = _healthz_count(base)
         # A fresh connection each time, so both processes take some of them.
-        sent = 1 + sum(
+        sent = before + sum(
             httpx.get(f"{base}/healthz", headers={"connection": "close"}).status_code == 200
             for _ in range(40)
         )
@@ -221,26 +225,39 @@ def test_serve_with_two_workers_answers_the_sum_of_both_processes(tmp_path: Path
         for _ in range(6):
             with httpx.Client(base_url=base) as c:
                 s = scrape(c)
-            counted.append(
-                value(
-                    s,
-                    "minqing_http_request_duration_seconds_count",
-                    method="GET",
-                    route="/healthz",
-                    status="200",
-                )
-            )
-            pids |= {
-                dict(labels)["pid"]
-                for (name, labels) in s
-                if name == "process_resident_memory_bytes"
-            }
+            counted.append(_healthz(s))
+            pids |= _pids_in(s)
     finally:
         serving.send_signal(signal.SIGTERM)
         _, err = serving.communicate(timeout=30)
     # Whichever process answered, it counted every /healthz both of them served.
     assert set(counted) == {float(sent)}, (counted, sent)
     assert len(pids) == 2, (pids, err.decode()[-2000:])
+
+
+def _healthz(s: Samples) -> float:
+    return value(
+        s,
+        "minqing_http_request_duration_seconds_count",
+        method="GET",
+        route="/healthz",
+        status="200",
+    )
+
+
+def _healthz_count(base: str) -> float:
+    with httpx.Client(base_url=base) as c:
+        return _healthz(scrape(c))
+
+
+def _pids_in(s: Samples) -> set[str]:
+    return {dict(labels)["pid"] for (name, labels) in s if name == "process_resident_memory_bytes"}
+
+
+def _pids(base: str) -> set[str]:
+    """The processes the figures come from, asked on a fresh connection."""
+    with httpx.Client(base_url=base) as c:
+        return _pids_in(scrape(c))
 
 
 def _answers(url: str) -> bool:
