@@ -8,7 +8,8 @@ A commitment's `stage`:
   satisfied (feedback that reopens is followed by `Reopened`, which puts it back);
 - `written_off` (已注销) when staff wrote it off after fulfilment (`WrittenOff`).
 A commitment that ends undone (declined, withdrawn or merged after being sent back to the
-committee, or rejected by a later meeting) leaves the board.
+committee, rejected by a later meeting, or voided — 作废: it did not meet the filing
+conditions) leaves the board.
 
 Milestones (承诺节点) are kept as JSON text on the row; progress is done ÷ all. The row is
 publishable: no resident, no tracking code; the owner's member id is kept only so the board
@@ -37,7 +38,7 @@ class Stage(Labelled):
     WRITTEN_OFF = ("written_off", "已注销", "Written off")
 
 
-_ENDS = frozenset({"RejectedAtMeeting", "Declined", "Withdrawn", "Merged"})
+_ENDS = frozenset({"RejectedAtMeeting", "Declined", "Withdrawn", "Merged", "VoidApproved"})
 _KINDS = frozenset(
     {
         "Raised",
@@ -63,6 +64,8 @@ class Commitments(RowPerAggregate):
     """One row per concern; those with a `stage` are on the commitments board."""
 
     name = "commitments"
+    # 2: a voided commitment leaves the board (version 1 kept it "in progress" for ever).
+    version = 2
     topics = TOPICS
     tables = (
         Table(

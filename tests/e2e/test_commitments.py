@@ -143,6 +143,30 @@ def test_a_commitment_goes_from_in_progress_through_milestones_to_written_off_an
             c.close()
 
 
+def test_a_voided_commitment_leaves_the_board(server: Server) -> None:
+    member = server.member("王芳")
+    staff = server.client(server.principal([Role.STAFF])[1])
+    boss = server.client(server.principal([Role.SUPERVISOR])[1])
+    try:
+        raised = ok(staff.post("/api/v1/concerns", json=CONCERN), 201)
+        cid, ref = raised["id"], raised["reference"]
+        due = {"owner": member, "duty_role": "environment_monitor", "due_on": "2027-05-01"}
+        done = ok(staff.post(f"/api/v1/concerns/{cid}/handle-now", json=due))
+        board = _board(server, done["position"])
+        assert _mine(board, ref)["status"] == "in_progress"
+        assert board["counts"]["in_progress"] == 1
+
+        # 作废: it did not meet the filing conditions — not a commitment kept or broken.
+        ok(staff.post(f"/api/v1/concerns/{cid}/propose-void", json={"reason": "不符合立案条件"}))
+        done = ok(boss.post(f"/api/v1/concerns/{cid}/approve-void"))
+        board = _board(server, done["position"])
+        assert ref not in [i["reference"] for i in board["items"]]
+        assert board["counts"]["in_progress"] == 0
+    finally:
+        for c in (staff, boss):
+            c.close()
+
+
 def test_milestones_and_write_off_refuse_who_may_not_and_bad_input(server: Server) -> None:
     owner = server.member("李强")
     staff = server.client(server.principal([Role.STAFF])[1])
