@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from api.params import selection
-from api.routes.ledger import clock
+from api.registers import clock
 from api.ui.dashboard import INDICATORS, cell, trend_svg
 from api.ui.forms import errors_of
 from api.ui.pages.ledger import month_label

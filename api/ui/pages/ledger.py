@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from api import ledger_export
 from api.params import selection
-from api.routes.ledger import XLSX_TYPE, clock
+from api.registers import XLSX_TYPE, clock
 from api.ui.data import READ_YOUR_WRITES_SECONDS
 from api.ui.forms import errors_of
 from api.ui.render import label, lang_of, render
