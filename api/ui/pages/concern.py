@@ -16,10 +16,9 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.ui import cosigners, data, limit_actions, meeting_screens, timeline
+from api.ui import cosigners, data, limit_actions, meeting_screens, photos, timeline
 from api.ui.actions import FIELDS, perform
 from api.ui.forms import Errors, errors_of
-from api.ui.pages import photos
 from api.ui.render import lang_of, render
 from api.ui.sessions import UiSession
 from api.ui.web import (
