@@ -10,6 +10,8 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from api.ui import photos
+from api.ui.concern_screen import concern_page
+from api.ui.data import find_concern
 from api.ui.forms import errors_of
 from api.ui.render import lang_of
 from api.ui.web import PostedDep, SessionDep, UiRoute, minqing, redirect
@@ -23,8 +25,6 @@ router = APIRouter(prefix="/ui", route_class=UiRoute, include_in_schema=False)
 async def attach(request: Request, ref: str, posted: PostedDep) -> Response:
     """Attach a photo taken with the phone (intake, before, after) and go back to the
     concern with a message; a refusal shows the page again with it by the field."""
-    from api.ui.pages.concern import concern_page, find_concern
-
     app = minqing(request)
     session, form = posted.session, posted.form
     concern = await run_in_threadpool(find_concern, app, ref)
@@ -73,8 +73,6 @@ def photo(
     size: str = Query("full", pattern="^(full|thumb)$"),
 ) -> Response:
     """A photo of the concern for whoever may read it (`size=thumb` for the thumbnail)."""
-    from api.ui.pages.concern import find_concern
-
     app = minqing(request)
     concern = find_concern(app, ref)
     kept = app.photo(concern.id, session.principal, digest.lower())
