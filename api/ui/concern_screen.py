@@ -89,9 +89,7 @@ def concern_page(
         "photos": photos.gallery(app, concern),
         "photo_kinds": photos.kinds_for(principal, concern),
         "place_name": cosigners.place_name(app, view),
-        "cosigners": cosigners.cosigner_rows(app, view),
-        "linked": cosigners.linked_rows(app, view),
-        "proactive": cosigners.proactive_rows(app, str(concern.id)),
+        **cosigners.links(app, view),
     }
     return render(request, "concern.html", context, session=session, status=status, here=here)
 
