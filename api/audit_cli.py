@@ -14,7 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from adapters import audit
-from api.routes.audit import signing_key
+from api.audit_keys import signing_key
 from application.bootstrap import open_minqing
 from application.minqing import Minqing
 from application.settings import Settings

@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import APIRouter, Query, Response, status
 from starlette.exceptions import HTTPException
 
 from adapters import access_log, audit, request_events
+from api.audit_keys import signing_key
 from api.deps import MinqingDep, SettingsDep, require
 from api.openapi import answers, errors
 from api.responses_registers import (
@@ -32,15 +32,6 @@ from domain.vocabulary import Role
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"], responses=errors(401, 403, 503))
 Supervisor = Annotated[Principal, require(Role.SUPERVISOR)]
-
-
-def signing_key(settings: Settings, *, create: bool) -> Ed25519PrivateKey | None:
-    """The configured checkpoint key; on the embedded store made on first use if `create`."""
-    return audit.load_signing_key(
-        settings.audit_signing_key,
-        settings.audit_signing_key_file,
-        create=create and settings.embedded,
-    )
 
 
 def _trusted_key(settings: Settings) -> str | None:

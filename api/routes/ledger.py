@@ -4,7 +4,6 @@ endpoint accepts `min_position` like the concern list."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -15,6 +14,7 @@ from api import ledger_export
 from api.deps import MinqingDep, ProjectionsDep, SettingsDep, caught_up, require
 from api.openapi import answers, errors
 from api.params import DateText, From, Grids, MinPosition, parse_day, selection
+from api.registers import XLSX_TYPE, clock
 from api.responses_registers import LedgerOpened, LedgerOut
 from application.minqing import Minqing
 from application.settings import Settings
@@ -22,7 +22,7 @@ from domain.permissions import VIEW_ROLES, check_grid
 from domain.principal import Principal
 from domain.vocabulary import Category
 from projections.ledger import Cell, Ledger, open_figure, read_ledger
-from projections.ledger_figures import Clock, Subject, parse_group_by
+from projections.ledger_figures import Subject, parse_group_by
 from projections.runner import ProjectionRunner
 
 router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"], responses=errors(401, 403, 503))
@@ -36,14 +36,7 @@ class LedgerFormat(StrEnum):
     XLSX = "xlsx"
 
 
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
 Out = dict[str, Any] | Response
-
-
-def clock(app: Minqing, settings: Settings) -> Clock:
-    """Now, the community's zone, and the configured response window."""
-    return Clock(app.clock(), app.zone, timedelta(days=settings.response_window_days))
 
 
 def _filename(ledger: dict[str, Any], extension: str) -> str:

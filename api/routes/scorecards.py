@@ -13,19 +13,17 @@ from fastapi.responses import JSONResponse
 from api import scorecard_export
 from api.deps import MinqingDep, ProjectionsDep, SettingsDep, caught_up, require
 from api.openapi import answers, errors
-from api.params import DateText, From, MinPosition, selection
+from api.params import DateText, From, MinPosition
+from api.registers import XLSX_TYPE, scorecards_of
 from api.responses_registers import ScorecardsOut
-from application.minqing import Minqing
-from application.settings import Settings
 from domain.permissions import VIEW_ROLES
 from domain.principal import Principal
-from projections.scorecard_figures import Subject, read_scorecards
+from projections.scorecard_figures import Subject
 from projections.scorecards import Scorecards
 
 router = APIRouter(
     prefix="/api/v1/scorecards", tags=["scorecards"], responses=errors(401, 403, 503)
 )
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class ScorecardFormat(StrEnum):
@@ -34,32 +32,6 @@ class ScorecardFormat(StrEnum):
     JSON = "json"
     CSV = "csv"
     XLSX = "xlsx"
-
-
-def scorecards_of(
-    app: Minqing,
-    settings: Settings,
-    principal: Principal,
-    subject: Subject,
-    span: tuple[str | None, str | None],
-) -> dict[str, Any]:
-    """The scorecards the caller may read (their grids' concerns only), owners named."""
-    chosen = selection(principal, span[0], span[1], None)
-    now = app.clock()
-    first = chosen.start.year if chosen.start else now.year - 1
-    calendar = app.work_calendar(min(first, now.year), now.year)
-    found = read_scorecards(
-        app.db,
-        (chosen.start, chosen.end),
-        chosen.scope,
-        subject,
-        settings.score_rules,
-        calendar,
-    )
-    names = {str(m.id): m.name for m in app.list_members()} if subject is Subject.OWNER else {}
-    for card in found["scorecards"]:
-        card["name"] = names.get(card["subject"]) if names else None
-    return {**found, "as_of": now.astimezone(app.zone).isoformat()}
 
 
 @router.get(

@@ -18,6 +18,7 @@ from api.evaluation_export import to_csv, to_xlsx
 from api.evaluations_data import evaluate
 from api.openapi import answers, errors
 from api.params import MinPosition
+from api.registers import XLSX_TYPE
 from api.responses_service import EvaluationList, PostList
 from api.schemas import CommandOut, Note, Place, Short, Title
 from domain.errors import NotFound
@@ -28,7 +29,6 @@ from projections.member_points import MemberPoints
 
 router = APIRouter(prefix="/api/v1", tags=["service"], responses=errors(401, 403, 503))
 Out = dict[str, Any] | Response
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class PostIn(BaseModel):

@@ -4,9 +4,11 @@ hotspot links (a proactive concern's concerns behind it; a concern's proactive i
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
+from api.ui import data
 from application.minqing import Minqing
 from domain.errors import DomainError
 from projections.hotspots import hotspots_of_concern
@@ -23,35 +25,39 @@ def place_name(app: Minqing, view: dict[str, Any]) -> str | None:
         return str(raw)
 
 
-def cosigner_rows(app: Minqing, view: dict[str, Any]) -> list[dict[str, Any]]:
-    """The co-signers as the view lists them, with the merged concern's reference."""
+def links(app: Minqing, view: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """The co-signers, the concerns behind a proactive concern and the proactive concerns
+    of the hotspots this one is behind, each concern named by its reference: the references
+    read together (data.references), not one concern's events at a time."""
+    proactive = [h["proactive_concern_id"] for h in hotspots_of_concern(app.db, str(view["id"]))]
+    cosigners = view.get("cosigners") or []
+    linked = [str(raw) for raw in view.get("linked") or []]
+    sources = [str(c["from_concern"]) for c in cosigners if c.get("from_concern")]
+    named = [*sources, *linked, *proactive]
+    found = data.references(app, named) if named else {}
+    return {
+        "cosigners": cosigner_rows(cosigners, found),
+        "linked": [_reference(raw, found) for raw in linked],
+        "proactive": [_reference(raw, found) for raw in proactive],
+    }
+
+
+def cosigner_rows(
+    cosigners: list[dict[str, Any]], references: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    """The co-signers as the view lists them, with the merged concern's reference (its id
+    when no concern has it)."""
     rows = []
-    for c in view.get("cosigners") or []:
+    for c in cosigners:
         source = None
         if c.get("from_concern"):
-            try:
-                source = app.get_concern(UUID(str(c["from_concern"]))).reference
-            except (ValueError, DomainError):
-                source = str(c["from_concern"])
+            raw = str(c["from_concern"])
+            source = references.get(raw, raw)
         # A pseudonym, shortened: enough to tell two co-signers apart, nothing personal.
         ref = str(c.get("resident_ref") or "")[:8]
         rows.append({**c, "ref": ref, "source": source})
     return rows
 
 
-def _reference(app: Minqing, raw: object) -> dict[str, str]:
-    try:
-        return {"id": str(raw), "reference": app.get_concern(UUID(str(raw))).reference or ""}
-    except (ValueError, DomainError):
-        return {"id": str(raw), "reference": str(raw)}
-
-
-def linked_rows(app: Minqing, view: dict[str, Any]) -> list[dict[str, str]]:
-    """A proactive concern's concerns behind its hotspot, by reference."""
-    return [_reference(app, raw) for raw in view.get("linked") or []]
-
-
-def proactive_rows(app: Minqing, concern_id: str) -> list[dict[str, str]]:
-    """The proactive concerns of the recorded hotspots this concern is behind."""
-    found = hotspots_of_concern(app.db, concern_id)
-    return [_reference(app, h["proactive_concern_id"]) for h in found]
+def _reference(raw: str, references: Mapping[str, str]) -> dict[str, str]:
+    return {"id": raw, "reference": references.get(raw, raw)}

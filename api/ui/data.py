@@ -1,5 +1,6 @@
-"""The data pages share: members to choose owners from, meetings to shortlist onto, and
-concern lists from the read model with each concern's actions for the signed-in caller."""
+"""The data pages share: a concern by id or reference, members to choose owners from,
+meetings to shortlist onto, and concern lists from the read model with each concern's
+actions for the signed-in caller."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from fastapi import Request
 from application import disclosure, history_events
 from application.minqing import Minqing
 from domain.concern import Concern
-from domain.errors import DomainError
+from domain.errors import DomainError, NotFound
 from domain.history_labels import event_label, reason_of
 from domain.lifecycle import Status
 from domain.meeting import MeetingStatus
@@ -203,6 +204,17 @@ def merge_candidates(app: Minqing, concern: Concern) -> list[dict[str, str]]:
 
 
 REFERENCE = re.compile(r"MQ-\d{4}-\d{6,}")
+
+
+def find_concern(app: Minqing, raw: str) -> Concern:
+    """A concern by id or reference (MQ-2026-000123)."""
+    text = raw.strip()
+    if REFERENCE.fullmatch(text.upper()):
+        return app.concern_by_reference(text.upper())
+    try:
+        return app.get_concern(UUID(text))
+    except ValueError:
+        raise NotFound("concern", raw) from None
 
 
 @dataclass(frozen=True)

@@ -131,6 +131,14 @@ def fmt_date(value: date | str | None, lang: str) -> str:
     return f"{d.day} {_MONTHS[d.month - 1]} {d.year}"
 
 
+def month_label(month: str | None, lang: str) -> str:
+    """2026-03 as 2026年3月 or Mar 2026 (the ledger's and the dashboard's months)."""
+    if not month:
+        return "—"
+    year, number = month.split("-")
+    return f"{year}年{int(number)}月" if lang == "zh" else f"{_MONTHS[int(number) - 1]} {year}"
+
+
 def fmt_datetime(value: datetime | str | None, lang: str, zone: ZoneInfo) -> str:
     """A moment in the community's time zone, in the reader's way of writing dates."""
     if value is None or value == "":

@@ -1,13 +1,18 @@
 """A concern's history in words: each event's label, who did it in which role, when, what it
-said and which fields it changed, in the reader's language (from domain/history_labels)."""
+said and which fields it changed, in the reader's language (from domain/history_labels);
+and the names it is told with (people, meetings), for the concern, supervision and print
+pages."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from uuid import UUID
 
 from api.ui.messages import translate
 from api.ui.render import fmt_date, label
+from application.minqing import Minqing
+from domain.errors import DomainError
 
 # Changed fields: their label, and how their values are shown.
 _FIELDS: Mapping[str, tuple[str, str]] = {
@@ -109,3 +114,25 @@ def rows(
             }
         )
     return found
+
+
+def people(app: Minqing, members: dict[str, str]) -> dict[str, str]:
+    """Principal id -> the name to show: the member's name when linked to one."""
+    found = {}
+    for p in app.accounts.all():
+        member = members.get(str(p.member_id)) if p.member_id else None
+        found[p.id] = f"{member} ({p.name})" if member else p.name
+    return found
+
+
+def meeting_titles(app: Minqing, entries: list[dict[str, Any]]) -> dict[str, str]:
+    """Titles of the meetings a history mentions."""
+    titles: dict[str, str] = {}
+    for e in entries:
+        meeting = (e.get("data") or {}).get("meeting_id")
+        if meeting and meeting not in titles:
+            try:
+                titles[meeting] = app.get_meeting(UUID(meeting)).title
+            except (ValueError, DomainError):
+                titles[meeting] = meeting
+    return titles

@@ -9,17 +9,16 @@ again on that same page, with its messages, so the corrected form goes on from t
 from __future__ import annotations
 
 import re
-from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
-from uuid import UUID
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.ui import cosigners, data, limit_actions, meeting_screens, timeline
+from api.ui import data, meeting_screens, queue_screen
 from api.ui.actions import FIELDS, perform
+from api.ui.concern_screen import concern_address, concern_page
+from api.ui.data import find_concern
 from api.ui.forms import Errors, errors_of
-from api.ui.pages import photos
 from api.ui.render import lang_of, render
 from api.ui.sessions import UiSession
 from api.ui.web import (
@@ -33,8 +32,6 @@ from api.ui.web import (
     redirect,
     safe_next,
 )
-from application import disclosure
-from application.minqing import Minqing
 from domain.concern import Concern
 from domain.errors import DomainError, Invalid, NotFound
 from domain.lifecycle import Action
@@ -42,128 +39,6 @@ from domain.permissions import check_view
 from domain.vocabulary import Role
 
 router = APIRouter(prefix="/ui", route_class=UiRoute, include_in_schema=False)
-_REFERENCE = re.compile(r"MQ-\d{4}-\d{6,}")
-
-
-def find_concern(app: Minqing, raw: str) -> Concern:
-    """A concern by id or reference (MQ-2026-000123)."""
-    text = raw.strip()
-    if _REFERENCE.fullmatch(text.upper()):
-        return app.concern_by_reference(text.upper())
-    try:
-        return app.get_concern(UUID(text))
-    except ValueError:
-        raise NotFound("concern", raw) from None
-
-
-def people(app: Minqing, members: dict[str, str]) -> dict[str, str]:
-    """Principal id -> the name to show: the member's name when linked to one."""
-    found = {}
-    for p in app.accounts.all():
-        member = members.get(str(p.member_id)) if p.member_id else None
-        found[p.id] = f"{member} ({p.name})" if member else p.name
-    return found
-
-
-def meeting_titles(app: Minqing, entries: list[dict[str, Any]]) -> dict[str, str]:
-    """Titles of the meetings a history mentions."""
-    titles: dict[str, str] = {}
-    for e in entries:
-        meeting = (e.get("data") or {}).get("meeting_id")
-        if meeting and meeting not in titles:
-            try:
-                titles[meeting] = app.get_meeting(UUID(meeting)).title
-            except (ValueError, DomainError):
-                titles[meeting] = meeting
-    return titles
-
-
-def concern_page(
-    request: Request,
-    session: UiSession,
-    concern: Concern,
-    *,
-    form_errors: dict[str, Errors] | None = None,
-    form_values: dict[str, dict[str, str]] | None = None,
-    status: int = 200,
-    here: str | None = None,
-    reveal_reason: str | None = None,
-    reveal_errors: Errors | None = None,
-) -> Response:
-    """Render the concern page (also after a refused action, with its errors)."""
-    app = minqing(request)
-    principal = session.principal
-    check_view(principal, concern)
-    # Reads of the resident's personal data are logged before the page is made; a
-    # supervisor's reveal gives its reason (and is logged with it).
-    view = disclosure.disclose(
-        app, principal, concern, app.concern_view(concern, principal), reason=reveal_reason
-    )
-    view["stage"] = app.stage_of(concern)
-    members = data.members(app)
-    member_names = data.names(members)
-    entries = app.history(concern.id)
-    rows = timeline.rows(
-        entries,
-        lang_of(request),
-        people(app, member_names),
-        member_names,
-        meeting_titles(app, entries),
-    )
-    card = {
-        "id": view["id"],
-        "version": view["version"],
-        "allowed_actions": view["allowed_actions"],
-        "duty_default": data.duty_default(view["category"]),
-        "open_milestones": data.open_milestones(concern.milestones),
-    }
-    shortlisting = Action.SHORTLIST.value in view["allowed_actions"]
-    limit_forms = limit_actions.offered(principal, concern)
-    # A refusal whose form is no longer offered (the concern moved on) shows above them.
-    orphans = [
-        errors
-        for key, errors in (form_errors or {}).items()
-        if key.partition(":")[2] not in [*view["allowed_actions"], *limit_forms, "photo"]
-    ]
-    context = {
-        "c": view,
-        "card": card,
-        "owner_name": member_names.get(view["owner"] or "", view["owner"] or ""),
-        "timeline": rows,
-        "members": members,
-        "meetings": data.upcoming_meetings(app) if shortlisting else [],
-        "form_errors": form_errors or {},
-        "form_values": form_values or {},
-        "orphan_errors": orphans,
-        "limit_forms": limit_forms,
-        "revealed": reveal_reason is not None,
-        "reveal_errors": reveal_errors,
-        "may_reveal": _may_reveal(principal, view),
-        "mine_to_print": concern.raised_by == principal.id and bool(concern.tracking_code),
-        "photos": photos.gallery(app, concern),
-        "photo_kinds": photos.kinds_for(principal, concern),
-        "place_name": cosigners.place_name(app, view),
-        "cosigners": cosigners.cosigner_rows(app, view),
-        "linked": cosigners.linked_rows(app, view),
-        "proactive": cosigners.proactive_rows(app, str(concern.id)),
-    }
-    return render(request, "concern.html", context, session=session, status=status, here=here)
-
-
-def _may_reveal(principal: Any, view: dict[str, Any]) -> bool:
-    resident = view.get("resident")
-    return (
-        Role.SUPERVISOR in principal.roles
-        and isinstance(resident, dict)
-        and bool(resident.get("redacted"))
-    )
-
-
-def concern_address(request: Request, session: UiSession) -> str:
-    """The concern page's address, for whoever may see the concern (403 otherwise)."""
-    concern = find_concern(minqing(request), str(request.path_params["ref"]))
-    check_view(session.principal, concern)
-    return f"/ui/concerns/{concern.id}"
 
 
 @router.get("/concerns/{ref}")
@@ -248,8 +123,6 @@ def _shown_again(
     errors: Errors,
 ) -> Response:
     """The refused form again, on the page it was posted from, with its messages."""
-    from api.ui.pages import queues  # the queues hold action forms too
-
     next_url = safe_next(form.get("next"), f"/ui/concerns/{concern.id}")
     if form.get("shown_on") == "action":
         return action_page(
@@ -261,7 +134,7 @@ def _shown_again(
     cursor = parse_qs(parts.query).get("cursor", [None])[0]
     queue = _QUEUE.match(parts.path)
     if queue:
-        return queues.queue_page(
+        return queue_screen.queue_page(
             request,
             session,
             queue.group(1),

@@ -11,11 +11,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from api.params import selection
-from api.routes.ledger import clock
+from api.registers import clock
 from api.ui.dashboard import INDICATORS, cell, trend_svg
 from api.ui.forms import errors_of
-from api.ui.pages.ledger import month_label
-from api.ui.render import lang_of, render
+from api.ui.render import lang_of, month_label, render
 from api.ui.web import MaybeSessionDep, SessionDep, UiRoute, minqing, need
 from application.settings import Settings
 from domain.errors import Invalid

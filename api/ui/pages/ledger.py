@@ -10,10 +10,10 @@ from fastapi.responses import Response
 
 from api import ledger_export
 from api.params import selection
-from api.routes.ledger import XLSX_TYPE, clock
+from api.registers import XLSX_TYPE, clock
 from api.ui.data import READ_YOUR_WRITES_SECONDS
 from api.ui.forms import errors_of
-from api.ui.render import label, lang_of, render
+from api.ui.render import label, lang_of, month_label, render
 from api.ui.sessions import UiSession
 from api.ui.web import SessionDep, UiRoute, minqing, need
 from application.settings import Settings
@@ -39,15 +39,6 @@ TABLE = (
 From = Annotated[str, Query(alias="from", max_length=10)]
 To = Annotated[str, Query(max_length=10)]
 GroupBy = Annotated[str, Query(max_length=40)]
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def month_label(month: str | None, lang: str) -> str:
-    """2026-03 as 2026年3月 or Mar 2026."""
-    if not month:
-        return "—"
-    year, number = month.split("-")
-    return f"{year}年{int(number)}月" if lang == "zh" else f"{_MONTHS[int(number) - 1]} {year}"
 
 
 def _ledger(

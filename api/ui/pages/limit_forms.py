@@ -8,9 +8,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from api.ui.concern_screen import concern_address, concern_page
+from api.ui.data import find_concern
 from api.ui.forms import errors_of
 from api.ui.limit_actions import VERBS, perform
-from api.ui.pages.concern import concern_address, concern_page, find_concern
 from api.ui.render import lang_of
 from api.ui.web import PostedDep, UiRoute, form_address, minqing, redirect
 from domain.errors import DomainError, NotFound

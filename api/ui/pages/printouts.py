@@ -16,9 +16,10 @@ from fastapi.responses import Response
 from api import minutes_html
 from api.settings import Settings
 from api.ui import data
+from api.ui.data import find_concern
 from api.ui.messages import translate
-from api.ui.pages.concern import find_concern, people
 from api.ui.render import lang_of, render
+from api.ui.timeline import people
 from api.ui.web import SessionDep, UiRoute, minqing, need
 from application.meeting_views import minutes
 from domain.errors import Forbidden, NotFound

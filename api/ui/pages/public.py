@@ -15,7 +15,7 @@ from api.deps import RateLimiter
 from api.schemas import FeedbackIn
 from api.ui.data import READ_YOUR_WRITES_SECONDS
 from api.ui.forms import Errors, errors_of, parse, payload
-from api.ui.pages.photos import public_photos
+from api.ui.photos import public_photos
 from api.ui.render import lang_of, render
 from api.ui.sessions import UiSession
 from api.ui.web import AnonymousFormDep, MaybeSessionDep, UiRoute, minqing, redirect

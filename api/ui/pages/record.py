@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from api.schemas import ConcernIn, CosignerIn, ResidentIn, VisitIn
 from api.ui.forms import Errors, errors_of, parse, payload
 from api.ui.messages import translate
-from api.ui.pages.photos import checked
+from api.ui.photos import checked
 from api.ui.refusals import FormInvalid, Problem, problems_of
 from api.ui.render import lang_of, render
 from api.ui.sessions import UiSession

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from api import scorecard_export
-from api.routes.scorecards import XLSX_TYPE, scorecards_of
+from api.registers import XLSX_TYPE, scorecards_of
 from api.ui.data import READ_YOUR_WRITES_SECONDS
 from api.ui.forms import errors_of
 from api.ui.render import lang_of, render

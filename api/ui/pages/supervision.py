@@ -11,12 +11,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from adapters import access_log, audit, request_events
+from api.audit_keys import signing_key
 from api.dates import check_day
-from api.routes.audit import signing_key
 from api.ui import data, timeline
+from api.ui.data import find_concern
 from api.ui.forms import errors_of
-from api.ui.pages.concern import find_concern, meeting_titles, people
 from api.ui.render import lang_of, render
+from api.ui.timeline import meeting_titles, people
 from api.ui.web import SessionDep, UiRoute, minqing, need
 from application.settings import Settings
 from domain.errors import DomainError, Invalid
