@@ -19,11 +19,11 @@ from tests.integration.support import STAFF, draft
 
 
 def eventually(get: Callable[[], str], ok: Callable[[str], bool]) -> str:
-    """The page once `ok` holds (read models catch up within moments), or the last one."""
+    """The page once `ok` holds (read models catch up within moments; allow a loaded machine
+    30 s), or the last one."""
     page = get()
-    for _ in range(50):
-        if ok(page):
-            break
+    deadline = time.monotonic() + 30
+    while not ok(page) and time.monotonic() < deadline:
         time.sleep(0.1)
         page = get()
     return page

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 from datetime import date, timedelta
 from urllib.parse import parse_qs, urlsplit
 from uuid import UUID
@@ -165,10 +166,11 @@ def test_the_owner_adds_after_photos_and_the_public_sees_only_the_publishable(
     app.resolve(concern, owner, "已更换新垃圾桶")
     [after] = [p["digest"] for p in app.get_concern(concern).photos if p["kind"] == "after"]
     public = httpx.Client(base_url=shared_server.base_url, timeout=30)
-    for _ in range(50):  # the library is a read model: wait for it to catch up
-        library = public.get("/ui/public/achievements")
-        if "垃圾桶破损" in library.text:
-            break
+    # The library is a read model: wait for it to catch up (moments; longer on a loaded machine).
+    deadline = time.monotonic() + 30
+    while "垃圾桶破损" not in (library := public.get("/ui/public/achievements")).text:
+        assert time.monotonic() < deadline, "the achievement library never showed the concern"
+        time.sleep(0.1)
     card = (
         library.text.split("垃圾桶破损")[1].split("</li>\n")[0]
         + library.text.split("垃圾桶破损")[1]
