@@ -6,8 +6,6 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.utils import get_topic
-
 from application.base import MinqingBase
 from application.commands import CommandResult, Idempotency, NewVisit
 from application.ports import SideRow
@@ -70,8 +68,7 @@ class MemberCommands(MinqingBase):
 
     def list_members(self) -> list[Member]:
         """Every member, in the order they were registered."""
-        topic = get_topic(Member.Registered)  # type: ignore[attr-defined]
-        return [self.get_member(UUID(str(n.originator_id))) for n in self._read_log([topic])]
+        return self._all_of(Member)
 
     def members_shown_in_public(self) -> dict[str, str]:
         """Member id → name, for the members who agreed to be shown (党员亮身份) only."""

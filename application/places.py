@@ -6,9 +6,6 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import project_aggregate
-from eventsourcing.utils import get_topic
-
 from application.base import MinqingBase
 from application.commands import CommandResult, Idempotency
 from domain.errors import Conflict, Invalid, NotFound
@@ -90,16 +87,7 @@ class PlaceCommands(MinqingBase):
 
     def list_places(self, grids: frozenset[str] | None = None) -> list[Place]:
         """Every place (of these grids, if named), in the order they were registered."""
-        # One pass over the log's place events, folded here as the repository would fold
-        # each place: a read per 500 events, not one per place.
-        topics = [get_topic(Place.Registered), get_topic(Place.Changed)]  # type: ignore[attr-defined]
-        places: dict[UUID, Place] = {}
-        for notification in self._read_log(topics):
-            event = self.mapper.to_domain_event(notification)
-            after = project_aggregate(places.get(event.originator_id), [event])
-            if isinstance(after, Place):
-                places[event.originator_id] = after
-        return [p for p in places.values() if not grids or p.grid in grids]
+        return [p for p in self._all_of(Place) if not grids or p.grid in grids]
 
     def draw_boundary(
         self, principal: Principal, grid: str, geometry: dict[str, Any]

@@ -64,8 +64,7 @@ class ServiceCommands(MinqingBase):
 
     def list_posts(self) -> list[Post]:
         """Every post, in the order they were set."""
-        topic = get_topic(Post.Set)  # type: ignore[attr-defined]
-        return [self.get_post(UUID(str(n.originator_id))) for n in self._read_log([topic])]
+        return self._all_of(Post)
 
     def claim_post(
         self, post_id: UUID, principal: Principal, member_id: UUID, idem: Idempotency | None = None
@@ -161,7 +160,7 @@ class ServiceCommands(MinqingBase):
             for holder in post.holders:
                 posts.setdefault(holder, []).append(post.name)
         found = []
-        for m in self._members():
+        for m in self._all_of(Member):
             if principal.grids and not principal.grids & set(m.grids):
                 continue
             feedback = [f for f in m.feedback if f["period"] == period.name]
@@ -179,10 +178,6 @@ class ServiceCommands(MinqingBase):
                 }
             )
         return found
-
-    def _members(self) -> list[Member]:
-        topic = get_topic(Member.Registered)  # type: ignore[attr-defined]
-        return [self._member(UUID(str(n.originator_id)), "member") for n in self._read_log([topic])]
 
     def _for_member(self, principal: Principal, member_id: UUID, doing: str) -> str:
         if principal.member_id == member_id:

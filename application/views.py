@@ -7,8 +7,6 @@ from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
 
-from eventsourcing.utils import get_topic
-
 from application import history_events
 from application.time_limits import TimeLimitCommands
 from domain.concern import Concern
@@ -99,8 +97,7 @@ class Views(TimeLimitCommands):
 
     def list_meetings(self) -> list[Meeting]:
         """Every meeting, in the order they were scheduled."""
-        topic = get_topic(Meeting.Scheduled)  # type: ignore[attr-defined]
-        return [self.get_meeting(UUID(str(n.originator_id))) for n in self._read_log([topic])]
+        return self._all_of(Meeting)
 
     def meeting_history(self, meeting_id: UUID) -> list[dict[str, Any]]:
         """Every event of a meeting in order; a secret ballot's choices are left out."""
