@@ -1,8 +1,10 @@
 """The shape of every command on one concern (`_change`): load it, ask who the caller acts
-as, check If-Match, run the command, save; and the assignment a command names."""
+as, check If-Match, run the command, save; the assignment a command names; and what a new
+concern is numbered by (its reference, its tracking code, the index keys it claims)."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
@@ -12,12 +14,32 @@ from application.commands import CommandResult, Idempotency
 from application.places import PlaceCommands
 from domain.concern import Assignment, Concern
 from domain.errors import VersionMismatch
+from domain.index import Index
 from domain.lifecycle import Action
 from domain.permissions import actor_for
 from domain.principal import Actor, Principal
 from domain.vocabulary import DutyRole
 
 Command = Callable[[Concern, Actor, datetime], None]
+
+# Tracking codes avoid look-alike characters (0/O, 1/I/L) so they can be read over the phone.
+_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+_CODE_LENGTH = 12
+
+
+def numbered(number: int, at: datetime) -> tuple[str, str]:
+    """A new concern's reference (MQ-year-number) and a fresh tracking code."""
+    code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(_CODE_LENGTH))
+    return f"MQ-{at.year}-{number:06d}", code
+
+
+def claims(concern_id: UUID, reference: str, code: str) -> list[Index]:
+    """The index keys a new concern claims. Each may be claimed once: a second claim fails
+    the save, which retries with the next number."""
+    return [
+        Index(key=f"reference:{reference}", target=concern_id),
+        Index(key=f"tracking:{code}", target=concern_id),
+    ]
 
 
 class ConcernChanges(PlaceCommands):

@@ -8,25 +8,21 @@ decided by the store, never by a read model that may lag.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
 from application.base import ATTEMPTS, Built, MinqingBase, back_off
 from application.commands import CommandResult
+from application.concern_changes import claims, numbered
 from domain.errors import Conflict
 from domain.hotspot import Hotspot, proactive_concern
 from domain.hotspots import hotspot_id, proactive_concern_id
-from domain.index import Index
 from domain.place import Place
 from domain.principal import Actor
 from domain.vocabulary import Category, Role
 
 SYSTEM = Actor("system:hotspots", Role.SYSTEM)
-# As a resident's tracking code (application/intake.py): nobody is given this one.
-_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-_CODE_LENGTH = 12
 
 
 @dataclass(frozen=True)
@@ -79,8 +75,8 @@ class HotspotVerbs(MinqingBase):
                     actor_role=SYSTEM.role.value,
                     at=at,
                 )
-                reference = f"MQ-{at.year}-{number:06d}"
-                code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(_CODE_LENGTH))
+                # A tracking code as a resident's concern has, though nobody is given this one.
+                reference, code = numbered(number, at)
                 concern = proactive_concern(
                     hotspot,
                     reference=reference,
@@ -90,10 +86,7 @@ class HotspotVerbs(MinqingBase):
                     actor=SYSTEM,
                     at=at,
                 )
-                indexes = [
-                    Index(key=f"reference:{reference}", target=concern.id),
-                    Index(key=f"tracking:{code}", target=concern.id),
-                ]
+                indexes = claims(concern.id, reference, code)
                 result = CommandResult(
                     id=str(concern.id),
                     version=concern.version,

@@ -3,26 +3,20 @@ decision on it (refer, handle at once, decline, merge, withdraw, return for info
 
 from __future__ import annotations
 
-import secrets
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
 from application.base import Built
 from application.commands import CommandResult, Idempotency, NewConcern
-from application.concern_changes import ConcernChanges
+from application.concern_changes import ConcernChanges, claims, numbered
 from domain.concern import Concern
 from domain.errors import Invalid
-from domain.index import Index
 from domain.lifecycle import TERMINAL, Action, Status
 from domain.permissions import actor_to_raise
 from domain.principal import Actor, Principal
 from domain.residents import ResidentData
 from domain.vocabulary import Channel, DutyRole
-
-# Tracking codes avoid look-alike characters (0/O, 1/I/L) so they can be read over the phone.
-_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-_CODE_LENGTH = 12
 
 
 class IntakeVerbs(ConcernChanges):
@@ -43,8 +37,7 @@ class IntakeVerbs(ConcernChanges):
         sealed = None if draft.resident.is_empty() else self.keyring.seal(draft.resident)
 
         def build(number: int, at: datetime) -> Built:
-            reference = f"MQ-{at.year}-{number:06d}"
-            code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(_CODE_LENGTH))
+            reference, code = numbered(number, at)
             concern = Concern.raise_new(
                 reference=reference,
                 tracking_code=code,
@@ -64,11 +57,7 @@ class IntakeVerbs(ConcernChanges):
                 place=draft.place,
                 location=draft.location,
             )
-            # Each key may be claimed once: a second claim fails the save, which retries.
-            indexes = [
-                Index(key=f"reference:{reference}", target=concern.id),
-                Index(key=f"tracking:{code}", target=concern.id),
-            ]
+            indexes = claims(concern.id, reference, code)
             result = CommandResult(
                 id=str(concern.id),
                 version=concern.version,
