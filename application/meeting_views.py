@@ -12,15 +12,21 @@ from domain.plain import plain
 from domain.voting import QUORUMS, THRESHOLDS, Outcome, Rules
 
 
-def member_names(app: Minqing, ids: list[UUID]) -> list[dict[str, str]]:
+def member_names(
+    app: Minqing, ids: list[UUID], known: dict[UUID, str] | None = None
+) -> list[dict[str, str]]:
     """Each member's id and name ("?" for one not found)."""
+    # `known`: the names a view has looked up already (the minutes name each voter up to
+    # three times: entitled, present or absent, and in the movements).
+    known = {} if known is None else known
     found = []
     for member_id in ids:
-        try:
-            name = app.get_member(member_id).name
-        except DomainError:
-            name = "?"
-        found.append({"id": str(member_id), "name": name})
+        if member_id not in known:
+            try:
+                known[member_id] = app.get_member(member_id).name
+            except DomainError:
+                known[member_id] = "?"
+        found.append({"id": str(member_id), "name": known[member_id]})
     return found
 
 
@@ -136,6 +142,7 @@ def minutes(app: Minqing, meeting: Meeting) -> dict[str, Any]:
     """The record of the meeting: attendance, each item, its tally, the decision, who and when."""
     view = meeting_view(app, meeting)
     present = set(meeting.present)
+    known: dict[UUID, str] = {}
     decisions = {
         Outcome.ADOPTED.value: Outcome.ADOPTED,
         Outcome.REJECTED.value: Outcome.REJECTED,
@@ -145,7 +152,7 @@ def minutes(app: Minqing, meeting: Meeting) -> dict[str, Any]:
     for item in view["agenda"]:
         owner = None
         if item["owner"]:
-            owner = member_names(app, [UUID(item["owner"])])[0]
+            owner = member_names(app, [UUID(item["owner"])], known)[0]
         outcome = decisions.get(item["outcome"] or "")
         items.append(
             {
@@ -167,19 +174,21 @@ def minutes(app: Minqing, meeting: Meeting) -> dict[str, Any]:
             k: view[k]
             for k in ("id", "title", "kind", "kind_label", "status", "scheduled_for", "place")
         },
-        "chair": member_names(app, [meeting.chair])[0],
+        "chair": member_names(app, [meeting.chair], known)[0],
         "rules": view["rules"],
         "attendance": {
-            "entitled": member_names(app, meeting.eligible_voters),
-            "present": member_names(app, meeting.present),
-            "absent": member_names(app, [m for m in meeting.eligible_voters if m not in present]),
+            "entitled": member_names(app, meeting.eligible_voters, known),
+            "present": member_names(app, meeting.present, known),
+            "absent": member_names(
+                app, [m for m in meeting.eligible_voters if m not in present], known
+            ),
             "resident_representatives": view["resident_representatives"],
             "resident_representatives_erased": view["resident_representatives_erased"],
             "quorum": {**view["quorum"], "needed": meeting.quorum_now().needed},
             # Late arrivals and departures after opening, in order, with their times.
             "changes": [
                 {
-                    "member": member_names(app, [c["member"]])[0],
+                    "member": member_names(app, [c["member"]], known)[0],
                     "change": c["change"],
                     "at": plain(c["at"]),
                 }
