@@ -25,11 +25,9 @@ from application.minqing import Idempotency, Minqing
 from application.settings import Settings
 from domain.errors import Forbidden, Invalid, NotFound
 from domain.principal import Principal
+from domain.references import REFERENCE
 from domain.vocabulary import Role
 from projections.runner import ProjectionRunner
-
-_REFERENCE = re.compile(r"MQ-\d{4}-\d{6,}")
-
 
 # The dependencies of every command are async and cheap (no query but a token not seen for
 # a few seconds): FastAPI runs a sync dependency in its thread pool, one hop each, so a
@@ -199,7 +197,7 @@ def caught_up(runner: ProjectionRunner, name: str, min_position: int | None) -> 
 
 def concern_id(app: Minqing, raw: str) -> UUID:
     """A concern's UUID from its id or its reference (MQ-2026-000123)."""
-    if _REFERENCE.fullmatch(raw):
+    if REFERENCE.fullmatch(raw):
         return app.concern_by_reference(raw).id
     try:
         return UUID(raw)

@@ -4,7 +4,6 @@ concern is numbered by (its reference, its tracking code, the index keys it clai
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
@@ -18,19 +17,15 @@ from domain.index import Index
 from domain.lifecycle import Action
 from domain.permissions import actor_for
 from domain.principal import Actor, Principal
+from domain.references import new_tracking_code, reference_for
 from domain.vocabulary import DutyRole
 
 Command = Callable[[Concern, Actor, datetime], None]
 
-# Tracking codes avoid look-alike characters (0/O, 1/I/L) so they can be read over the phone.
-_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-_CODE_LENGTH = 12
-
 
 def numbered(number: int, at: datetime) -> tuple[str, str]:
     """A new concern's reference (MQ-year-number) and a fresh tracking code."""
-    code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(_CODE_LENGTH))
-    return f"MQ-{at.year}-{number:06d}", code
+    return reference_for(at.year, number), new_tracking_code()
 
 
 def claims(concern_id: UUID, reference: str, code: str) -> list[Index]:

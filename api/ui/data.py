@@ -4,7 +4,6 @@ actions for the signed-in caller."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -20,6 +19,7 @@ from domain.lifecycle import Status
 from domain.meeting import MeetingStatus
 from domain.permissions import actions_for, check_view
 from domain.principal import Principal
+from domain.references import REFERENCE
 from domain.vocabulary import DUTY_ROLE_FOR_CATEGORY, Category
 from projections import concerns as concern_list
 from projections.concerns import ConcernList, ConcernQuery, Order
@@ -201,9 +201,6 @@ def merge_candidates(app: Minqing, concern: Concern) -> list[dict[str, str]]:
     found = [dict(r) for r in rows]
     found.sort(key=lambda r: r["category"] != concern.category)
     return [{"reference": r["reference"], "title": r["title"]} for r in found]
-
-
-REFERENCE = re.compile(r"MQ-\d{4}-\d{6,}")
 
 
 def find_concern(app: Minqing, raw: str) -> Concern:
