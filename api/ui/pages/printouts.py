@@ -7,7 +7,6 @@ only the paper."""
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
 
 import segno
 from fastapi import APIRouter, Request
@@ -17,13 +16,13 @@ from api import minutes_html
 from api.settings import Settings
 from api.ui import data
 from api.ui.data import find_concern
+from api.ui.meeting_screens import meeting_of
 from api.ui.messages import translate
 from api.ui.render import lang_of, render
 from api.ui.timeline import people
 from api.ui.web import SessionDep, UiRoute, minqing, need
 from application.meeting_views import minutes
-from domain.errors import Forbidden, NotFound
-from domain.meeting import Meeting
+from domain.errors import Forbidden
 from domain.permissions import check_view
 from domain.vocabulary import STAFF_ROLES, Role
 
@@ -83,19 +82,12 @@ def resident_slip(request: Request, ref: str, session: SessionDep) -> Response:
     return render(request, "receipt.html", context, session=session)
 
 
-def _meeting(request: Request, raw: str) -> Meeting:
-    try:
-        return minqing(request).get_meeting(UUID(raw))
-    except ValueError:
-        raise NotFound("meeting", raw) from None
-
-
 @router.get("/meetings/{meeting_id}/minutes")
 def print_minutes(request: Request, meeting_id: str, session: SessionDep) -> Response:
     """The meeting's minutes, to read and to print, in the reader's language."""
     need(session, *READERS)
     app = minqing(request)
-    meeting = _meeting(request, meeting_id)
+    meeting = meeting_of(app, meeting_id)
     record = minutes(app, meeting)
     lang = lang_of(request)
     context = {
