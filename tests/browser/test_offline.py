@@ -81,7 +81,7 @@ def test_a_form_sent_offline_is_recorded_once_when_the_network_returns(
         "Network.emulateNetworkConditions",
         {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
     )
-    for _ in range(100):
+    for _ in range(300):  # 30 s: the queued record is sent when the page sees it is online
         if "地下室积水（离线登记）" in titles(site):
             break
         time.sleep(0.1)

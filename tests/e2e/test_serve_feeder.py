@@ -123,7 +123,7 @@ def test_serve_feeds_the_read_models_from_a_child_it_restarts_and_stops(tmp_path
         serving.send_signal(signal.SIGTERM)
         serving.wait(timeout=30)
     # Stopping the server stopped its feeder: no read-model process is left behind.
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     while _alive(feeder):
         assert time.monotonic() < deadline, "the feeder outlived minqing serve"
         time.sleep(0.1)

@@ -274,7 +274,7 @@ def test_metrics_show_the_log_the_read_models_and_events_by_type(office: Office)
     position = office.raise_concern()["position"]
     page = office.staff.get("/api/v1/concerns", params={"min_position": position})
     assert page.status_code == 200, page.text
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     while True:  # every read model follows the concern list within moments
         r = office.public.get("/metrics")
         assert r.status_code == 200, r.text
