@@ -76,10 +76,12 @@ class Views(TimeLimitCommands):
 
     def public_view(self, concern: Concern) -> dict[str, Any]:
         """What a resident sees by tracking code: nothing personal, nothing internal."""
-        steps = [
-            {"type": e["type"], "at": e["at"], "status": e["data"].get("status", "intake")}
-            for e in self.history(concern.id)
-        ]
+        # Each step with the status the concern was in after it: a fact (a card, a missed
+        # deadline, a milestone) carries none and leaves the status as it was.
+        steps, status = [], Status.INTAKE.value
+        for e in self.history(concern.id):
+            status = e["data"].get("status", status)
+            steps.append({"type": e["type"], "at": e["at"], "status": status})
         return {
             "reference": concern.reference,
             "title": concern.title,

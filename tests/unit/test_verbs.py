@@ -277,6 +277,21 @@ def test_the_deadline_watcher_records_a_missed_due_date_and_overdue_feedback_onc
     assert office.events(late).count("FeedbackOverdue") == 1
 
 
+def test_the_public_view_gives_a_fact_the_status_the_concern_was_in(office: Office) -> None:
+    late = reach(office, Status.ASSIGNED)
+    office.clock.now += timedelta(days=20)
+    office.app.record_missed_deadlines(late, 7)
+    office.app.resolve(late, office.owner_principal, "终于修好")
+    office.clock.now += timedelta(days=8)
+    office.app.record_missed_deadlines(late, 7)
+
+    public = office.app.public_view(office.app.get_concern(late))
+    steps = {s["type"]: s["status"] for s in public["steps"]}
+    # Facts change no status: each shows the one it happened in, never "intake".
+    assert steps["DeadlineMissed"] == "assigned"
+    assert steps["FeedbackOverdue"] == "resolved"
+
+
 def test_version_at_and_history_read_the_concern_as_it_was(office: Office) -> None:
     # `as_of` reads the events' recording times (the library's, not the office clock).
     before = datetime.now(UTC)
