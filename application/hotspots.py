@@ -102,21 +102,19 @@ class HotspotVerbs(MinqingBase):
         raise Conflict(f"hotspot {found.id} could not be recorded; try again")
 
     def _words(self, found: FoundHotspot) -> tuple[str, str]:
+        # In the community's language, as the residents' own concerns are: the title and
+        # description are the concern's text, shown as they are to every reader.
         category = Category(found.category)
-        where = f"网格 {found.grid} 的一个方格 (a cell of grid {found.grid})"
+        where = f"网格 {found.grid} 的一个方格"
         if found.kind == "place":
             place = self._get(UUID(found.where))
             if isinstance(place, Place):
                 where = place.name
         count = len(found.concern_ids)
-        title = f"主动治理：{where} {category.zh} {count} 件 (hotspot: {category.en})"
+        title = f"主动治理：{where} {category.zh}诉求 {count} 件"
         description = (
             f"{where}：{found.starts.date().isoformat()} 起 30 天内同类诉求 {count} 件，"
             f"分布在 {found.days} 天{'（高发）' if found.high_incidence else ''}。"
             f"由系统发现，提交支委会研究主动治理。"
-            f" {count} concerns of category {category.en} at {where} within 30 days from"
-            f" {found.starts.date().isoformat()}, on {found.days} distinct days"
-            f"{' (high incidence)' if found.high_incidence else ''}; found by the system"
-            " and referred to the committee for proactive action."
         )
         return title[:200], description

@@ -46,6 +46,8 @@ def concern_page(
         app, principal, concern, app.concern_view(concern, principal), reason=reveal_reason
     )
     view["stage"] = app.stage_of(concern)
+    if view.get("reason"):
+        view["reason"] = timeline.said(view["reason"], lang_of(request))
     members = data.members(app)
     member_names = data.names(members)
     entries = app.history(concern.id)

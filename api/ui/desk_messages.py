@@ -6,6 +6,10 @@ from __future__ import annotations
 
 DESK_MESSAGES: dict[str, dict[str, str]] = {
     "zh": {
+        "timeline.auto_red": "{stage}阶段超过时限，系统自动发出红牌",
+        "timeline.auto_yellow": "{stage}阶段达到时限的黄牌线，系统自动发出黄牌",
+        "timeline.reopened_unsolved": "居民反馈问题未解决",
+        "timeline.reopened_dissatisfied": "居民对办理结果不满意",
         "ev.title": "在职党员和志愿者考评",
         "ev.intro": "半年初评、年终总评：服务时长、所认岗位、按期办结、积分和社区评价。",
         "ev.period": "考评期（如 2026H2 或 2026）",
@@ -112,6 +116,12 @@ DESK_MESSAGES: dict[str, dict[str, str]] = {
         "ledger.key.category": "类别",
     },
     "en": {
+        "timeline.auto_red": "{stage}: past its time limit; the system issued a red card",
+        "timeline.auto_yellow": (
+            "{stage}: past the yellow line of its time limit; the system issued a yellow card"
+        ),
+        "timeline.reopened_unsolved": "The resident said it is not solved",
+        "timeline.reopened_dissatisfied": "The resident is not satisfied with the result",
         "ev.title": "Evaluation of in-service members and volunteers",
         "ev.intro": (
             "Half-year and year-end: hours served, posts, concerns resolved on time, points"

@@ -53,6 +53,31 @@ def _value(kind: str, value: Any, lang: str, names: Mapping[str, Mapping[str, st
     return str(value)
 
 
+# What the system writes as a reopening's reason when the resident's feedback reopens it.
+_FEEDBACK_REASONS = {
+    "resident reported not solved": "timeline.reopened_unsolved",
+    "resident dissatisfied": "timeline.reopened_dissatisfied",
+}
+
+
+def said(reason: str, lang: str) -> str:
+    """A concern's reason in the reader's language when the system wrote it (a reopening by
+    the resident's feedback, stored in one language); a person's words as they wrote them."""
+    key = _FEEDBACK_REASONS.get(reason)
+    return translate(lang, key) if key else reason
+
+
+def _reason(e: Mapping[str, Any], data: Mapping[str, Any], lang: str) -> str:
+    """The event's reason; the watcher's cards and a reopening by feedback are said in the
+    reader's language."""
+    if e.get("type") == "SupervisionCardIssued" and data.get("automatic") and data.get("stage"):
+        key = "timeline.auto_red" if data.get("grade") == "red" else "timeline.auto_yellow"
+        return translate(lang, key, stage=label(lang, "limit_stage", data["stage"]))
+    if e.get("type") == "Reopened" and data.get("by_feedback"):
+        return said(str(e["reason"]), lang)
+    return str(e["reason"])
+
+
 def rows(
     entries: list[dict[str, Any]],
     lang: str,
@@ -67,7 +92,7 @@ def rows(
         data: Mapping[str, Any] = e.get("data") or {}
         details: list[str] = []
         if e.get("reason"):
-            details.append(str(e["reason"]))
+            details.append(_reason(e, data, lang))
         details += [str(data[k]) for k in _TEXTS if isinstance(data.get(k), str) and data[k]]
         if "solved" in data:
             details.append(
