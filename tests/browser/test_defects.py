@@ -343,3 +343,35 @@ def test_a_supervisor_reveals_with_a_reason_and_sees_the_read_logged(shared_site
     row = page.locator("tr", has_text=reference).first
     expect(row).to_contain_text("核查回访记录")
     expect(row).to_contain_text("sup-30")
+
+
+# Each numeric cell of the page's scrolling tables: how many lines its text takes.
+_NUMBER_LINES = """
+[...document.querySelectorAll('.table-wrap td')]
+  .filter(td => /^[0-9][0-9.,%\\s]*[0-9%]$/.test(td.textContent.trim()))
+  .map(td => {
+    const r = document.createRange();
+    r.selectNodeContents(td);
+    return new Set([...r.getClientRects()].map(x => Math.round(x.top))).size;
+  })
+"""
+
+
+def test_a_phones_table_scrolls_rather_than_breaking_its_numbers(shared_site: Site) -> None:
+    """Many columns on a 360 px phone: the table scrolls in its region; no number is broken
+    across lines (the columns were squeezed until "100.0" read 1 0 0. 0)."""
+    app = shared_site.server.app
+    owner = shared_site.member("周师傅", [DutyRole.ENVIRONMENT_MONITOR], grid="28")
+    for n in range(3):
+        cid, _ = _raise(shared_site, f"数字不折行 {n}", grid="28")
+        if n == 0:  # one resolved in time: the rates have figures (100.0%, 33.3%)
+            due = date.today() + timedelta(days=5)
+            app.handle_now(cid, STAFF, UUID(owner), DutyRole.ENVIRONMENT_MONITOR, due)
+            app.resolve(cid, STAFF, "已修好")
+    shared_site.user("phone-28", [Role.STAFF, Role.SUPERVISOR], ["28"])
+    page = shared_site.page("phone-28", phone=True)
+    page.goto(f"{shared_site.base}/ui/ledger?group_by=month,category")
+    lines: list[int] = page.evaluate(_NUMBER_LINES)
+    assert lines, "the ledger shows numbers in a table"
+    assert set(lines) == {1}
+    assert _no_sideways(page) <= 360
