@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
+from application.minqing import Minqing
 from domain.vocabulary import Role
 from tests.conftest import Server
 from tests.e2e.concern_requests import RAISE, ZONE, status
@@ -30,7 +31,10 @@ def test_the_watchers_cards_and_a_reopening_by_feedback_are_said_in_the_readers_
         due = {"owner": member, "duty_role": "mediator", "due_on": "2026-03-04"}
         status(api.post(f"/api/v1/concerns/{cid}/handle-now", json=due), 200)
     now[0] = datetime(2026, 3, 12, 10, 0, tzinfo=ZONE)  # well past the handling deadline
-    assert server.app.record_cards(UUID(cid)) == ["yellow_card", "red_card"]
+    # The watcher's sweep, by the server's own application (it reads the story's clock).
+    assert server.served is not None
+    watcher: Minqing = server.served.state.minqing
+    assert watcher.record_cards(UUID(cid)) == ["yellow_card", "red_card"]
     with server.client(owner_token) as owner:
         status(owner.post(f"/api/v1/concerns/{cid}/resolve", json={"summary": "已修"}), 200)
     with server.client() as resident:
@@ -44,6 +48,8 @@ def test_the_watchers_cards_and_a_reopening_by_feedback_are_said_in_the_readers_
     assert "办理阶段超过时限，系统自动发出红牌" in chinese
     assert chinese.count("居民反馈问题未解决") >= 2  # the reason shown, and in the timeline
     assert "Handling: past its time limit; the system issued a red card" in english
+    # The cards are dated by the story's clock, past the handling deadline.
+    assert "黄牌督办 · 2026年3月12日 10:00" in " ".join(chinese.split())
     assert "The resident said it is not solved" in english
     for stored in STORED:
         assert stored not in chinese
