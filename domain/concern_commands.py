@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 # A resident joins an open concern only: one closed or resolved is a new concern's business.
 COSIGN_CLOSED = frozenset({*TERMINAL, Status.RESOLVED})
 TITLE_MAX = 200
+# The reason a reopening by the resident's feedback records (the web UI says it in words).
+REOPENED_UNSOLVED = "resident reported not solved"
+REOPENED_DISSATISFIED = "resident dissatisfied"
 DESCRIPTION_MAX = 5000
 
 
@@ -298,7 +301,7 @@ class ConcernCommands:
             at,
         )
         if reopens:
-            reason = "resident reported not solved" if not solved else "resident dissatisfied"
+            reason = REOPENED_DISSATISFIED if solved else REOPENED_UNSOLVED
             self._reopened(to, reason, True, actor.id, actor.role.value, at)
 
     def reopen(self: Concern, actor: Actor, reason: str, at: datetime) -> None:

@@ -12,6 +12,7 @@ from uuid import UUID
 from api.ui.messages import translate
 from api.ui.render import fmt_date, label
 from application.minqing import Minqing
+from domain.concern_commands import REOPENED_DISSATISFIED, REOPENED_UNSOLVED
 from domain.errors import DomainError
 
 # Changed fields: their label, and how their values are shown.
@@ -55,8 +56,8 @@ def _value(kind: str, value: Any, lang: str, names: Mapping[str, Mapping[str, st
 
 # What the system writes as a reopening's reason when the resident's feedback reopens it.
 _FEEDBACK_REASONS = {
-    "resident reported not solved": "timeline.reopened_unsolved",
-    "resident dissatisfied": "timeline.reopened_dissatisfied",
+    REOPENED_UNSOLVED: "timeline.reopened_unsolved",
+    REOPENED_DISSATISFIED: "timeline.reopened_dissatisfied",
 }
 
 
